@@ -1,0 +1,49 @@
+# The two commands: `make demo` and `make test`. Both set themselves up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := hardhat-node/node_modules/.installed
+
+.PHONY: demo test setup node lint typecheck check-contracts bench serve clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps merkletools==1.0.3
+	# merkletools ships a top-level 'tests' package that would shadow ours
+	rm -rf $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/tests
+	touch $(STAMP)
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): hardhat-node/package.json hardhat-node/package-lock.json
+	cd hardhat-node && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+lint: setup
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy ledger verifier chain_access witness_api
+
+check-contracts: setup node
+	$(BIN)/python scripts/compile_contracts.py --check
+
+test: setup node lint typecheck check-contracts
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: setup node
+	$(BIN)/python scripts/demo.py
+
+serve: setup
+	$(BIN)/witness serve
+
+bench: setup node
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) hardhat-node/node_modules witness-data demo-output bench-results

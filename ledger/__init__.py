@@ -1,0 +1,1 @@
+"""The trading witness ledger service package."""

@@ -1,0 +1,115 @@
+"""The versioned event envelope and its canonical bytes (RFC 8785 JCS).
+
+The envelope binds a submitted event to its place in the log: origin, project sequence,
+the previous leaf of the same project, the ledger's receive time and a random salt (so a
+leaf hash or proof sibling leaks nothing about low-entropy fields such as a price).
+``leaf = SHA-256(0x00 ‖ canonical bytes)``.
+
+Must not import anything outside the standard library and ``rfc8785``; no clock, no
+randomness (the caller passes ``received_at`` and ``salt``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+from ledger.core.errors import MalformedError
+from ledger.core.hashing import HASH_SIZE
+
+ENVELOPE_VERSION = 1
+SALT_SIZE = 32
+MAX_CANONICAL_SIZE = 256 * 1024
+ZERO_HASH = bytes(HASH_SIZE)
+
+# Fields a submitter provides (the rest is assigned by the ledger).
+SUBMITTED_FIELDS = ("event_id", "type", "project_id", "section_id", "occurred_at", "actor",
+                    "context", "payload")
+OPTIONAL_FIELDS = frozenset({"section_id", "context"})
+ENVELOPE_FIELDS = frozenset(
+    {"v", "origin", "project_seq", "prev", "received_at", "salt", *SUBMITTED_FIELDS}
+)
+
+
+def canonical_json(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes of ``obj``."""
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError as exc:
+        raise MalformedError(f"cannot canonicalise: {exc}") from exc
+
+
+def submission_digest(event: Mapping[str, Any]) -> bytes:
+    """Digest of what a submitter sent: the idempotency check compares these."""
+    return hashlib.sha256(canonical_json({k: event[k] for k in SUBMITTED_FIELDS if k in event}))\
+        .digest()
+
+
+def make_envelope(
+    *,
+    origin: str,
+    event: Mapping[str, Any],
+    project_seq: int,
+    prev: bytes,
+    received_at: str,
+    salt: bytes,
+) -> dict[str, Any]:
+    """The envelope of a validated event (a JSON-ready mapping with the submitted fields)."""
+    if len(prev) != HASH_SIZE or len(salt) != SALT_SIZE:
+        raise MalformedError("prev must be 32 bytes and salt 32 bytes")
+    env: dict[str, Any] = {
+        "v": ENVELOPE_VERSION,
+        "origin": origin,
+        "project_seq": project_seq,
+        "prev": prev.hex(),
+        "received_at": received_at,
+        "salt": salt.hex(),
+    }
+    for key in SUBMITTED_FIELDS:
+        if key in event and event[key] is not None:
+            env[key] = event[key]
+        elif key not in OPTIONAL_FIELDS:
+            raise MalformedError(f"event lacks {key}")
+    return env
+
+
+def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
+    data = canonical_json(envelope)
+    if len(data) > MAX_CANONICAL_SIZE:
+        raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
+    return data
+
+
+def decode_envelope(data: bytes) -> dict[str, Any]:
+    """Parse canonical envelope bytes, checking version, fields and canonical form."""
+    if len(data) > MAX_CANONICAL_SIZE:
+        raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
+    try:
+        env = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedError(f"envelope is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(env, dict):
+        raise MalformedError("envelope is not a JSON object")
+    if env.get("v") != ENVELOPE_VERSION:
+        raise MalformedError(f"unsupported envelope version {env.get('v')!r}")
+    missing = ENVELOPE_FIELDS - OPTIONAL_FIELDS - env.keys()
+    extra = env.keys() - ENVELOPE_FIELDS
+    if missing or extra:
+        raise MalformedError(f"envelope fields: missing {sorted(missing)}, unknown {sorted(extra)}")
+    if canonical_json(env) != data:
+        raise MalformedError("envelope bytes are not in canonical (RFC 8785) form")
+    return env
+
+
+def envelope_prev(envelope: Mapping[str, Any]) -> bytes:
+    try:
+        prev = bytes.fromhex(envelope["prev"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedError("envelope prev is not hex") from exc
+    if len(prev) != HASH_SIZE:
+        raise MalformedError("envelope prev is not 32 bytes")
+    return prev

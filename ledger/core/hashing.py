@@ -1,0 +1,24 @@
+"""RFC 9162 hashing: domain-separated leaf and node hashes with SHA-256.
+
+Must not import anything outside the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+_sha256 = hashlib.sha256
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """SHA-256(0x00 ‖ data): the hash of one log entry."""
+    return _sha256(_LEAF_PREFIX + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 ‖ left ‖ right): an interior node."""
+    return _sha256(_NODE_PREFIX + left + right).digest()

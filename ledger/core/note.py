@@ -1,0 +1,185 @@
+"""C2SP signed notes with Ed25519 keys, and tlog checkpoints carried in them.
+
+A note is UTF-8 text: a body of lines ending in a newline, a blank line, then signature
+lines ``— <key name> <base64(key hash ‖ signature)>``. The key hash is the first four bytes
+of SHA-256(name ‖ "\\n" ‖ 0x01 ‖ public key). A checkpoint body is ``origin``, the tree
+size in decimal and the base64 root, one per line (C2SP tlog-checkpoint).
+
+Must not import anything outside the standard library and ``cryptography``; no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from ledger.core.errors import MalformedError, SignatureError
+from ledger.core.hashing import HASH_SIZE
+
+ED25519_ALG = 0x01
+SIG_PREFIX = "\u2014 "
+MAX_NOTE_SIZE = 16 * 1024
+
+
+def _key_hash(name: str, public_raw: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_ALG]) + public_raw).digest()[:4]
+
+
+def _check_name(name: str) -> None:
+    if not name or any(c.isspace() or c == "+" for c in name):
+        raise MalformedError(f"invalid key name {name!r}")
+
+
+@dataclass(frozen=True)
+class NoteVerifier:
+    """A pinned public key: what a verifier trusts, never taken from the checked material."""
+
+    name: str
+    public_key: bytes
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if len(self.public_key) != 32:
+            raise MalformedError("an Ed25519 public key has 32 bytes")
+
+    @property
+    def key_hash(self) -> bytes:
+        return _key_hash(self.name, self.public_key)
+
+    def vkey(self) -> str:
+        """The verifier key string ``name+hash+base64(0x01 ‖ key)``."""
+        body = base64.b64encode(bytes([ED25519_ALG]) + self.public_key).decode()
+        return f"{self.name}+{self.key_hash.hex()}+{body}"
+
+    @classmethod
+    def from_vkey(cls, vkey: str) -> NoteVerifier:
+        parts = vkey.strip().split("+")
+        if len(parts) != 3:
+            raise MalformedError("a verifier key is name+hash+key")
+        name, hash_hex, key_b64 = parts
+        try:
+            raw = base64.b64decode(key_b64, validate=True)
+        except binascii.Error as exc:
+            raise MalformedError("verifier key is not base64") from exc
+        if len(raw) != 33 or raw[0] != ED25519_ALG:
+            raise MalformedError("verifier key is not an Ed25519 key")
+        verifier = cls(name, raw[1:])
+        if verifier.key_hash.hex() != hash_hex.lower():
+            raise MalformedError("verifier key hash does not match its key")
+        return verifier
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class NoteSigner:
+    """The log's signing key. Holds the private key; never logged, never serialised here."""
+
+    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
+        _check_name(name)
+        self.name = name
+        self._key = private_key
+        raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.verifier = NoteVerifier(name, raw)
+        self._prefix = f"{SIG_PREFIX}{name} "
+
+    def __repr__(self) -> str:
+        return f"NoteSigner({self.name!r}, key_hash={self.verifier.key_hash.hex()})"
+
+    def sign(self, body: str) -> str:
+        """Sign ``body`` (text ending in a newline) and return the whole note."""
+        _check_body(body)
+        sig = self._key.sign(body.encode())
+        line = base64.b64encode(self.verifier.key_hash + sig).decode()
+        return f"{body}\n{self._prefix}{line}\n"
+
+
+def _check_body(body: str) -> None:
+    if not body.endswith("\n") or "\n\n" in body:
+        raise MalformedError("a note body is non-empty lines, each ending in a newline")
+
+
+def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
+    """The body and its (key name, key hash, signature) lines, without verifying."""
+    if len(note) > MAX_NOTE_SIZE:
+        raise MalformedError(f"note is longer than {MAX_NOTE_SIZE} characters")
+    body, sep, sigs = note.rpartition("\n\n")
+    if not sep or not sigs.endswith("\n"):
+        raise MalformedError("note has no signature block")
+    body += "\n"
+    _check_body(body)
+    out = []
+    for line in sigs[:-1].split("\n"):
+        if not line.startswith(SIG_PREFIX) or line.count(" ") != 2:
+            raise MalformedError(f"bad signature line {line[:60]!r}")
+        _, name, b64 = line.split(" ")
+        try:
+            raw = base64.b64decode(b64, validate=True)
+        except binascii.Error as exc:
+            raise MalformedError("signature is not base64") from exc
+        if len(raw) < 5:
+            raise MalformedError("signature too short")
+        out.append((name, raw[:4], raw[4:]))
+    return body, out
+
+
+def open_note(note: str, verifiers: Iterable[NoteVerifier]) -> str:
+    """Return the body if a trusted verifier signed it; else raise :class:`SignatureError`."""
+    body, sigs = split_note(note)
+    known = {(v.name, v.key_hash): v for v in verifiers}
+    for name, key_hash, sig in sigs:
+        verifier = known.get((name, key_hash))
+        if verifier is not None and verifier.verify(body.encode(), sig):
+            return body
+    raise SignatureError("note carries no valid signature by a trusted key")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A tree head: the log's origin, its size and root."""
+
+    origin: str
+    size: int
+    root: bytes
+
+    def body(self) -> str:
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+
+    @classmethod
+    def parse(cls, body: str) -> Checkpoint:
+        lines = body.split("\n")
+        if len(lines) < 4 or lines[-1] != "":
+            raise MalformedError("a checkpoint has origin, size and root lines")
+        origin, size_s, root_b64 = lines[0], lines[1], lines[2]
+        if not origin or not size_s.isdigit() or (size_s != "0" and size_s.startswith("0")):
+            raise MalformedError("bad checkpoint origin or size")
+        try:
+            root = base64.b64decode(root_b64, validate=True)
+        except binascii.Error as exc:
+            raise MalformedError("checkpoint root is not base64") from exc
+        if len(root) != HASH_SIZE:
+            raise MalformedError("checkpoint root is not 32 bytes")
+        return cls(origin, int(size_s), root)
+
+
+def sign_checkpoint(checkpoint: Checkpoint, signer: NoteSigner) -> str:
+    return signer.sign(checkpoint.body())
+
+
+def open_checkpoint(note: str, verifiers: Iterable[NoteVerifier], origin: str) -> Checkpoint:
+    """Verify a checkpoint note and that it is for the expected origin."""
+    checkpoint = Checkpoint.parse(open_note(note, verifiers))
+    if checkpoint.origin != origin:
+        raise SignatureError(f"checkpoint is for origin {checkpoint.origin!r}, not {origin!r}")
+    return checkpoint

@@ -1,0 +1,200 @@
+"""Receipts: the file a bidder keeps for one event, and its offline verification.
+
+A receipt holds the event's canonical bytes, its log index and leaf hash, and a *promise*:
+a signed note by the log key committing to include that leaf at that index within the
+maximum merge delay (MMD). Once anchored, it also holds the inclusion proof, the signed
+checkpoint it was computed against, and the anchor reference on chain.
+
+Must not import anything outside the standard library and ``cryptography``; no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.core.canonical import decode_envelope
+from ledger.core.errors import MalformedError, SignatureError, VerificationError
+from ledger.core.hashing import HASH_SIZE, leaf_hash
+from ledger.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, open_note
+from ledger.core.verify import verify_inclusion
+
+RECEIPT_FORMAT = "witness-receipt/v1"
+PROMISE_HEADER = "witness-receipt/v1"
+MAX_RECEIPT_SIZE = 1024 * 1024
+
+
+class LeafMismatchError(VerificationError):
+    """The receipt's event bytes do not hash to the leaf it names."""
+
+    code = "leaf"
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What the log signs when it accepts an event."""
+
+    origin: str
+    index: int
+    leaf_hash: bytes
+    received_at: str
+    mmd_seconds: int
+
+    def body(self) -> str:
+        leaf = base64.b64encode(self.leaf_hash).decode()
+        return (f"{PROMISE_HEADER}\n{self.origin}\n{self.index}\n{leaf}\n"
+                f"{self.received_at}\n{self.mmd_seconds}\n")
+
+    @classmethod
+    def parse(cls, body: str) -> Promise:
+        lines = body.split("\n")
+        if len(lines) != 7 or lines[0] != PROMISE_HEADER or lines[6] != "":
+            raise MalformedError("not a witness receipt promise")
+        _, origin, index_s, leaf_b64, received_at, mmd_s, _ = lines
+        if not index_s.isdigit() or not mmd_s.isdigit():
+            raise MalformedError("promise index and MMD must be decimal")
+        return cls(origin, int(index_s), _b64_hash(leaf_b64), received_at, int(mmd_s))
+
+
+def _b64_hash(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise MalformedError("hash is not base64") from exc
+    if len(raw) != HASH_SIZE:
+        raise MalformedError("hash is not 32 bytes")
+    return raw
+
+
+def _hex_hash(text: Any, what: str) -> bytes:
+    if not isinstance(text, str) or len(text) != 2 * HASH_SIZE:
+        raise MalformedError(f"{what} is not a 64-character hex hash")
+    try:
+        return bytes.fromhex(text)
+    except ValueError as exc:
+        raise MalformedError(f"{what} is not hex") from exc
+
+
+@dataclass(frozen=True)
+class AnchoredProof:
+    """Inclusion proof + the signed checkpoint it leads to + where that checkpoint is on chain."""
+
+    checkpoint_note: str
+    inclusion_proof: tuple[bytes, ...]
+    anchor: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checkpoint": self.checkpoint_note,
+            "inclusion_proof": [h.hex() for h in self.inclusion_proof],
+            "anchor": self.anchor,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> AnchoredProof:
+        if not isinstance(obj, dict) or not isinstance(obj.get("checkpoint"), str):
+            raise MalformedError("anchored proof needs a checkpoint note")
+        proof = obj.get("inclusion_proof")
+        if not isinstance(proof, list) or len(proof) > 64:
+            raise MalformedError("inclusion_proof must be a list of at most 64 hashes")
+        anchor = obj.get("anchor")
+        if anchor is not None and not isinstance(anchor, dict):
+            raise MalformedError("anchor must be an object")
+        hashes = tuple(_hex_hash(h, "inclusion proof hash") for h in proof)
+        return cls(obj["checkpoint"], hashes, anchor)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt file. ``anchored`` is None while the event is accepted but not anchored."""
+
+    origin: str
+    index: int
+    leaf_hash: bytes
+    canonical_event: bytes
+    promise_note: str
+    anchored: AnchoredProof | None = field(default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": RECEIPT_FORMAT,
+            "origin": self.origin,
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "canonical_event": self.canonical_event.decode("utf-8"),
+            "promise": self.promise_note,
+            "anchored": self.anchored.to_json() if self.anchored else None,
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Receipt:
+        if not isinstance(obj, dict) or obj.get("format") != RECEIPT_FORMAT:
+            raise MalformedError(f"not a {RECEIPT_FORMAT} receipt")
+        index, origin, event = obj.get("index"), obj.get("origin"), obj.get("canonical_event")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise MalformedError("receipt index must be a non-negative integer")
+        if not isinstance(origin, str) or not isinstance(event, str):
+            raise MalformedError("receipt origin and canonical_event must be strings")
+        if not isinstance(obj.get("promise"), str):
+            raise MalformedError("receipt promise must be a signed note")
+        anchored = obj.get("anchored")
+        return cls(
+            origin=origin,
+            index=index,
+            leaf_hash=_hex_hash(obj.get("leaf_hash"), "leaf_hash"),
+            canonical_event=event.encode("utf-8"),
+            promise_note=obj["promise"],
+            anchored=None if anchored is None else AnchoredProof.from_json(anchored),
+        )
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> Receipt:
+        if len(text) > MAX_RECEIPT_SIZE:
+            raise MalformedError(f"receipt is larger than {MAX_RECEIPT_SIZE} bytes")
+        try:
+            obj = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedError(f"receipt is not JSON: {exc}") from exc
+        return cls.from_json(obj)
+
+
+def sign_promise(signer: NoteSigner, promise: Promise) -> str:
+    return signer.sign(promise.body())
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What an offline receipt check established."""
+
+    promise: Promise
+    envelope: dict[str, Any]
+    checkpoint: Checkpoint | None
+
+
+def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier) -> ReceiptCheck:
+    """Check signatures, leaf and (if anchored) the inclusion proof; chain checks are elsewhere."""
+    promise = Promise.parse(open_note(receipt.promise_note, [verifier]))
+    if (promise.origin, promise.index, promise.leaf_hash) != (
+        receipt.origin, receipt.index, receipt.leaf_hash
+    ):
+        raise SignatureError("the signed promise is for another origin, index or leaf")
+    envelope = decode_envelope(receipt.canonical_event)
+    calculated = leaf_hash(receipt.canonical_event)
+    if calculated != receipt.leaf_hash:
+        raise LeafMismatchError(
+            f"event bytes hash to {calculated.hex()}, receipt names {receipt.leaf_hash.hex()}"
+        )
+    if envelope.get("origin") != receipt.origin:
+        raise SignatureError("event envelope is for another origin")
+    checkpoint = None
+    if receipt.anchored is not None:
+        checkpoint = open_checkpoint(receipt.anchored.checkpoint_note, [verifier], receipt.origin)
+        verify_inclusion(receipt.index, checkpoint.size, receipt.leaf_hash,
+                         receipt.anchored.inclusion_proof, checkpoint.root)
+    return ReceiptCheck(promise, envelope, checkpoint)
