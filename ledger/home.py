@@ -1,0 +1,65 @@
+"""The data directory: create a log (`witness init`) and open it.
+
+Holds the database (SQLite by default), the log key (0600), the pseudonymisation key
+(0600) and the embedded chain. Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select
+
+from ledger.errors import NotInitialisedError
+from ledger.keys import create_log_key, create_secret, load_signer
+from ledger.log import WitnessLog, zone_clock
+from ledger.settings import Settings
+from ledger.store.database import Database
+from ledger.store.schema import log_info
+
+
+def read_log_info(db: Database) -> dict[str, str]:
+    with db.read() as conn:
+        return {k: v for k, v in conn.execute(select(log_info.c.key, log_info.c.value))}
+
+
+def init_home(settings: Settings) -> dict[str, str]:
+    """Create keys and schema and record the log's identity; idempotent on an existing log."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if not settings.log_key_path.exists():
+        create_log_key(settings.log_key_path)
+    if not settings.pseudonym_key_path.exists():
+        create_secret(settings.pseudonym_key_path)
+    db = Database(settings.database_url)
+    try:
+        db.migrate()
+        info = read_log_info(db)
+        if not info:
+            signer = load_signer(settings.log_key_path, settings.origin)
+            info = {
+                "origin": settings.origin,
+                "vkey": signer.verifier.vkey(),
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            with db.write() as conn:
+                conn.execute(insert(log_info), [{"key": k, "value": v} for k, v in info.items()])
+        return info
+    finally:
+        db.dispose()
+
+
+def open_log(settings: Settings, *, db: Database | None = None) -> WitnessLog:
+    """Open an initialised log; its origin comes from the database, not the environment."""
+    db = db or Database(settings.database_url)
+    try:
+        info = read_log_info(db)
+    except Exception as exc:  # no schema yet
+        raise NotInitialisedError(f"no witness log at {settings.database_url}: run `witness init`") \
+            from exc
+    if "origin" not in info:
+        raise NotInitialisedError("the database has no log: run `witness init`")
+    signer = load_signer(settings.log_key_path, info["origin"])
+    if signer.verifier.vkey() != info["vkey"]:
+        raise NotInitialisedError("the log key in the data directory is not this log's key")
+    return WitnessLog(db, signer, info["origin"], mmd_seconds=settings.mmd_seconds,
+                      clock=zone_clock(settings.timezone))

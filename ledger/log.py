@@ -1,0 +1,344 @@
+"""The witness log: append events, seal checkpoints, serve proofs and receipts.
+
+Appending takes the sequencer lock (see ``store.database``), reads the tree frontier and
+the heads of the projects involved (O(log n) + one row per project), computes envelopes,
+leaves and new tree hashes in memory, inserts, and commits once per batch. Promises are
+signed after the commit, outside the lock (Ed25519 is deterministic, so a receipt fetched
+later is byte-identical). Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, insert, select
+
+from ledger.core import tree
+from ledger.core.canonical import (
+    SALT_SIZE,
+    ZERO_HASH,
+    encode_envelope,
+    make_envelope,
+    submission_digest,
+)
+from ledger.core.errors import InvalidRequestError, WitnessError
+from ledger.core.hashing import leaf_hash
+from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
+from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
+from ledger.errors import ConflictError, NotFoundError
+from ledger.store.database import Database
+from ledger.store.schema import checkpoints, events, tree_hashes
+
+Clock = Callable[[], str]
+
+
+def zone_clock(tz: str) -> Clock:
+    zone = ZoneInfo(tz)
+    return lambda: datetime.now(zone).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """One accepted event: its receipt, and whether it was already in the log."""
+
+    event_id: str
+    index: int
+    receipt: Receipt
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One event refused by the log (an idempotency conflict)."""
+
+    event_id: str
+    error: WitnessError
+
+
+AppendResult = Appended | Rejected
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    size: int
+    root: bytes
+    note: str
+    created_at: str
+
+
+@dataclass
+class _Pending:
+    event: Mapping[str, Any]
+    digest: bytes
+    salt: bytes
+
+
+@dataclass(frozen=True)
+class _New:
+    event_id: str
+    index: int
+    data: bytes
+    received_at: str
+
+
+@dataclass(frozen=True)
+class _Duplicate:
+    event_id: str
+    index: int
+
+
+_Outcome = _New | _Duplicate | Rejected
+
+
+class WitnessLog:
+    """The append-only log of one center, over a database and the log's signing key."""
+
+    def __init__(
+        self, db: Database, signer: NoteSigner, origin: str, *, mmd_seconds: int,
+        clock: Clock | None = None,
+    ) -> None:
+        self.db = db
+        self.signer = signer
+        self.origin = origin
+        self.mmd_seconds = mmd_seconds
+        self.clock = clock or zone_clock("Asia/Shanghai")
+
+    # -- appending ------------------------------------------------------------------------
+
+    def append(self, batch: Sequence[Mapping[str, Any]]) -> list[AppendResult]:
+        """Append validated events (JSON-ready mappings) in one durable transaction."""
+        pending = [
+            _Pending(ev, submission_digest(ev), os.urandom(SALT_SIZE)) for ev in batch
+        ]
+        with self.db.write() as conn:
+            outcomes = self._append_locked(conn, pending)
+        return [self._finish(o) for o in outcomes]
+
+    def _append_locked(self, conn: Connection, pending: list[_Pending]) -> list[_Outcome]:
+        size = _log_size(conn)
+        known = _known_events(conn, [p.event["event_id"] for p in pending])
+        frontier = _read_frontier(conn, size)
+        heads = _project_heads(conn, {p.event["project_id"] for p in pending})
+        received_at = self.clock()
+        new_rows: list[tuple[Any, ...]] = []
+        results: list[_Outcome] = []
+        for p in pending:
+            eid = p.event["event_id"]
+            if eid in known:
+                results.append(_duplicate_or_conflict(eid, known[eid], p.digest))
+                continue
+            seq, prev = heads.get(p.event["project_id"], (-1, ZERO_HASH))
+            env = make_envelope(origin=self.origin, event=p.event, project_seq=seq + 1,
+                                prev=prev, received_at=received_at, salt=p.salt)
+            data = encode_envelope(env)
+            leaf = leaf_hash(data)
+            index = size + len(new_rows)
+            heads[p.event["project_id"]] = (seq + 1, leaf)
+            known[eid] = (index, p.digest, leaf, received_at)
+            new_rows.append(_event_row(index, p.event, seq + 1, received_at, leaf, p.digest, data))
+            results.append(_New(eid, index, data, received_at))
+        if new_rows:
+            hash_rows, _ = tree.append_leaf_hashes(frontier, [r[7] for r in new_rows])
+            _insert_many(conn, _INSERT_EVENT, new_rows)
+            _insert_many(conn, _INSERT_HASH, hash_rows)
+        return results
+
+    def _finish(self, outcome: _Outcome) -> AppendResult:
+        if isinstance(outcome, Rejected):
+            return outcome
+        if isinstance(outcome, _Duplicate):
+            receipt = self.receipt(outcome.index, upgrade=False)
+            return Appended(outcome.event_id, outcome.index, receipt, duplicate=True)
+        receipt = self._receipt(outcome.index, outcome.data, outcome.received_at)
+        return Appended(outcome.event_id, outcome.index, receipt)
+
+    def _receipt(
+        self, index: int, data: bytes, received_at: str, anchored: AnchoredProof | None = None
+    ) -> Receipt:
+        leaf = leaf_hash(data)
+        promise = Promise(self.origin, index, leaf, received_at, self.mmd_seconds)
+        return Receipt(self.origin, index, leaf, data, sign_promise(self.signer, promise), anchored)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def size(self) -> int:
+        with self.db.read() as conn:
+            return _log_size(conn)
+
+    def read_hashes(self, conn: Connection, indexes: Sequence[int]) -> list[bytes]:
+        return _read_hashes(conn, indexes)
+
+    def event_bytes(self, index: int) -> bytes:
+        return self._event_row(index)[0]
+
+    def _event_row(self, index: int) -> tuple[bytes, str]:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(events.c.canonical, events.c.received_at).where(events.c.idx == index)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no event at index {index}")
+        return bytes(row[0]), str(row[1])
+
+    def index_of(self, event_id: str) -> int:
+        with self.db.read() as conn:
+            idx = conn.execute(select(events.c.idx).where(events.c.event_id == event_id)).scalar()
+        if idx is None:
+            raise NotFoundError(f"no event with id {event_id!r}")
+        return int(idx)
+
+    def receipt(self, index: int, *, upgrade: bool = True) -> Receipt:
+        """The receipt of an event; with the inclusion proof once a checkpoint covers it."""
+        data, received_at = self._event_row(index)
+        anchored = self.anchored_proof(index) if upgrade else None
+        return self._receipt(index, data, received_at, anchored)
+
+    def anchored_proof(self, index: int) -> AnchoredProof | None:
+        """Proof against the newest checkpoint covering ``index`` (overridden by anchoring)."""
+        cp = self.latest_checkpoint()
+        if cp is None or cp.size <= index:
+            return None
+        return AnchoredProof(cp.note, tuple(self.inclusion_proof(index, cp.size)), None)
+
+    # -- proofs ---------------------------------------------------------------------------
+
+    def tree_hash(self, size: int) -> bytes:
+        return self._compute(tree.tree_hash_plan(size), size)[0] if size else tree.fold_right([])
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return self._compute(tree.inclusion_plan(index, size), size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return self._compute(tree.consistency_plan(size1, size2), size2)
+
+    def _compute(self, plan: tree.HashPlan, size: int) -> list[bytes]:
+        with self.db.read() as conn:
+            current = _log_size(conn)
+            if size > current:
+                raise InvalidRequestError(f"size {size} is beyond the log size {current}")
+            hashes = _read_hashes(conn, plan.indexes)
+        return tree.compute_ranges(plan, hashes)
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def checkpoint(self) -> CheckpointRecord:
+        """Seal the current tree head as a signed checkpoint (or return it if already sealed)."""
+        with self.db.write() as conn:
+            size = _log_size(conn)
+            existing = _checkpoint_row(conn, size)
+            if existing is not None:
+                return existing
+            root = tree.compute_tree_hash(
+                tree.tree_hash_plan(size), _read_hashes(conn, tree.tree_hash_plan(size).indexes)
+            )
+            note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
+            record = CheckpointRecord(size, root, note, self.clock())
+            conn.execute(insert(checkpoints), [record.__dict__])
+        return record
+
+    def latest_checkpoint(self) -> CheckpointRecord | None:
+        with self.db.read() as conn:
+            size = conn.execute(select(func.max(checkpoints.c.size))).scalar()
+            return None if size is None else _checkpoint_row(conn, int(size))
+
+    def checkpoint_at(self, size: int) -> CheckpointRecord:
+        with self.db.read() as conn:
+            row = _checkpoint_row(conn, size)
+        if row is None:
+            raise NotFoundError(f"no checkpoint of size {size}")
+        return row
+
+    def checkpoints_between(self, lo: int, hi: int) -> list[CheckpointRecord]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(checkpoints).where(checkpoints.c.size.between(lo, hi))
+                .order_by(checkpoints.c.size)
+            ).all()
+        return [CheckpointRecord(r.size, bytes(r.root), r.note, r.created_at) for r in rows]
+
+
+# -- queries (module-level so the hot path stays flat) ------------------------------------
+
+
+def _log_size(conn: Connection) -> int:
+    top = conn.execute(select(func.max(events.c.idx))).scalar()
+    return 0 if top is None else int(top) + 1
+
+
+def _read_hashes(conn: Connection, indexes: Sequence[int]) -> list[bytes]:
+    if not indexes:
+        return []
+    rows = conn.execute(
+        select(tree_hashes.c.idx, tree_hashes.c.hash).where(tree_hashes.c.idx.in_(set(indexes)))
+    ).all()
+    found = {int(i): bytes(h) for i, h in rows}
+    missing = [i for i in indexes if i not in found]
+    if missing:
+        raise WitnessError(f"stored tree hashes missing: {missing[:5]}")
+    return [found[i] for i in indexes]
+
+
+def _read_frontier(conn: Connection, size: int) -> tree.Frontier:
+    plan = tree.frontier_plan(size)
+    return tree.frontier_from(size, _read_hashes(conn, plan.indexes))
+
+
+def _known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    rows = conn.execute(
+        select(events.c.event_id, events.c.idx, events.c.submission_digest,
+               events.c.leaf_hash, events.c.received_at)
+        .where(events.c.event_id.in_(set(event_ids)))
+    ).all()
+    return {r[0]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4]) for r in rows}
+
+
+def _project_heads(conn: Connection, project_ids: set[str]) -> dict[str, tuple[int, bytes]]:
+    heads = {}
+    for pid in project_ids:
+        row = conn.execute(
+            select(events.c.project_seq, events.c.leaf_hash)
+            .where(events.c.project_id == pid)
+            .order_by(events.c.project_seq.desc()).limit(1)
+        ).first()
+        if row is not None:
+            heads[pid] = (int(row[0]), bytes(row[1]))
+    return heads
+
+
+def _duplicate_or_conflict(event_id: str, known: tuple[Any, ...], digest: bytes) -> _Outcome:
+    index, known_digest = known[0], known[1]
+    if known_digest != digest:
+        return Rejected(event_id, ConflictError(event_id, index))
+    return _Duplicate(event_id, index)
+
+
+_EVENT_COLUMNS = ("idx", "event_id", "project_id", "project_seq", "event_type", "actor_org",
+                  "received_at", "leaf_hash", "submission_digest", "canonical")
+_INSERT_EVENT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({{}})"
+_INSERT_HASH = "INSERT INTO tree_hashes (idx, hash) VALUES ({})"
+
+
+def _insert_many(conn: Connection, template: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    # The hot path: straight to the driver's executemany, skipping per-row SQL compilation.
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    width = len(rows[0])
+    conn.exec_driver_sql(template.format(", ".join([mark] * width)), list(rows))
+
+
+def _event_row(index: int, event: Mapping[str, Any], seq: int, received_at: str, leaf: bytes,
+               digest: bytes, data: bytes) -> tuple[Any, ...]:
+    actor = event.get("actor") or {}
+    return (index, event["event_id"], event["project_id"], seq, event["type"],
+            actor.get("org_id"), received_at, leaf, digest, data)
+
+
+def _checkpoint_row(conn: Connection, size: int) -> CheckpointRecord | None:
+    row = conn.execute(select(checkpoints).where(checkpoints.c.size == size)).first()
+    if row is None:
+        return None
+    return CheckpointRecord(int(row.size), bytes(row.root), row.note, row.created_at)

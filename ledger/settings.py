@@ -1,0 +1,43 @@
+"""Runtime settings of the ledger service, read from ``WITNESS_*`` environment variables.
+
+Built by ``main`` / the app factory, never at import time. Must not import the store or
+the API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the ledger keeps its data and how it talks to the database and the chain."""
+
+    model_config = SettingsConfigDict(env_prefix="WITNESS_", extra="ignore")
+
+    home: Path = Field(default=Path("./witness-data"), description="data directory")
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home")
+    origin: str = Field(default="witness.ggzy.example/log", max_length=200)
+    chain: str = Field(default="embedded", description="embedded | embedded:PATH | http(s)://…")
+    checkpoint_interval: float = Field(default=5.0, gt=0)
+    checkpoint_max_events: int = Field(default=10_000, gt=0)
+    mmd_seconds: int = Field(default=60, gt=0, description="maximum merge delay promised")
+    confirmations: int = Field(default=0, ge=0)
+    timezone: str = Field(default="Asia/Shanghai")
+    max_clock_skew_seconds: int = Field(default=300, ge=0)
+
+    @property
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'witness.db').resolve()}"
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.home / "log.key"
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        return self.home / "pseudonym.key"

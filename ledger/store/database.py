@@ -1,0 +1,90 @@
+"""Engines and transactions for SQLite (WAL, the default) and PostgreSQL.
+
+Writers are serialised so that log indexes are gap-free and race-free across threads and
+processes: on SQLite a write transaction starts with ``BEGIN IMMEDIATE`` (the database
+write lock), on PostgreSQL it takes a transaction-scoped advisory lock. Reads never block
+writers. Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.pool import NullPool
+
+from ledger.core.errors import WitnessError
+
+# Arbitrary constant naming "the witness log sequencer" among advisory locks.
+SEQUENCER_LOCK_ID = 0x5749544E
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreError(WitnessError):
+    """The database is unreachable, uninitialised or not what it should be."""
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")  # durable: a commit survives power loss
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("witness_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """One database: its engine and the two kinds of transaction the ledger uses."""
+
+    def __init__(self, url: str, *, pool: bool = True) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
+        if not pool:
+            kwargs["poolclass"] = NullPool
+        self.engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            _prepare_sqlite(self.engine)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction holding the sequencer lock: only one writer at a time appends."""
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(witness_write=True)
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK_ID})
+                yield conn
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            if conn.in_transaction():
+                conn.commit()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

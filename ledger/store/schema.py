@@ -1,0 +1,64 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/versions`` mirror them.
+
+Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Append-only key/value facts about the log, written once at init (origin, public key...).
+log_info = Table(
+    "log_info",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(128), nullable=False, unique=True),
+    Column("project_id", String(128), nullable=False),
+    Column("project_seq", Integer, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("actor_org", String(128), nullable=True),
+    Column("received_at", String(40), nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("submission_digest", LargeBinary(32), nullable=False),
+    Column("canonical", LargeBinary, nullable=False),
+    UniqueConstraint("project_id", "project_seq", name="uq_events_project_seq"),
+)
+Index("ix_events_actor_org", events.c.actor_org)
+
+tree_hashes = Table(
+    "tree_hashes",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("log_info", "events", "tree_hashes", "checkpoints")
