@@ -1,0 +1,56 @@
+"""Payload models, phase "ledger-internal" (线索).
+
+Role: the events the rules engine writes into the log itself: raising a violation lead
+(违规线索) and transferring it to a regulator (移送).
+Pure schema code: it must not import the store, the API or the log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ledger.events.types import Hash, Ident, IdList, Name, Payload, Text
+
+PHASE = "internal"
+
+Severity = Literal["info", "warning", "violation"]
+
+
+class _Lead(Payload):
+    """Common fields of lead events."""
+
+    lead_id: Ident
+    rule_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)]
+    finding_ids: IdList | None = None
+    evidence_event_ids: Annotated[list[Ident], Field(max_length=1000)]
+    evidence_indexes: (
+        Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=1000)] | None
+    ) = Field(None, description="Log indexes of the evidence events.")
+    severity: Severity
+    note: Text | None = None
+
+
+class LeadRaised(_Lead):
+    """The rules engine raises a lead from one or more findings."""
+
+    EVENT_TYPE = "LEAD_RAISED"
+    EMITTED_BY = "ledger rules engine (system)"
+    PHASE = PHASE
+
+    regulator: Name | None = Field(None, description="Regulator / department the lead is for.")
+
+
+class LeadTransferred(_Lead):
+    """A lead is transferred (移送) to a regulator with its evidence package."""
+
+    EVENT_TYPE = "LEAD_TRANSFERRED"
+    EMITTED_BY = "ledger (center staff or system)"
+    PHASE = PHASE
+
+    regulator: Name = Field(description="Receiving regulator / department (行政监督部门).")
+    package_hash: Hash | None = Field(None, description="SHA-256 of the signed lead package.")
+
+
+PAYLOADS: tuple[type[Payload], ...] = (LeadRaised, LeadTransferred)

@@ -1,0 +1,88 @@
+"""Ingestion: validate submitted events, pseudonymise identifiers, append them to the log.
+
+Bad items are reported one by one with their field paths and never stored; the good ones
+of the same batch are appended in one transaction. Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ledger.core.errors import WitnessError
+from ledger.events import EventValidationError, Pseudonymizer, event_to_json, parse_event
+from ledger.log import Appended, Rejected, WitnessLog
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one submitted item, in submission order."""
+
+    position: int
+    event_id: str | None
+    appended: Appended | None = None
+    error: WitnessError | EventValidationError | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.appended is not None
+
+
+class Ingestor:
+    """Validates and appends batches; the single entry point for CLI and API ingestion."""
+
+    def __init__(
+        self, log: WitnessLog, pseudonymizer: Pseudonymizer, *, max_clock_skew_seconds: int = 300,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.log = log
+        self.pseudonymizer = pseudonymizer
+        self.max_skew = max_clock_skew_seconds
+        self.now = now or (lambda: datetime.now().astimezone())
+
+    def submit(self, items: Sequence[Any]) -> list[ItemResult]:
+        """Validate every item, append the valid ones atomically, report each outcome."""
+        if len(items) > MAX_BATCH:
+            raise WitnessError(f"a batch holds at most {MAX_BATCH} events, got {len(items)}")
+        results: dict[int, ItemResult] = {}
+        valid: list[tuple[int, dict[str, Any], list[str]]] = []
+        now = self.now()
+        for pos, item in enumerate(items):
+            try:
+                event = parse_event(item)
+            except EventValidationError as exc:
+                results[pos] = ItemResult(pos, _event_id_of(item), error=exc)
+                continue
+            as_json = self.pseudonymizer.apply(event_to_json(event))
+            valid.append((pos, as_json, self._skew_warnings(as_json, now)))
+        appended = self.log.append([v[1] for v in valid]) if valid else []
+        for (pos, as_json, warnings), outcome in zip(valid, appended, strict=True):
+            results[pos] = _result(pos, as_json["event_id"], outcome, warnings)
+        return [results[pos] for pos in range(len(items))]
+
+    def _skew_warnings(self, event: dict[str, Any], now: datetime) -> list[str]:
+        occurred = datetime.fromisoformat(event["occurred_at"])
+        ahead = (occurred - now).total_seconds()
+        if ahead > self.max_skew:
+            return [f"occurred_at is {int(ahead)} s ahead of the ledger clock "
+                    f"(bound {self.max_skew} s): the source clock may be wrong"]
+        return []
+
+
+def _result(
+    pos: int, event_id: str, outcome: Appended | Rejected, warnings: list[str]
+) -> ItemResult:
+    if isinstance(outcome, Rejected):
+        return ItemResult(pos, event_id, error=outcome.error, warnings=warnings)
+    return ItemResult(pos, event_id, appended=outcome, warnings=warnings)
+
+
+def _event_id_of(item: Any) -> str | None:
+    if isinstance(item, dict) and isinstance(item.get("event_id"), str):
+        return item["event_id"][:128]
+    return None
