@@ -61,4 +61,41 @@ checkpoints = Table(
     Column("created_at", String(40), nullable=False),
 )
 
-APPEND_ONLY_TABLES = ("log_info", "events", "tree_hashes", "checkpoints")
+
+# Anchoring (see ledger/anchoring): an intent row is written, with the signed transaction's
+# hash, before the transaction is broadcast; a row in `anchors` once it is confirmed. Both
+# insert-only, so a crash leaves evidence to reconcile from, never a half-updated row.
+anchor_intents = Table(
+    "anchor_intents",
+    metadata,
+    Column("attempt", Integer, primary_key=True, autoincrement=False),
+    Column("checkpoint_size", BigInteger, nullable=False),
+    Column("from_size", BigInteger, nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("registry", String(42), nullable=False),
+    Column("sender", String(42), nullable=False),
+    Column("nonce", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False, unique=True),
+    Column("raw_tx", LargeBinary, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+anchors = Table(
+    "anchors",
+    metadata,
+    Column("checkpoint_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("registry", String(42), nullable=False),
+    Column("log_id", String(66), nullable=False),
+    Column("chain_index", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False, unique=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("block_timestamp", BigInteger, nullable=False),
+    Column("gas_used", BigInteger, nullable=False),
+    Column("confirmed_at", String(40), nullable=False),
+)
+
+APPEND_ONLY_TABLES = (
+    "log_info", "events", "tree_hashes", "checkpoints", "anchor_intents", "anchors",
+)
