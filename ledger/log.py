@@ -32,7 +32,7 @@ from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
 from ledger.errors import ConflictError, NotFoundError
 from ledger.store.database import Database
-from ledger.store.schema import checkpoints, events, tree_hashes
+from ledger.store.schema import anchors, checkpoints, events, tree_hashes
 
 Clock = Callable[[], str]
 
@@ -199,11 +199,28 @@ class WitnessLog:
         return self._receipt(index, data, received_at, anchored)
 
     def anchored_proof(self, index: int) -> AnchoredProof | None:
-        """Proof against the newest checkpoint covering ``index`` (overridden by anchoring)."""
-        cp = self.latest_checkpoint()
-        if cp is None or cp.size <= index:
+        """Proof against the first *anchored* checkpoint covering ``index`` (so upgrading a
+        receipt twice gives the same file); before that, against the newest checkpoint,
+        with no anchor (the verifier reports it as pending)."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(anchors).where(anchors.c.checkpoint_size > index)
+                .order_by(anchors.c.checkpoint_size).limit(1)
+            ).first()
+        if row is not None:
+            cp = self.checkpoint_at(int(row.checkpoint_size))
+            return AnchoredProof(cp.note, tuple(self.inclusion_proof(index, cp.size)),
+                                 anchor_reference(row, cp.root))
+        latest = self.latest_checkpoint()
+        if latest is None or latest.size <= index:
             return None
-        return AnchoredProof(cp.note, tuple(self.inclusion_proof(index, cp.size)), None)
+        return AnchoredProof(latest.note, tuple(self.inclusion_proof(index, latest.size)), None)
+
+    def anchor_for(self, size: int) -> dict[str, Any] | None:
+        """The anchor reference of the checkpoint of ``size``, if it was anchored."""
+        with self.db.read() as conn:
+            row = conn.execute(select(anchors).where(anchors.c.checkpoint_size == size)).first()
+        return None if row is None else anchor_reference(row, self.checkpoint_at(size).root)
 
     # -- proofs ---------------------------------------------------------------------------
 
@@ -335,6 +352,17 @@ def _event_row(index: int, event: Mapping[str, Any], seq: int, received_at: str,
     actor = event.get("actor") or {}
     return (index, event["event_id"], event["project_id"], seq, event["type"],
             actor.get("org_id"), received_at, leaf, digest, data)
+
+
+def anchor_reference(row: Any, root: bytes) -> dict[str, Any]:
+    """The ``anchor`` object of receipts and bundles, from an ``anchors`` row."""
+    return {
+        "chain_id": int(row.chain_id), "registry": row.registry, "log_id": row.log_id,
+        "chain_index": int(row.chain_index), "tree_size": int(row.checkpoint_size),
+        "root": root.hex(),
+        "tx_hash": row.tx_hash, "block_number": int(row.block_number),
+        "block_hash": row.block_hash, "block_timestamp": int(row.block_timestamp),
+    }
 
 
 def _checkpoint_row(conn: Connection, size: int) -> CheckpointRecord | None:

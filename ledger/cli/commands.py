@@ -28,14 +28,28 @@ def _log(ctx: Context) -> WitnessLog:
 @cli.command()
 @json_option
 @click.option("--origin", default=None, help="Log origin (C2SP), e.g. ggzy.zj.gov.cn/witness.")
+@click.option("--no-chain", is_flag=True, help="Do not deploy/attach the registry yet.")
 @pass_ctx
-def init(ctx: Context, origin: str | None) -> None:
-    """Create the data directory, keys (mode 0600) and schema; idempotent."""
+def init(ctx: Context, origin: str | None, no_chain: bool) -> None:
+    """Create the data directory, keys (0600), schema; deploy or attach the registry."""
+    from ledger.anchoring import bind_chain
+
     if origin:
         ctx.settings.origin = origin
     info = init_home(ctx.settings)
-    data = {"home": str(ctx.settings.home), **info}
-    ctx.emit(data, lambda d: f"log {d['origin']} ready in {d['home']}\npublic key: {d['vkey']}")
+    data: dict[str, Any] = {"home": str(ctx.settings.home), **info, "chain": None}
+    if not no_chain:
+        data["chain"] = bind_chain(ctx.settings, open_log(ctx.settings)).__dict__
+    ctx.emit(data, _init_text)
+
+
+def _init_text(d: dict[str, Any]) -> str:
+    lines = [f"log {d['origin']} ready in {d['home']}", f"public key: {d['vkey']}"]
+    if d["chain"]:
+        c = d["chain"]
+        lines.append(f"registry {c['registry']} on chain {c['chain_id']} ({c['spec']}), "
+                     f"log id {c['log_id']}")
+    return "\n".join(lines)
 
 
 def _read_lines(fh: TextIO) -> Iterator[tuple[int, Any | None, str | None]]:
@@ -208,3 +222,5 @@ def pubkey(ctx: Context) -> None:
     """The log's public verifier key (give it to bidders, supervisors, regulators)."""
     info = read_log_info(_log(ctx).db)
     click.echo(info["vkey"])
+
+from ledger.cli import chain_commands  # noqa: E402,F401  (registers chain commands)

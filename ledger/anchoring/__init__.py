@@ -1,0 +1,17 @@
+"""Anchoring the log's checkpoints on an EVM chain: the registry binding and the anchorer.
+
+Must not import the API or the verifier.
+"""
+
+from ledger.anchoring.anchorer import AnchorDivergence, Anchorer, AnchorOutcome
+from ledger.anchoring.binding import ChainBinding, bind_chain, open_bound_chain, read_binding
+
+__all__ = [
+    "AnchorDivergence",
+    "AnchorOutcome",
+    "Anchorer",
+    "ChainBinding",
+    "bind_chain",
+    "open_bound_chain",
+    "read_binding",
+]

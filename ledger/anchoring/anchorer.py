@@ -1,0 +1,197 @@
+"""The anchorer: seals checkpoints and anchors them on chain, crash-safe and idempotent.
+
+One attempt: reconcile what a previous run left; seal a checkpoint if the log grew; check
+that the chain's latest checkpoint is a prefix of our log (else stop: the log diverged);
+sign the ``anchor`` transaction locally; write the intent (tx hash, nonce, raw bytes) and
+commit; broadcast; wait for the confirmations; record the anchor. A process killed at any
+point leaves either no intent (nothing sent), or an intent whose transaction reconcile
+finds mined (recorded, never re-sent) or not (the same bytes re-broadcast, so the same
+nonce: never two anchors for one checkpoint). Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import func, insert, select
+
+from chain_access import ChainBackend, ChainUnavailable, PreparedTx, TxReceipt
+from ledger.anchoring import registry
+from ledger.anchoring.binding import ChainBinding
+from ledger.core.errors import WitnessError
+from ledger.log import CheckpointRecord, WitnessLog
+from ledger.store.schema import anchor_intents, anchors
+
+_log = logging.getLogger("witness.anchorer")
+FAULT_ENV = "WITNESS_FAULT"  # test hook: "after_intent" or "after_send" kills the process
+
+
+class AnchorDivergence(WitnessError):
+    """The chain holds a checkpoint our log cannot extend: the log was rewritten or reset."""
+
+
+@dataclass(frozen=True)
+class AnchorOutcome:
+    """What one anchoring attempt did."""
+
+    action: str  # "anchored" | "reconciled" | "up-to-date"
+    checkpoint_size: int
+    chain_size: int
+    tx_hash: str | None = None
+    gas_used: int | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Anchorer:
+    """Anchors the checkpoints of one log on its bound registry."""
+
+    def __init__(self, log: WitnessLog, chain: ChainBackend, binding: ChainBinding,
+                 account: LocalAccount) -> None:
+        self.log = log
+        self.chain = chain
+        self.binding = binding
+        self.account = account
+        self._abi = registry.abi()
+        self._log_id = bytes.fromhex(binding.log_id.removeprefix("0x"))
+
+    # -- chain view -------------------------------------------------------------------
+
+    def chain_head(self) -> tuple[int, int, bytes]:
+        """(number of checkpoints, latest size, latest root) of this log on chain."""
+        count = int(self.chain.call(self.binding.registry, self._abi, "checkpointCount",
+                                    [self._log_id]))
+        if count == 0:
+            return 0, 0, b""
+        cp = self.chain.call(self.binding.registry, self._abi, "latestCheckpoint",
+                             [self._log_id])
+        return count, int(cp[0]), bytes(cp[1])
+
+    # -- one attempt -------------------------------------------------------------------
+
+    def anchor_once(self) -> AnchorOutcome:
+        reconciled = self.reconcile()
+        checkpoint = self.log.checkpoint()
+        _, chain_size, chain_root = self.chain_head()
+        if checkpoint.size <= chain_size:
+            if checkpoint.size < chain_size:
+                raise AnchorDivergence(
+                    f"the chain has a checkpoint of size {chain_size} but the log has only "
+                    f"{checkpoint.size} events: the database was rolled back or replaced")
+            action = "reconciled" if reconciled else "up-to-date"
+            return AnchorOutcome(action, checkpoint.size, chain_size)
+        proof = self._proof_from_chain(chain_size, chain_root, checkpoint)
+        prepared = self.chain.prepare_transact(
+            self.binding.registry, self._abi, "anchor",
+            [self._log_id, checkpoint.size, checkpoint.root, proof], self.account)
+        self._record_intent(prepared, checkpoint.size, chain_size)
+        self._fault("after_intent")
+        ref = self.chain.send_prepared(prepared, self._abi)
+        self._fault("after_send")
+        rec = self.chain.receipt(ref.tx_hash)
+        assert rec is not None
+        self._record_anchor(rec)
+        return AnchorOutcome("anchored", checkpoint.size, chain_size,
+                             "0x" + ref.tx_hash.hex(), ref.gas_used)
+
+    def _proof_from_chain(self, chain_size: int, chain_root: bytes,
+                          checkpoint: CheckpointRecord) -> list[bytes]:
+        if chain_size == 0:
+            return []
+        ours = self.log.tree_hash(chain_size)
+        if ours != chain_root:
+            raise AnchorDivergence(
+                f"the chain's checkpoint of size {chain_size} has root {chain_root.hex()} but "
+                f"the log's tree of that size has root {ours.hex()}: the log was rewritten")
+        return self.log.consistency_proof(chain_size, checkpoint.size)
+
+    def _fault(self, point: str) -> None:
+        if os.environ.get(FAULT_ENV) == point:
+            _log.warning("fault hook %s: exiting without cleanup", point)
+            os._exit(137)
+
+    # -- records -----------------------------------------------------------------------
+
+    def _record_intent(self, tx: PreparedTx, size: int, from_size: int) -> None:
+        with self.log.db.write() as conn:
+            attempt = conn.execute(select(func.max(anchor_intents.c.attempt))).scalar()
+            conn.execute(insert(anchor_intents), [{
+                "attempt": (attempt or 0) + 1, "checkpoint_size": size, "from_size": from_size,
+                "chain_id": self.binding.chain_id, "registry": self.binding.registry,
+                "sender": tx.sender, "nonce": tx.nonce, "tx_hash": "0x" + tx.tx_hash.hex(),
+                "raw_tx": tx.raw, "created_at": _now(),
+            }])
+
+    def _record_anchor(self, rec: TxReceipt) -> None:
+        topic = registry.anchored_event_topic()
+        entry = next(e for e in rec.logs if e.topics and e.topics[0] == topic
+                     and e.topics[1] == self._log_id)
+        index = int.from_bytes(entry.topics[2], "big")
+        size = int.from_bytes(entry.data[0:32], "big")
+        root = entry.data[32:64]
+        block = self.chain.get_block(rec.block_number)
+        with self.log.db.write() as conn:
+            if conn.execute(select(anchors.c.checkpoint_size)
+                            .where(anchors.c.checkpoint_size == size)).first():
+                return
+            conn.execute(insert(anchors), [{
+                "checkpoint_size": size, "chain_id": self.binding.chain_id,
+                "registry": self.binding.registry, "log_id": self.binding.log_id,
+                "chain_index": index, "tx_hash": "0x" + rec.tx_hash.hex(),
+                "block_number": rec.block_number, "block_hash": "0x" + rec.block_hash.hex(),
+                "block_timestamp": block.timestamp, "gas_used": rec.gas_used,
+                "confirmed_at": _now(),
+            }])
+        _log.info("anchored size %d root %s in block %d", size, root.hex(), rec.block_number)
+
+    # -- crash recovery ----------------------------------------------------------------
+
+    def reconcile(self) -> bool:
+        """Finish the newest unrecorded intent: record it if mined, re-send it if not."""
+        with self.log.db.read() as conn:
+            row = conn.execute(select(anchor_intents).order_by(
+                anchor_intents.c.attempt.desc()).limit(1)).first()
+            done = row is not None and conn.execute(
+                select(anchors.c.tx_hash).where(anchors.c.tx_hash == row.tx_hash)).first()
+        if row is None or done:
+            return False
+        tx_hash = bytes.fromhex(row.tx_hash.removeprefix("0x"))
+        rec = self.chain.receipt(tx_hash)
+        if rec is None and self.chain.nonce(row.sender) > row.nonce:
+            return False  # superseded: that nonce was used by another transaction
+        if rec is None:
+            tx = PreparedTx(tx_hash, bytes(row.raw_tx), int(row.nonce), row.sender,
+                            self.binding.registry)
+            self.chain.send_prepared(tx, self._abi)
+            rec = self.chain.receipt(tx_hash)
+        if rec is None or rec.status != 1:
+            return False
+        self._record_anchor(rec)
+        return True
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def follow(self, interval: float, max_events: int, stop: threading.Event) -> None:
+        """Anchor every ``interval`` seconds or ``max_events`` new events until ``stop``."""
+        backoff, next_due, last_size = 1.0, 0.0, -1
+        while not stop.is_set():
+            try:
+                size = self.log.size()
+                if time.monotonic() >= next_due or size - max(last_size, 0) >= max_events:
+                    outcome = self.anchor_once()
+                    last_size, next_due, backoff = outcome.checkpoint_size, \
+                        time.monotonic() + interval, 1.0
+            except ChainUnavailable as exc:
+                _log.warning("chain unavailable, retrying in %.0f s: %s", backoff, exc)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            stop.wait(min(0.2, interval))

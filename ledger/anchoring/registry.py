@@ -1,0 +1,40 @@
+"""The compiled WitnessRegistry artifact (ABI + bytecode), committed under contracts/.
+
+The runtime never compiles: it loads the artifact that `scripts/compile_contracts.py`
+wrote and CI checks. Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ARTIFACT = Path(__file__).resolve().parents[2] / "contracts" / "artifacts" / "WitnessRegistry.json"
+
+
+@lru_cache(maxsize=1)
+def artifact() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ARTIFACT.read_text(encoding="utf-8"))
+    return data
+
+
+def abi() -> list[dict[str, Any]]:
+    return list(artifact()["abi"])
+
+
+def bytecode() -> str:
+    return str(artifact()["bytecode"])
+
+
+def log_id_for(origin: str) -> bytes:
+    """A log's id in the registry: SHA-256 of its origin string."""
+    return hashlib.sha256(origin.encode("utf-8")).digest()
+
+
+def anchored_event_topic() -> bytes:
+    from eth_utils.crypto import keccak
+
+    return keccak(text="CheckpointAnchored(bytes32,uint256,uint64,bytes32,uint64)")
