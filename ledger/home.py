@@ -54,8 +54,8 @@ def open_log(settings: Settings, *, db: Database | None = None) -> WitnessLog:
     try:
         info = read_log_info(db)
     except Exception as exc:  # no schema yet
-        raise NotInitialisedError(f"no witness log at {settings.database_url}: run `witness init`") \
-            from exc
+        where = db.engine.url.render_as_string(hide_password=True)
+        raise NotInitialisedError(f"no witness log at {where}: run `witness init`") from exc
     if "origin" not in info:
         raise NotInitialisedError("the database has no log: run `witness init`")
     signer = load_signer(settings.log_key_path, info["origin"])

@@ -1,0 +1,1 @@
+"""Tests of the Solidity contracts against a real EVM node."""

@@ -1,0 +1,130 @@
+"""The witness log on SQLite and PostgreSQL: append, idempotency, project chains, proofs,
+checkpoints, append-only enforcement."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from ledger.core import verify
+from ledger.core.canonical import ZERO_HASH, decode_envelope
+from ledger.core.errors import InvalidRequestError
+from ledger.core.hashing import leaf_hash
+from ledger.core.note import open_checkpoint
+from ledger.core.receipt import Receipt, verify_receipt_offline
+from ledger.errors import ConflictError, NotFoundError
+from ledger.log import Appended, Rejected, WitnessLog
+from tests import reference_merkle as ref
+from tests.ledger.conftest import make_event
+
+
+def _appended(results: list[Appended | Rejected]) -> list[Appended]:
+    assert all(isinstance(r, Appended) for r in results), results
+    return [r for r in results if isinstance(r, Appended)]
+
+
+def test_append_assigns_gap_free_indexes_and_signed_receipts(log: WitnessLog) -> None:
+    first = _appended(log.append([make_event(i) for i in range(5)]))
+    second = _appended(log.append([make_event(i) for i in range(5, 9)]))
+    assert [r.index for r in first + second] == list(range(9))
+    for r in first + second:
+        check = verify_receipt_offline(r.receipt, log.signer.verifier)
+        assert check.promise.index == r.index
+        assert check.promise.mmd_seconds == log.mmd_seconds
+        assert Receipt.loads(r.receipt.dumps()) == r.receipt
+    assert log.size() == 9
+
+
+def test_project_chain_links_each_event_to_the_previous_leaf(log: WitnessLog) -> None:
+    results = _appended(log.append([make_event(i, project=f"P-{i % 2}") for i in range(6)]))
+    heads: dict[str, tuple[int, bytes]] = {}
+    for r in results:
+        env = decode_envelope(r.receipt.canonical_event)
+        seq, prev = heads.get(env["project_id"], (-1, ZERO_HASH))
+        assert env["project_seq"] == seq + 1
+        assert bytes.fromhex(env["prev"]) == prev
+        heads[env["project_id"]] = (env["project_seq"], r.receipt.leaf_hash)
+        assert len(bytes.fromhex(env["salt"])) == 32
+
+
+def test_same_id_same_content_is_idempotent(log: WitnessLog) -> None:
+    (a,) = _appended(log.append([make_event(1)]))
+    (b,) = _appended(log.append([make_event(1)]))
+    assert b.duplicate and b.index == a.index
+    assert b.receipt.dumps() == a.receipt.dumps()  # Ed25519 is deterministic
+    assert log.size() == 1
+
+
+def test_same_id_other_content_is_a_conflict_and_stores_nothing(log: WitnessLog) -> None:
+    log.append([make_event(1)])
+    results = log.append([make_event(1, extra="changed"), make_event(2)])
+    assert isinstance(results[0], Rejected) and isinstance(results[0].error, ConflictError)
+    assert isinstance(results[1], Appended) and results[1].index == 1
+    assert log.size() == 2
+
+
+def test_duplicate_inside_one_batch(log: WitnessLog) -> None:
+    results = log.append([make_event(1), make_event(1)])
+    assert isinstance(results[1], Appended) and results[1].duplicate
+    assert log.size() == 1
+
+
+def test_proofs_match_the_reference_tree(log: WitnessLog) -> None:
+    results = _appended(log.append([make_event(i, project=f"P-{i % 3}") for i in range(37)]))
+    leaves = [r.receipt.leaf_hash for r in results]
+    for n in (1, 2, 7, 16, 37):
+        assert log.tree_hash(n) == ref.mth(leaves[:n])
+        for i in range(0, n, 3):
+            assert log.inclusion_proof(i, n) == ref.path(i, leaves[:n])
+        for m in range(1, n):
+            assert log.consistency_proof(m, n) == ref.proof(m, leaves[:n])
+
+
+def test_checkpoint_is_a_signed_note_and_receipts_upgrade(log: WitnessLog) -> None:
+    log.append([make_event(i) for i in range(10)])
+    cp = log.checkpoint()
+    assert cp == log.checkpoint()  # idempotent while the log does not grow
+    opened = open_checkpoint(cp.note, [log.signer.verifier], log.origin)
+    assert (opened.size, opened.root) == (10, cp.root)
+    receipt = log.receipt(4)
+    assert receipt.anchored is not None and receipt.anchored.anchor is None
+    check = verify_receipt_offline(receipt, log.signer.verifier)
+    assert check.checkpoint is not None and check.checkpoint.size == 10
+    verify.verify_inclusion(4, 10, receipt.leaf_hash, receipt.anchored.inclusion_proof, cp.root)
+
+
+def test_bad_requests_are_typed_errors(log: WitnessLog) -> None:
+    log.append([make_event(i) for i in range(3)])
+    with pytest.raises(InvalidRequestError):
+        log.inclusion_proof(3, 3)
+    with pytest.raises(InvalidRequestError):
+        log.inclusion_proof(0, 4)  # beyond the log
+    with pytest.raises(NotFoundError):
+        log.receipt(99)
+    with pytest.raises(NotFoundError):
+        log.checkpoint_at(2)
+
+
+@pytest.mark.parametrize("table", ["events", "tree_hashes", "checkpoints", "log_info"])
+def test_database_refuses_updates_and_deletes(log: WitnessLog, table: str) -> None:
+    log.append([make_event(1)])
+    log.checkpoint()
+    for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET {_column(table)} = {_column(table)}"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), log.db.write() as conn:
+            conn.execute(sa.text(statement))
+    with log.db.read() as conn:
+        assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+
+
+def _column(table: str) -> str:
+    return {"events": "event_id", "tree_hashes": "hash", "checkpoints": "note",
+            "log_info": "value"}[table]
+
+
+def test_leaf_is_sha256_of_zero_and_canonical_bytes(log: WitnessLog) -> None:
+    (r,) = _appended(log.append([make_event(1)]))
+    data = log.event_bytes(0)
+    assert r.receipt.leaf_hash == leaf_hash(data)
+    assert json.loads(data)["v"] == 1
