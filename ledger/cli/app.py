@@ -62,7 +62,13 @@ def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the group, mapping errors to one line and an exit code."""
-    from ledger.cli import commands  # noqa: F401  (registers the commands)
+    # Importing the command modules registers their commands on the group.
+    from ledger.cli import (  # noqa: F401
+        chain_commands,
+        commands,
+        export_commands,
+        serve_commands,
+    )
 
     try:
         cli.main(args=argv, prog_name="witness", standalone_mode=False)

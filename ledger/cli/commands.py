@@ -222,5 +222,3 @@ def pubkey(ctx: Context) -> None:
     """The log's public verifier key (give it to bidders, supervisors, regulators)."""
     info = read_log_info(_log(ctx).db)
     click.echo(info["vkey"])
-
-from ledger.cli import chain_commands  # noqa: E402,F401  (registers chain commands)

@@ -111,7 +111,8 @@ def test_bad_requests_are_typed_errors(log: WitnessLog) -> None:
 def test_database_refuses_updates_and_deletes(log: WitnessLog, table: str) -> None:
     log.append([make_event(1)])
     log.checkpoint()
-    for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET {_column(table)} = {_column(table)}"):
+    column = _column(table)
+    for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET {column} = {column}"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), log.db.write() as conn:
             conn.execute(sa.text(statement))
     with log.db.read() as conn:

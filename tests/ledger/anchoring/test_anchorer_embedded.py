@@ -97,7 +97,7 @@ def test_reset_chain_is_detected(embedded_settings: Settings) -> None:
 
     open_chain("embedded", embedded_settings.home).close()
     log = open_log(embedded_settings)
-    with pytest.raises(ChainMismatch, match="genesis|chain"):
+    with pytest.raises(ChainMismatch, match=r"genesis|chain"):
         open_bound_chain(embedded_settings, log)
     failed = run_witness(embedded_settings, "anchor", check=False)
     assert failed.returncode != 0 and "Traceback" not in failed.stderr
