@@ -1,0 +1,94 @@
+"""Day counting of RULES.md §1.2 over a working-day calendar (holidays + make-up days).
+
+Dates are local dates in Asia/Shanghai. The calendar is a data file operators update each
+year from the State Council General Office notice. Pure apart from loading that file.
+Must not import the store, the API or the verifier.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_CALENDAR = Path(__file__).with_name("data") / "calendar_cn.json"
+
+
+def local_date(ts: datetime) -> date:
+    """D(ts): the local calendar date of a timestamp in Asia/Shanghai."""
+    return ts.astimezone(SHANGHAI).date()
+
+
+def cd(a: datetime, b: datetime) -> int:
+    """Days from a to b, start day excluded, end day included (民法典 第201条)."""
+    return (local_date(b) - local_date(a)).days
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Statutory holidays and make-up working days (调休) of the years it covers."""
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    makeup_workdays: frozenset[date] = field(default_factory=frozenset)
+    years: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_CALENDAR) -> WorkCalendar:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        holidays = {date.fromisoformat(d) for y in data["years"].values() for d in y["holidays"]}
+        makeup = {date.fromisoformat(d) for y in data["years"].values() for d in y["workdays"]}
+        return cls(frozenset(holidays), frozenset(makeup),
+                   frozenset(int(y) for y in data["years"]))
+
+    def is_rest(self, day: date) -> bool:
+        """A statutory holiday, or a weekend day not re-designated as a working day."""
+        if day in self.holidays:
+            return True
+        return day.weekday() >= 5 and day not in self.makeup_workdays
+
+    def roll(self, day: date) -> date:
+        while self.is_rest(day):
+            day += timedelta(days=1)
+        return day
+
+    def due(self, a: datetime, n: int) -> date:
+        """Last permitted date for an act "within n days of a" (rolls past rest days)."""
+        return self.roll(local_date(a) + timedelta(days=n))
+
+    def met(self, act: datetime, a: datetime, n: int) -> bool:
+        return local_date(act) <= self.due(a, n)
+
+    def wd(self, a: datetime, b: datetime) -> int:
+        """Working days d with D(a) < d <= D(b)."""
+        start, end = local_date(a), local_date(b)
+        return sum(1 for k in range(1, (end - start).days + 1)
+                   if not self.is_rest(start + timedelta(days=k)))
+
+    def due_wd(self, a: datetime, n: int) -> date:
+        """The n-th working day after D(a)."""
+        day, left = local_date(a), n
+        while left > 0:
+            day += timedelta(days=1)
+            if not self.is_rest(day):
+                left -= 1
+        return day
+
+    def met_wd(self, act: datetime, a: datetime, n: int) -> bool:
+        return local_date(act) <= self.due_wd(a, n)
+
+    def covers(self, day: date) -> bool:
+        return day.year in self.years
+
+
+def period_tier(start: datetime, end: datetime, minimum: int) -> str | None:
+    """Two-tier reading of "…期不得少于N日" (§1.2): 'violation' when short under any reading,
+    'warning' when short only under the strict (start day excluded) reading, else None."""
+    days = cd(start, end)
+    if days + 1 < minimum:
+        return "violation"
+    if days < minimum:
+        return "warning"
+    return None

@@ -1,0 +1,5 @@
+"""Rule modules, one per RULES.md section (``s03_timing.py`` … ``s13_portfolio.py``).
+
+Each module registers its checks with ``@rule`` at import. Must not import the store, the
+API or the verifier.
+"""

@@ -1,0 +1,51 @@
+"""Run the registered rules over a trail: every applicable rule, deterministic order.
+
+Pure. Persisting findings, raising leads and running incrementally as events arrive live
+in ``ledger.rules.service``. Must not import the store, the API or the verifier.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ledger.rules.context import RuleContext
+from ledger.rules.model import Finding, Trail, TrailEvent
+from ledger.rules.registry import REGISTRY, load_all
+
+
+def trail_event(index: int, envelope: Mapping[str, Any]) -> TrailEvent:
+    """A TrailEvent from a decoded envelope (``ledger.core.canonical.decode_envelope``)."""
+    return TrailEvent(
+        index=index, event_id=envelope["event_id"], type=envelope["type"],
+        project_id=envelope["project_id"], section_id=envelope.get("section_id"),
+        occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
+        received_at=datetime.fromisoformat(envelope["received_at"]),
+        actor=envelope.get("actor") or {}, context=envelope.get("context") or {},
+        payload=envelope.get("payload") or {},
+    )
+
+
+def trail_from_canonical(project_id: str, rows: Iterable[tuple[int, bytes]]) -> Trail:
+    events = tuple(trail_event(i, json.loads(data)) for i, data in rows)
+    return Trail(project_id, events)
+
+
+def evaluate(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str] | None = None
+             ) -> list[Finding]:
+    """All findings of the given (default: all) rules, deduplicated by finding key."""
+    load_all()
+    found: dict[str, Finding] = {}
+    for rid in sorted(rule_ids or REGISTRY):
+        for finding in REGISTRY[rid].check(trail, ctx):
+            found.setdefault(finding.key, finding)
+    return sorted(found.values(), key=lambda f: (f.rule_id, f.key))
+
+
+def rules_reading(event_type: str) -> list[str]:
+    """Ids of rules that read ``event_type`` (incremental evaluation runs only these)."""
+    load_all()
+    return sorted(rid for rid, r in REGISTRY.items()
+                  if event_type in r.meta.reads or "*" in r.meta.reads)
