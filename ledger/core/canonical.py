@@ -83,7 +83,7 @@ def canonical_json(obj: Any) -> bytes:
             return data
     try:
         return rfc8785.dumps(obj)
-    except rfc8785.CanonicalizationError as exc:
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
         raise MalformedError(f"cannot canonicalise: {exc}") from exc
 
 
@@ -125,19 +125,57 @@ def make_envelope(
 
 
 def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
+    """Canonical bytes of an envelope. Floats are refused: JCS writes an integral float such
+    as 1e16 as an integer that would not decode back (amounts are decimal strings)."""
+    if not _fast_path_applies(envelope):
+        raise MalformedError("envelope values must be strings, booleans, null, arrays, objects "
+                             "and integers within ±2^53 (no floats: use decimal strings)")
     data = canonical_json(envelope)
     if len(data) > MAX_CANONICAL_SIZE:
         raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
     return data
 
 
+MAX_JSON_DEPTH = 64
+
+
+def check_json_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``limit`` before parsing it.
+
+    Some libraries raise the interpreter's recursion limit (py_ecc, loaded with web3, sets
+    100000); json.loads on 200,000 nested brackets then overflows the C stack and kills the
+    process. Counting first is cheap: only inputs with many brackets are scanned.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                raise MalformedError(f"JSON nested deeper than {limit} levels")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
 def decode_envelope(data: bytes) -> dict[str, Any]:
     """Parse canonical envelope bytes, checking version, fields and canonical form."""
     if len(data) > MAX_CANONICAL_SIZE:
         raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
+    check_json_depth(data)
     try:
         env = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSON, UTF-8, int digits, nesting
         raise MalformedError(f"envelope is not UTF-8 JSON: {exc}") from exc
     if not isinstance(env, dict):
         raise MalformedError("envelope is not a JSON object")

@@ -60,7 +60,7 @@ class NoteVerifier:
 
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)  # the base64 key may itself contain "+"
         if len(parts) != 3:
             raise MalformedError("a verifier key is name+hash+key")
         name, hash_hex, key_b64 = parts
@@ -108,6 +108,15 @@ class NoteSigner:
 def _check_body(body: str) -> None:
     if not body.endswith("\n") or "\n\n" in body:
         raise MalformedError("a note body is non-empty lines, each ending in a newline")
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedError("a note body must be valid Unicode text") from exc
+
+
+def _is_uint64(text: str) -> bool:
+    """ASCII decimal digits of a number below 2^64 (bytes.isdigit: ASCII only)."""
+    return 0 < len(text) <= 20 and text.encode().isdigit() and int(text) < 2**64
 
 
 def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
@@ -162,7 +171,7 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "":
             raise MalformedError("a checkpoint has origin, size and root lines")
         origin, size_s, root_b64 = lines[0], lines[1], lines[2]
-        if not origin or not size_s.isdigit() or (size_s != "0" and size_s.startswith("0")):
+        if not origin or not _is_uint64(size_s) or (size_s != "0" and size_s.startswith("0")):
             raise MalformedError("bad checkpoint origin or size")
         try:
             root = base64.b64decode(root_b64, validate=True)

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.core.canonical import decode_envelope
+from ledger.core.canonical import check_json_depth, decode_envelope
 from ledger.core.errors import MalformedError, SignatureError, VerificationError
 from ledger.core.hashing import HASH_SIZE, leaf_hash
 from ledger.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, open_note
@@ -54,9 +54,13 @@ class Promise:
         if len(lines) != 7 or lines[0] != PROMISE_HEADER or lines[6] != "":
             raise MalformedError("not a witness receipt promise")
         _, origin, index_s, leaf_b64, received_at, mmd_s, _ = lines
-        if not index_s.isdigit() or not mmd_s.isdigit():
-            raise MalformedError("promise index and MMD must be decimal")
+        if not _is_uint64(index_s) or not _is_uint64(mmd_s):
+            raise MalformedError("promise index and MMD must be decimal numbers below 2^64")
         return cls(origin, int(index_s), _b64_hash(leaf_b64), received_at, int(mmd_s))
+
+
+def _is_uint64(text: str) -> bool:
+    return 0 < len(text) <= 20 and text.encode().isdigit() and int(text) < 2**64
 
 
 def _b64_hash(text: str) -> bytes:
@@ -144,11 +148,15 @@ class Receipt:
         if not isinstance(obj.get("promise"), str):
             raise MalformedError("receipt promise must be a signed note")
         anchored = obj.get("anchored")
+        try:
+            event_bytes = event.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise MalformedError("canonical_event is not valid Unicode text") from exc
         return cls(
             origin=origin,
             index=index,
             leaf_hash=_hex_hash(obj.get("leaf_hash"), "leaf_hash"),
-            canonical_event=event.encode("utf-8"),
+            canonical_event=event_bytes,
             promise_note=obj["promise"],
             anchored=None if anchored is None else AnchoredProof.from_json(anchored),
         )
@@ -157,9 +165,10 @@ class Receipt:
     def loads(cls, text: str | bytes) -> Receipt:
         if len(text) > MAX_RECEIPT_SIZE:
             raise MalformedError(f"receipt is larger than {MAX_RECEIPT_SIZE} bytes")
+        check_json_depth(text)
         try:
             obj = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSON, UTF-8, int digits, nesting
             raise MalformedError(f"receipt is not JSON: {exc}") from exc
         return cls.from_json(obj)
 
