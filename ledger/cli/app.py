@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         chain_commands,
         commands,
         export_commands,
-        serve_commands,
+        rules_commands,
     )
 
     try:

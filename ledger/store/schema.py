@@ -99,3 +99,63 @@ anchors = Table(
 APPEND_ONLY_TABLES = (
     "log_info", "events", "tree_hashes", "checkpoints", "anchor_intents", "anchors",
 )
+
+
+# API bearer tokens (witness_api.tokens): only the SHA-256 of a token is stored. Not
+# append-only: revocation sets ``revoked_at``. Mirrored by migration 0003.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("bidder_id", String(128), nullable=True),
+    Column("label", String(200), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=True),
+    Column("revoked_at", String(40), nullable=True),
+)
+
+
+# Rule findings and violation leads (ledger.rules.service). Not the witness log: findings
+# are insert-only (idempotent by finding_key); a lead's status is updated in place, while
+# the facts that matter (raised, transferred) are LEAD_* events in the log. Migration 0004.
+findings = Table(
+    "findings",
+    metadata,
+    Column("finding_id", String(40), primary_key=True),
+    Column("finding_key", String(1000), nullable=False, unique=True),
+    Column("rule_id", String(64), nullable=False),
+    Column("rule_version", Integer, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("lead", Integer, nullable=False),
+    Column("project_id", String(128), nullable=False),
+    Column("section_id", String(128), nullable=True),
+    Column("evidence", Text, nullable=False),  # JSON [[index, event_id], ...]
+    Column("computed", Text, nullable=False),  # JSON object
+    Column("message_zh", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_findings_project", findings.c.project_id)
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("lead_id", String(40), primary_key=True),
+    Column("finding_ids", Text, nullable=False),  # JSON list
+    Column("rule_ids", Text, nullable=False),  # JSON list
+    Column("project_id", String(128), nullable=False),
+    Column("section_id", String(128), nullable=True),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # raised | transferred | acknowledged
+    Column("raised_index", BigInteger, nullable=True),
+    Column("raised_event_id", String(128), nullable=True),
+    Column("transferred_index", BigInteger, nullable=True),
+    Column("transferred_event_id", String(128), nullable=True),
+    Column("department", String(200), nullable=True),
+    Column("package_hash", String(64), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+Index("ix_leads_project", leads.c.project_id)

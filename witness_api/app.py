@@ -1,0 +1,100 @@
+"""The app factory: ``create_app(settings)`` builds the whole service from a settings object.
+
+Nothing happens at import time. ``app_from_env`` is the zero-argument factory uvicorn
+calls in each worker (``witness serve`` → ``uvicorn.run(..., factory=True)``). On shutdown
+the lifespan disposes the database engine; uvicorn itself stops accepting connections and
+lets in-flight requests finish (each append is one transaction, so nothing is half-written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from ledger.events import Pseudonymizer
+from ledger.home import open_log
+from ledger.ingest import MAX_BATCH, Ingestor
+from ledger.keys import load_secret
+from ledger.settings import Settings
+from ledger.store.database import Database
+from witness_api import ops, problems
+from witness_api.config import ApiSettings
+from witness_api.deps import Services
+from witness_api.hooks import find
+from witness_api.limits import BodySizeLimit
+from witness_api.logs import AccessLog, configure_logging
+from witness_api.metrics import Metrics
+from witness_api.models import Problem
+from witness_api.routers import checkpoints, ingest, meta, projects, proofs, receipts
+from witness_api.tokens import TokenStore
+
+DESCRIPTION = f"""The trading witness ledger (交易见证链) service.
+
+Trading systems append events (`ingest` token); bidders fetch receipts and proofs of their
+own events (`bidder` token); supervisors and regulators read project trails; checkpoints,
+the log key and chain information are public. Batches hold at most {MAX_BATCH} events.
+Errors are RFC 9457 problem details (`application/problem+json`) with field paths.
+"""
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the log and everything the routers need."""
+    db = Database(settings.database_url)
+    log = open_log(settings, db=db)
+    ingestor = Ingestor(log, Pseudonymizer(load_secret(settings.pseudonym_key_path)),
+                        max_clock_skew_seconds=settings.max_clock_skew_seconds)
+    services = Services(db=db, log=log, ingestor=ingestor, tokens=TokenStore(db),
+                        metrics=Metrics(lambda: services.sizes()))
+    readiness = find("ledger.anchoring", "readiness")
+    if readiness is not None:
+        services.readiness.append(lambda: readiness(settings))
+    return services
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes, tags=app.openapi_tags)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema()
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI:
+    """A ready FastAPI app over the log in ``settings.home`` / ``settings.database_url``."""
+    api = api or ApiSettings()
+    configure_logging(api.log_level)
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            services.db.dispose()
+
+    app = FastAPI(title="Trading witness ledger API", version="1", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.services = services
+    app.state.tokens = services.tokens
+    problems.install(app)
+    for module in (ingest, receipts, proofs, checkpoints, projects, meta):
+        app.include_router(module.router)
+    app.include_router(ops.router)
+    app.add_middleware(BodySizeLimit, max_body=api.max_body_bytes,
+                       max_batch_body=api.max_batch_body_bytes)
+    if api.access_log:
+        app.add_middleware(AccessLog, metrics=services.metrics)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: settings from ``WITNESS_*`` at call time."""
+    return create_app(Settings())

@@ -1,0 +1,69 @@
+"""Bearer-token authentication and role checks, as FastAPI dependencies.
+
+``require(*roles)`` gives a dependency that answers 401 without a valid token and 403 for
+a role that may not call the endpoint. Bidders are special: they pass the role check for
+receipt and proof endpoints, and the router then answers 404 for anything that is not
+theirs (``owns``), so the existence of other bidders' events does not leak.
+The token is never logged; only the role and token id are put on the request state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from witness_api.problems import ProblemError
+from witness_api.tokens import Principal, TokenStore
+
+# Role groups used by the routers.
+WRITERS = ("ingest", "admin")
+READERS = ("ingest", "supervisor", "regulator", "admin", "bidder")
+AUDITORS = ("supervisor", "regulator", "admin")
+ADMINS = ("admin",)
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `witness token create`.")
+
+
+def authenticate(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+) -> Principal:
+    """The caller's principal, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ProblemError(401, "unauthenticated", "a bearer token is required")
+    store: TokenStore = request.app.state.tokens
+    principal = store.resolve(credentials.credentials)
+    if principal is None:
+        raise ProblemError(401, "unauthenticated", "the token is unknown, revoked or expired")
+    request.state.principal = principal
+    return principal
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    """A dependency admitting only ``roles`` (403 for the others)."""
+
+    def check(principal: Principal = Depends(authenticate)) -> Principal:  # noqa: B008
+        if principal.role not in roles:
+            raise ProblemError(403, "forbidden",
+                               f"the {principal.role} role may not call this endpoint")
+        return principal
+
+    check.__name__ = "require_" + "_".join(roles)
+    return check
+
+
+def owns(principal: Principal, envelope: Mapping[str, Any]) -> bool:
+    """True unless ``principal`` is a bidder and the event is not one of its own.
+
+    A bidder owns an event whose actor organisation or payload ``bidder_org`` is its id.
+    """
+    if principal.role != "bidder":
+        return True
+    actor = envelope.get("actor")
+    payload = envelope.get("payload")
+    org = actor.get("org_id") if isinstance(actor, dict) else None
+    bidder = payload.get("bidder_org") if isinstance(payload, dict) else None
+    return principal.bidder_id is not None and principal.bidder_id in (org, bidder)

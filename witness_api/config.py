@@ -1,0 +1,22 @@
+"""API-only settings (``WITNESS_API_*`` environment variables), next to ledger ``Settings``.
+
+Built by the app factory or ``witness serve``, never at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from witness_api.limits import DEFAULT_MAX_BATCH_BODY, DEFAULT_MAX_BODY
+
+
+class ApiSettings(BaseSettings):
+    """Limits and logging of the HTTP service."""
+
+    model_config = SettingsConfigDict(env_prefix="WITNESS_API_", extra="ignore")
+
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, gt=0)
+    max_batch_body_bytes: int = Field(default=DEFAULT_MAX_BATCH_BODY, gt=0)
+    access_log: bool = Field(default=True, description="one JSON line per request")
+    log_level: str = Field(default="INFO")

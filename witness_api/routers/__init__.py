@@ -1,0 +1,1 @@
+"""The API's routers, one per resource; each stays thin and calls the ledger."""

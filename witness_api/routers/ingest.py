@@ -1,0 +1,109 @@
+"""Ingestion: append one event, or a batch with one result per item.
+
+Both go through ``ledger.ingest.Ingestor`` (validation with field paths, pseudonymisation,
+one transaction for the valid items of a batch). Idempotent by event id: the same body
+again gives the same receipt (200 instead of 201), another body under a known id is 409.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.openapi.models import Example
+from fastapi.responses import JSONResponse
+
+from ledger.events import example_event
+from ledger.ingest import MAX_BATCH, ItemResult
+from witness_api.auth import WRITERS, require
+from witness_api.deps import Services, get_services
+from witness_api.models import AppendOut, BatchIn, BatchOut
+from witness_api.problems import domain_problem, responses
+from witness_api.tokens import Principal
+
+router = APIRouter(prefix="/v1/events", tags=["ingest"])
+
+_EXAMPLE_TYPES = ("PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED", "BID_SUBMITTED", "BID_OPENED")
+
+
+def _examples() -> dict[str, Example]:
+    out: dict[str, Example] = {}
+    for name in _EXAMPLE_TYPES:
+        try:
+            out[name] = Example(summary=name, value=example_event(name))
+        except KeyError:
+            continue
+    return out
+
+
+def _batch_examples() -> dict[str, Example]:
+    events = [e.get("value") for e in _examples().values()]
+    return {"batch": Example(summary="a small batch", value={"events": events})}
+
+
+def _item(result: ItemResult) -> dict[str, Any]:
+    """One batch result (built as a dict: a batch carries up to MAX_BATCH receipts)."""
+    out: dict[str, Any] = {"position": result.position, "event_id": result.event_id,
+                           "warnings": result.warnings}
+    if result.appended is not None:
+        a = result.appended
+        out.update(status="duplicate" if a.duplicate else "created", index=a.index,
+                   receipt=a.receipt.to_json())
+        return out
+    assert result.error is not None
+    out.update(status="rejected", problem=json.loads(bytes(domain_problem(result.error).body)))
+    return out
+
+
+@router.post(
+    "", status_code=201, response_model=AppendOut, response_class=JSONResponse,
+    summary="Append one event",
+    responses={200: {"description": "Already in the log with the same content: same receipt",
+                     "model": AppendOut}, **responses(400, 401, 403, 409, 413, 422)},
+)
+def append_event(
+    event: dict[str, Any] = Body(openapi_examples=_examples()),  # noqa: B008
+    _who: Principal = Depends(require(*WRITERS)),  # noqa: B008
+    services: Services = Depends(get_services),  # noqa: B008
+) -> JSONResponse:
+    """Validate and append one event; the receipt is signed before the answer is sent."""
+    started = time.perf_counter()
+    [result] = services.ingestor.submit([event])
+    services.metrics.append_latency.labels("single").observe(time.perf_counter() - started)
+    if result.appended is None:
+        services.metrics.count_outcomes(0, 0, 1)
+        assert result.error is not None
+        raise result.error
+    a = result.appended
+    services.metrics.count_outcomes(0 if a.duplicate else 1, 1 if a.duplicate else 0, 0)
+    body = {"status": "duplicate" if a.duplicate else "created", "event_id": a.event_id,
+            "index": a.index, "receipt": a.receipt.to_json(), "warnings": result.warnings}
+    return JSONResponse(body, status_code=200 if a.duplicate else 201)
+
+
+@router.post(
+    "/batch", response_model=BatchOut, response_class=JSONResponse,
+    summary=f"Append up to {MAX_BATCH} events",
+    responses=responses(400, 401, 403, 413, 422),
+)
+def append_batch(
+    batch: BatchIn = Body(openapi_examples=_batch_examples()),  # noqa: B008
+    _who: Principal = Depends(require(*WRITERS)),  # noqa: B008
+    services: Services = Depends(get_services),  # noqa: B008
+) -> JSONResponse:
+    """Append the valid items in one transaction; report every bad item with field paths.
+
+    The answer is 200 with one result per submitted item, in order: ``created``,
+    ``duplicate`` (same receipt as before) or ``rejected`` (with a problem object).
+    """
+    started = time.perf_counter()
+    results = services.ingestor.submit(batch.events)
+    services.metrics.append_latency.labels("batch").observe(time.perf_counter() - started)
+    items = [_item(r) for r in results]
+    counts = {s: sum(1 for i in items if i["status"] == s)
+              for s in ("created", "duplicate", "rejected")}
+    services.metrics.count_outcomes(counts["created"], counts["duplicate"], counts["rejected"])
+    return JSONResponse({"created": counts["created"], "duplicates": counts["duplicate"],
+                         "rejected": counts["rejected"], "results": items})

@@ -1,0 +1,76 @@
+"""Merkle proofs (RFC 9162): inclusion of an index at a size, consistency between sizes.
+
+Each proof comes with the roots it links and the signed checkpoint of that size when one
+was sealed, so a client checks the proof against the exact checkpoint it was computed for.
+Bidders may ask for inclusion proofs of their own events only (404 otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from ledger.core.errors import InvalidRequestError
+from witness_api.auth import READERS, require
+from witness_api.deps import Services, get_services
+from witness_api.models import ConsistencyOut, InclusionOut
+from witness_api.problems import responses
+from witness_api.routers.receipts import MAX_INDEX, visible_receipt
+from witness_api.tokens import Principal
+
+router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
+Size = Annotated[int, Query(ge=0, le=MAX_INDEX)]
+
+
+def _note_at(services: Services, size: int) -> str | None:
+    found = services.log.checkpoints_between(size, size)
+    return found[0].note if found else None
+
+
+def _default_size(services: Services, size: int | None) -> int:
+    if size is not None:
+        return size
+    cp = services.log.latest_checkpoint()
+    if cp is None:
+        raise InvalidRequestError("no checkpoint yet: pass size")
+    return cp.size
+
+
+@router.get("/inclusion", response_model=InclusionOut, summary="Inclusion proof",
+            responses=responses(401, 403, 404, 422))
+def inclusion(
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    size: Annotated[int | None, Query(ge=1, le=MAX_INDEX,
+                                      description="Tree size; default the latest checkpoint")]
+    = None,
+    who: Principal = Depends(require(*READERS)),  # noqa: B008
+    services: Services = Depends(get_services),  # noqa: B008
+) -> InclusionOut:
+    """Inclusion proof of the event at ``index`` in the tree of ``size``."""
+    receipt = visible_receipt(services, who, index)
+    tree_size = _default_size(services, size)
+    proof = services.log.inclusion_proof(index, tree_size)
+    return InclusionOut(index=index, size=tree_size, leaf_hash=receipt.leaf_hash.hex(),
+                        root=services.log.tree_hash(tree_size).hex(),
+                        proof=[h.hex() for h in proof], checkpoint=_note_at(services, tree_size))
+
+
+@router.get("/consistency", response_model=ConsistencyOut, response_model_by_alias=True,
+            summary="Consistency proof", responses=responses(401, 403, 422))
+def consistency(
+    size_from: Annotated[int, Query(alias="from", ge=0, le=MAX_INDEX)],
+    size_to: Annotated[int, Query(alias="to", ge=0, le=MAX_INDEX)],
+    _who: Principal = Depends(require(*READERS)),  # noqa: B008
+    services: Services = Depends(get_services),  # noqa: B008
+) -> ConsistencyOut:
+    """Proof that the tree of size ``to`` extends the tree of size ``from``."""
+    proof = services.log.consistency_proof(size_from, size_to)
+    return ConsistencyOut.model_validate({
+        "from": size_from, "to": size_to,
+        "root_from": services.log.tree_hash(size_from).hex(),
+        "root_to": services.log.tree_hash(size_to).hex(),
+        "proof": [h.hex() for h in proof],
+        "checkpoint_from": _note_at(services, size_from),
+        "checkpoint_to": _note_at(services, size_to),
+    })

@@ -1,0 +1,161 @@
+"""Bearer tokens of the API: created once, stored as a SHA-256 hash, revocable, expiring.
+
+A token is ``wit_`` + 43 url-safe characters (256 random bits). Only its SHA-256 is stored,
+so a copy of the database does not let anyone call the API. Roles: ``ingest`` (trading
+systems), ``supervisor``, ``bidder`` (bound to one bidder id = actor org / payload
+``bidder_org``), ``regulator``, ``admin``. Lookups are cached for a few seconds per process,
+so a revocation takes effect within ``CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+
+from ledger.core.errors import WitnessError
+from ledger.errors import NotFoundError
+from ledger.store.database import Database
+from ledger.store.schema import api_tokens
+
+ROLES = ("ingest", "supervisor", "bidder", "regulator", "admin")
+TOKEN_PREFIX = "wit_"
+CACHE_SECONDS = 5.0
+_CACHE_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the store knows about a token (never the token itself)."""
+
+    token_id: str
+    role: str
+    bidder_id: str | None
+    label: str | None
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+
+    def active(self, now: datetime) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or datetime.fromisoformat(self.expires_at) > now
+
+    def to_json(self) -> dict[str, str | None]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a role, and for bidders the bidder id it is bound to."""
+
+    role: str
+    bidder_id: str | None = None
+    token_id: str | None = None
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+class TokenStore:
+    """Create, revoke, list and resolve tokens in the ``api_tokens`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cache: dict[bytes, tuple[float, TokenInfo | None]] = {}
+        self._lock = threading.Lock()
+
+    def create(
+        self, role: str, *, bidder_id: str | None = None, label: str | None = None,
+        expires_in: timedelta | None = timedelta(days=365),
+    ) -> tuple[str, TokenInfo]:
+        """A new token (returned once, never stored) and its record."""
+        if role not in ROLES:
+            raise WitnessError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        if (role == "bidder") != bool(bidder_id):
+            raise WitnessError("a bidder token needs --bidder ID, and only a bidder token")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = _now()
+        info = TokenInfo(
+            token_id=secrets.token_hex(8), role=role, bidder_id=bidder_id, label=label,
+            created_at=_iso(now), expires_at=_iso(now + expires_in) if expires_in else None,
+            revoked_at=None,
+        )
+        with self.db.write() as conn:
+            conn.execute(insert(api_tokens), [{**info.__dict__, "token_hash": hash_token(token)}])
+        return token, info
+
+    def revoke(self, token_id: str) -> TokenInfo:
+        with self.db.write() as conn:
+            done = conn.execute(
+                update(api_tokens).where(api_tokens.c.token_id == token_id)
+                .where(api_tokens.c.revoked_at.is_(None)).values(revoked_at=_iso(_now()))
+            )
+        if done.rowcount == 0 and self._by_id(token_id) is None:
+            raise NotFoundError(f"no token with id {token_id!r}")
+        with self._lock:
+            self._cache.clear()
+        info = self._by_id(token_id)
+        assert info is not None
+        return info
+
+    def list(self) -> list[TokenInfo]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created_at)).all()
+        return [_info(r) for r in rows]
+
+    def _by_id(self, token_id: str) -> TokenInfo | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(api_tokens).where(api_tokens.c.token_id == token_id)
+            ).first()
+        return None if row is None else _info(row)
+
+    def resolve(self, token: str) -> Principal | None:
+        """The principal of an active token, or None (unknown, revoked or expired)."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = hash_token(token)
+        info = self._lookup(digest)
+        if info is None or not info.active(_now()):
+            return None
+        return Principal(info.role, info.bidder_id, info.token_id)
+
+    def _lookup(self, digest: bytes) -> TokenInfo | None:
+        clock = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(digest)
+        if cached is not None and clock - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(api_tokens).where(api_tokens.c.token_hash == digest)
+            ).first()
+        info = None if row is None else _info(row)
+        with self._lock:
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[digest] = (clock, info)
+        return info
+
+
+def _info(row: Row[Any]) -> TokenInfo:
+    return TokenInfo(
+        token_id=row.token_id, role=row.role, bidder_id=row.bidder_id, label=row.label,
+        created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
+    )

@@ -1,0 +1,61 @@
+"""Server-side verification and export: the standalone verifier run against the log's key.
+
+The trust policy is built from the log's own public key and origin (the server trusts
+itself; whoever does not runs ``witness-verify`` with their pinned key). Chain checks are
+skipped here until a registry reader is wired to the bound chain (reported as unchecked).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ledger.anchoring import read_binding
+from ledger.core.note import NoteVerifier
+from ledger.core.receipt import Receipt
+from ledger.errors import NotFoundError
+from ledger.export import export_project
+from ledger.store.schema import anchors
+from verifier import TrustPolicy, check_bundle, check_receipt
+from witness_api.deps import Services
+
+
+def policy(services: Services) -> TrustPolicy:
+    return TrustPolicy(verifier=NoteVerifier.from_vkey(services.vkey()),
+                       origin=services.log.origin)
+
+
+def verify_receipt(services: Services, obj: dict[str, Any]) -> dict[str, Any]:
+    """The verifier's report on a posted receipt (MalformedError → 400)."""
+    report = check_receipt(Receipt.from_json(obj), policy(services))
+    return report.to_json()
+
+
+def verify_bundle(services: Services, bundle: bytes) -> dict[str, Any]:
+    return check_bundle(bundle, policy(services)).to_json()
+
+
+def project_bundle(services: Services, project_id: str) -> dict[str, Any]:
+    """The project bundle (``witness-bundle/v1``); 404 for an unknown project."""
+    return export_project(services.log, project_id)
+
+
+def audit_project(services: Services, project_id: str) -> dict[str, Any]:
+    bundle = json.dumps(project_bundle(services, project_id), ensure_ascii=False)
+    return verify_bundle(services, bundle.encode("utf-8"))
+
+
+def chain_info(services: Services) -> dict[str, Any]:
+    """The bound chain and registry, and the latest anchor; 404 while the log is unbound."""
+    binding = read_binding(services.log)
+    if binding is None:
+        raise NotFoundError("the log is not bound to a chain yet (`witness chain bind`)")
+    with services.db.read() as conn:
+        top = conn.execute(select(func.max(anchors.c.checkpoint_size))).scalar()
+        latest = None if top is None else conn.execute(
+            select(anchors).where(anchors.c.checkpoint_size == top)).first()
+    return {**asdict(binding),
+            "latest_anchor": None if latest is None else dict(latest._mapping)}
