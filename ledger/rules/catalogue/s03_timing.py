@@ -18,9 +18,35 @@ def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+TENDER_KINDS = ("tender_doc", "tender")  # schema value; "tender" kept for older trails
+PREQUAL_KINDS = ("prequal_doc", "prequal")
+
+
+def ts(value: str) -> datetime:
+    """An RFC 3339 payload timestamp as an aware datetime."""
+    return datetime.fromisoformat(value)
+
+
+def is_tender_doc(e: TrailEvent) -> bool:
+    return bool(e.get("doc_kind", "tender_doc") in TENDER_KINDS)
+
+
+def lots(trail: Trail) -> list[tuple[str | None, Trail]]:
+    """(section id, sub-trail) per lot; the whole trail once when it has no lots."""
+    sids = [s for s in trail.sections() if s is not None]
+    if not sids:
+        return [(None, trail)]
+    return [(s, trail.for_section(s)) for s in sids]
+
+
+def now(trail: Trail) -> datetime | None:
+    """The trail's "now": the latest received_at (for "nothing happened by" rules)."""
+    return max((e.received_at for e in trail.events), default=None)
+
+
 def first_tender_issue(trail: Trail) -> TrailEvent | None:
     """The first DOC_ISSUED of the tender documents (t_issue)."""
-    docs = [e for e in trail.of_type("DOC_ISSUED") if e.get("doc_kind", "tender") == "tender"]
+    docs = [e for e in trail.of_type("DOC_ISSUED") if is_tender_doc(e)]
     return min(docs, key=lambda e: _ts(e.payload["available_from"]), default=None)
 
 
@@ -59,6 +85,27 @@ def tb_24_deadline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     days, issue, dl_event, t_dl = found
     t_issue = issue.payload["available_from"]
     yield hit("R-TB-24-DEADLINE", trail, [issue, dl_event],
+              {"days": days, "minimum": 20, "issued": t_issue, "deadline": t_dl.isoformat()},
+              f"招标文件 {t_issue[:10]} 发出至投标截止 {t_dl.date()} 仅 {days} 日，少于二十日",
+              f"{days} days between {t_issue[:10]} and {t_dl.date()} < 20")
+
+
+@rule("R-GP-35-DEADLINE", title_zh="政府采购招标文件发出至投标截止不少于二十日",
+      title_en="At least 20 days for GP tendering (open and invited)",
+      basis='GP 第35条 "自招标文件开始发出之日起至投标人提交投标文件截止之日止，不得少于二十日"; '
+            "GP87 第85条; GP87 第78条(十二)",
+      section="3", reads=("PROJECT_REGISTERED", "DOC_ISSUED", "DEADLINE_CHANGED"),
+      severity="violation", lead=True, confidence="V", applies="GP ∧ method∈{open, invited}")
+def gp_35_deadline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    flags = trail.flags
+    if flags.get("regime") != "GP" or flags.get("method") not in ("open", "invited"):
+        return
+    found = _deadline_days(trail)
+    if found is None or found[0] >= 20:
+        return
+    days, issue, dl_event, t_dl = found
+    t_issue = issue.payload["available_from"]
+    yield hit("R-GP-35-DEADLINE", trail, [issue, dl_event],
               {"days": days, "minimum": 20, "issued": t_issue, "deadline": t_dl.isoformat()},
               f"招标文件 {t_issue[:10]} 发出至投标截止 {t_dl.date()} 仅 {days} 日，少于二十日",
               f"{days} days between {t_issue[:10]} and {t_dl.date()} < 20")
