@@ -84,5 +84,5 @@ def _result(
 
 def _event_id_of(item: Any) -> str | None:
     if isinstance(item, dict) and isinstance(item.get("event_id"), str):
-        return item["event_id"][:128]
+        return str(item["event_id"])[:128]
     return None
