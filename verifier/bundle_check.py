@@ -1,0 +1,210 @@
+"""Checking a project bundle (``witness-bundle/v1``): what a supervisor or regulator runs.
+
+Role: every event's canonical bytes → leaf → inclusion proof against the bundle's proof
+checkpoint; every checkpoint's signature with the pinned key; forks (two roots signed for
+one size); consistency between consecutive checkpoints; the per-project chain (seq gap-free
+from 0, every prev link right) up to the signed project head; the anchors on chain; and a
+readable timeline with the result for each event.
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+from typing import Any
+
+from ledger.core.canonical import ZERO_HASH, decode_envelope, envelope_prev
+from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.hashing import leaf_hash
+from ledger.core.note import Checkpoint, open_checkpoint, open_note
+from ledger.core.verify import verify_consistency, verify_inclusion
+from verifier.anchor_check import check_anchor
+from verifier.bundle_parse import Bundle, BundleEvent, parse_bundle
+from verifier.policy import TrustPolicy
+from verifier.readers.chain import RegistryReader
+from verifier.readers.files import check_json_depth
+from verifier.receipt_check import problem_code
+from verifier.report import Report
+from verifier.timeline import timeline_row
+
+HEAD_HEADER = "witness-project-head/v1"
+
+
+def check_bundle(bundle_bytes: bytes, policy: TrustPolicy,
+                 chain: RegistryReader | None = None) -> Report:
+    """Verify a project bundle against the pinned ``policy`` (and the chain when given)."""
+    bundle = parse_bundle(bundle_bytes)
+    report = Report("bundle", subject={"project_id": bundle.project_id, "origin": bundle.origin,
+                                       "events": len(bundle.events),
+                                       "proof_size": bundle.proof_size})
+    if bundle.origin != policy.origin:
+        report.fail("origin", f"bundle is for log {bundle.origin!r}, the policy trusts "
+                    f"{policy.origin!r}")
+        return report
+    cps = _checkpoints(report, bundle, policy)
+    _consistency(report, bundle, cps)
+    target = cps.get(bundle.proof_size)
+    if target is None:
+        report.fail("signature", f"no validly signed checkpoint of the proof size "
+                    f"{bundle.proof_size} in the bundle")
+    anchored_at = _anchors(report, bundle, cps, policy, chain)
+    last = _events(report, bundle, target, anchored_at)
+    _head(report, bundle, policy, last)
+    return report
+
+
+def _checkpoints(report: Report, bundle: Bundle, policy: TrustPolicy) -> dict[int, Checkpoint]:
+    """Verified checkpoints by size; a second root for a size already seen is a fork."""
+    out: dict[int, Checkpoint] = {}
+    for note, _ in bundle.checkpoints:
+        try:
+            cp = open_checkpoint(note, [policy.verifier], policy.origin)
+        except VerificationError as exc:
+            report.fail("signature", f"checkpoint note: {exc}")
+            continue
+        report.count("checkpoints")
+        seen = out.get(cp.size)
+        if seen is not None and seen.root != cp.root:
+            report.fail("fork", f"two roots signed for size {cp.size}: {seen.root.hex()} and "
+                        f"{cp.root.hex()} — the log key signed a fork",
+                        evidence={"size": cp.size, "roots": [seen.root.hex(), cp.root.hex()]})
+        out.setdefault(cp.size, cp)
+    return out
+
+
+def _consistency(report: Report, bundle: Bundle, cps: dict[int, Checkpoint]) -> None:
+    proofs = {(a, b): p for a, b, p in bundle.consistency}
+    sizes = sorted(cps)
+    for a, b in itertools.pairwise(sizes):
+        proof = proofs.get((a, b))
+        if proof is None:
+            report.fail("consistency", f"no consistency proof from size {a} to size {b}")
+            continue
+        try:
+            verify_consistency(a, b, cps[a].root, cps[b].root, proof)
+        except VerificationError as exc:
+            report.fail(problem_code(exc), str(exc), evidence={"from": a, "to": b})
+            continue
+        report.count("consistency_proofs")
+
+
+def _anchors(report: Report, bundle: Bundle, cps: dict[int, Checkpoint], policy: TrustPolicy,
+             chain: RegistryReader | None) -> dict[int, int]:
+    """Block time of each checkpoint found on chain, by size."""
+    out: dict[int, int] = {}
+    refs = {Checkpoint.parse(open_note(n, [policy.verifier])).size: a
+            for n, a in bundle.checkpoints if _signed(n, policy)}
+    for size, cp in sorted(cps.items()):
+        when = check_anchor(report, chain, policy, size, cp.root, refs.get(size))
+        if when is not None:
+            out[size] = when
+    return out
+
+
+def _signed(note: str, policy: TrustPolicy) -> bool:
+    try:
+        open_note(note, [policy.verifier])
+    except VerificationError:
+        return False
+    return True
+
+
+def _events(report: Report, bundle: Bundle, target: Checkpoint | None,
+            anchored_at: dict[int, int]) -> tuple[int, bytes, int] | None:
+    """Check each event and the project chain; the last (seq, leaf, index) seen."""
+    last: tuple[int, bytes, int] | None = None
+    for ev in bundle.events:
+        env, result = _event(report, bundle, ev, target)
+        if env is not None:
+            result = _chain_link(report, bundle, ev, env, last) or result
+            last = (env["project_seq"], leaf_hash(ev.canonical), ev.index)
+        fixed = min((s for s in anchored_at if s > ev.index), default=None)
+        report.timeline.append(timeline_row(ev.index, env, result,
+                                            None if fixed is None else anchored_at[fixed]))
+    return last
+
+
+def _event(report: Report, bundle: Bundle, ev: BundleEvent,
+           target: Checkpoint | None) -> tuple[dict[str, Any] | None, str]:
+    where = {"index": ev.index, "project_id": bundle.project_id}
+    calculated = leaf_hash(ev.canonical)
+    if ev.leaf is not None and calculated != ev.leaf:
+        report.fail("payload", "event bytes do not hash to the leaf listed", **where)
+        return None, "FAIL payload"
+    try:
+        check_json_depth(ev.canonical)
+        env = decode_envelope(ev.canonical)
+        envelope_prev(env)
+        if not isinstance(env["project_seq"], int) or not isinstance(env["event_id"], str):
+            raise MalformedError("project_seq or event_id has the wrong type")
+    except MalformedError as exc:
+        report.fail("payload", f"event bytes are not a valid envelope: {exc}", **where)
+        return None, "FAIL payload"
+    where["event_id"] = env["event_id"]
+    if env["origin"] != bundle.origin or env["project_id"] != bundle.project_id:
+        report.fail("origin", "event is for another log or project", **where)
+        return env, "FAIL origin"
+    report.count("events")
+    if target is None:
+        return env, "unproven"
+    try:
+        verify_inclusion(ev.index, target.size, calculated, ev.proof, target.root)
+    except VerificationError as exc:
+        report.fail(problem_code(exc), str(exc), **where)
+        return env, "FAIL inclusion"
+    report.count("inclusion_proofs")
+    return env, "ok"
+
+
+def _chain_link(report: Report, bundle: Bundle, ev: BundleEvent, env: dict[str, Any],
+                last: tuple[int, bytes, int] | None) -> str | None:
+    seq, prev = env["project_seq"], envelope_prev(env)
+    exp_seq, exp_prev = (0, ZERO_HASH) if last is None else (last[0] + 1, last[1])
+    where = {"index": ev.index, "event_id": env["event_id"], "project_id": bundle.project_id}
+    if last is not None and ev.index <= last[2]:
+        report.fail("sequence", f"events out of log order: index {ev.index} after {last[2]}",
+                    **where)
+        return "FAIL sequence"
+    if seq != exp_seq:
+        report.fail("sequence", f"project seq {seq} follows {exp_seq - 1}: "
+                    f"{seq - exp_seq} event(s) missing before it" if seq > exp_seq else
+                    f"project seq {seq} where {exp_seq} was expected", **where)
+        return "FAIL sequence"
+    if prev != exp_prev:
+        report.fail("sequence", "prev does not name the project's previous event", **where)
+        return "FAIL sequence"
+    report.count("links")
+    return None
+
+
+def _head(report: Report, bundle: Bundle, policy: TrustPolicy,
+          last: tuple[int, bytes, int] | None) -> None:
+    try:
+        lines = open_note(bundle.head, [policy.verifier]).split("\n")
+    except VerificationError as exc:
+        report.fail("signature", f"project head: {exc}")
+        return
+    if len(lines) != 8 or lines[0] != HEAD_HEADER or not lines[3].isdigit():
+        raise MalformedError("bundle head is not a witness-project-head/v1 note")
+    try:
+        head = (int(lines[3]), base64.b64decode(lines[4], validate=True), int(lines[5]))
+    except (ValueError, binascii.Error) as exc:
+        raise MalformedError("bundle head note has a bad field") from exc
+    if lines[1:3] != [bundle.origin, bundle.project_id] or int(lines[6]) != bundle.proof_size:
+        report.fail("sequence", "the signed project head is for another log, project or size")
+    elif last is None or last != head:
+        have = "nothing" if last is None else f"seq {last[0]} at index {last[2]}"
+        report.fail("sequence", f"the signed head of the project is seq {head[0]} at index "
+                    f"{head[2]}; the bundle ends with {have}: the trail is cut short",
+                    index=head[2], project_id=bundle.project_id)
+    else:
+        report.subject["head"] = {"project_seq": head[0], "index": head[2]}
+        report.count("signatures")
+
+
+def dumps_report(report: Report) -> str:
+    return json.dumps(report.to_json(), ensure_ascii=False, indent=2)

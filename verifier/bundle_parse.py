@@ -1,0 +1,111 @@
+"""Parsing a ``witness-bundle/v1`` file into typed parts, refusing anything malformed.
+
+Role: structure only (types, sizes, versions); nothing here is trusted or verified — that is
+``bundle_check``'s job. Every defect raises ``MalformedError`` (exit 2, one line).
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.core.errors import MalformedError
+from ledger.core.hashing import HASH_SIZE
+from verifier.readers.files import check_json_depth
+
+BUNDLE_FORMAT = "witness-bundle/v1"
+MAX_BUNDLE_SIZE = 64 * 1024 * 1024
+MAX_EVENTS = 100_000
+MAX_CHECKPOINTS = 10_000
+
+
+@dataclass(frozen=True)
+class BundleEvent:
+    index: int
+    leaf: bytes | None
+    canonical: bytes
+    proof: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    origin: str
+    project_id: str
+    proof_size: int
+    checkpoints: list[tuple[str, dict[str, Any] | None]]
+    consistency: list[tuple[int, int, list[bytes]]]
+    head: str
+    events: list[BundleEvent]
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise MalformedError(f"bundle: {what}")
+
+
+def _int(value: Any, what: str) -> int:
+    _need(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+          f"{what} must be a non-negative integer")
+    return int(value)
+
+
+def _hashes(value: Any, what: str) -> list[bytes]:
+    _need(isinstance(value, list) and len(value) <= 64, f"{what} must be a list of hashes")
+    out = []
+    for h in value:
+        _need(isinstance(h, str) and len(h) == 2 * HASH_SIZE, f"{what} holds a non-hash")
+        try:
+            out.append(bytes.fromhex(h))
+        except ValueError as exc:
+            raise MalformedError(f"bundle: {what} holds non-hex") from exc
+    return out
+
+
+def _event(obj: Any) -> BundleEvent:
+    _need(isinstance(obj, dict) and isinstance(obj.get("canonical"), str), "bad event entry")
+    leaf = obj.get("leaf_hash")
+    return BundleEvent(_int(obj.get("index"), "event index"),
+                       None if leaf is None else _hashes([leaf], "leaf_hash")[0],
+                       obj["canonical"].encode("utf-8"),
+                       tuple(_hashes(obj.get("inclusion_proof"), "inclusion_proof")))
+
+
+def _checkpoint(obj: Any) -> tuple[str, dict[str, Any] | None]:
+    _need(isinstance(obj, dict) and isinstance(obj.get("note"), str), "bad checkpoint entry")
+    anchor = obj.get("anchor")
+    _need(anchor is None or isinstance(anchor, dict), "checkpoint anchor must be an object")
+    return obj["note"], anchor
+
+
+def _consistency(obj: Any) -> tuple[int, int, list[bytes]]:
+    _need(isinstance(obj, dict), "bad consistency entry")
+    return (_int(obj.get("from"), "consistency from"), _int(obj.get("to"), "consistency to"),
+            _hashes(obj.get("proof"), "consistency proof"))
+
+
+def parse_bundle(data: bytes) -> Bundle:
+    """The bundle in ``data`` (JSON), checked for shape, size and version."""
+    _need(len(data) <= MAX_BUNDLE_SIZE, f"larger than {MAX_BUNDLE_SIZE} bytes")
+    check_json_depth(data)
+    try:
+        obj = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedError(f"bundle is not JSON: {str(exc)[:80]}") from exc
+    _need(isinstance(obj, dict), "not a JSON object")
+    _need(obj.get("format") == BUNDLE_FORMAT,
+          f"format is {obj.get('format')!r}, this verifier reads {BUNDLE_FORMAT}")
+    for key in ("origin", "project_id", "head"):
+        _need(isinstance(obj.get(key), str), f"{key} must be a string")
+    lists = {k: obj.get(k) for k in ("events", "checkpoints", "consistency")}
+    _need(all(isinstance(v, list) for v in lists.values()), "events, checkpoints and "
+          "consistency must be lists")
+    _need(len(obj["events"]) <= MAX_EVENTS, f"more than {MAX_EVENTS} events")
+    _need(len(obj["checkpoints"]) <= MAX_CHECKPOINTS, f"more than {MAX_CHECKPOINTS} checkpoints")
+    _need(bool(obj["events"]), "no events")
+    return Bundle(obj["origin"], obj["project_id"], _int(obj.get("proof_size"), "proof_size"),
+                  [_checkpoint(c) for c in obj["checkpoints"]],
+                  [_consistency(c) for c in obj["consistency"]], obj["head"],
+                  [_event(e) for e in obj["events"]])

@@ -1,0 +1,93 @@
+"""The ``witness-verify`` command line: receipts, bundles, checkpoints, whole ledgers.
+
+Role: parse flags into a :class:`~verifier.policy.TrustPolicy`, call the check functions,
+print the report (text or ``--json``) and exit 0 intact/pending, 1 integrity failure, 2 bad
+input or usage, 3 a source unreachable. Malformed input gives one line, never a traceback.
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from ledger.core.errors import WitnessError
+from verifier import policy as pol
+from verifier.commands import bundle_cmd, checkpoints_cmd, ledger_cmd, receipt_cmd
+from verifier.readers import SourceUnavailable
+from verifier.report import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, Report
+
+
+class Options:
+    """Trust flags shared by every subcommand, and the output mode."""
+
+    def __init__(self, **flags: Any) -> None:
+        self.flags = flags
+        self.as_json = bool(flags.pop("as_json"))
+        self.offline = bool(flags.pop("offline"))
+
+    def policy(self) -> pol.TrustPolicy:
+        path = self.flags.pop("policy_file", None)
+        base = pol.load_policy_file(path) if path else None
+        return pol.build(base=base, **self.flags)
+
+    def emit(self, report: Report) -> NoReturn:
+        if self.as_json:
+            click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        else:
+            click.echo(report.to_text())
+        sys.exit(report.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Trust policy file (witness-trust/v1 JSON); flags override it.")
+@click.option("--key", help="The log's public key, a C2SP verifier key (name+hash+key).")
+@click.option("--origin", help="The log origin (default: the key's name).")
+@click.option("--chain", help="Chain to check anchors on: http(s)://… or embedded:PATH.")
+@click.option("--chain-id", type=int, help="Pinned chain id.")
+@click.option("--registry", help="Pinned registry contract address.")
+@click.option("--log-id", help="Pinned log id (default: SHA-256 of the origin).")
+@click.option("--upgrade-path", help="Receipt path on the ledger server "
+              "(default /v1/receipts/{index}).")
+@click.option("--offline", is_flag=True, help="Do not contact the chain.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def cli(ctx: click.Context, /, **flags: Any) -> None:
+    """Verify witness ledger material without trusting the center (交易见证链验证)."""
+    ctx.obj = Options(**flags)
+
+
+for _command in (receipt_cmd, bundle_cmd, ledger_cmd, checkpoints_cmd):
+    cli.add_command(_command)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"witness-verify: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: errors become one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="witness-verify", standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("aborted", 130)
+    except click.ClickException as exc:
+        fail(exc.format_message(), EXIT_BAD_INPUT)
+    except SourceUnavailable as exc:
+        fail(str(exc), EXIT_UNREACHABLE)
+    except (WitnessError, ValueError, RecursionError) as exc:
+        fail(str(exc) or type(exc).__name__, EXIT_BAD_INPUT)
+    except OSError as exc:
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_UNREACHABLE)
+    except Exception as exc:  # last resort: no traceback for users
+        if os.environ.get("WITNESS_DEBUG"):
+            raise
+        fail(f"internal error ({type(exc).__name__}): {exc}", EXIT_FAILED)

@@ -1,0 +1,141 @@
+"""The ``witness-verify`` subcommands: receipt, bundle, ledger, checkpoints.
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.note import open_checkpoint
+from ledger.core.receipt import MAX_RECEIPT_SIZE, Receipt
+from verifier.anchor_check import check_anchor
+from verifier.bundle_check import check_bundle
+from verifier.bundle_parse import MAX_BUNDLE_SIZE
+from verifier.ledger_check import check_ledger
+from verifier.policy import TrustPolicy
+from verifier.readers.chain import RegistryReader, open_registry
+from verifier.readers.files import check_json_depth, read_bounded
+from verifier.readers.http import fetch, receipt_url
+from verifier.receipt_check import check_receipt, problem_code
+from verifier.report import Report
+
+FILE = click.Path(path_type=Path, dir_okay=False)
+DEFAULT_DB = Path("witness-data/witness.db")
+
+
+def _setup(ctx: click.Context) -> tuple[Any, TrustPolicy, RegistryReader | None]:
+    opts = ctx.find_root().obj
+    policy = opts.policy()
+    if opts.offline or not policy.chain:
+        return opts, policy, None
+    chain_id, registry = policy.require_chain_identity()
+    return opts, policy, open_registry(policy.chain, chain_id, registry)
+
+
+def load_receipt(path: Path) -> Receipt:
+    data = read_bounded(path, MAX_RECEIPT_SIZE, "receipt")
+    check_json_depth(data)
+    return Receipt.loads(data)
+
+
+@click.command("receipt")
+@click.argument("receipt_path", metavar="RECEIPT", type=FILE)
+@click.option("--event", "event_file", type=FILE, help="Your own event JSON, to compare.")
+@click.option("--file", "bid_file", type=FILE, help="Your bid file: its SHA-256 must match.")
+@click.option("--upgrade", "upgrade_url", help="Ledger base URL to fetch the anchored receipt.")
+@click.option("-o", "--output", type=FILE, help="Where to write the upgraded receipt.")
+@click.pass_context
+def receipt_cmd(ctx: click.Context, receipt_path: Path, event_file: Path | None,
+                bid_file: Path | None, upgrade_url: str | None, output: Path | None) -> None:
+    """Verify a RECEIPT: promise, leaf, inclusion proof, checkpoint, anchor."""
+    opts, policy, chain = _setup(ctx)
+    receipt = load_receipt(receipt_path)
+    if upgrade_url:
+        receipt = _upgrade(receipt, upgrade_url, policy)
+    report = check_receipt(receipt, policy, chain, event_file, bid_file)
+    if upgrade_url and report.ok:
+        target = output or receipt_path.with_name(receipt_path.stem + ".upgraded.json")
+        target.write_text(receipt.dumps(), encoding="utf-8")
+        report.subject["upgraded_receipt"] = str(target)
+    opts.emit(report)
+
+
+def _upgrade(old: Receipt, base: str, policy: TrustPolicy) -> Receipt:
+    url = receipt_url(base, policy.upgrade_path, old.index)
+    data = fetch(url, MAX_RECEIPT_SIZE)
+    check_json_depth(data)
+    new = Receipt.loads(data)
+    same = (new.origin, new.index, new.leaf_hash, new.canonical_event)
+    if same != (old.origin, old.index, old.leaf_hash, old.canonical_event):
+        raise MalformedError(f"{url} returned a receipt for another event")
+    return new
+
+
+@click.command("bundle")
+@click.argument("bundle_path", metavar="BUNDLE", type=FILE)
+@click.pass_context
+def bundle_cmd(ctx: click.Context, bundle_path: Path) -> None:
+    """Verify a project BUNDLE and print its timeline."""
+    opts, policy, chain = _setup(ctx)
+    data = read_bounded(bundle_path, MAX_BUNDLE_SIZE, "bundle")
+    opts.emit(check_bundle(data, policy, chain))
+
+
+@click.command("ledger")
+@click.option("--db", "db_url", default=None,
+              help=f"SQLAlchemy URL or SQLite file (default {DEFAULT_DB}).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr "
+              "(default: when stderr is a terminal).")
+@click.pass_context
+def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool | None) -> None:
+    """fsck: recompute a whole ledger from its database; name the first divergence."""
+    from tqdm import tqdm
+
+    opts, policy, chain = _setup(ctx)
+    bar: dict[str, Any] = {}
+
+    def tick(n: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit=" ev", unit_scale=True, file=sys.stderr,
+                              disable=None if progress is None else not progress,
+                              desc="fsck", smoothing=0.1)
+        bar["bar"].update(n)
+
+    try:
+        report = check_ledger(db_url or str(DEFAULT_DB), policy, chain, tick)
+    finally:
+        if "bar" in bar:
+            bar["bar"].close()
+    opts.emit(report)
+
+
+@click.command("checkpoints")
+@click.argument("notes", nargs=-1, required=True, type=FILE)
+@click.pass_context
+def checkpoints_cmd(ctx: click.Context, notes: tuple[Path, ...]) -> None:
+    """Verify checkpoint NOTES (signed notes): signatures, forks, and the chain."""
+    opts, policy, chain = _setup(ctx)
+    report = Report("checkpoints", subject={"notes": len(notes)})
+    seen: dict[int, bytes] = {}
+    for path in notes:
+        text = read_bounded(path, 16 * 1024, "checkpoint").decode("utf-8", "replace")
+        try:
+            cp = open_checkpoint(text, [policy.verifier], policy.origin)
+        except VerificationError as exc:
+            report.fail(problem_code(exc), f"{path}: {exc}")
+            continue
+        report.count("checkpoints")
+        if cp.size in seen and seen[cp.size] != cp.root:
+            report.fail("fork", f"two roots signed for size {cp.size}: {seen[cp.size].hex()} "
+                        f"and {cp.root.hex()}", evidence={"size": cp.size})
+        elif cp.size not in seen:
+            seen[cp.size] = cp.root
+            check_anchor(report, chain, policy, cp.size, cp.root, None)
+    report.skip("consistency between different sizes", "notes carry no consistency proof")
+    opts.emit(report)

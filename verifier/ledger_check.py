@@ -1,0 +1,209 @@
+"""fsck: recompute a whole ledger from its database and name the first divergence.
+
+Role: stream the events in index order (bounded chunks), recompute every leaf from the
+stored canonical bytes, rebuild the tree on an O(log n) frontier and compare every stored
+hash in the same order, check every checkpoint (signature with the pinned key, signed root =
+row root = recomputed root at that size — which also proves consistency between consecutive
+checkpoints, since all roots come from one append-only recomputation), the per-project
+chains, and each anchor row against the chain. Memory: the frontier, one chunk, and one
+(seq, leaf) per project — O(log n + chunk + projects) — plus the anchor rows.
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ledger.core import tree
+from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.note import open_checkpoint
+from verifier.anchor_check import check_anchor
+from verifier.fsck_links import ProjectChains
+from verifier.policy import TrustPolicy
+from verifier.readers.chain import RegistryReader
+from verifier.readers.db import EventRow, LedgerDB, database_url
+from verifier.report import Report
+
+CHUNK = 5000
+Progress = Callable[[int, int], None]  # (events just checked, total)
+
+
+def locate(stored: int) -> tuple[int, int]:
+    """(level, k) of the subtree kept at a stored index (inverse of ``stored_hash_index``)."""
+    lo, hi = 0, stored + 1
+    while lo < hi:  # the largest leaf j whose own hash is stored at or before ``stored``
+        mid = (lo + hi + 1) // 2
+        if tree.stored_hash_count(mid) <= stored:
+            lo = mid
+        else:
+            hi = mid - 1
+    level = stored - tree.stored_hash_count(lo)
+    return level, ((lo + 1) >> level) - 1
+
+
+class _Fsck:
+    """The state carried across chunks: frontier, project heads, next checkpoint."""
+
+    def __init__(self, report: Report, policy: TrustPolicy, db: LedgerDB, conn: Connection,
+                 size: int, chain: RegistryReader | None) -> None:
+        self.report, self.policy, self.db, self.conn = report, policy, db, conn
+        self.size, self.chain = size, chain
+        self.frontier = tree.EMPTY_FRONTIER
+        self.next_index = 0
+        self.tree_ok = True
+        self.links = ProjectChains(report)
+        self.payload_bad: set[int] = set()
+        self.checkpoints = db.checkpoints(conn)
+        self.pending_cp = next(self.checkpoints, None)
+        self.anchors = {int(a["checkpoint_size"]): a for a in db.anchors(conn)}
+        self.ids: dict[int, tuple[str, str]] = {}
+
+    def events(self, rows: list[EventRow]) -> None:
+        sha, report, leaves = hashlib.sha256, self.report, []
+        self.ids = {}
+        for idx, event_id, project_id, leaf_col, data in rows:
+            if idx != self.next_index:
+                self._gap(idx, event_id, project_id)
+            leaf = sha(b"\x00" + data).digest()
+            if leaf != leaf_col:
+                self.payload_bad.add(idx)
+                report.fail("payload", "stored event bytes do not hash to the stored leaf "
+                            "hash", index=idx, event_id=event_id, project_id=project_id)
+            self.links.add(idx, event_id, project_id, data, leaf)
+            self.ids[idx] = (event_id, project_id)
+            leaves.append(leaf)
+            self.next_index = idx + 1
+        report.count("events", len(rows))
+        if self.tree_ok:
+            self._tree(leaves)
+
+    def _gap(self, idx: int, event_id: str, project_id: str) -> None:
+        self.report.fail("sequence", f"events {self.next_index}..{idx - 1} are missing from "
+                         f"the log (index gap)", index=self.next_index,
+                         evidence={"next_present": idx, "next_event_id": event_id})
+        self.tree_ok = False
+        self.report.skip(f"tree hashes and checkpoint roots from index {self.next_index}",
+                         "cannot recompute the tree across missing events")
+
+    def _tree(self, leaves: list[bytes]) -> None:
+        pos = 0
+        while pos < len(leaves):
+            cut = len(leaves)
+            cp = self.pending_cp
+            if cp is not None and cp[0] <= self.frontier.size + cut - pos:
+                cut = pos + cp[0] - self.frontier.size
+            rows, self.frontier = tree.append_leaf_hashes(self.frontier, leaves[pos:cut])
+            self._compare(rows)
+            pos = cut
+            self.due_checkpoints()
+
+    def _compare(self, rows: list[tuple[int, bytes]]) -> None:
+        if not rows:
+            return
+        lo = rows[0][0]
+        stored = self.db.tree_range(self.conn, lo, lo + len(rows))
+        computed = [h for _, h in rows]
+        self.report.count("tree_hashes", len(rows))
+        if stored == computed:
+            return
+        first = next((i for i, (a, b) in enumerate(zip(stored, computed, strict=False))
+                      if a != b), min(len(stored), len(computed)))
+        self._tree_problem(lo + first, missing=first >= len(stored) or len(stored) != len(rows))
+
+    def _tree_problem(self, stored_index: int, *, missing: bool) -> None:
+        level, k = locate(stored_index)
+        first, last = k << level, ((k + 1) << level) - 1
+        event_id, project_id = self.ids.get(first, (None, None))
+        what = "missing or out of place" if missing else "differs from the recomputed hash"
+        if level == 0:
+            if first in self.payload_bad:
+                return
+            self.report.fail("leaf", f"stored leaf hash {what} (event moved, inserted or "
+                             f"replaced)", index=first, event_id=event_id, project_id=project_id,
+                             evidence={"stored_index": stored_index})
+        else:
+            self.report.fail("node", f"stored node hash at level {level} over leaves "
+                             f"{first}..{last} {what}", index=first,
+                             evidence={"stored_index": stored_index, "level": level})
+
+    def due_checkpoints(self) -> None:
+        while self.pending_cp is not None and self.pending_cp[0] <= self.frontier.size:
+            size, root_col, note = self.pending_cp
+            if size == self.frontier.size:
+                self.checkpoint(size, root_col, note, self.frontier.root)
+            self.pending_cp = next(self.checkpoints, None)
+
+    def checkpoint(self, size: int, root_col: bytes, note: str, calculated: bytes | None) -> None:
+        report, where = self.report, {"index": size, "evidence": {"checkpoint_size": size}}
+        try:
+            cp = open_checkpoint(note, [self.policy.verifier], self.policy.origin)
+        except (VerificationError, MalformedError) as exc:
+            report.fail("signature", f"checkpoint {size}: {exc}", **where)
+            return
+        report.count("checkpoints")
+        if cp.size != size or cp.root != root_col:
+            report.fail("root", f"checkpoint row {size} says root {root_col.hex()}, its signed "
+                        f"note says size {cp.size} root {cp.root.hex()}", **where)
+        elif calculated is not None and calculated != cp.root:
+            report.fail("root", f"recomputed root of size {size} is {calculated.hex()}, the "
+                        f"signed checkpoint says {cp.root.hex()}", **where)
+        anchor = self.anchors.pop(size, None)
+        if self.chain is not None or anchor is not None:
+            check_anchor(report, self.chain, self.policy, size, cp.root, _anchor_ref(anchor))
+
+    def finish(self) -> None:
+        for size, root_col, note in _rest(self.pending_cp, self.checkpoints):
+            if size > self.next_index:
+                self.report.fail("sequence", f"checkpoint of size {size} but the log holds "
+                                 f"only {self.next_index} events: events were removed",
+                                 index=self.next_index, evidence={"checkpoint_size": size})
+            self.checkpoint(size, root_col, note, None)
+        extra = self.db.tree_count_from(self.conn, tree.stored_hash_count(self.next_index))
+        if extra and self.tree_ok:
+            self.report.fail("node", f"{extra} stored tree hash(es) beyond the last event: "
+                             f"events were removed", index=self.next_index)
+        for size in self.anchors:
+            self.report.fail("anchor", f"anchor row for size {size} without a checkpoint",
+                             evidence={"checkpoint_size": size})
+        self.report.counts["projects"] = self.links.projects
+
+
+def _rest(first: Any, more: Any) -> list[tuple[int, bytes, str]]:
+    return ([] if first is None else [first]) + list(more)
+
+
+def _anchor_ref(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    keys = ("chain_id", "registry", "log_id", "chain_index", "tx_hash", "block_number",
+            "block_hash")
+    return {k: row[k] for k in keys if k in row}
+
+
+def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None = None,
+                 progress: Progress | None = None) -> Report:
+    """fsck the ledger at ``db_url`` (a SQLAlchemy URL or a SQLite file path)."""
+    db = LedgerDB(database_url(db_url))
+    report = Report("ledger", subject={"database": db.engine.url.render_as_string(True)})
+    with db.connect() as conn:
+        info = db.log_info(conn)
+        report.subject.update({"origin": info.get("origin"), "log_size": db.size(conn)})
+        if info.get("origin") != policy.origin:
+            report.fail("origin", f"the database is log {info.get('origin')!r}, the policy "
+                        f"trusts {policy.origin!r}")
+            return report
+        state = _Fsck(report, policy, db, conn, report.subject["log_size"], chain)
+        state.due_checkpoints()
+        for rows in db.event_chunks(conn, state.size, CHUNK):
+            state.events(rows)
+            if progress is not None:
+                progress(len(rows), state.size)
+        state.finish()
+    if chain is None:
+        report.skip("anchors on chain", "no chain given")
+    return report

@@ -1,0 +1,118 @@
+"""Trust anchors: the pinned log key, origin and chain identity (flags or a policy file).
+
+Role: build a :class:`TrustPolicy` from a ``witness-trust/v1`` JSON file and/or flags; never
+from the material being checked (a receipt or bundle may *carry* a key, it is ignored).
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ledger.core.errors import MalformedError
+from ledger.core.note import NoteVerifier
+
+POLICY_FORMAT = "witness-trust/v1"
+MAX_POLICY_SIZE = 64 * 1024
+DEFAULT_UPGRADE_PATH = "/v1/receipts/{index}"
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def log_id_for(origin: str) -> str:
+    """The registry's log id of an origin: SHA-256 of its UTF-8 bytes, 0x-hex."""
+    return "0x" + hashlib.sha256(origin.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """What the verifier trusts. ``origin`` defaults to the key's name."""
+
+    verifier: NoteVerifier
+    origin: str
+    chain_id: int | None = None
+    registry: str | None = None
+    log_id: str | None = None
+    chain: str | None = None
+    upgrade_path: str = DEFAULT_UPGRADE_PATH
+
+    @property
+    def pinned_log_id(self) -> str:
+        return (self.log_id or log_id_for(self.origin)).lower()
+
+    def require_chain_identity(self) -> tuple[int, str]:
+        """Chain id and registry, which a chain check cannot do without."""
+        if self.chain_id is None or self.registry is None:
+            raise MalformedError("a chain check needs the pinned chain id and registry address "
+                                 "(--chain-id/--registry or the policy file)")
+        return self.chain_id, self.registry
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": POLICY_FORMAT, "origin": self.origin, "log_key": self.verifier.vkey(),
+                "chain": {"chain_id": self.chain_id, "registry": self.registry,
+                          "log_id": self.pinned_log_id, "endpoint": self.chain},
+                "upgrade_path": self.upgrade_path}
+
+
+def _opt(obj: dict[str, Any], key: str, kind: type) -> Any:
+    value = obj.get(key)
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        raise MalformedError(f"trust policy: {key} must be a {kind.__name__}")
+    return value
+
+
+def parse_policy(obj: Any) -> dict[str, Any]:
+    """The fields of a policy document, validated, as keyword arguments for :func:`build`."""
+    if not isinstance(obj, dict) or obj.get("format") != POLICY_FORMAT:
+        raise MalformedError(f"trust policy is not a {POLICY_FORMAT} document")
+    chain = obj.get("chain") or {}
+    if not isinstance(chain, dict):
+        raise MalformedError("trust policy: chain must be an object")
+    return {"key": _opt(obj, "log_key", str), "origin": _opt(obj, "origin", str),
+            "chain_id": _opt(chain, "chain_id", int), "registry": _opt(chain, "registry", str),
+            "log_id": _opt(chain, "log_id", str), "chain": _opt(chain, "endpoint", str),
+            "upgrade_path": _opt(obj, "upgrade_path", str)}
+
+
+def load_policy_file(path: Path) -> dict[str, Any]:
+    if path.stat().st_size > MAX_POLICY_SIZE:
+        raise MalformedError(f"trust policy {path} is larger than {MAX_POLICY_SIZE} bytes")
+    data = path.read_bytes()
+    if data.count(b"[") + data.count(b"{") > 200:
+        raise MalformedError(f"trust policy {path} is too deeply nested")
+    try:
+        return parse_policy(json.loads(data))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedError(f"trust policy {path} is not JSON: {exc}") from exc
+
+
+def build(*, key: str | None, origin: str | None = None, chain_id: int | None = None,
+          registry: str | None = None, log_id: str | None = None, chain: str | None = None,
+          upgrade_path: str | None = None, base: dict[str, Any] | None = None) -> TrustPolicy:
+    """A policy from flags, each overriding the same field of ``base`` (a parsed file)."""
+    merged = dict(base or {})
+    flags = {"key": key, "origin": origin, "chain_id": chain_id, "registry": registry,
+             "log_id": log_id, "chain": chain, "upgrade_path": upgrade_path}
+    merged.update({k: v for k, v in flags.items() if v is not None})
+    if not merged.get("key"):
+        raise MalformedError("no log key pinned: pass --key VKEY or --policy FILE")
+    verifier = NoteVerifier.from_vkey(merged["key"])
+    if merged.get("registry") is not None and not _ADDRESS.match(merged["registry"]):
+        raise MalformedError("registry must be a 0x-prefixed 20-byte address")
+    if merged.get("log_id") is not None and not _HASH.match(merged["log_id"]):
+        raise MalformedError("log id must be 0x followed by 64 hex digits")
+    path = merged.get("upgrade_path") or DEFAULT_UPGRADE_PATH
+    if "{index}" not in path:
+        raise MalformedError("upgrade path must contain {index}")
+    return TrustPolicy(verifier, merged.get("origin") or verifier.name, merged.get("chain_id"),
+                       merged.get("registry"), merged.get("log_id"), merged.get("chain"), path)
+
+
+def with_chain(policy: TrustPolicy, chain: str | None) -> TrustPolicy:
+    return policy if chain is None else replace(policy, chain=chain)

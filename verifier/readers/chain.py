@@ -1,0 +1,127 @@
+"""Read-only access to the registry contract through ``chain_access``.
+
+Role: the few view calls the verifier needs (``checkpointAt``, ``checkpointCount``, block
+hashes), with the minimal ABI written out here so the verifier does not depend on the
+ledger's artifacts. The registry address and log id used are always the *pinned* ones.
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chain_access import ChainBackend, ChainError, ChainRevert, ChainUnavailable, open_chain
+from ledger.core.errors import MalformedError
+from verifier.readers import SourceUnavailable
+
+_CHECKPOINT = {"type": "tuple", "name": "", "internalType": "struct Checkpoint", "components": [
+    {"name": "treeSize", "type": "uint64", "internalType": "uint64"},
+    {"name": "root", "type": "bytes32", "internalType": "bytes32"},
+    {"name": "timestamp", "type": "uint64", "internalType": "uint64"},
+    {"name": "blockNumber", "type": "uint64", "internalType": "uint64"},
+]}
+REGISTRY_VIEW_ABI: list[dict[str, Any]] = [
+    {"type": "function", "name": "checkpointAt", "stateMutability": "view",
+     "inputs": [{"name": "logId", "type": "bytes32", "internalType": "bytes32"},
+                {"name": "index", "type": "uint256", "internalType": "uint256"}],
+     "outputs": [_CHECKPOINT]},
+    {"type": "function", "name": "checkpointCount", "stateMutability": "view",
+     "inputs": [{"name": "logId", "type": "bytes32", "internalType": "bytes32"}],
+     "outputs": [{"name": "", "type": "uint256", "internalType": "uint256"}]},
+]
+
+
+@dataclass(frozen=True)
+class OnChainCheckpoint:
+    index: int
+    tree_size: int
+    root: bytes
+    timestamp: int
+    block_number: int
+
+
+class RegistryReader(Protocol):
+    """What the checks need from a chain; tests may supply a fake."""
+
+    def chain_id(self) -> int: ...
+
+    def checkpoint_count(self, log_id: bytes) -> int: ...
+
+    def checkpoint_at(self, log_id: bytes, index: int) -> OnChainCheckpoint | None: ...
+
+    def block_hash(self, number: int) -> bytes: ...
+
+
+class ChainRegistryReader:
+    """A :class:`RegistryReader` over a ``chain_access`` backend and the pinned registry."""
+
+    def __init__(self, backend: ChainBackend, registry: str) -> None:
+        self.backend = backend
+        self.registry = registry
+
+    def chain_id(self) -> int:
+        return int(_guard(self.backend.chain_id))
+
+    def checkpoint_count(self, log_id: bytes) -> int:
+        return int(_guard(self.backend.call, self.registry, REGISTRY_VIEW_ABI,
+                          "checkpointCount", [log_id]))
+
+    def checkpoint_at(self, log_id: bytes, index: int) -> OnChainCheckpoint | None:
+        try:
+            out = _guard(self.backend.call, self.registry, REGISTRY_VIEW_ABI, "checkpointAt",
+                         [log_id, index])
+        except ChainRevert:
+            return None
+        size, root, timestamp, block = out
+        return OnChainCheckpoint(index, int(size), bytes(root), int(timestamp), int(block))
+
+    def block_hash(self, number: int) -> bytes:
+        return bytes(_guard(self.backend.get_block, number).hash)
+
+
+def _guard(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except ChainRevert:
+        raise
+    except ChainUnavailable as exc:
+        raise SourceUnavailable(f"chain unreachable: {exc}") from exc
+    except ChainError as exc:
+        raise SourceUnavailable(f"chain error: {exc}") from exc
+
+
+def open_registry(spec: str, chain_id: int, registry: str) -> ChainRegistryReader:
+    """Open ``spec`` read-only and check it is the pinned chain with code at the registry."""
+    try:
+        backend = open_chain(spec, None, readonly=True)
+    except ChainUnavailable as exc:
+        raise SourceUnavailable(f"chain {spec} unreachable: {exc}") from exc
+    except ChainError as exc:
+        raise MalformedError(f"cannot open chain {spec}: {exc}") from exc
+    reader = ChainRegistryReader(backend, registry)
+    actual = reader.chain_id()
+    if actual != chain_id:
+        raise MalformedError(f"the chain at {spec} has chain id {actual}, the policy pins "
+                             f"{chain_id}: refusing to check against another chain")
+    if not _guard(backend.get_code, registry):
+        raise MalformedError(f"no contract at the pinned registry {registry} on {spec}")
+    return reader
+
+
+def find_size(reader: RegistryReader, log_id: bytes, size: int) -> OnChainCheckpoint | None:
+    """The on-chain checkpoint of exactly ``size`` (sizes increase on chain: binary search)."""
+    lo, hi = 0, reader.checkpoint_count(log_id)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        found = reader.checkpoint_at(log_id, mid)
+        if found is None:
+            return None
+        if found.tree_size == size:
+            return found
+        if found.tree_size < size:
+            lo = mid + 1
+        else:
+            hi = mid
+    return None

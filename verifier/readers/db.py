@@ -1,0 +1,133 @@
+"""Reading a ledger database directly, read-only, in bounded chunks (SQLAlchemy Core + SQL).
+
+Role: the fsck's own small reader. It knows the table and column names (documented in
+docs/formats.md) but not the ledger's store module: the auditor's tool must not depend on
+the code it audits. Everything is streamed by keyset pagination in index order, so memory
+stays bounded whatever the ledger's size.
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
+
+from ledger.core.errors import MalformedError
+from verifier.readers import SourceUnavailable
+
+EventRow = tuple[int, str, str, bytes, bytes]  # idx, event_id, project_id, leaf, canonical
+REQUIRED = ("log_info", "events", "tree_hashes", "checkpoints")
+_EVENTS = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
+           "WHERE idx >= :lo AND idx < :hi ORDER BY idx LIMIT :n")
+_HASHES = "SELECT hash FROM tree_hashes WHERE idx >= :lo AND idx < :hi ORDER BY idx"
+_CHECKPOINTS = ("SELECT size, root, note FROM checkpoints WHERE size > :after "
+                "ORDER BY size LIMIT :n")
+
+
+def database_url(target: str) -> str:
+    """A SQLAlchemy URL, or a path to a SQLite file turned into one."""
+    if "://" in target:
+        return target
+    path = Path(target)
+    if not path.is_file():
+        raise MalformedError(f"no database file {target} (give a path or a SQLAlchemy URL)")
+    return f"sqlite:///{path.resolve()}"
+
+
+def _read_only_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+
+class LedgerDB:
+    """A read-only view of one ledger database."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.engine = create_engine(url, poolclass=NullPool)
+        except (NoSuchModuleError, ValueError) as exc:
+            raise MalformedError(f"bad database URL: {exc}") from exc
+        if self.engine.dialect.name == "sqlite":
+            _read_only_sqlite(self.engine)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except DBAPIError as exc:
+            raise SourceUnavailable(f"database unreachable: {str(exc.orig)[:200]}") from exc
+        try:
+            with conn:
+                self._check_schema(conn)
+                yield conn
+        finally:
+            self.engine.dispose()
+
+    def _check_schema(self, conn: Connection) -> None:
+        for table in REQUIRED:
+            try:
+                conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).all()
+            except DBAPIError as exc:
+                conn.rollback()
+                raise MalformedError(f"not a witness ledger database: no table {table}") from exc
+
+    def log_info(self, conn: Connection) -> dict[str, str]:
+        return {str(k): str(v) for k, v in conn.execute(text("SELECT key, value FROM log_info"))}
+
+    def size(self, conn: Connection) -> int:
+        top = conn.execute(text("SELECT max(idx) FROM events")).scalar()
+        return 0 if top is None else int(top) + 1
+
+    def event_chunks(self, conn: Connection, size: int, chunk: int) -> Iterator[list[EventRow]]:
+        """Events with index below ``size``, in index order, ``chunk`` rows at a time."""
+        lo = 0
+        query = text(_EVENTS)
+        while lo < size:
+            rows = conn.execute(query, {"lo": lo, "hi": size, "n": chunk}).all()
+            if not rows:
+                return
+            yield [(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+            lo = int(rows[-1][0]) + 1
+
+    def tree_range(self, conn: Connection, lo: int, hi: int) -> list[bytes]:
+        """Stored hashes with stored index in [lo, hi), in order (gaps simply missing)."""
+        return list(conn.execute(text(_HASHES), {"lo": lo, "hi": hi}).scalars().all())
+
+    def tree_count_from(self, conn: Connection, lo: int) -> int:
+        query = text("SELECT count(*) FROM tree_hashes WHERE idx >= :lo")
+        return int(conn.execute(query, {"lo": lo}).scalar() or 0)
+
+    def checkpoints(self, conn: Connection, chunk: int = 1000) -> Iterator[tuple[int, bytes, str]]:
+        """Checkpoint rows (size, root, note) in size order, paged."""
+        after = -1
+        while True:
+            rows = conn.execute(text(_CHECKPOINTS), {"after": after, "n": chunk}).all()
+            yield from ((int(r[0]), bytes(r[1]), str(r[2])) for r in rows)
+            if len(rows) < chunk:
+                return
+            after = int(rows[-1][0])
+
+    def checkpoint_root(self, conn: Connection, size: int) -> bytes | None:
+        row = conn.execute(text("SELECT root FROM checkpoints WHERE size = :s"), {"s": size})
+        value = row.scalar()
+        return None if value is None else bytes(value)
+
+    def anchors(self, conn: Connection) -> list[dict[str, Any]]:
+        """Anchor rows (an empty list on a database from before anchoring)."""
+        try:
+            rows = conn.execute(text("SELECT * FROM anchors ORDER BY checkpoint_size")).mappings()
+            return [dict(r) for r in rows]
+        except DBAPIError:
+            conn.rollback()
+            return []

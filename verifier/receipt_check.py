@@ -1,0 +1,134 @@
+"""Checking one receipt: what a bidder runs on the file the center gave them.
+
+Role: the signed promise, canonical bytes → leaf, the inclusion proof → the signed
+checkpoint, the checkpoint on chain; optionally that the bidder's own event and bid file
+match what the ledger recorded. "Accepted, not yet anchored" is the ``pending`` outcome.
+
+Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.hashing import leaf_hash
+from ledger.core.receipt import Receipt, verify_receipt_offline
+from verifier.anchor_check import check_anchor
+from verifier.policy import TrustPolicy
+from verifier.readers.chain import RegistryReader
+from verifier.readers.files import check_json_depth, read_bounded, sha256_file
+from verifier.report import Report
+
+MAX_EVENT_FILE = 1024 * 1024
+PSEUDONYM_PREFIX = "hk1:"  # the ledger replaces personal identifiers by keyed hashes
+CORE_CODES = {"inclusion_proof": "inclusion", "consistency_proof": "consistency"}
+COMPARED_FIELDS = ("event_id", "type", "project_id", "section_id", "occurred_at", "actor",
+                   "context", "payload")
+
+
+def problem_code(exc: VerificationError) -> str:
+    return CORE_CODES.get(exc.code, exc.code)
+
+
+def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader | None = None,
+                  event_file: Path | bytes | None = None,
+                  bid_file: Path | bytes | None = None) -> Report:
+    """Verify ``receipt`` against the pinned ``policy`` (and the chain when given)."""
+    report = Report("receipt", subject={"index": receipt.index, "origin": receipt.origin})
+    where = {"index": receipt.index}
+    if receipt.origin != policy.origin:
+        report.fail("origin", f"receipt is for log {receipt.origin!r}, the policy trusts "
+                    f"{policy.origin!r}", **where)
+        return report
+    try:
+        check_json_depth(receipt.canonical_event)
+        checked = verify_receipt_offline(receipt, policy.verifier)
+    except VerificationError as exc:
+        report.fail(problem_code(exc), str(exc), **where)
+        return report
+    except MalformedError as exc:
+        if leaf_hash(receipt.canonical_event) == receipt.leaf_hash:
+            raise
+        report.fail("payload", f"event bytes do not hash to the signed leaf ({exc})", **where)
+        return report
+    env = checked.envelope
+    report.subject.update({k: env.get(k) for k in ("event_id", "project_id", "project_seq",
+                                                   "type", "received_at")})
+    report.count("signatures", 1 if checked.checkpoint is None else 2)
+    report.count("leaves")
+    if event_file is not None:
+        _compare_event(report, env, _load(event_file, "event file"))
+    if bid_file is not None:
+        _compare_file(report, env, bid_file)
+    _anchoring(report, receipt, policy, chain, checked.checkpoint)
+    return report
+
+
+def _anchoring(report: Report, receipt: Receipt, policy: TrustPolicy,
+               chain: RegistryReader | None, checkpoint: Any) -> None:
+    if receipt.anchored is None or checkpoint is None:
+        report.pending.append("accepted (signed promise), not yet in a checkpoint: run with "
+                              "--upgrade URL later")
+        return
+    report.count("inclusion_proofs")
+    report.subject["checkpoint_size"] = checkpoint.size
+    when = check_anchor(report, chain, policy, checkpoint.size, checkpoint.root,
+                        receipt.anchored.anchor)
+    if when is not None:
+        report.subject["anchored_at_block_time"] = when
+
+
+def _load(source: Path | bytes, what: str) -> bytes:
+    return source if isinstance(source, bytes) else read_bounded(source, MAX_EVENT_FILE, what)
+
+
+def _compare_event(report: Report, env: dict[str, Any], data: bytes) -> None:
+    check_json_depth(data)
+    try:
+        mine = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedError(f"event file is not JSON: {exc}") from exc
+    if not isinstance(mine, dict):
+        raise MalformedError("event file is not a JSON object")
+    report.count("event_fields")
+    hidden: list[str] = []
+    for key in COMPARED_FIELDS:
+        if key in mine:
+            _diff(report, key, mine[key], env.get(key), hidden)
+    if hidden:
+        report.skip("pseudonymised fields " + ", ".join(hidden[:10]),
+                    "the ledger stores keyed hashes of personal identifiers")
+
+
+def _diff(report: Report, path: str, mine: Any, theirs: Any, hidden: list[str]) -> None:
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        for key in mine.keys() | theirs.keys():
+            if key in mine:
+                _diff(report, f"{path}.{key}", mine[key], theirs.get(key), hidden)
+        return
+    if mine == theirs:
+        return
+    if isinstance(theirs, str) and theirs.startswith(PSEUDONYM_PREFIX):
+        hidden.append(path)
+        return
+    report.fail("event_mismatch", f"{path}: your event has {mine!r}, the ledger recorded "
+                f"{theirs!r}", event_id=str(report.subject.get("event_id")))
+
+
+def _compare_file(report: Report, env: dict[str, Any], bid_file: Path | bytes) -> None:
+    import hashlib
+
+    recorded = (env.get("payload") or {}).get("file_hash")
+    actual = (hashlib.sha256(bid_file).hexdigest() if isinstance(bid_file, bytes)
+              else sha256_file(bid_file))
+    report.count("files")
+    report.subject["file_sha256"] = actual
+    if not isinstance(recorded, str):
+        report.fail("file_mismatch", f"the event ({env.get('type')}) records no file hash",
+                    event_id=env.get("event_id"))
+    elif recorded.lower() != actual:
+        report.fail("file_mismatch", f"your file hashes to {actual}, the ledger recorded "
+                    f"{recorded}", event_id=env.get("event_id"))
