@@ -22,6 +22,7 @@ from ledger.keys import load_secret
 from ledger.settings import Settings
 from ledger.store.database import Database
 from witness_api import ops, problems
+from witness_api.background import start_anchorer
 from witness_api.config import ApiSettings
 from witness_api.deps import Services
 from witness_api.hooks import find
@@ -73,9 +74,12 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anchorer = start_anchorer(services.log, settings, api.anchor)
         try:
             yield
         finally:
+            if anchorer is not None:
+                anchorer.stop()
             services.db.dispose()
 
     app = FastAPI(title="Trading witness ledger API", version="1", description=DESCRIPTION,

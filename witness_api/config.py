@@ -20,3 +20,4 @@ class ApiSettings(BaseSettings):
     max_batch_body_bytes: int = Field(default=DEFAULT_MAX_BATCH_BODY, gt=0)
     access_log: bool = Field(default=True, description="one JSON line per request")
     log_level: str = Field(default="INFO")
+    anchor: bool = Field(default=True, description="run the elected anchorer in this worker")

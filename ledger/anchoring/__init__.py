@@ -5,6 +5,7 @@ Must not import the API or the verifier.
 
 from ledger.anchoring.anchorer import AnchorDivergence, Anchorer, AnchorOutcome
 from ledger.anchoring.binding import ChainBinding, bind_chain, open_bound_chain, read_binding
+from ledger.anchoring.health import readiness
 
 __all__ = [
     "AnchorDivergence",
@@ -14,4 +15,5 @@ __all__ = [
     "bind_chain",
     "open_bound_chain",
     "read_binding",
+    "readiness",
 ]
