@@ -1,0 +1,51 @@
+"""Smoke test of ``scripts/bench.py``: a tiny run on SQLite writes the expected JSON.
+
+No timing assertions: the figures depend on the machine. Only the shape of the output and
+the correctness cross-checks (stored root = recomputed root, pymerkle root = ours).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
+
+
+def _run(tmp_path: Path, *extra: str) -> dict:
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, str(BENCH), "--sizes", "300", "--db", "sqlite", "--proofs", "20",
+           "--sqlite-peer-proofs", "5", "--json", str(out), "--workdir", str(tmp_path), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| db | events | events/s" in proc.stdout
+    return json.loads(out.read_text())
+
+
+def test_bench_tiny_run_writes_expected_json(tmp_path: Path) -> None:
+    data = _run(tmp_path, "--no-peers")
+    assert set(data) >= {"meta", "runs", "checkpoint_scratch", "peers", "notes"}
+    assert set(data["meta"]) >= {"date", "python", "cpu_count", "command", "validation"}
+    (run,) = data["runs"]
+    assert run["db"] == "sqlite" and run["n"] == 300
+    assert run["append"]["appended"] == 300
+    assert set(run["append"]) >= {"events_per_s", "seconds", "peak_rss_mb", "bytes_per_event"}
+    assert run["checkpoint"]["size"] == 300
+    assert set(run["inclusion"]["prove"]) >= {"median_ms", "p99_ms", "samples"}
+    assert set(run["consistency"]["verify"]) >= {"median_ms", "p99_ms"}
+    (scratch,) = data["checkpoint_scratch"]
+    assert scratch["root_matches_stored"] is True
+    assert scratch["ratio_to_floor"] > 0
+    assert data["peers"] == []
+
+
+def test_bench_tiny_run_with_peers(tmp_path: Path) -> None:
+    data = _run(tmp_path, "--no-validate")
+    (peer,) = data["peers"]
+    assert peer["n_used"] == 300 and peer["capped"] is False
+    assert peer["pymerkle_root_matches_ours"] is True
+    assert set(peer["ratios"]) >= {"build_vs_pymerkle_inmemory", "proof_stored_vs_pymerkle_sqlite",
+                                   "build_vs_merkletools"}
+    assert data["meta"]["validation"].startswith("validation disabled")
