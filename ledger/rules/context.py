@@ -36,6 +36,63 @@ class Thresholds(BaseModel):
     designated_media: tuple[str, ...] = ()
     extra: dict[str, Any] = Field(default_factory=dict)
 
+    # §6/§8/§9 (collusion, committee, on-site) tunables, all D unless RULES.md says otherwise.
+    generic_metadata_values: tuple[str, ...] = (
+        "administrator", "admin", "user", "微软用户", "微软中国", "microsoft", "用户", "owner",
+    )  # file_meta values too common to link bidders (compared case-insensitively)
+    same_ip_upload_window_minutes: float = Field(10.0, ge=0)  # same IP + uploads this close
+    file_created_cluster_minutes: float = Field(10.0, ge=0)  # file created_at this close
+    price_grid_min_step: str = "0.005"  # percent-of-ceiling grid step (0.5 %)
+    tenderer_access_window_hours: float = Field(24.0, ge=0)  # access → bid change window
+    conflict_lookback_years: int = Field(3, ge=0)  # employment / office within N years
+    draw_lead_hours: float = Field(24.0, ge=0)  # draw earlier than t_dl − N h → warning
+    max_redraw_rounds: int = Field(3, ge=0)
+    expert_min_years: int = Field(8, ge=0)
+    expert_absence_violation_minutes: float = Field(45.0, ge=0)
+    escort_seconds: float = Field(60.0, ge=0)  # organiser leaving with the member
+    onsite_staff_roles: tuple[str, ...] = ("supervisor", "center_staff", "agent")
+    proximity_max_m: str = "2"
+    proximity_violation_s: int = Field(30, ge=0)
+    proximity_warning_s: int = Field(5, ge=0)
+    supervised_public_zones: tuple[str, ...] = ("opening_hall", "supervision_room")
+    identity_min_match: str = "0.80"
+    evaluation_terminals: tuple[str, ...] = ()  # registered terminal ids; empty = not checked
+    doc_view_min_seconds: int = Field(180, ge=0)
+    score_burst_seconds: float = Field(60.0, ge=0)  # all final scores this close → warning
+    score_outlier_ratio: str = "0.3"
+    abnormally_low_ratio: str = "0.80"
+
+    # §10–§13 (award, contract, bonds, complaints, records, portfolio) tunables.
+    platform_media: tuple[str, ...] = ()  # media ids of the trading platform (EB 第35条)
+    contract_amend_warn_ratio: str = "0.10"  # §10 CONTRACT-CONSISTENT: top-up share → warning
+    contract_amend_window_days: int = Field(180, ge=0)  # … when amended within N days
+    gp_additional_ratio: str = "0.10"  # GP 第49条 top-up cap (statutory 10 %)
+    gp_overdue_fee_base_rate: str = "0.0435"  # PBOC loan benchmark (annual) for GP87 第38条
+    gp_overdue_fee_markup: str = "0.20"  # "上浮20％"
+    oplog_missing_share: float = Field(0.01, ge=0)  # §12 share of platform ops lacking IP/actor
+    clock_order_tolerance_seconds: float = Field(5.0, ge=0)  # §12 causal order tolerance
+    cover_min_bids: int = Field(20, ge=1)  # §13 陪标专业户: bids at least
+    cover_max_win_rate: float = Field(0.02, ge=0)  # … win rate at most
+    cover_colocated_share: float = Field(0.5, ge=0)  # … share of bids under the same winners
+    cover_top_winners: int = Field(3, ge=1)  # … counting the top N winners
+    king_min_bids: int = Field(10, ge=1)  # §13 标王: bids at least (one category and region)
+    king_win_rate: float = Field(0.5, ge=0)
+    king_value_share: float = Field(0.30, ge=0)  # … or share of the awarded value
+    king_value_min_sections: int = Field(10, ge=1)  # … among at least N awarded sections
+    clique_min_size: int = Field(3, ge=2)  # §13 抱团: bidders in the set
+    clique_min_sections: int = Field(5, ge=1)  # … co-bidding in at least N sections
+    clique_min_distinct_winners: int = Field(2, ge=1)  # "rotating": distinct winners in the set
+    clique_max_bidders_per_section: int = Field(12, ge=3)  # enumeration cap per section
+    affinity_mad_k: float = Field(1.5, ge=0)  # §13 expert affinity: ≥ k·MAD above the median
+    affinity_mad_floor: str = "1"  # MAD floor (score points) when the others agree
+    affinity_min_projects: int = Field(3, ge=1)
+    affinity_win_ratio: float = Field(3.0, ge=1)  # win rate with e ≥ ratio × base rate
+    affinity_min_sittings: int = Field(3, ge=1)  # … over at least N sections with e sitting
+    draw_alpha: float = Field(0.001, gt=0)  # §13 draw frequency: binomial upper-tail bound
+    agent_min_sections: int = Field(10, ge=1)  # §13 agent–winner concentration
+    agent_winner_share: float = Field(0.40, ge=0)
+    retender_min_failures: int = Field(2, ge=1)  # §13 retender loop
+
 
 @dataclass(frozen=True)
 class ReferenceData:

@@ -1,0 +1,157 @@
+"""``witness leads``, ``witness lead show|transfer|export``, ``witness rules run`` and
+``witness demo-data``: the early-warning side of the ledger from the command line.
+
+Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.cli.app import Context, cli, json_option
+from ledger.home import open_log
+from ledger.rules.context import ReferenceData, RuleContext
+from ledger.rules.service import RuleService
+
+pass_ctx = click.make_pass_decorator(Context)
+reference_option = click.option(
+    "--reference", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help="Reference data JSON (experts, enterprises, relations, whitelists).")
+
+
+def _service(ctx: Context, reference: Path | None = None) -> RuleService:
+    log = open_log(ctx.settings)
+    log.db.migrate()
+    rctx = RuleContext.default()
+    if reference is not None:
+        rctx = RuleContext(rctx.calendar, rctx.thresholds, ReferenceData.load(reference))
+    return RuleService(log, rctx)
+
+
+def _lead_line(d: dict[str, Any]) -> str:
+    return (f"{d['lead_id']}  {d['severity']:<9} {d['status']:<12} {d['project_id']}  "
+            f"{','.join(d['rule_ids'])}  raised@{d['raised_index']}")
+
+
+@cli.command("leads")
+@json_option
+@click.option("--project", default=None, help="Only this project.")
+@click.option("--since", default=None, help="Only leads raised at or after this time.")
+@pass_ctx
+def leads_cmd(ctx: Context, project: str | None, since: str | None) -> None:
+    """List violation leads (违规线索)."""
+    found = _service(ctx).leads(project, since)
+    ctx.emit({"leads": found}, lambda d: "\n".join(_lead_line(x) for x in d["leads"])
+             or "no leads")
+
+
+@cli.group("lead")
+def lead_group() -> None:
+    """Show, transfer (移送) or export one lead."""
+
+
+@lead_group.command("show")
+@json_option
+@click.argument("lead_id")
+@pass_ctx
+def lead_show(ctx: Context, lead_id: str) -> None:
+    """A lead with its findings and evidence."""
+    lead = _service(ctx).lead(lead_id)
+
+    def human(d: dict[str, Any]) -> str:
+        lines = [_lead_line(d)]
+        for f in d["findings"]:
+            ev = ", ".join(f"#{i} {e}" for i, e in f["evidence"])
+            lines += [f"  {f['rule_id']} ({f['severity']}): {f['message_zh']}",
+                      f"    {f['message_en']}", f"    evidence: {ev}"]
+        return "\n".join(lines)
+
+    ctx.emit(lead, human)
+
+
+@lead_group.command("transfer")
+@json_option
+@click.argument("lead_id")
+@click.option("--to", "department", required=True, help="Receiving regulator / department.")
+@pass_ctx
+def lead_transfer(ctx: Context, lead_id: str, department: str) -> None:
+    """Transfer a lead to a regulator: appends LEAD_TRANSFERRED to the log."""
+    index = _service(ctx).transfer(lead_id, department)
+    ctx.emit({"lead_id": lead_id, "department": department, "index": index},
+             lambda d: f"lead {d['lead_id']} transferred to {d['department']} "
+                       f"(LEAD_TRANSFERRED at index {d['index']})")
+
+
+@lead_group.command("export")
+@json_option
+@click.argument("lead_id")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@pass_ctx
+def lead_export(ctx: Context, lead_id: str, output: Path) -> None:
+    """Write the signed lead package (check it with `witness-verify bundle`)."""
+    data = _service(ctx).export_lead(lead_id)
+    output.write_bytes(data)
+    ctx.emit({"lead_id": lead_id, "output": str(output),
+              "sha256": hashlib.sha256(data).hexdigest()},
+             lambda d: f"lead package {d['lead_id']} written to {d['output']} "
+                       f"(sha256 {d['sha256']})")
+
+
+@cli.group("rules")
+def rules_group() -> None:
+    """Run the rule catalogue."""
+
+
+@rules_group.command("run")
+@json_option
+@click.option("--project", required=True, help="Project id.")
+@reference_option
+@pass_ctx
+def rules_run(ctx: Context, project: str, reference: Path | None) -> None:
+    """Evaluate every rule over a project's trail; store findings, raise leads."""
+    svc = _service(ctx, reference)
+    res = svc.run_project(project)
+    data = {"project_id": project, "new_findings": len(res.new_findings),
+            "new_leads": list(res.new_leads), "findings": svc.findings(project)}
+    ctx.emit(data, lambda d: "\n".join(
+        [f"{d['project_id']}: {d['new_findings']} new finding(s), "
+         f"{len(d['new_leads'])} new lead(s)"] +
+        [f"  {f['rule_id']} ({f['severity']}): {f['message_zh']}" for f in d["findings"]]))
+
+
+@cli.command("demo-data")
+@json_option
+@click.option("--projects", default=6, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--plant", multiple=True, help="Violation class to plant (repeatable); "
+              "default: cycle through every class.")
+@click.option("--plant-every", default=3, show_default=True, type=click.IntRange(0, 1000),
+              help="Plant in every k-th project (0: none).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@pass_ctx
+def demo_data(ctx: Context, projects: int, seed: int, plant: tuple[str, ...],
+              plant_every: int, output: Path) -> None:
+    """Generate realistic tendering trails as JSON lines (+ reference data JSON)."""
+    from ledger.demo import PLANTED_CLASSES, generate_portfolio, write_jsonl
+
+    bad = set(plant) - set(PLANTED_CLASSES)
+    if bad:
+        raise click.BadParameter(f"unknown class(es) {sorted(bad)}; known: "
+                                 f"{', '.join(PLANTED_CLASSES)}", param_hint="--plant")
+    portfolio = generate_portfolio(seed, projects, plant_every, list(plant) or None)
+    ref = write_jsonl(portfolio, output)
+    data = {"output": str(output), "reference": str(ref),
+            "events": sum(len(p.events) for p in portfolio),
+            "projects": [{"project_id": p.project_id, "kind": p.kind,
+                          "planted": sorted(p.planted)} for p in portfolio]}
+    ctx.emit(data, lambda d: "\n".join(
+        [f"{d['events']} events of {len(d['projects'])} projects → {d['output']} "
+         f"(reference data: {d['reference']})"] +
+        [f"  {p['project_id']} {p['kind']:<5} {', '.join(p['planted']) or 'lawful'}"
+         for p in d["projects"]]))
+
+

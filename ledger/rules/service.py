@@ -1,0 +1,264 @@
+"""The rule service: run rules as events arrive, persist findings, raise and transfer leads.
+
+Role: after each append, re-evaluate only the touched projects with only the rules that
+read the new events' types; store new findings (idempotent by finding key); for each new
+lead finding (RULES.md §1.3) record a lead and append a LEAD_RAISED event so the warning's
+time is witnessed; ``transfer`` appends LEAD_TRANSFERRED. Must not import the API or the
+verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from ledger.core.canonical import decode_envelope
+from ledger.errors import NotFoundError
+from ledger.events import event_to_json, parse_event
+from ledger.log import Appended, WitnessLog
+from ledger.rules.context import RuleContext
+from ledger.rules.engine import evaluate, rules_reading, trail_event
+from ledger.rules.model import Finding, Trail
+from ledger.store.schema import events, findings, leads
+
+INTERNAL_TYPES = frozenset({"LEAD_RAISED", "LEAD_TRANSFERRED"})
+ENGINE_ACTOR = {"id": "rules-engine", "role": "system"}
+
+
+def finding_id(f: Finding) -> str:
+    return "F-" + hashlib.sha256(f.key.encode()).hexdigest()[:24]
+
+
+def lead_id_for(f: Finding) -> str:
+    return "L-" + hashlib.sha256(f.key.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one evaluation stored: new findings and newly raised lead ids."""
+
+    projects: tuple[str, ...]
+    new_findings: tuple[Finding, ...]
+    new_leads: tuple[str, ...]
+
+
+class RuleService:
+    """Findings and leads over one witness log."""
+
+    def __init__(self, log: WitnessLog, ctx: RuleContext) -> None:
+        self.log = log
+        self.ctx = ctx
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def on_appended(self, appended: Iterable[Any]) -> RunResult:
+        """Evaluate after an append; ``appended`` holds ``Appended`` or ``ItemResult``s."""
+        indexes = sorted({a.index for a in _appended(appended) if not a.duplicate})
+        touched: dict[str, set[str]] = {}
+        if indexes:
+            with self.log.db.read() as conn:
+                rows = conn.execute(select(events.c.project_id, events.c.event_type)
+                                    .where(events.c.idx.in_(indexes))).all()
+            for pid, etype in rows:
+                if etype not in INTERNAL_TYPES:
+                    touched.setdefault(str(pid), set()).add(str(etype))
+        return self._run({pid: sorted({r for t in types for r in rules_reading(t)})
+                          for pid, types in touched.items()})
+
+    def run_project(self, project_id: str) -> RunResult:
+        """Evaluate every rule over one project's whole trail (on demand)."""
+        return self._run({project_id: None})
+
+    def _run(self, plan: dict[str, list[str] | None]) -> RunResult:
+        new: list[Finding] = []
+        for pid, rule_ids in sorted(plan.items()):
+            if rule_ids is not None and not rule_ids:
+                continue
+            trail = self.trail(pid)
+            if not trail.events:
+                continue
+            new.extend(self._store(evaluate(trail, self.ctx, rule_ids)))
+        raised = self._raise([f for f in new if f.lead])
+        return RunResult(tuple(sorted(plan)), tuple(new), tuple(raised))
+
+    def trail(self, project_id: str) -> Trail:
+        """The project's trail as the rules see it (lead events left out)."""
+        with self.log.db.read() as conn:
+            rows = conn.execute(
+                select(events.c.idx, events.c.canonical)
+                .where(events.c.project_id == project_id)
+                .where(events.c.event_type.not_in(INTERNAL_TYPES))
+                .order_by(events.c.project_seq)).all()
+        return Trail(project_id, tuple(trail_event(int(i), decode_envelope(bytes(data)))
+                                       for i, data in rows))
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def _store(self, found: Sequence[Finding]) -> list[Finding]:
+        if not found:
+            return []
+        ids = {finding_id(f): f for f in found}
+        now = self.log.clock()
+        with self.log.db.write() as conn:
+            known = {r[0] for r in conn.execute(
+                select(findings.c.finding_id).where(findings.c.finding_id.in_(list(ids))))}
+            fresh = [f for fid, f in ids.items() if fid not in known]
+            if fresh:
+                conn.execute(insert(findings), [_finding_row(f, now) for f in fresh])
+        return fresh
+
+    def _raise(self, lead_findings: Sequence[Finding]) -> list[str]:
+        """Record a lead per lead finding and witness it with one LEAD_RAISED each."""
+        todo: list[tuple[str, Finding]] = []
+        with self.log.db.read() as conn:
+            for f in lead_findings:
+                lid = lead_id_for(f)
+                row = conn.execute(select(leads.c.lead_id).where(leads.c.lead_id == lid)).first()
+                if row is None:
+                    todo.append((lid, f))
+        if not todo:
+            return []
+        batch = [self._lead_event(lid, f) for lid, f in todo]
+        results = self.log.append(batch)
+        now = self.log.clock()
+        with self.log.db.write() as conn:
+            for (lid, f), res in zip(todo, results, strict=True):
+                index = (res.index if isinstance(res, Appended)
+                         else self.log.index_of(f"{lid}:raised"))  # raised before a crash
+                conn.execute(insert(leads), [_lead_row(lid, f, index, now)])
+        return [lid for lid, _ in todo]
+
+    def _lead_event(self, lid: str, f: Finding) -> dict[str, Any]:
+        note = f"{f.message_zh} / {f.message_en}"[:2000]
+        event = {
+            "event_id": f"{lid}:raised", "type": "LEAD_RAISED", "project_id": f.project_id,
+            "occurred_at": self.log.clock(), "actor": ENGINE_ACTOR,
+            "payload": {"lead_id": lid, "rule_ids": [f.rule_id], "finding_ids": [finding_id(f)],
+                        "evidence_event_ids": [e for _, e in f.evidence],
+                        "evidence_indexes": [i for i, _ in f.evidence],
+                        "severity": f.severity, "note": note},
+        }
+        if f.section_id is not None:
+            event["section_id"] = f.section_id
+        return event_to_json(parse_event(event))
+
+    # -- transfer --------------------------------------------------------------------------
+
+    def transfer(self, lead_id: str, department: str, package_hash: str | None = None
+                 ) -> int:
+        """Transfer (移送) a lead: append LEAD_TRANSFERRED once; its log index."""
+        lead = self.lead(lead_id)
+        if lead["transferred_index"] is not None:
+            return int(lead["transferred_index"])
+        payload: dict[str, Any] = {
+            "lead_id": lead_id, "rule_ids": lead["rule_ids"], "finding_ids": lead["finding_ids"],
+            "evidence_event_ids": [e for f in lead["findings"] for _, e in f["evidence"]],
+            "evidence_indexes": [i for f in lead["findings"] for i, _ in f["evidence"]],
+            "severity": lead["severity"], "regulator": department, "package_hash": package_hash}
+        event: dict[str, Any] = {
+            "event_id": f"{lead_id}:transferred", "type": "LEAD_TRANSFERRED",
+            "project_id": lead["project_id"], "occurred_at": self.log.clock(),
+            "actor": ENGINE_ACTOR, "payload": {k: v for k, v in payload.items() if v is not None}}
+        if lead["section_id"]:
+            event["section_id"] = lead["section_id"]
+        (res,) = self.log.append([event_to_json(parse_event(event))])
+        index = res.index if isinstance(res, Appended) else self.log.index_of(event["event_id"])
+        with self.log.db.write() as conn:
+            conn.execute(update(leads).where(leads.c.lead_id == lead_id).values(
+                status="transferred", transferred_index=index,
+                transferred_event_id=event["event_id"], department=department,
+                package_hash=package_hash, updated_at=self.log.clock()))
+        return index
+
+    def export_lead(self, lead_id: str) -> bytes:
+        """The signed lead package (``ledger.rules.package``): bytes of a JSON file."""
+        return export_lead(self, lead_id)
+
+    def acknowledge(self, lead_id: str) -> None:
+        """The regulator acknowledges receipt (status only; not a log event)."""
+        self.lead(lead_id)
+        with self.log.db.write() as conn:
+            conn.execute(update(leads).where(leads.c.lead_id == lead_id).values(
+                status="acknowledged", updated_at=self.log.clock()))
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def leads(self, project_id: str | None = None, since: str | None = None
+              ) -> list[dict[str, Any]]:
+        query = select(leads).order_by(leads.c.created_at, leads.c.lead_id)
+        if project_id:
+            query = query.where(leads.c.project_id == project_id)
+        if since:
+            query = query.where(leads.c.created_at >= since)
+        with self.log.db.read() as conn:
+            return [_lead_dict(r) for r in conn.execute(query).all()]
+
+    def lead(self, lead_id: str) -> dict[str, Any]:
+        with self.log.db.read() as conn:
+            row = conn.execute(select(leads).where(leads.c.lead_id == lead_id)).first()
+            if row is None:
+                raise NotFoundError(f"no lead {lead_id!r}")
+            out = _lead_dict(row)
+            rows = conn.execute(select(findings).where(
+                findings.c.finding_id.in_(out["finding_ids"]))).all()
+        out["findings"] = [_finding_dict(r) for r in rows]
+        return out
+
+    def findings(self, project_id: str) -> list[dict[str, Any]]:
+        with self.log.db.read() as conn:
+            rows = conn.execute(select(findings).where(findings.c.project_id == project_id)
+                                .order_by(findings.c.rule_id, findings.c.finding_id)).all()
+        return [_finding_dict(r) for r in rows]
+
+
+def _appended(items: Iterable[Any]) -> list[Appended]:
+    out = []
+    for item in items:
+        app = item if isinstance(item, Appended) else getattr(item, "appended", None)
+        if isinstance(app, Appended):
+            out.append(app)
+    return out
+
+
+def _finding_row(f: Finding, now: str) -> dict[str, Any]:
+    return {"finding_id": finding_id(f), "finding_key": f.key, "rule_id": f.rule_id,
+            "rule_version": f.rule_version, "severity": f.severity, "lead": int(f.lead),
+            "project_id": f.project_id, "section_id": f.section_id,
+            "evidence": json.dumps([list(e) for e in f.evidence]),
+            "computed": json.dumps(f.computed, ensure_ascii=False, default=str),
+            "message_zh": f.message_zh, "message_en": f.message_en, "created_at": now}
+
+
+def _lead_row(lid: str, f: Finding, index: int | None, now: str) -> dict[str, Any]:
+    return {"lead_id": lid, "finding_ids": json.dumps([finding_id(f)]),
+            "rule_ids": json.dumps([f.rule_id]), "project_id": f.project_id,
+            "section_id": f.section_id, "severity": f.severity, "status": "raised",
+            "raised_index": index, "raised_event_id": f"{lid}:raised", "created_at": now,
+            "updated_at": now}
+
+
+def _lead_dict(r: Any) -> dict[str, Any]:
+    d = dict(r._mapping)
+    d["finding_ids"] = json.loads(d["finding_ids"])
+    d["rule_ids"] = json.loads(d["rule_ids"])
+    return d
+
+
+def _finding_dict(r: Any) -> dict[str, Any]:
+    d = dict(r._mapping)
+    d["evidence"] = [tuple(e) for e in json.loads(d["evidence"])]
+    d["computed"] = json.loads(d["computed"])
+    d["lead"] = bool(d["lead"])
+    return d
+
+
+def export_lead(service: RuleService, lead_id: str) -> bytes:
+    """The signed lead package of ``lead_id`` (see ``ledger.rules.package``)."""
+    from ledger.rules.package import export_lead as _export
+
+    return _export(service.log, service.lead(lead_id))
