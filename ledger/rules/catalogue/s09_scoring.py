@@ -1,0 +1,229 @@
+"""RULES.md §9 (part b): scores, clarifications, mandatory rejection, abnormally low bids,
+the evaluation report, thin competition and re-evaluation.
+
+Evaluated per section (lot). Must not import the store, the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from statistics import median
+
+from ledger.rules.catalogue.s06_common import bids, dec, per_section
+from ledger.rules.context import RuleContext
+from ledger.rules.model import Finding, Trail, TrailEvent
+from ledger.rules.registry import hit, rule
+
+Key = tuple[str, str]  # (bidder_org, factor_id)
+
+
+def latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
+    """(bidder, factor) → expert → that expert's latest SCORE_SUBMITTED."""
+    out: dict[Key, dict[str, TrailEvent]] = {}
+    for s in sec.of_type("SCORE_SUBMITTED"):
+        key = (str(s.get("bidder_org")), str(s.get("factor_id")))
+        out.setdefault(key, {})[str(s.get("expert_id"))] = s
+    return out
+
+
+def _val(e: TrailEvent) -> Decimal:
+    return dec(e.get("score")) or Decimal(0)
+
+
+@rule("R-GP87-64-SCORE-INTEGRITY", title_zh="评分汇总、分值范围、客观分一致与畸高畸低",
+      title_en="Score arithmetic, range, objective consistency and outliers",
+      basis='GP87 第64条 "(一)分值汇总计算错误的；(二)分项评分超出评分标准范围的；(三)评标委员会成员'
+            '对客观评审因素评分不一致的；(四)经评标委员会认定评分畸高、畸低的"; TBR 第71条(三)',
+      section="9", reads=("SCORE_SUBMITTED", "EVAL_REPORT_SIGNED"), severity="violation",
+      lead=True, confidence="V",
+      applies="all; report total = Σ factors of the mean over experts (pivotal-expert test "
+              "not implemented)")
+def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    ratio = Decimal(ctx.thresholds.score_outlier_ratio)
+    for sid, sec in per_section(trail):
+        signed = sec.last("EVAL_REPORT_SIGNED")
+        table = latest_scores(sec)
+        for (b, f), by_expert in sorted(table.items()):
+            for ex, s in sorted(by_expert.items()):
+                lo, hi, v = dec(s.get("factor_min")), dec(s.get("factor_max")), _val(s)
+                if (lo is not None and v < lo) or (hi is not None and v > hi):
+                    yield hit("R-GP87-64-SCORE-INTEGRITY", trail, [s],
+                              {"expert": ex, "bidder": b, "factor": f, "score": str(v),
+                               "range": [str(lo), str(hi)], "problem": "out_of_range"},
+                              f"专家 {ex} 对 {b} 的 {f} 评分 {v} 超出 [{lo}, {hi}]",
+                              f"expert {ex} scored {b}/{f} {v} outside [{lo}, {hi}]",
+                              section_id=sid, subjects=[ex])
+            evs = list(by_expert.values())
+            values = {str(_val(e)) for e in evs}
+            if any(e.get("is_objective") for e in evs) and len(values) > 1:
+                after = signed is not None and signed.index > max(e.index for e in evs)
+                report = [signed] if signed is not None and after else []
+                yield hit("R-GP87-64-SCORE-INTEGRITY", trail, evs + report,
+                          {"bidder": b, "factor": f, "scores": sorted(values),
+                           "problem": "objective_inconsistent", "in_signed_report": after},
+                          f"客观评审因素 {f}（{b}）评分不一致：{sorted(values)}",
+                          f"objective factor {f} for {b} scored inconsistently: {sorted(values)}",
+                          section_id=sid, severity="violation" if after else "warning")
+            elif len(evs) >= 3:
+                yield from _outliers(trail, sid, b, f, by_expert, ratio)
+        if signed is not None:
+            yield from _totals(trail, sid, table, signed)
+
+
+def _outliers(trail: Trail, sid: str | None, b: str, f: str, by_expert: dict[str, TrailEvent],
+              ratio: Decimal) -> Iterator[Finding]:
+    for ex, s in sorted(by_expert.items()):
+        hi = dec(s.get("factor_max"))
+        if s.get("is_objective") or hi is None:
+            continue
+        others = [_val(e) for x, e in by_expert.items() if x != ex]
+        med = median(others)
+        mad = median(abs(o - med) for o in others)
+        limit = max(ratio * hi, 3 * mad)
+        if abs(_val(s) - med) > limit:  # evidence: the score and the others it is set against
+            yield hit("R-GP87-64-SCORE-INTEGRITY", trail, list(by_expert.values()),
+                      {"expert": ex, "bidder": b, "factor": f, "score": str(_val(s)),
+                       "median_others": str(med), "limit": str(limit), "problem": "outlier"},
+                      f"专家 {ex} 对 {b}/{f} 评分 {_val(s)} 偏离其他成员中位数 {med} 超过 {limit}",
+                      f"expert {ex} scored {b}/{f} {_val(s)}, off the others' median {med} "
+                      f"by more than {limit}", section_id=sid, subjects=[ex], severity="warning")
+
+
+def _totals(trail: Trail, sid: str | None, table: dict[Key, dict[str, TrailEvent]],
+            signed: TrailEvent) -> Iterator[Finding]:
+    totals: dict[str, Decimal] = {}
+    for (b, _f), by_expert in table.items():
+        vals = [_val(e) for e in by_expert.values()]
+        totals[b] = totals.get(b, Decimal(0)) + sum(vals, Decimal(0)) / len(vals)
+    bad = {}
+    for c in signed.get("candidates", []):
+        stated = dec(c.get("score"))
+        mine = totals.get(c.get("bidder_org"))
+        if stated is not None and mine is not None and abs(stated - mine) > Decimal("0.01"):
+            bad[str(c.get("bidder_org"))] = {"report": str(stated), "recomputed": f"{mine:.2f}"}
+    if bad:
+        yield hit("R-GP87-64-SCORE-INTEGRITY", trail, [signed],
+                  {"totals": bad, "problem": "total_mismatch"},
+                  f"报告总分与复算不符：{bad}", f"report totals differ from recomputed: {bad}",
+                  section_id=sid, subjects=sorted(bad))
+
+
+@rule("R-GP87-62-NEGOTIATED-SCORES", title_zh="主观评审因素协商评分",
+      title_en="Identical subjective scores",
+      basis='GP87 第62条(四) "对需要专业判断的主观评审因素协商评分"; GPR 第41条 "进行独立评审"',
+      section="9", reads=("SCORE_SUBMITTED",), severity="warning", lead=True, confidence="D")
+def negotiated_scores(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    for sid, sec in per_section(trail):
+        subj = {k: v for k, v in latest_scores(sec).items()
+                if any(e.get("is_objective") is False for e in v.values())}
+        bidders = {b for b, _ in subj}
+        experts = {x for v in subj.values() for x in v}
+        if len(bidders) < 3 or len(experts) < 2:
+            continue
+        if all(len(v) == len(experts) and len({_val(e) for e in v.values()}) == 1
+               for v in subj.values()):
+            evs = [e for v in subj.values() for e in v.values()]
+            yield hit("R-GP87-62-NEGOTIATED-SCORES", trail, evs,
+                      {"bidders": len(bidders), "experts": len(experts), "factors": len(subj)},
+                      f"{len(experts)} 名专家对 {len(bidders)} 个投标人的全部主观评分完全相同",
+                      f"{len(experts)} experts gave identical subjective scores on all "
+                      f"{len(subj)} bidder/factor pairs ({len(bidders)} bidders)", section_id=sid)
+
+
+@rule("R-TBR-52-BIDDER-CLARIFICATION", title_zh="不得接受投标人主动提出的澄清、说明",
+      title_en="Clarifications only when the committee asks, never unsolicited",
+      basis='TBR 第52条 "评标委员会……不得接受投标人主动提出的澄清、说明"; TB 第39条; GP87 第51条',
+      section="9", reads=("BIDDER_CLARIFICATION_REQUESTED", "BIDDER_CLARIFICATION_ANSWERED",
+                          "SCORE_SUBMITTED"), severity="violation", lead=True, confidence="V",
+      applies="all (off-platform exchange and price changes are not in the events)")
+def bidder_clarification(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    for sid, sec in per_section(trail):
+        for a in sec.of_type("BIDDER_CLARIFICATION_ANSWERED"):
+            b = a.get("bidder_org")
+            asked = [r for r in sec.of_type("BIDDER_CLARIFICATION_REQUESTED")
+                     if r.get("bidder_org") == b and r.index < a.index
+                     and r.get("initiated_by") == "committee"]
+            used = [s for s in sec.of_type("SCORE_SUBMITTED")
+                    if s.get("bidder_org") == b and s.index > a.index]
+            if (a.get("initiated_by") == "bidder" or not asked) and used:
+                yield hit("R-TBR-52-BIDDER-CLARIFICATION", trail, [a, used[0]],
+                          {"bidder": b, "initiated_by": a.get("initiated_by"),
+                           "requested": bool(asked)},
+                          f"投标人 {b} 主动提出的澄清被用于评分",
+                          f"an unsolicited clarification from {b} was followed by scoring",
+                          section_id=sid, subjects=[str(b)])
+
+
+@rule("R-TBR-51-MUST-REJECT", title_zh="高于最高投标限价的投标应当否决",
+      title_en="Bids above the ceiling are rejected; one price per bidder",
+      basis='TBR 第51条(五) "投标报价低于成本或者高于招标文件设定的最高投标限价"; 第51条(四); '
+            'GP87 第63条(四) "报价超过招标文件中规定的预算金额或者最高限价的"', section="9",
+      reads=("PROJECT_REGISTERED", "BID_SUBMITTED", "BID_REJECTED", "SCORE_SUBMITTED",
+             "EVAL_REPORT_SIGNED", "BID_MODIFIED", "BID_WITHDRAWN"),
+      severity="violation", lead=True, confidence="V")
+def must_reject(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    flags = trail.flags
+    caps = [c for c in (dec(flags.get("max_price")),
+                        dec(flags.get("budget_amount")) if flags.get("regime") == "GP" else None)
+            if c is not None]
+    cap = min(caps) if caps else None
+    for sid, sec in per_section(trail):
+        rejected = {e.get("bidder_org") for e in sec.of_type("BID_REJECTED")}
+        signed = sec.last("EVAL_REPORT_SIGNED")
+        in_report = {c.get("bidder_org") for c in (signed.get("candidates", []) if signed else [])}
+        scored = {s.get("bidder_org") for s in sec.of_type("SCORE_SUBMITTED")}
+        for e in bids(sec) if cap is not None else []:
+            price, org = dec(e.get("bid_price")), e.get("bidder_org")
+            if (price is not None and cap is not None and price > cap and org not in rejected
+                    and (org in in_report or org in scored)):
+                yield hit("R-TBR-51-MUST-REJECT", trail, [e] + ([signed] if signed else []),
+                          {"bidder": org, "bid_price": str(price), "ceiling": str(cap)},
+                          f"{org} 报价 {price} 高于最高限价 {cap} 未被否决",
+                          f"{org}'s price {price} > ceiling {cap} but not rejected",
+                          section_id=sid, subjects=[str(org)])
+        changed = {e.get("bidder_org") for e in sec.of_type("BID_MODIFIED", "BID_WITHDRAWN")}
+        by_org: dict[str, list[TrailEvent]] = {}
+        for e in sec.of_type("BID_SUBMITTED"):
+            if e.get("accepted", True) and e.get("bid_price"):
+                by_org.setdefault(str(e.get("bidder_org")), []).append(e)
+        for org, evs in sorted(by_org.items()):
+            prices = sorted({str(dec(e.get("bid_price"))) for e in evs})
+            if len(prices) >= 2 and org not in changed and org not in rejected:
+                yield hit("R-TBR-51-MUST-REJECT", trail, evs,
+                          {"bidder": org, "prices": prices},
+                          f"{org} 提交了 {len(prices)} 个不同报价 {prices} 未被否决",
+                          f"{org} filed {len(prices)} different prices {prices}, not rejected",
+                          section_id=sid, subjects=[org])
+
+
+@rule("R-EV-21-ABNORMALLY-LOW", title_zh="明显低于其他报价的投标应先要求澄清",
+      title_en="An abnormally low bid must be asked to explain before it is rejected",
+      basis='EV 第21条 "明显低于其他投标报价"; GP87 第60条 "应当要求其在评标现场合理的时间内提供书面'
+            '说明"; OP (十三) "不得直接否决投标"', section="9",
+      reads=("BID_SUBMITTED", "BID_REJECTED", "BIDDER_CLARIFICATION_REQUESTED"),
+      severity="warning", lead=False, confidence="V2", applies="all (0.80 threshold D)")
+def abnormally_low(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    ratio = Decimal(ctx.thresholds.abnormally_low_ratio)
+    for sid, sec in per_section(trail):
+        asked = {r.get("bidder_org") for r in sec.of_type("BIDDER_CLARIFICATION_REQUESTED")}
+        rejected = {e.get("bidder_org"): e for e in sec.of_type("BID_REJECTED")}
+        priced = [(e, p) for e in bids(sec) if (p := dec(e.get("bid_price"))) is not None]
+        for e, p in priced:
+            org = e.get("bidder_org")
+            others = [q for x, q in priced if x is not e and x.get("bidder_org") not in rejected]
+            rej = rejected.get(org)
+            below_cost = rej is not None and rej.get("reason_code") in ("below_cost",
+                                                                       "abnormally_low")
+            if org in asked or len(others) < 2:
+                continue
+            mean = sum(others, Decimal(0)) / len(others)
+            if below_cost or p < ratio * mean:
+                yield hit("R-EV-21-ABNORMALLY-LOW", trail, [e] + ([rej] if rej else []),
+                          {"bidder": org, "bid_price": str(p), "mean_others": str(round(mean, 2)),
+                           "ratio": str(round(p / mean, 4)), "rejected_below_cost": below_cost},
+                          f"{org} 报价 {p} 为其他报价均值 {mean:.2f} 的 {p / mean:.1%}，未要求澄清",
+                          f"{org}'s price {p} is {p / mean:.1%} of the others' mean {mean:.2f}; "
+                          "no clarification was requested", section_id=sid, subjects=[str(org)],
+                          severity="violation" if below_cost else None,
+                          lead=True if below_cost else None)
