@@ -1,0 +1,237 @@
+"""`make demo`: the main job end to end on the embedded defaults (SQLite + embedded EVM chain).
+
+A realistic tendering trail of several projects (some with planted violations) is posted to
+a running `witness serve` as the trading systems would; the service's elected anchorer seals
+and anchors checkpoints; a bidder fetches and verifies a receipt; a supervisor exports and
+verifies a project bundle; the rules raise leads and a regulator verifies a lead package; an
+auditor runs the whole-ledger check. Every step runs the real commands a user would run.
+Outputs land in ./demo-output. May import anything (scripts/ layer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "demo-output"
+HOME = OUT / "witness-data"
+BIN = Path(sys.executable).parent
+ORIGIN = "demo.ggzy.zj.example/witness"
+PROJECTS = 6
+
+
+def step(title: str) -> None:
+    print(f"\n\033[1m== {title}\033[0m", flush=True)
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "WITNESS_HOME": str(HOME), "WITNESS_CHECKPOINT_INTERVAL": "2",
+            "WITNESS_API_ACCESS_LOG": "false", "PYTHONUNBUFFERED": "1"}
+
+
+def run(*args: str, check: bool = True, quiet: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run a console script of this virtualenv, echoing the command like a user would."""
+    print("$ " + " ".join(args), flush=True)
+    proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=env(), cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    if not quiet and proc.stdout.strip():
+        print(_indent(proc.stdout))
+    if proc.stderr.strip() and (proc.returncode or not quiet):
+        print(_indent(proc.stderr))
+    if check and proc.returncode != 0:
+        raise SystemExit(f"demo: `{' '.join(args)}` failed with exit code {proc.returncode}")
+    return proc
+
+
+def _indent(text: str, limit: int = 40) -> str:
+    lines = text.rstrip().splitlines()
+    shown = lines[:limit] + ([f"… ({len(lines) - limit} more lines)"] if len(lines) > limit else [])
+    return "\n".join("    " + line for line in shown)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def token(role: str, *extra: str) -> str:
+    proc = run("witness", "token", "create", "--role", role, *extra, quiet=True)
+    return proc.stdout.strip().splitlines()[0]
+
+
+def start_service(port: int) -> subprocess.Popen[str]:
+    print(f"$ witness serve --port {port} --workers 2", flush=True)
+    log = (OUT / "serve.log").open("w")
+    proc = subprocess.Popen([str(BIN / "witness"), "serve", "--port", str(port), "--workers", "2"],
+                            env=env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                print(f"    service up: http://127.0.0.1:{port}/docs")
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    stop_service(proc)
+    raise SystemExit("demo: the service did not come up; see demo-output/serve.log")
+
+
+def stop_service(proc: subprocess.Popen[str]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    print(f"    service stopped (exit code {proc.returncode})")
+
+
+def post_trail(base: str, ingest_token: str, trail: Path) -> dict[str, int]:
+    """POST each project whole, in batches of at most 500, as a trading system would."""
+    events = [json.loads(line) for line in trail.read_text(encoding="utf-8").splitlines()]
+    by_project: dict[str, list[dict[str, Any]]] = {}
+    for ev in events:
+        by_project.setdefault(ev["project_id"], []).append(ev)
+    totals = {"created": 0, "rejected": 0}
+    headers = {"Authorization": f"Bearer {ingest_token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        for pid, evs in by_project.items():
+            for start in range(0, len(evs), 500):
+                body = client.post("/v1/events/batch", json={"events": evs[start:start + 500]})
+                body.raise_for_status()
+                totals["created"] += body.json()["created"]
+                totals["rejected"] += body.json()["rejected"]
+            print(f"    {pid}: {len(evs)} events posted")
+    return totals
+
+
+def wait_anchored(base: str, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    detail = ""
+    while time.monotonic() < deadline:
+        checks = httpx.get(f"{base}/readyz", timeout=10).json().get("checks", {})
+        detail = checks.get("chain", {}).get("detail", "")
+        if "lag 0 events" in detail:
+            return detail
+        time.sleep(1)
+    raise SystemExit(f"demo: anchoring did not catch up: {detail}")
+
+
+def trust_policy() -> Path:
+    """What a bidder, supervisor or regulator pins: from the operator, not from the files."""
+    status = json.loads(run("witness", "--json", "chain", quiet=True).stdout)
+    vkey = run("witness", "pubkey", quiet=True).stdout.strip()
+    policy = {"format": "witness-trust/v1", "origin": ORIGIN, "log_key": vkey,
+              "chain": {"chain_id": status["chain_id"], "registry": status["registry"],
+                        "log_id": status["log_id"], "endpoint": f"embedded:{HOME / 'chain'}"}}
+    path = OUT / "trust-policy.json"
+    path.write_text(json.dumps(policy, indent=2) + "\n", encoding="utf-8")
+    print(f"    trust policy written to {path.relative_to(ROOT)}")
+    return path
+
+
+def bidder_receipt(base: str, trail: Path, policy: Path) -> Path:
+    """A bidder fetches the receipt of its own bid with its own token, then verifies it."""
+    bid = next(json.loads(line) for line in trail.read_text(encoding="utf-8").splitlines()
+               if json.loads(line)["type"] == "BID_SUBMITTED")
+    bidder = bid["payload"]["bidder_org"]
+    bidder_token = token("bidder", "--bidder", bidder)
+    headers = {"Authorization": f"Bearer {bidder_token}"}
+    print(f"$ curl -H 'Authorization: Bearer …' {base}/v1/events/{bid['event_id']}/receipt")
+    resp = httpx.get(f"{base}/v1/events/{bid['event_id']}/receipt", headers=headers, timeout=30)
+    resp.raise_for_status()
+    path = OUT / "bidder-receipt.json"
+    path.write_text(json.dumps(resp.json(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(f"    receipt of {bidder}'s bid saved to {path.relative_to(ROOT)}")
+    run("witness-verify", "--policy", str(policy), "receipt", str(path))
+    return path
+
+
+def supervisor_bundle(project_id: str, policy: Path) -> Path:
+    path = OUT / f"bundle-{project_id}.json"
+    run("witness", "export", "project", project_id, "-o", str(path))
+    run("witness-verify", "--policy", str(policy), "bundle", str(path))
+    return path
+
+
+def regulator_lead(policy: Path) -> Path | None:
+    leads = json.loads(run("witness", "--json", "leads", quiet=True).stdout)
+    items = leads if isinstance(leads, list) else leads.get("leads", [])
+    run("witness", "leads")
+    if not items:
+        return None
+    lead_id = items[0]["lead_id"]
+    path = OUT / "lead-package.json"
+    run("witness", "lead", "transfer", lead_id, "--to", "市发展和改革委员会")
+    run("witness", "anchor")  # the LEAD_RAISED / LEAD_TRANSFERRED events are anchored too
+    run("witness", "lead", "export", lead_id, "-o", str(path))
+    run("witness-verify", "--policy", str(policy), "bundle", str(path))
+    return path
+
+
+def main() -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    step("1. Operator: create the log and bind it to the embedded EVM chain")
+    run("witness", "init", "--origin", ORIGIN)
+    step(f"2. Generate {PROJECTS} realistic tendering projects (some with planted violations)")
+    trail = OUT / "trail.jsonl"
+    run("witness", "demo-data", "--projects", str(PROJECTS), "--seed", "7", "--plant-every", "2",
+        "-o", str(trail))
+    ingest_token = token("ingest")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    step("3. Start the service; the trading systems post the trail over HTTP")
+    service = start_service(port)
+    try:
+        totals = post_trail(base, ingest_token, trail)
+        print(f"    accepted {totals['created']} events, rejected {totals['rejected']}")
+        step("4. The elected anchorer seals checkpoints and anchors them on chain")
+        print("    " + wait_anchored(base))
+        run("witness", "chain")
+        policy = trust_policy()
+        step("5. Bidder: fetch my receipt as myself and verify it against the chain")
+        bidder_receipt(base, trail, policy)
+    finally:
+        step("6. Stop the service cleanly")
+        stop_service(service)
+    finish(trail, policy)
+
+
+def finish(trail: Path, policy: Path) -> None:
+    first_project = json.loads(trail.read_text(encoding="utf-8").splitlines()[0])["project_id"]
+    step("7. Log: prove one event's inclusion and the log's consistency")
+    run("witness", "status")
+    run("witness", "prove", "--index", "7")
+    step("8. Supervisor: export a project bundle and verify it offline and on chain")
+    bundle = supervisor_bundle(first_project, policy)
+    step("9. Early warning: run the rules, list the leads, transfer one and verify its package")
+    for pid in sorted({json.loads(line)["project_id"] for line in trail.read_text("utf-8")
+                       .splitlines()}):
+        run("witness", "rules", "run", "--project", pid, "--reference",
+            str(trail.with_suffix(".reference.json")), quiet=True)
+    lead = regulator_lead(policy)
+    step("10. Auditor: check the whole ledger against the chain (fsck)")
+    run("witness-verify", "--policy", str(policy), "ledger", "--db", str(HOME / "witness.db"),
+        "--no-progress")
+    step("Done. Outputs")
+    for path in (HOME, trail, policy, OUT / "bidder-receipt.json", bundle, lead,
+                 OUT / "serve.log"):
+        if path is not None:
+            print(f"    {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
