@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := hardhat-node/node_modules/.installed
 
-.PHONY: demo test setup node lint typecheck check-contracts bench serve clean
+.PHONY: demo test setup node lint typecheck check-contracts check-generated bench serve clean
 
 setup: $(STAMP)
 
@@ -33,7 +33,12 @@ typecheck: setup
 check-contracts: setup node
 	$(BIN)/python scripts/compile_contracts.py --check
 
-test: setup node lint typecheck check-contracts
+check-generated: setup
+	$(BIN)/python scripts/gen_events_doc.py --check
+	$(BIN)/python scripts/gen_rules_doc.py --check
+	$(BIN)/python scripts/gen_vectors.py --check
+
+test: setup node lint typecheck check-contracts check-generated
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 demo: setup node
