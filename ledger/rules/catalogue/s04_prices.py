@@ -171,4 +171,5 @@ def tbr_15_template(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="4", reads=(), severity="warning", lead=True, confidence="V",
       applies="not implemented: no event carries policy measures or review record ids")
 def fc_review(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    """Not implemented: no event records the center's policy measures or their fair-competition review (公平竞争审查) records."""
     return iter(())

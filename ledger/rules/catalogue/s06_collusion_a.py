@@ -228,6 +228,7 @@ def same_pm(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="6", reads=("BID_SUBMITTED",), severity="warning", lead=True, confidence="D",
       applies="not implemented: the events carry no document text (needs a text-analysis feed)")
 def text_similarity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    """Not implemented: the ledger holds file hashes, never document text, so textual similarity and shared errors cannot be computed."""
     return iter(())
 
 
@@ -238,6 +239,7 @@ def text_similarity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       applies="not implemented: needs entity extraction from file content (see also "
               "R-CL-E-SAME-METADATA, company = another bidder)")
 def mixed(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
+    """Not implemented: detecting one bidder's documents inside another's needs names and entities extracted from the file contents, which the ledger does not hold."""
     return iter(())
 
 
