@@ -14,6 +14,7 @@ Must not import anything outside the standard library; no I/O.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -102,6 +103,21 @@ def fold_right(subtree_hashes: Sequence[bytes]) -> bytes:
     for h in reversed(subtree_hashes[:-1]):
         acc = node_hash(h, acc)
     return acc
+
+
+def root_of_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
+    """MTH of a whole list of leaf hashes, built level by level (for rebuilding and
+    benchmarks; the log itself keeps stored hashes). Pairing neighbours and carrying an odd
+    last node up unchanged yields exactly the RFC 9162 tree (its left subtrees are perfect)."""
+    if not leaf_hashes:
+        return EMPTY_ROOT
+    level = list(leaf_hashes)
+    sha256 = hashlib.sha256
+    while len(level) > 1:
+        carry = [level[-1]] if len(level) & 1 else []
+        level = [sha256(b"\x01" + a + b).digest() for a, b in zip(level[::2], level[1::2])]
+        level += carry
+    return level[0]
 
 
 def tree_hash_plan(size: int) -> HashPlan:

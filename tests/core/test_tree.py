@@ -259,3 +259,11 @@ def test_empty_and_trivial_plans() -> None:
     assert tree.consistency_ranges(10, 10) == []
     assert tree.inclusion_ranges(0, 1) == []
     assert tree.fold_right([]) == EMPTY_ROOT
+
+
+@pytest.mark.parametrize("n", [*range(0, 70), 127, 128, 129, 1000, 1025])
+def test_root_of_leaf_hashes_is_the_rfc_tree(n: int) -> None:
+    from ledger.core.tree import root_of_leaf_hashes
+
+    leaves = [ref.leaf_hash(b"leaf-%d" % i) for i in range(n)]
+    assert root_of_leaf_hashes(leaves) == ref.mth(leaves)
