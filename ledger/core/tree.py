@@ -115,7 +115,8 @@ def root_of_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     sha256 = hashlib.sha256
     while len(level) > 1:
         carry = [level[-1]] if len(level) & 1 else []
-        level = [sha256(b"\x01" + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=False)]
+        pairs = zip(level[::2], level[1::2], strict=False)
+        level = [sha256(b"\x01" + a + b).digest() for a, b in pairs]
         level += carry
     return level[0]
 
