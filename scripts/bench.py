@@ -3,6 +3,11 @@
     python scripts/bench.py                       # 10k, 100k, 1M on SQLite and PostgreSQL
     python scripts/bench.py --quick               # 10k only
     python scripts/bench.py --sizes 300 --db sqlite --no-peers --json out.json
+    python scripts/bench.py --anchor [--quick] [--hardhat off|auto|URL]  # anchoring only
+
+The default run (no --sizes, or --quick) includes the anchoring section (gas per anchor vs
+log size, gas per event vs one write per event, anchor latency on the embedded chain and a
+Hardhat node, event → anchored proof); --no-anchor skips it.
 
 Each append scenario runs in a child process (its peak RSS is reported). PostgreSQL runs
 in a freshly created database (``bench_<random>``), dropped at the end; by default only up
@@ -25,10 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from benchlib import anchor_bench, measure, peers, report
 from benchlib import append as app
-from benchlib import measure, peers, report
 from benchlib.workload import find_validator
-
 from ledger.home import open_log
 from ledger.settings import Settings
 
@@ -55,6 +59,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     p.add_argument("--timeout", type=float, default=None, help="per append scenario, seconds")
     p.add_argument("--seed", type=int, default=1)
+    anchor_bench.add_arguments(p)
     args = p.parse_args(argv)
     if args.quick:
         args.sizes = "10000"
@@ -160,12 +165,19 @@ def main(argv: list[str]) -> int:
     stamp = datetime.now().astimezone()
     results: dict[str, Any] = {"meta": machine_info(args, stamp), "runs": [],
                                "checkpoint_scratch": [], "peers": [], "notes": []}
-    run_all(args, results)
-    add_notes(args, results)
+    anchoring = anchor_bench.wanted(args, DEFAULT_SIZES)
+    if not args.anchor:
+        run_all(args, results)
+        add_notes(args, results)
+    if anchoring:
+        results["anchor"] = anchor_bench.run(args)
     path = args.json or Path("bench-results") / f"bench-{stamp:%Y%m%d-%H%M%S}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
-    print(report.markdown(results))
+    if not args.anchor:
+        print(report.markdown(results))
+    if anchoring:
+        print(anchor_bench.markdown(results["anchor"]))
     print(f"JSON: {path}")
     return 0
 
