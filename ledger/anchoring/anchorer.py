@@ -185,10 +185,12 @@ class Anchorer:
         while not stop.is_set():
             try:
                 size = self.log.size()
-                if time.monotonic() >= next_due or size - max(last_size, 0) >= max_events:
+                started = time.monotonic()
+                if started >= next_due or size - max(last_size, 0) >= max_events:
                     outcome = self.anchor_once()
-                    last_size, next_due, backoff = outcome.checkpoint_size, \
-                        time.monotonic() + interval, 1.0
+                    # Due times run from the start of each attempt, so an anchor that takes
+                    # a while does not push every later checkpoint back by its duration.
+                    last_size, next_due, backoff = outcome.checkpoint_size, started + interval, 1.0
             except ChainUnavailable as exc:
                 _log.warning("chain unavailable, retrying in %.0f s: %s", backoff, exc)
                 stop.wait(backoff)
