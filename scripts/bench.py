@@ -4,6 +4,7 @@
     python scripts/bench.py --quick               # 10k only
     python scripts/bench.py --sizes 300 --db sqlite --no-peers --json out.json
     python scripts/bench.py --anchor [--quick] [--hardhat off|auto|URL]  # anchoring only
+    python scripts/bench.py --verify [--sizes 10000,100000,1000000]  # witness-verify only
 
 The default run (no --sizes, or --quick) includes the anchoring section (gas per anchor vs
 log size, gas per event vs one write per event, anchor latency on the embedded chain and a
@@ -30,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchlib import anchor_bench, measure, peers, report
+from benchlib import anchor_bench, measure, peers, report, verify_bench
 from benchlib import append as app
 from benchlib.workload import find_validator
 from ledger.home import open_log
@@ -60,6 +61,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=None, help="per append scenario, seconds")
     p.add_argument("--seed", type=int, default=1)
     anchor_bench.add_arguments(p)
+    verify_bench.add_arguments(p)
     args = p.parse_args(argv)
     if args.quick:
         args.sizes = "10000"
@@ -165,8 +167,11 @@ def main(argv: list[str]) -> int:
     stamp = datetime.now().astimezone()
     results: dict[str, Any] = {"meta": machine_info(args, stamp), "runs": [],
                                "checkpoint_scratch": [], "peers": [], "notes": []}
-    anchoring = anchor_bench.wanted(args, DEFAULT_SIZES)
-    if not args.anchor:
+    anchoring = anchor_bench.wanted(args, DEFAULT_SIZES) and not args.verify
+    verifying = verify_bench.wanted(args, DEFAULT_SIZES) and not args.anchor
+    if verifying:
+        results["verify"] = verify_bench.run(args, verify_bench.sizes_for(args, DEFAULT_SIZES))
+    if not args.anchor and not args.verify:
         run_all(args, results)
         add_notes(args, results)
     if anchoring:
@@ -174,8 +179,10 @@ def main(argv: list[str]) -> int:
     path = args.json or Path("bench-results") / f"bench-{stamp:%Y%m%d-%H%M%S}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
-    if not args.anchor:
+    if not args.anchor and not args.verify:
         print(report.markdown(results))
+    if verifying:
+        print(verify_bench.markdown(results["verify"]))
     if anchoring:
         print(anchor_bench.markdown(results["anchor"]))
     print(f"JSON: {path}")

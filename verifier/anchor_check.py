@@ -78,12 +78,14 @@ def _check_on_chain(report: Report, reader: RegistryReader, policy: TrustPolicy,
             return None
         if found.root != root:
             report.fail("fork", f"the chain holds size {size} with root {found.root.hex()}, "
-                        f"the log signed root {root.hex()}", evidence={"size": size})
+                        f"the log signed root {root.hex()}", index=size,
+                        evidence={"size": size})
             return None
         return found.timestamp
     bad = _claims(anchor, policy, size, root)
     if bad:
-        report.fail("anchor", "; ".join(bad), evidence={"size": size, "anchor": anchor})
+        report.fail("anchor", "; ".join(bad), index=size,
+                    evidence={"size": size, "anchor": anchor})
         return None
     on = reader.checkpoint_at(log_id, anchor["chain_index"])
     wrong = _compare(on, anchor, size, root)
@@ -92,7 +94,10 @@ def _check_on_chain(report: Report, reader: RegistryReader, policy: TrustPolicy,
         if str(anchor["block_hash"]).lower().removeprefix("0x") != actual:
             wrong = f"block {on.block_number} has hash 0x{actual}, anchor names another"
     if wrong is not None:
-        code = "fork" if on is not None and on.tree_size == size else "anchor"
-        report.fail(code, wrong, evidence={"size": size, "anchor": anchor})
+        # a fork only when the chain holds another root for this very size; a reference
+        # naming the wrong index, block or hash is an anchor problem
+        fork = on is not None and on.tree_size == size and on.root != root
+        code = "fork" if fork else "anchor"
+        report.fail(code, wrong, index=size, evidence={"size": size, "anchor": anchor})
         return None
     return on.timestamp if on is not None else None

@@ -22,6 +22,7 @@ from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint, open_checkpoint, open_note
 from ledger.core.verify import verify_consistency, verify_inclusion
+from verifier import lead_check
 from verifier.anchor_check import check_anchor
 from verifier.bundle_parse import Bundle, BundleEvent, parse_bundle
 from verifier.policy import TrustPolicy
@@ -52,6 +53,16 @@ def check_bundle(bundle_bytes: bytes, policy: TrustPolicy,
         report.fail("signature", f"no validly signed checkpoint of the proof size "
                     f"{bundle.proof_size} in the bundle")
     anchored_at = _anchors(report, bundle, cps, policy, chain)
+    if bundle.kind == "lead":
+        report.subject["kind"] = "lead"
+        lead_check.check_signature(report, bundle, policy)
+        envs = _evidence(report, bundle, target, anchored_at)
+        _head(report, bundle, policy, None, evidence_only=True)
+        lead_check.check_lead(report, bundle, envs)
+        lead_check.summarize(report, bundle, envs, anchored_at)
+        report.skip("completeness of the project trail", "a lead package carries only the "
+                    "lead's evidence, not the whole project")
+        return report
     last = _events(report, bundle, target, anchored_at)
     _head(report, bundle, policy, last)
     return report
@@ -128,6 +139,30 @@ def _events(report: Report, bundle: Bundle, target: Checkpoint | None,
     return last
 
 
+def _evidence(report: Report, bundle: Bundle, target: Checkpoint | None,
+              anchored_at: dict[int, int]) -> dict[int, dict[str, Any]]:
+    """Lead package: each event checked on its own (no project chain); envelopes by index."""
+    envs: dict[int, dict[str, Any]] = {}
+    roles = lead_check.roles(bundle)
+    previous = -1
+    for ev in bundle.events:
+        env, result = _event(report, bundle, ev, target)
+        if ev.index <= previous:
+            report.fail("sequence", f"events out of log order or repeated: index {ev.index} "
+                        f"after {previous}", index=ev.index, project_id=bundle.project_id)
+            result = "FAIL sequence"
+        previous = max(previous, ev.index)
+        if env is not None:
+            envs.setdefault(ev.index, env)
+        fixed = min((s for s in anchored_at if s > ev.index), default=None)
+        row = timeline_row(ev.index, env, result,
+                           None if fixed is None else anchored_at[fixed])
+        if ev.index in roles:
+            row["role"] = roles[ev.index]
+        report.timeline.append(row)
+    return envs
+
+
 def _event(report: Report, bundle: Bundle, ev: BundleEvent,
            target: Checkpoint | None) -> tuple[dict[str, Any] | None, str]:
     where = {"index": ev.index, "project_id": bundle.project_id}
@@ -182,7 +217,8 @@ def _chain_link(report: Report, bundle: Bundle, ev: BundleEvent, env: dict[str, 
 
 
 def _head(report: Report, bundle: Bundle, policy: TrustPolicy,
-          last: tuple[int, bytes, int] | None) -> None:
+          last: tuple[int, bytes, int] | None, *, evidence_only: bool = False) -> None:
+    """The signed project head; unless ``evidence_only`` (a lead), the bundle must end there."""
     try:
         lines = open_note(bundle.head, [policy.verifier]).split("\n")
     except VerificationError as exc:
@@ -196,6 +232,9 @@ def _head(report: Report, bundle: Bundle, policy: TrustPolicy,
         raise MalformedError("bundle head note has a bad field") from exc
     if lines[1:3] != [bundle.origin, bundle.project_id] or int(lines[6]) != bundle.proof_size:
         report.fail("sequence", "the signed project head is for another log, project or size")
+    elif evidence_only:
+        report.subject["head"] = {"project_seq": head[0], "index": head[2]}
+        report.count("signatures")
     elif last is None or last != head:
         have = "nothing" if last is None else f"seq {last[0]} at index {last[2]}"
         report.fail("sequence", f"the signed head of the project is seq {head[0]} at index "

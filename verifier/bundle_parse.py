@@ -20,6 +20,7 @@ BUNDLE_FORMAT = "witness-bundle/v1"
 MAX_BUNDLE_SIZE = 64 * 1024 * 1024
 MAX_EVENTS = 100_000
 MAX_CHECKPOINTS = 10_000
+KINDS = ("project", "lead")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class Bundle:
     consistency: list[tuple[int, int, list[bytes]]]
     head: str
     events: list[BundleEvent]
+    kind: str = "project"
+    lead: dict[str, Any] | None = None  # kind "lead": the lead section (docs/leads.md)
+    signature: str | None = None  # kind "lead": signed note over the package digest
+    raw: dict[str, Any] | None = None  # kind "lead": the parsed document, for the digest
 
 
 def _need(cond: bool, what: str) -> None:
@@ -105,7 +110,16 @@ def parse_bundle(data: bytes) -> Bundle:
     _need(len(obj["events"]) <= MAX_EVENTS, f"more than {MAX_EVENTS} events")
     _need(len(obj["checkpoints"]) <= MAX_CHECKPOINTS, f"more than {MAX_CHECKPOINTS} checkpoints")
     _need(bool(obj["events"]), "no events")
+    kind = obj.get("kind", "project")
+    _need(kind in KINDS, f"kind is {kind!r}, this verifier reads {' and '.join(KINDS)}")
+    lead = obj.get("lead")
+    if kind == "lead":
+        _need(isinstance(lead, dict), "a lead package needs a lead object")
+        _need(isinstance(obj.get("signature"), str), "a lead package needs a signature")
     return Bundle(obj["origin"], obj["project_id"], _int(obj.get("proof_size"), "proof_size"),
                   [_checkpoint(c) for c in obj["checkpoints"]],
                   [_consistency(c) for c in obj["consistency"]], obj["head"],
-                  [_event(e) for e in obj["events"]])
+                  [_event(e) for e in obj["events"]], kind,
+                  lead if kind == "lead" else None,
+                  obj.get("signature") if kind == "lead" else None,
+                  obj if kind == "lead" else None)

@@ -54,6 +54,7 @@ class Options:
 @click.option("--chain-id", type=int, help="Pinned chain id.")
 @click.option("--registry", help="Pinned registry contract address.")
 @click.option("--log-id", help="Pinned log id (default: SHA-256 of the origin).")
+@click.option("--genesis-hash", help="Pinned genesis block hash of the chain (0x…64 hex).")
 @click.option("--upgrade-path", help="Receipt path on the ledger server "
               "(default /v1/receipts/{index}).")
 @click.option("--offline", is_flag=True, help="Do not contact the chain.")

@@ -35,7 +35,7 @@ def _setup(ctx: click.Context) -> tuple[Any, TrustPolicy, RegistryReader | None]
     if opts.offline or not policy.chain:
         return opts, policy, None
     chain_id, registry = policy.require_chain_identity()
-    return opts, policy, open_registry(policy.chain, chain_id, registry)
+    return opts, policy, open_registry(policy.chain, chain_id, registry, policy.genesis_hash)
 
 
 def load_receipt(path: Path) -> Receipt:

@@ -2,10 +2,10 @@
 
 Role: keep one (seq, leaf) per project — O(projects) memory, a deliberate exception to the
 O(log n) bound (projects are few compared with events) — and read ``prev``, ``project_id``
-and ``project_seq`` from the canonical bytes. A fast path slices them out of the RFC 8785
-bytes (keys are sorted, so these three follow ``payload``, the last object-valued key, and
-a JSON string cannot contain an unescaped quote); anything unusual falls back to a full
-parse.
+and ``project_seq`` from the canonical bytes. A fast path matches them in the RFC 8785
+bytes with one anchored regular expression (see ``LINK``); anything unusual falls back to a
+full parse. The fast path relies on the bytes being canonical, which the ledger enforces
+when it appends; fsck does not re-validate whole envelopes.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
@@ -13,30 +13,30 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 from __future__ import annotations
 
 import json
+import re
+from binascii import unhexlify
 
 from ledger.core.canonical import ZERO_HASH
 from verifier.report import Report
 
-_PREV = b'"prev":"'
-_PID = b'","project_id":"'
-_SEQ = b'","project_seq":'
+PREV = b'"prev":"'
+# The three fields as RFC 8785 writes them: keys sorted, no whitespace, ``prev`` 64 lowercase
+# hex digits, ``project_id`` a string (no quote or escape inside), ``project_seq`` an integer
+# without leading zeros, followed by the next key. They follow ``payload``; every key after
+# them (received_at, salt, section_id, type, v) is a scalar, and a JSON string cannot hold an
+# unescaped quote, so the LAST ``"prev":"`` of canonical bytes is the top-level one.
+LINK = re.compile(rb'"prev":"([0-9a-f]{64})","project_id":"([^"\\]*)","project_seq":'
+                  rb'(0|[1-9][0-9]{0,15}),"')
 
 
 def link_fields(data: bytes) -> tuple[str, int, bytes] | None:
     """(project_id, project_seq, prev) of canonical envelope bytes; None if unreadable."""
-    i = data.rfind(_PREV)
-    if i >= 0:
-        p = i + 8
-        q = data.find(b'"', p + 80)
-        if data[p + 64:p + 80] == _PID and q > 0 and data[q:q + 16] == _SEQ:
-            pid = data[p + 80:q]
-            end = data.find(b",", q + 16)
-            if b"\\" not in pid and end > 0:
-                try:
-                    return (pid.decode("utf-8"), int(data[q + 16:end]),
-                            bytes.fromhex(data[p:p + 64].decode("ascii")))
-                except (ValueError, UnicodeDecodeError):
-                    pass
+    m = LINK.match(data, max(data.rfind(PREV), 0))
+    if m is not None:
+        try:
+            return m[2].decode("utf-8"), int(m[3]), unhexlify(m[1])
+        except UnicodeDecodeError:
+            pass
     return _slow_fields(data)
 
 

@@ -14,16 +14,18 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 from __future__ import annotations
 
 import hashlib
+from binascii import unhexlify
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ledger.core import tree
+from ledger.core.canonical import ZERO_HASH
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.note import open_checkpoint
 from verifier.anchor_check import check_anchor
-from verifier.fsck_links import ProjectChains
+from verifier.fsck_links import LINK, PREV, ProjectChains
 from verifier.policy import TrustPolicy
 from verifier.readers.chain import RegistryReader
 from verifier.readers.db import EventRow, LedgerDB, database_url
@@ -61,26 +63,53 @@ class _Fsck:
         self.checkpoints = db.checkpoints(conn)
         self.pending_cp = next(self.checkpoints, None)
         self.anchors = {int(a["checkpoint_size"]): a for a in db.anchors(conn)}
-        self.ids: dict[int, tuple[str, str]] = {}
+        self.rows: list[EventRow] = []
 
     def events(self, rows: list[EventRow]) -> None:
-        sha, report, leaves = hashlib.sha256, self.report, []
-        self.ids = {}
+        """One chunk: leaves recomputed and compared, project links, then the tree.
+
+        The loop is the fsck's hot path (one SHA-256 of the event bytes is the floor): the
+        common case — leaf right, link fields matched by ``LINK`` and right — costs a hash,
+        a regex match and a few comparisons; anything else goes to ``ProjectChains.add``,
+        which locates and reports the problem."""
+        sha, heads = hashlib.sha256, self.links.heads
+        leaves: list[bytes] = []
+        app, match, rfind_key = leaves.append, LINK.match, PREV
+        start = (-1, ZERO_HASH)
+        self.rows = rows
         for idx, event_id, project_id, leaf_col, data in rows:
             if idx != self.next_index:
                 self._gap(idx, event_id, project_id)
+            self.next_index = idx + 1
             leaf = sha(b"\x00" + data).digest()
+            app(leaf)
             if leaf != leaf_col:
                 self.payload_bad.add(idx)
-                report.fail("payload", "stored event bytes do not hash to the stored leaf "
-                            "hash", index=idx, event_id=event_id, project_id=project_id)
-            self.links.add(idx, event_id, project_id, data, leaf)
-            self.ids[idx] = (event_id, project_id)
-            leaves.append(leaf)
-            self.next_index = idx + 1
-        report.count("events", len(rows))
+                self.report.fail("payload", "stored event bytes do not hash to the stored "
+                                 "leaf hash", index=idx, event_id=event_id,
+                                 project_id=project_id)
+            m = match(data, max(data.rfind(rfind_key), 0))
+            last = heads.get(project_id, start)
+            if (m is not None and int(m[3]) == last[0] + 1 and unhexlify(m[1]) == last[1]
+                    and m[2] == project_id.encode()):
+                heads[project_id] = (last[0] + 1, leaf)
+            else:
+                self.links.add(idx, event_id, project_id, data, leaf)
+        self.report.count("events", len(rows))
         if self.tree_ok:
             self._tree(leaves)
+
+    def _where(self, index: int) -> tuple[str | None, str | None]:
+        """(event id, project id) of an index of the current chunk."""
+        rows = self.rows
+        if rows:
+            k = index - rows[0][0]
+            if 0 <= k < len(rows) and rows[k][0] == index:
+                return rows[k][1], rows[k][2]
+            for row in rows:
+                if row[0] == index:
+                    return row[1], row[2]
+        return None, None
 
     def _gap(self, idx: int, event_id: str, project_id: str) -> None:
         self.report.fail("sequence", f"events {self.next_index}..{idx - 1} are missing from "
@@ -118,7 +147,7 @@ class _Fsck:
     def _tree_problem(self, stored_index: int, *, missing: bool) -> None:
         level, k = locate(stored_index)
         first, last = k << level, ((k + 1) << level) - 1
-        event_id, project_id = self.ids.get(first, (None, None))
+        event_id, project_id = self._where(first)
         what = "missing or out of place" if missing else "differs from the recomputed hash"
         if level == 0:
             if first in self.payload_bad:

@@ -41,6 +41,7 @@ class TrustPolicy:
     log_id: str | None = None
     chain: str | None = None
     upgrade_path: str = DEFAULT_UPGRADE_PATH
+    genesis_hash: str | None = None
 
     @property
     def pinned_log_id(self) -> str:
@@ -56,7 +57,8 @@ class TrustPolicy:
     def to_json(self) -> dict[str, Any]:
         return {"format": POLICY_FORMAT, "origin": self.origin, "log_key": self.verifier.vkey(),
                 "chain": {"chain_id": self.chain_id, "registry": self.registry,
-                          "log_id": self.pinned_log_id, "endpoint": self.chain},
+                          "log_id": self.pinned_log_id, "endpoint": self.chain,
+                          "genesis_hash": self.genesis_hash},
                 "upgrade_path": self.upgrade_path}
 
 
@@ -77,6 +79,7 @@ def parse_policy(obj: Any) -> dict[str, Any]:
     return {"key": _opt(obj, "log_key", str), "origin": _opt(obj, "origin", str),
             "chain_id": _opt(chain, "chain_id", int), "registry": _opt(chain, "registry", str),
             "log_id": _opt(chain, "log_id", str), "chain": _opt(chain, "endpoint", str),
+            "genesis_hash": _opt(chain, "genesis_hash", str),
             "upgrade_path": _opt(obj, "upgrade_path", str)}
 
 
@@ -94,11 +97,13 @@ def load_policy_file(path: Path) -> dict[str, Any]:
 
 def build(*, key: str | None, origin: str | None = None, chain_id: int | None = None,
           registry: str | None = None, log_id: str | None = None, chain: str | None = None,
-          upgrade_path: str | None = None, base: dict[str, Any] | None = None) -> TrustPolicy:
+          upgrade_path: str | None = None, genesis_hash: str | None = None,
+          base: dict[str, Any] | None = None) -> TrustPolicy:
     """A policy from flags, each overriding the same field of ``base`` (a parsed file)."""
     merged = dict(base or {})
     flags = {"key": key, "origin": origin, "chain_id": chain_id, "registry": registry,
-             "log_id": log_id, "chain": chain, "upgrade_path": upgrade_path}
+             "log_id": log_id, "chain": chain, "upgrade_path": upgrade_path,
+             "genesis_hash": genesis_hash}
     merged.update({k: v for k, v in flags.items() if v is not None})
     if not merged.get("key"):
         raise MalformedError("no log key pinned: pass --key VKEY or --policy FILE")
@@ -107,11 +112,14 @@ def build(*, key: str | None, origin: str | None = None, chain_id: int | None = 
         raise MalformedError("registry must be a 0x-prefixed 20-byte address")
     if merged.get("log_id") is not None and not _HASH.match(merged["log_id"]):
         raise MalformedError("log id must be 0x followed by 64 hex digits")
+    if merged.get("genesis_hash") is not None and not _HASH.match(merged["genesis_hash"]):
+        raise MalformedError("genesis hash must be 0x followed by 64 hex digits")
     path = merged.get("upgrade_path") or DEFAULT_UPGRADE_PATH
     if "{index}" not in path:
         raise MalformedError("upgrade path must contain {index}")
     return TrustPolicy(verifier, merged.get("origin") or verifier.name, merged.get("chain_id"),
-                       merged.get("registry"), merged.get("log_id"), merged.get("chain"), path)
+                       merged.get("registry"), merged.get("log_id"), merged.get("chain"), path,
+                       merged.get("genesis_hash"))
 
 
 def with_chain(policy: TrustPolicy, chain: str | None) -> TrustPolicy:

@@ -50,6 +50,7 @@ class Report:
     unchecked: list[dict[str, str]] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)  # readable lines (text output only)
     suppressed: int = 0
     unreachable: bool = False
 
@@ -104,9 +105,10 @@ class Report:
 
     def to_text(self) -> str:
         lines = [f"{self.kind}: {_OUTCOME_TEXT[self.outcome]}"]
-        lines += [f"  {k}: {v}" for k, v in self.subject.items()]
+        lines += [f"  {k}: {v}" for k, v in self.subject.items() if k != "lead"]
         if self.counts:
             lines.append("  checked: " + ", ".join(f"{k} {v}" for k, v in self.counts.items()))
+        lines += ["  " + s for s in self.summary]
         lines += [_timeline_line(t) for t in self.timeline]
         for p in self.problems:
             lines.append("  FAIL " + _problem_line(p))
@@ -140,5 +142,6 @@ def _problem_line(p: Problem) -> str:
 def _timeline_line(t: dict[str, Any]) -> str:
     keys = " ".join(f"{k}={v}" for k, v in t.get("key_fields", {}).items())
     actor = t.get("actor") or "-"
+    role = f" [{t['role']}]" if t.get("role") else ""
     return (f"  {t.get('project_seq', ''):>4} {t.get('occurred_at', '')[:25]:25} "
-            f"{t.get('type', ''):28} {actor:24} {t.get('result', '')}  {keys}").rstrip()
+            f"{t.get('type', ''):28} {actor:24} {t.get('result', '')}{role}  {keys}").rstrip()

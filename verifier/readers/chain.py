@@ -80,6 +80,9 @@ class ChainRegistryReader:
     def block_hash(self, number: int) -> bytes:
         return bytes(_guard(self.backend.get_block, number).hash)
 
+    def close(self) -> None:
+        self.backend.close()
+
 
 def _guard(fn: Any, *args: Any) -> Any:
     try:
@@ -92,8 +95,10 @@ def _guard(fn: Any, *args: Any) -> Any:
         raise SourceUnavailable(f"chain error: {exc}") from exc
 
 
-def open_registry(spec: str, chain_id: int, registry: str) -> ChainRegistryReader:
-    """Open ``spec`` read-only and check it is the pinned chain with code at the registry."""
+def open_registry(spec: str, chain_id: int, registry: str,
+                  genesis_hash: str | None = None) -> ChainRegistryReader:
+    """Open ``spec`` read-only and check it is the pinned chain (chain id, and the genesis
+    hash when pinned) with code at the registry; the backend is closed on refusal."""
     try:
         backend = open_chain(spec, None, readonly=True)
     except ChainUnavailable as exc:
@@ -101,13 +106,28 @@ def open_registry(spec: str, chain_id: int, registry: str) -> ChainRegistryReade
     except ChainError as exc:
         raise MalformedError(f"cannot open chain {spec}: {exc}") from exc
     reader = ChainRegistryReader(backend, registry)
+    try:
+        _check_identity(reader, spec, chain_id, registry, genesis_hash)
+    except BaseException:
+        reader.close()
+        raise
+    return reader
+
+
+def _check_identity(reader: ChainRegistryReader, spec: str, chain_id: int, registry: str,
+                    genesis_hash: str | None) -> None:
     actual = reader.chain_id()
     if actual != chain_id:
         raise MalformedError(f"the chain at {spec} has chain id {actual}, the policy pins "
                              f"{chain_id}: refusing to check against another chain")
-    if not _guard(backend.get_code, registry):
+    if genesis_hash is not None:
+        genesis = bytes(_guard(reader.backend.genesis_hash)).hex()
+        if genesis != genesis_hash.lower().removeprefix("0x"):
+            raise MalformedError(f"the chain at {spec} has genesis 0x{genesis}, the policy "
+                                 f"pins {genesis_hash}: refusing to check against another "
+                                 f"chain (reset or replaced)")
+    if not _guard(reader.backend.get_code, registry):
         raise MalformedError(f"no contract at the pinned registry {registry} on {spec}")
-    return reader
 
 
 def find_size(reader: RegistryReader, log_id: bytes, size: int) -> OnChainCheckpoint | None:

@@ -26,6 +26,9 @@ EventRow = tuple[int, str, str, bytes, bytes]  # idx, event_id, project_id, leaf
 REQUIRED = ("log_info", "events", "tree_hashes", "checkpoints")
 _EVENTS = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
            "WHERE idx >= :lo AND idx < :hi ORDER BY idx LIMIT :n")
+_EVENTS_STREAM = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
+                  "WHERE idx < ? ORDER BY idx")
+_HASHES_RAW = "SELECT hash FROM tree_hashes WHERE idx >= ? AND idx < ? ORDER BY idx"
 _HASHES = "SELECT hash FROM tree_hashes WHERE idx >= :lo AND idx < :hi ORDER BY idx"
 _CHECKPOINTS = ("SELECT size, root, note FROM checkpoints WHERE size > :after "
                 "ORDER BY size LIMIT :n")
@@ -89,8 +92,27 @@ class LedgerDB:
         top = conn.execute(text("SELECT max(idx) FROM events")).scalar()
         return 0 if top is None else int(top) + 1
 
+    def _sqlite(self, conn: Connection) -> Any:
+        """The driver's own connection when the database is SQLite (the fast path), else None:
+        one streaming cursor, no per-row SQLAlchemy objects (rows are plain tuples of int,
+        str and bytes)."""
+        if self.engine.dialect.name != "sqlite":
+            return None
+        return conn.connection.driver_connection
+
     def event_chunks(self, conn: Connection, size: int, chunk: int) -> Iterator[list[EventRow]]:
         """Events with index below ``size``, in index order, ``chunk`` rows at a time."""
+        raw = self._sqlite(conn)
+        if raw is not None:
+            cur = raw.cursor()
+            cur.arraysize = chunk
+            try:
+                cur.execute(_EVENTS_STREAM, (size,))
+                while rows := cur.fetchmany():
+                    yield rows
+            finally:
+                cur.close()
+            return
         lo = 0
         query = text(_EVENTS)
         while lo < size:
@@ -102,6 +124,9 @@ class LedgerDB:
 
     def tree_range(self, conn: Connection, lo: int, hi: int) -> list[bytes]:
         """Stored hashes with stored index in [lo, hi), in order (gaps simply missing)."""
+        raw = self._sqlite(conn)
+        if raw is not None:
+            return [r[0] for r in raw.execute(_HASHES_RAW, (lo, hi))]
         return list(conn.execute(text(_HASHES), {"lo": lo, "hi": hi}).scalars().all())
 
     def tree_count_from(self, conn: Connection, lo: int) -> int:

@@ -1,0 +1,299 @@
+"""The verifier's benchmark (issue 4 targets), a section of ``scripts/bench.py``.
+
+- ``witness-verify ledger`` (fsck) on SQLite: events/s at each size, beside the hashlib floor
+  (the same number of raw SHA-256 calls — n leaves + n−1 interior nodes — in the same run),
+  and the fsck's peak memory (its own child process, ``VmHWM``);
+- receipt verification offline per second, beside Ed25519 verify alone (the floor; an
+  anchored receipt carries two signatures: the promise and the checkpoint);
+- receipt verification with the chain lookup on the embedded chain (median / p99 ms).
+
+``python scripts/bench.py --verify [--sizes 10000,100000,1000000]``; the default run includes
+it at 10k and 100k (``--no-verify`` skips it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SIZES = (10_000, 100_000)
+CHECKPOINT_EVERY = 10_000
+RECEIPTS = 1000
+CHAIN_RECEIPTS = 200
+CHAIN_EVENTS = 2000
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("verifier (--verify)")
+    g.add_argument("--verify", action="store_true", help="run only the verifier section")
+    g.add_argument("--no-verify", action="store_true", help="skip the verifier section")
+
+
+def wanted(args: argparse.Namespace, default_sizes: str) -> bool:
+    """--verify; else part of the default run (no --sizes, or --quick) unless --no-verify."""
+    return bool(args.verify or (not args.no_verify
+                                and (args.quick or args.sizes == default_sizes)))
+
+
+def sizes_for(args: argparse.Namespace, default_sizes: str) -> list[int]:
+    if args.quick:
+        return [10_000]
+    if args.sizes == default_sizes:
+        return list(DEFAULT_SIZES)
+    return list(args.size_list)
+
+
+# -- building a ledger -------------------------------------------------------------------------
+
+def build_ledger(home: Path, n: int, projects: int = 200, every: int = CHECKPOINT_EVERY
+                 ) -> dict[str, str]:
+    """A SQLite ledger of ``n`` workload events with a checkpoint every ``every`` events."""
+    from benchlib.workload import batches
+    from ledger.home import init_home, open_log
+    from ledger.settings import Settings
+
+    settings = Settings(home=home)
+    info = init_home(settings)
+    log = open_log(settings)
+    try:
+        done = 0
+        for raw in batches(n, 1000, projects):
+            log.append(raw)
+            done += len(raw)
+            if done % every == 0 or done == n:
+                log.checkpoint()
+    finally:
+        log.db.dispose()
+    return {"vkey": info["vkey"], "origin": info["origin"], "db": str(home / "witness.db")}
+
+
+# -- fsck ------------------------------------------------------------------------------------
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fsck_child(spec: dict[str, str]) -> dict[str, Any]:
+    """In a child process: one fsck, timed, with the process's peak RSS before and after."""
+    from verifier import check_ledger
+    from verifier.policy import build
+
+    policy = build(key=spec["vkey"], origin=spec["origin"])
+    base = _peak_rss_mb()
+    t0 = time.perf_counter()
+    report = check_ledger(spec["db"], policy)
+    seconds = time.perf_counter() - t0
+    n = report.counts.get("events", 0)
+    return {"ok": report.ok, "outcome": report.outcome, "events": n, "seconds": seconds,
+            "events_per_s": n / seconds if seconds else 0.0,
+            "tree_hashes": report.counts.get("tree_hashes", 0),
+            "checkpoints": report.counts.get("checkpoints", 0),
+            "peak_rss_mb": _peak_rss_mb(), "rss_before_fsck_mb": base}
+
+
+def run_fsck(spec: dict[str, str]) -> dict[str, Any]:
+    code = ("import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/scripts']\n"
+            "from benchlib.verify_bench import fsck_child\n"
+            "print(json.dumps(fsck_child(json.loads(sys.argv[2]))))")
+    proc = subprocess.run([sys.executable, "-c", code, str(REPO_ROOT), json.dumps(spec)],
+                          capture_output=True, text=True, check=False, cwd=REPO_ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"fsck child failed: {proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def hashlib_floor(db: str, n: int) -> dict[str, Any]:
+    """n SHA-256 over 0x00‖canonical + (n−1) over 65-byte nodes; reading is not timed."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    sha, spent, size = hashlib.sha256, 0.0, 0
+    try:
+        cur = con.execute("SELECT canonical FROM events ORDER BY idx")
+        while rows := cur.fetchmany(5000):
+            datas = [b"\x00" + bytes(r[0]) for r in rows]
+            node = b"\x01" + b"\x00" * 64
+            t0 = time.perf_counter()
+            for d in datas:
+                sha(d).digest()
+            for _ in range(len(datas)):
+                sha(node).digest()
+            spent += time.perf_counter() - t0
+            size += sum(len(d) for d in datas)
+    finally:
+        con.close()
+    return {"seconds": spent, "events_per_s": n / spent if spent else 0.0,
+            "sha256_calls": 2 * n - 1, "mean_event_bytes": size / max(n, 1)}
+
+
+# -- receipts --------------------------------------------------------------------------------
+
+def _ed25519_floor(samples: int) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    msg = b"witness.ggzy.example/log\n123456\n" + b"A" * 44 + b"\n"
+    sig, pub = key.sign(msg), key.public_key()
+    t0 = time.perf_counter()
+    for _ in range(samples):
+        pub.verify(sig, msg)
+    per_s = samples / (time.perf_counter() - t0)
+    return {"verifies_per_s": per_s, "receipt_floor_per_s": per_s / 2}
+
+
+def receipts_offline(home: Path, n: int, samples: int = RECEIPTS) -> dict[str, Any]:
+    from ledger.core.receipt import Receipt
+    from ledger.home import open_log
+    from ledger.settings import Settings
+    from verifier import check_receipt
+    from verifier.policy import build
+
+    log = open_log(Settings(home=home))
+    try:
+        rng = random.Random(7)
+        covered = log.latest_checkpoint()
+        top = covered.size if covered else n
+        texts = [log.receipt(rng.randrange(top)).dumps() for _ in range(samples)]
+        policy = build(key=log.signer.verifier.vkey(), origin=log.origin)
+    finally:
+        log.db.dispose()
+    receipts = [Receipt.loads(t.encode()) for t in texts]
+    t0 = time.perf_counter()
+    outcomes = [check_receipt(r, policy).outcome for r in receipts]
+    seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for t in texts:
+        check_receipt(Receipt.loads(t.encode()), policy)
+    with_parse = time.perf_counter() - t0
+    return {"samples": samples, "log_size": n, "per_s": samples / seconds,
+            "per_s_with_parse": samples / with_parse,
+            "outcomes": {o: outcomes.count(o) for o in set(outcomes)},
+            "floor": _ed25519_floor(samples * 4)}
+
+
+def receipts_on_chain(root: Path, events: int = CHAIN_EVENTS,
+                      samples: int = CHAIN_RECEIPTS) -> dict[str, Any]:
+    """A ledger bound to the embedded chain, anchored twice; receipt checks with lookups."""
+    from benchlib.workload import batches
+    from ledger.anchoring import bind_chain
+    from ledger.anchoring.anchorer import Anchorer
+    from ledger.anchoring.binding import anchorer_account, open_bound_chain
+    from ledger.core.receipt import Receipt
+    from ledger.home import init_home, open_log
+    from ledger.settings import Settings
+    from verifier import check_receipt
+    from verifier.policy import build
+    from verifier.readers.chain import open_registry
+
+    home = root / "chain-home"
+    settings = Settings(home=home, chain="embedded")
+    info = init_home(settings)
+    log = open_log(settings)
+    try:
+        binding = bind_chain(settings, log)
+        chain, binding = open_bound_chain(settings, log)
+        try:
+            anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False))
+            for k, raw in enumerate(batches(events, events // 2, 50)):
+                log.append(raw)
+                anchorer.anchor_once()
+                del k
+        finally:
+            chain.close()
+        rng = random.Random(11)
+        texts = [log.receipt(rng.randrange(events)).dumps() for _ in range(samples)]
+    finally:
+        log.db.dispose()
+    policy = build(key=info["vkey"], origin=info["origin"], chain_id=binding.chain_id,
+                   registry=binding.registry)
+    t0 = time.perf_counter()
+    reader = open_registry(f"embedded:{home / 'chain'}", binding.chain_id, binding.registry,
+                           binding.genesis_hash)
+    open_ms = (time.perf_counter() - t0) * 1000
+    times, outcomes = [], []
+    try:
+        for t in texts:
+            r = Receipt.loads(t.encode())
+            t0 = time.perf_counter()
+            outcomes.append(check_receipt(r, policy, reader).outcome)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        reader.close()
+    times.sort()
+    return {"samples": samples, "events": events, "open_chain_ms": open_ms,
+            "median_ms": statistics.median(times),
+            "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
+            "outcomes": {o: outcomes.count(o) for o in set(outcomes)}}
+
+
+# -- the section -------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace, sizes: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"fsck": [], "receipts": None, "chain": None, "notes": []}
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="witness-verify-bench-", dir=args.workdir))
+    try:
+        for n in sizes:
+            home = root / f"ledger-{n}"
+            t0 = time.perf_counter()
+            spec = build_ledger(home, n, args.projects)
+            built = time.perf_counter() - t0
+            print(f"  verify: built {n:,} events in {built:.1f} s", file=sys.stderr)
+            fsck = run_fsck(spec)
+            floor = hashlib_floor(spec["db"], n)
+            out["fsck"].append({"n": n, "build_s": built, **fsck, "floor": floor,
+                                "ratio_to_floor": floor["events_per_s"] / fsck["events_per_s"]
+                                if fsck["events_per_s"] else None})
+            print(f"  verify: fsck {n:,}: {fsck['events_per_s']:,.0f} events/s "
+                  f"(floor {floor['events_per_s']:,.0f})", file=sys.stderr)
+            if n == sizes[-1]:
+                out["receipts"] = receipts_offline(home, n)
+            shutil.rmtree(home, ignore_errors=True)
+        out["chain"] = receipts_on_chain(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    out["notes"].append(f"fsck: SQLite, warm page cache, checkpoint every {CHECKPOINT_EVERY:,} "
+                        "events, fresh child process per size (peak RSS = its VmHWM).")
+    out["notes"].append("Targets (issue 4): fsck ≥ 200,000 events/s; receipts offline ≥ "
+                        "3,000/s; with the chain lookup ≤ 50 ms (embedded chain).")
+    return out
+
+
+def _f(x: float | None, digits: int = 0) -> str:
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def markdown(res: dict[str, Any]) -> str:
+    lines = ["# Verifier benchmark (witness-verify)", "",
+             "| events | fsck events/s | fsck s | hashlib floor events/s | floor/fsck | "
+             "peak RSS MB | outcome |", "|---|---|---|---|---|---|---|"]
+    for r in res["fsck"]:
+        lines.append(f"| {r['n']:,} | {_f(r['events_per_s'])} | {_f(r['seconds'], 2)} | "
+                     f"{_f(r['floor']['events_per_s'])} | {_f(r['ratio_to_floor'], 2)} | "
+                     f"{_f(r['peak_rss_mb'], 1)} | {r['outcome']} |")
+    rc, ch = res.get("receipts"), res.get("chain")
+    lines += ["", "| receipts | per s | floor: Ed25519 verifies/s | floor receipts/s (2 sigs) |"
+              " chain median ms | chain p99 ms |", "|---|---|---|---|---|---|"]
+    if rc:
+        lines.append(f"| offline, log {rc['log_size']:,} | {_f(rc['per_s'])} | "
+                     f"{_f(rc['floor']['verifies_per_s'])} | "
+                     f"{_f(rc['floor']['receipt_floor_per_s'])} | – | – |")
+    if ch:
+        lines.append(f"| embedded chain ({ch['events']:,} events) | {_f(1000 / ch['median_ms'])} "
+                     f"| – | – | {_f(ch['median_ms'], 2)} | {_f(ch['p99_ms'], 2)} |")
+    lines += ["", *res["notes"]]
+    return "\n".join(lines)
