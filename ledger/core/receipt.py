@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,6 +187,13 @@ class ReceiptCheck:
     checkpoint: Checkpoint | None
 
 
+@functools.lru_cache(maxsize=256)
+def _open_checkpoint(note: str, verifier: NoteVerifier, origin: str) -> Checkpoint:
+    # Many receipts share one checkpoint: its signature is checked once, not per receipt.
+    # Only successes are cached (a failure raises), and the key includes the pinned verifier.
+    return open_checkpoint(note, [verifier], origin)
+
+
 def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier) -> ReceiptCheck:
     """Check signatures, leaf and (if anchored) the inclusion proof; chain checks are elsewhere."""
     promise = Promise.parse(open_note(receipt.promise_note, [verifier]))
@@ -203,7 +211,7 @@ def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier) -> ReceiptC
         raise SignatureError("event envelope is for another origin")
     checkpoint = None
     if receipt.anchored is not None:
-        checkpoint = open_checkpoint(receipt.anchored.checkpoint_note, [verifier], receipt.origin)
+        checkpoint = _open_checkpoint(receipt.anchored.checkpoint_note, verifier, receipt.origin)
         verify_inclusion(receipt.index, checkpoint.size, receipt.leaf_hash,
                          receipt.anchored.inclusion_proof, checkpoint.root)
     return ReceiptCheck(promise, envelope, checkpoint)
