@@ -198,12 +198,17 @@ def test_bad_vkeys(vkey: str) -> None:
 
 
 @settings(deadline=None, max_examples=50)
-@given(st.integers(min_value=0, max_value=2**64), st.binary(min_size=32, max_size=32))
+@given(st.integers(min_value=0, max_value=2**64 - 1), st.binary(min_size=32, max_size=32))
 def test_checkpoint_round_trip(size: int, root: bytes) -> None:
     cp = Checkpoint(NAME, size, root)
     assert cp.body() == f"{NAME}\n{size}\n{base64.b64encode(root).decode()}\n"
     assert Checkpoint.parse(cp.body()) == cp
     assert open_checkpoint(sign_checkpoint(cp, SIGNER), [VERIFIER], NAME) == cp
+
+
+def test_checkpoint_size_beyond_uint64_is_refused() -> None:
+    with pytest.raises(MalformedError):
+        Checkpoint.parse(Checkpoint(NAME, 2**64, bytes(32)).body())
 
 
 def test_checkpoint_extension_lines_allowed() -> None:
