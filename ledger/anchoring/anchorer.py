@@ -15,13 +15,14 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, insert, select
 
-from chain_access import ChainBackend, ChainUnavailable, PreparedTx, TxReceipt
+from chain_access import ChainBackend, ChainRevert, ChainUnavailable, PreparedTx, TxReceipt
 from ledger.anchoring import registry
 from ledger.anchoring.binding import ChainBinding
 from ledger.core.errors import WitnessError
@@ -55,11 +56,16 @@ class Anchorer:
     """Anchors the checkpoints of one log on its bound registry."""
 
     def __init__(self, log: WitnessLog, chain: ChainBackend, binding: ChainBinding,
-                 account: LocalAccount) -> None:
+                 account: LocalAccount, *,
+                 on_anchored: Callable[[AnchorOutcome], None] | None = None,
+                 on_failed: Callable[[Exception], None] | None = None) -> None:
         self.log = log
         self.chain = chain
         self.binding = binding
         self.account = account
+        # Observers (e.g. the service's Prometheus metrics); the ledger never imports the API.
+        self.on_anchored = on_anchored
+        self.on_failed = on_failed
         self._abi = registry.abi()
         self._log_id = bytes.fromhex(binding.log_id.removeprefix("0x"))
 
@@ -191,8 +197,15 @@ class Anchorer:
                     # Due times run from the start of each attempt, so an anchor that takes
                     # a while does not push every later checkpoint back by its duration.
                     last_size, next_due, backoff = outcome.checkpoint_size, started + interval, 1.0
-            except ChainUnavailable as exc:
-                _log.warning("chain unavailable, retrying in %.0f s: %s", backoff, exc)
+                    if self.on_anchored is not None and outcome.action == "anchored":
+                        self.on_anchored(outcome)
+            except (ChainUnavailable, ChainRevert) as exc:
+                # Down, slow or a transaction refused (e.g. raced by another anchorer): keep
+                # the intent, back off, reconcile on the next attempt. A mismatched chain or a
+                # diverged log is not retried: those propagate and stop the anchorer.
+                if self.on_failed is not None:
+                    self.on_failed(exc)
+                _log.warning("anchoring failed, retrying in %.0f s: %s", backoff, exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue

@@ -26,11 +26,16 @@ _log = logging.getLogger("witness.election")
 
 
 class LeaderLock:
-    """Non-blocking leadership: ``try_acquire`` is True for exactly one holder at a time."""
+    """Non-blocking leadership: ``try_acquire`` is True for exactly one holder at a time.
 
-    def __init__(self, log: WitnessLog, settings: Settings) -> None:
+    ``lock_id`` / ``filename`` name the office (default: the anchorer's); the rule follower
+    campaigns for its own."""
+
+    def __init__(self, log: WitnessLog, settings: Settings, *, lock_id: int = ANCHORER_LOCK_ID,
+                 filename: str = "anchorer.lock") -> None:
         self._log = log
-        self._path = settings.home / "anchorer.lock"
+        self._lock_id = lock_id
+        self._path = settings.home / filename
         self._conn: Any = None
         self._file: IO[str] | None = None
 
@@ -41,7 +46,7 @@ class LeaderLock:
             return self._try_file()
         conn = self._log.db.engine.connect()
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                           {"k": ANCHORER_LOCK_ID}).scalar()
+                           {"k": self._lock_id}).scalar()
         conn.commit()
         if got:
             self._conn = conn
@@ -62,7 +67,7 @@ class LeaderLock:
 
     def release(self) -> None:
         if self._conn is not None:
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ANCHORER_LOCK_ID})
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._lock_id})
             self._conn.close()
             self._conn = None
         if self._file is not None:
@@ -71,8 +76,9 @@ class LeaderLock:
 
 
 def run_elected_anchorer(log: WitnessLog, settings: Settings, stop: threading.Event,
-                         retry_seconds: float = 5.0) -> None:
-    """Campaign until elected, then anchor until ``stop``; other workers keep waiting."""
+                         retry_seconds: float = 5.0, **observers: Any) -> None:
+    """Campaign until elected, then anchor until ``stop``; other workers keep waiting.
+    ``observers`` (``on_anchored``, ``on_failed``) are passed to the Anchorer."""
     lock = LeaderLock(log, settings)
     try:
         while not stop.is_set():
@@ -80,7 +86,8 @@ def run_elected_anchorer(log: WitnessLog, settings: Settings, stop: threading.Ev
                 _log.info("elected as the anchorer")
                 chain, binding = open_bound_chain(settings, log)
                 try:
-                    Anchorer(log, chain, binding, anchorer_account(settings, create=False)) \
+                    Anchorer(log, chain, binding, anchorer_account(settings, create=False),
+                             **observers) \
                         .follow(settings.checkpoint_interval, settings.checkpoint_max_events, stop)
                 finally:
                     chain.close()

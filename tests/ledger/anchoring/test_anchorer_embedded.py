@@ -148,3 +148,28 @@ def test_follow_backs_off_while_the_chain_is_down(embedded_settings: Settings) -
     cp = log.checkpoint_at(receipt.anchored.anchor["tree_size"])
     verify.verify_inclusion(11, cp.size, receipt.leaf_hash, receipt.anchored.inclusion_proof,
                             cp.root)
+
+
+def test_follow_reports_anchors_and_failures_to_observers(embedded_settings: Settings) -> None:
+    anchorer, chain = _anchorer(embedded_settings)
+    gas: list[int] = []
+    failures: list[Exception] = []
+    anchorer.on_anchored = lambda outcome: gas.append(outcome.gas_used or 0)
+    anchorer.on_failed = failures.append
+    flaky = _FlakyChain(chain)
+    anchorer.chain = flaky  # type: ignore[assignment]
+    flaky.down.set()
+    append_events(embedded_settings, 0, 5)
+    stop = threading.Event()
+    thread = threading.Thread(target=anchorer.follow, args=(0.2, 1000, stop))
+    thread.start()
+    time.sleep(1.5)
+    flaky.down.clear()
+    deadline = time.monotonic() + 30
+    while not gas and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    thread.join(timeout=30)
+    chain.close()
+    assert failures and all(isinstance(f, ChainUnavailable) for f in failures)
+    assert gas and 0 < gas[0] < 200_000
