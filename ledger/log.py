@@ -4,7 +4,10 @@ Appending takes the sequencer lock (see ``store.database``), reads the tree fron
 the heads of the projects involved (O(log n) + one row per project), computes envelopes,
 leaves and new tree hashes in memory, inserts, and commits once per batch. Promises are
 signed after the commit, outside the lock (Ed25519 is deterministic, so a receipt fetched
-later is byte-identical). Must not import the API or the verifier.
+later is byte-identical). ``append`` = ``commit`` (the durable, locked part) + ``seal``
+(signing): callers that batch several submitters into one transaction (``ledger.group_commit``)
+commit once and let each submitter sign its own receipts, so that signing overlaps the next
+commit. Must not import the API or the verifier.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from ledger.core import tree
 from ledger.core.canonical import (
@@ -71,6 +74,18 @@ class CheckpointRecord:
     created_at: str
 
 
+@dataclass(frozen=True)
+class InclusionAnswer:
+    """An inclusion proof with everything it links: leaf, root and checkpoint of ``size``."""
+
+    index: int
+    size: int
+    leaf_hash: bytes
+    root: bytes
+    proof: list[bytes]
+    checkpoint_note: str | None
+
+
 @dataclass
 class _Pending:
     event: Mapping[str, Any]
@@ -84,15 +99,20 @@ class _New:
     index: int
     data: bytes
     received_at: str
+    leaf: bytes
 
 
 @dataclass(frozen=True)
 class _Duplicate:
     event_id: str
     index: int
+    data: bytes | None = None
+    received_at: str | None = None
 
 
 _Outcome = _New | _Duplicate | Rejected
+Committed = _Outcome
+"""The outcome of ``commit`` for one event, before its receipt is signed (``seal``)."""
 
 
 class WitnessLog:
@@ -112,11 +132,23 @@ class WitnessLog:
 
     def append(self, batch: Sequence[Mapping[str, Any]]) -> list[AppendResult]:
         """Append validated events (JSON-ready mappings) in one durable transaction."""
+        return self.seal(self.commit(batch))
+
+    def commit(self, batch: Sequence[Mapping[str, Any]]) -> list[Committed]:
+        """The durable part of ``append``: one transaction under the sequencer lock.
+
+        Returns when the transaction has committed; nothing is signed yet (see ``seal``).
+        """
+        if not batch:
+            return []
         pending = [
             _Pending(ev, submission_digest(ev), os.urandom(SALT_SIZE)) for ev in batch
         ]
         with self.db.write() as conn:
-            outcomes = self._append_locked(conn, pending)
+            return self._append_locked(conn, pending)
+
+    def seal(self, outcomes: Sequence[Committed]) -> list[AppendResult]:
+        """Sign the receipts of committed outcomes (no lock held; safe in any thread)."""
         return [self._finish(o) for o in outcomes]
 
     def _append_locked(self, conn: Connection, pending: list[_Pending]) -> list[_Outcome]:
@@ -139,28 +171,33 @@ class WitnessLog:
             leaf = leaf_hash(data)
             index = size + len(new_rows)
             heads[p.event["project_id"]] = (seq + 1, leaf)
-            known[eid] = (index, p.digest, leaf, received_at)
+            known[eid] = (index, p.digest, leaf, received_at, data)
             new_rows.append(_event_row(index, p.event, seq + 1, received_at, leaf, p.digest, data))
-            results.append(_New(eid, index, data, received_at))
+            results.append(_New(eid, index, data, received_at, leaf))
         if new_rows:
             hash_rows, _ = tree.append_leaf_hashes(frontier, [r[7] for r in new_rows])
-            _insert_many(conn, _INSERT_EVENT, new_rows)
-            _insert_many(conn, _INSERT_HASH, hash_rows)
+            _insert_many(conn, "events", _EVENT_COLUMNS, new_rows)
+            _insert_many(conn, "tree_hashes", _HASH_COLUMNS, hash_rows)
         return results
 
     def _finish(self, outcome: _Outcome) -> AppendResult:
         if isinstance(outcome, Rejected):
             return outcome
         if isinstance(outcome, _Duplicate):
-            receipt = self.receipt(outcome.index, upgrade=False)
+            if outcome.data is not None and outcome.received_at is not None:
+                receipt = self._receipt(outcome.index, outcome.data, outcome.received_at)
+            else:
+                receipt = self.receipt(outcome.index, upgrade=False)
             return Appended(outcome.event_id, outcome.index, receipt, duplicate=True)
-        receipt = self._receipt(outcome.index, outcome.data, outcome.received_at)
+        receipt = self._receipt(outcome.index, outcome.data, outcome.received_at,
+                                leaf=outcome.leaf)
         return Appended(outcome.event_id, outcome.index, receipt)
 
     def _receipt(
-        self, index: int, data: bytes, received_at: str, anchored: AnchoredProof | None = None
+        self, index: int, data: bytes, received_at: str, anchored: AnchoredProof | None = None,
+        *, leaf: bytes | None = None,
     ) -> Receipt:
-        leaf = leaf_hash(data)
+        leaf = leaf or leaf_hash(data)
         promise = Promise(self.origin, index, leaf, received_at, self.mmd_seconds)
         return Receipt(self.origin, index, leaf, data, sign_promise(self.signer, promise), anchored)
 
@@ -229,6 +266,39 @@ class WitnessLog:
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return self._compute(tree.inclusion_plan(index, size), size)
+
+    def inclusion_answer(
+        self, index: int, size: int | None = None,
+        visible: Callable[[bytes], bool] | None = None,
+    ) -> InclusionAnswer:
+        """Inclusion proof of ``index`` in the tree of ``size`` (default: the latest
+        checkpoint), with the leaf, the root and the checkpoint note of that size, read in
+        one transaction (the proof endpoint's hot path). ``visible(canonical_bytes)`` may
+        hide the event: it is then reported missing, before any other check."""
+        columns = [events.c.leaf_hash] + ([events.c.canonical] if visible else [])
+        with self.db.read() as conn:
+            row = conn.execute(select(*columns).where(events.c.idx == index)).first()
+            if row is None or (visible is not None and not visible(bytes(row[1]))):
+                raise NotFoundError(f"no event at index {index}")
+            if size is None:
+                top = conn.execute(select(func.max(checkpoints.c.size))).scalar()
+                if top is None:
+                    raise InvalidRequestError("no checkpoint yet: pass size")
+                size = int(top)
+            plan = tree.inclusion_plan(index, size)
+            current = _log_size(conn)
+            if size > current:
+                raise InvalidRequestError(f"size {size} is beyond the log size {current}")
+            root_plan = tree.tree_hash_plan(size)
+            hashes = _read_hashes(conn, plan.indexes + root_plan.indexes)
+            note = conn.execute(
+                select(checkpoints.c.note).where(checkpoints.c.size == size)
+            ).scalar()
+        split = len(plan.indexes)
+        return InclusionAnswer(
+            index, size, bytes(row[0]), tree.compute_ranges(root_plan, hashes[split:])[0],
+            tree.compute_ranges(plan, hashes[:split]), note,
+        )
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return self._compute(tree.consistency_plan(size1, size2), size2)
@@ -305,46 +375,70 @@ def _read_frontier(conn: Connection, size: int) -> tree.Frontier:
     return tree.frontier_from(size, _read_hashes(conn, plan.indexes))
 
 
+_KNOWN_EVENTS = (
+    select(events.c.event_id, events.c.idx, events.c.submission_digest,
+           events.c.leaf_hash, events.c.received_at, events.c.canonical)
+    .where(events.c.event_id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def _known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[Any, ...]]:
-    rows = conn.execute(
-        select(events.c.event_id, events.c.idx, events.c.submission_digest,
-               events.c.leaf_hash, events.c.received_at)
-        .where(events.c.event_id.in_(set(event_ids)))
-    ).all()
-    return {r[0]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4]) for r in rows}
+    rows = conn.execute(_KNOWN_EVENTS, {"ids": sorted(set(event_ids))}).all()
+    return {r[0]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4], bytes(r[5])) for r in rows}
+
+
+_HEADS_MAX = (
+    select(events.c.project_id, func.max(events.c.project_seq).label("seq"))
+    .where(events.c.project_id.in_(bindparam("pids", expanding=True)))
+    .group_by(events.c.project_id)
+    .subquery()
+)
+# One query for the heads of all the projects of a batch (was one query per project):
+# the newest (project_seq, leaf_hash) of each, found through uq_events_project_seq.
+_PROJECT_HEADS = select(events.c.project_id, events.c.project_seq, events.c.leaf_hash).join(
+    _HEADS_MAX,
+    (events.c.project_id == _HEADS_MAX.c.project_id)
+    & (events.c.project_seq == _HEADS_MAX.c.seq),
+)
 
 
 def _project_heads(conn: Connection, project_ids: set[str]) -> dict[str, tuple[int, bytes]]:
-    heads = {}
-    for pid in project_ids:
-        row = conn.execute(
-            select(events.c.project_seq, events.c.leaf_hash)
-            .where(events.c.project_id == pid)
-            .order_by(events.c.project_seq.desc()).limit(1)
-        ).first()
-        if row is not None:
-            heads[pid] = (int(row[0]), bytes(row[1]))
-    return heads
+    if not project_ids:
+        return {}
+    rows = conn.execute(_PROJECT_HEADS, {"pids": sorted(project_ids)}).all()
+    return {r[0]: (int(r[1]), bytes(r[2])) for r in rows}
 
 
 def _duplicate_or_conflict(event_id: str, known: tuple[Any, ...], digest: bytes) -> _Outcome:
     index, known_digest = known[0], known[1]
     if known_digest != digest:
         return Rejected(event_id, ConflictError(event_id, index))
-    return _Duplicate(event_id, index)
+    return _Duplicate(event_id, index, known[4], known[3])
 
 
 _EVENT_COLUMNS = ("idx", "event_id", "project_id", "project_seq", "event_type", "actor_org",
                   "received_at", "leaf_hash", "submission_digest", "canonical")
-_INSERT_EVENT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({{}})"
-_INSERT_HASH = "INSERT INTO tree_hashes (idx, hash) VALUES ({})"
+_HASH_COLUMNS = ("idx", "hash")
 
 
-def _insert_many(conn: Connection, template: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    # The hot path: straight to the driver's executemany, skipping per-row SQL compilation.
+def _insert_many(conn: Connection, table: str, columns: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    # The hot path: straight to the driver, skipping per-row SQL compilation. SQLite:
+    # executemany of one prepared statement. PostgreSQL: COPY (psycopg's executemany sends
+    # one prepared statement per row, several times slower).
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    width = len(rows[0])
-    conn.exec_driver_sql(template.format(", ".join([mark] * width)), list(rows))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def _event_row(index: int, event: Mapping[str, Any], seq: int, received_at: str, leaf: bytes,

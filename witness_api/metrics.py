@@ -53,6 +53,8 @@ class Metrics:
         self.append_latency = Histogram("witness_append_seconds",
                                         "Time to validate, append and sign, per request.",
                                         ["kind"], buckets=_LATENCY_BUCKETS, registry=reg)
+        self.latency_single = self.append_latency.labels("single")  # bound once: hot path
+        self.latency_batch = self.append_latency.labels("batch")
         self.requests = Counter("witness_http_requests", "HTTP requests by route and status.",
                                 ["method", "route", "status"], registry=reg)
         # Hook for ledger.anchoring: updated by the anchorer when it runs in this process.

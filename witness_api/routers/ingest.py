@@ -3,23 +3,28 @@
 Both go through ``ledger.ingest.Ingestor`` (validation with field paths, pseudonymisation,
 one transaction for the valid items of a batch). Idempotent by event id: the same body
 again gives the same receipt (200 instead of 201), another body under a known id is 409.
+
+Concurrent requests of a worker share transactions through the ingestor's group committer
+(``ledger.group_commit``): a request is answered after the commit holding its events, with
+receipts signed. The single-event endpoint is a coroutine (it awaits the commit instead of
+holding a thread); the batch endpoint runs in the thread pool (its validation and signing
+take tens of milliseconds of CPU that should not stall the event loop).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Body, Depends
 from fastapi.openapi.models import Example
-from fastapi.responses import JSONResponse
 
 from ledger.events import example_event
 from ledger.ingest import MAX_BATCH, ItemResult
 from witness_api.auth import WRITERS, require
-from witness_api.deps import Services, get_services
-from witness_api.models import AppendOut, BatchIn, BatchOut
+from witness_api.deps import Services, get_services, require_on_loop
+from witness_api.models import AppendOut, BatchIn, BatchOut, FastJSONResponse
 from witness_api.problems import domain_problem, responses
 from witness_api.tokens import Principal
 
@@ -53,25 +58,25 @@ def _item(result: ItemResult) -> dict[str, Any]:
                    receipt=a.receipt.to_json())
         return out
     assert result.error is not None
-    out.update(status="rejected", problem=json.loads(bytes(domain_problem(result.error).body)))
+    out.update(status="rejected", problem=orjson.loads(bytes(domain_problem(result.error).body)))
     return out
 
 
 @router.post(
-    "", status_code=201, response_model=AppendOut, response_class=JSONResponse,
+    "", status_code=201, response_model=AppendOut, response_class=FastJSONResponse,
     summary="Append one event",
     responses={200: {"description": "Already in the log with the same content: same receipt",
                      "model": AppendOut}, **responses(400, 401, 403, 409, 413, 422)},
 )
-def append_event(
+async def append_event(
     event: dict[str, Any] = Body(openapi_examples=_examples()),  # noqa: B008
-    _who: Principal = Depends(require(*WRITERS)),  # noqa: B008
+    _who: Principal = Depends(require_on_loop(*WRITERS)),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
-) -> JSONResponse:
+) -> FastJSONResponse:
     """Validate and append one event; the receipt is signed before the answer is sent."""
     started = time.perf_counter()
-    [result] = services.ingestor.submit([event])
-    services.metrics.append_latency.labels("single").observe(time.perf_counter() - started)
+    [result] = await services.ingestor.submit_async([event])
+    services.metrics.latency_single.observe(time.perf_counter() - started)
     if result.appended is None:
         services.metrics.count_outcomes(0, 0, 1)
         assert result.error is not None
@@ -80,11 +85,11 @@ def append_event(
     services.metrics.count_outcomes(0 if a.duplicate else 1, 1 if a.duplicate else 0, 0)
     body = {"status": "duplicate" if a.duplicate else "created", "event_id": a.event_id,
             "index": a.index, "receipt": a.receipt.to_json(), "warnings": result.warnings}
-    return JSONResponse(body, status_code=200 if a.duplicate else 201)
+    return FastJSONResponse(body, status_code=200 if a.duplicate else 201)
 
 
 @router.post(
-    "/batch", response_model=BatchOut, response_class=JSONResponse,
+    "/batch", response_model=BatchOut, response_class=FastJSONResponse,
     summary=f"Append up to {MAX_BATCH} events",
     responses=responses(400, 401, 403, 413, 422),
 )
@@ -92,7 +97,7 @@ def append_batch(
     batch: BatchIn = Body(openapi_examples=_batch_examples()),  # noqa: B008
     _who: Principal = Depends(require(*WRITERS)),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
-) -> JSONResponse:
+) -> FastJSONResponse:
     """Append the valid items in one transaction; report every bad item with field paths.
 
     The answer is 200 with one result per submitted item, in order: ``created``,
@@ -100,10 +105,10 @@ def append_batch(
     """
     started = time.perf_counter()
     results = services.ingestor.submit(batch.events)
-    services.metrics.append_latency.labels("batch").observe(time.perf_counter() - started)
+    services.metrics.latency_batch.observe(time.perf_counter() - started)
     items = [_item(r) for r in results]
     counts = {s: sum(1 for i in items if i["status"] == s)
               for s in ("created", "duplicate", "rejected")}
     services.metrics.count_outcomes(counts["created"], counts["duplicate"], counts["rejected"])
-    return JSONResponse({"created": counts["created"], "duplicates": counts["duplicate"],
-                         "rejected": counts["rejected"], "results": items})
+    return FastJSONResponse({"created": counts["created"], "duplicates": counts["duplicate"],
+                             "rejected": counts["rejected"], "results": items})
