@@ -16,13 +16,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from ledger.events import Pseudonymizer
+from ledger.group_commit import GroupCommitter
 from ledger.home import open_log
 from ledger.ingest import MAX_BATCH, Ingestor
 from ledger.keys import load_secret
 from ledger.settings import Settings
 from ledger.store.database import Database
 from witness_api import ops, problems
-from witness_api.background import start_anchorer
+from witness_api.background import start_anchorer, start_follower
 from witness_api.config import ApiSettings
 from witness_api.deps import Services
 from witness_api.hooks import find
@@ -30,7 +31,7 @@ from witness_api.limits import BodySizeLimit
 from witness_api.logs import AccessLog, configure_logging
 from witness_api.metrics import Metrics
 from witness_api.models import Problem
-from witness_api.routers import checkpoints, ingest, meta, projects, proofs, receipts
+from witness_api.routers import checkpoints, ingest, leads, meta, projects, proofs, receipts
 from witness_api.tokens import TokenStore
 
 DESCRIPTION = f"""The trading witness ledger (交易见证链) service.
@@ -46,8 +47,10 @@ def build_services(settings: Settings) -> Services:
     """Open the log and everything the routers need."""
     db = Database(settings.database_url)
     log = open_log(settings, db=db)
+    # One writer per process: concurrent requests share transactions (ledger.group_commit).
     ingestor = Ingestor(log, Pseudonymizer(load_secret(settings.pseudonym_key_path)),
-                        max_clock_skew_seconds=settings.max_clock_skew_seconds)
+                        max_clock_skew_seconds=settings.max_clock_skew_seconds,
+                        committer=GroupCommitter(log))
     services = Services(db=db, log=log, ingestor=ingestor, tokens=TokenStore(db),
                         metrics=Metrics(lambda: services.sizes()))
     readiness = find("ledger.anchoring", "readiness")
@@ -74,12 +77,17 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        anchorer = start_anchorer(services.log, settings, api.anchor)
+        anchorer = start_anchorer(services.log, settings, api.anchor, services.metrics)
+        follower = start_follower(services.log, settings)
         try:
             yield
         finally:
+            if follower is not None:
+                follower.stop()
             if anchorer is not None:
                 anchorer.stop()
+            if services.ingestor.committer is not None:
+                services.ingestor.committer.close()  # queued commits finish first
             services.db.dispose()
 
     app = FastAPI(title="Trading witness ledger API", version="1", description=DESCRIPTION,
@@ -88,7 +96,7 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
     app.state.services = services
     app.state.tokens = services.tokens
     problems.install(app)
-    for module in (ingest, receipts, proofs, checkpoints, projects, meta):
+    for module in (ingest, receipts, proofs, checkpoints, projects, leads, meta):
         app.include_router(module.router)
     app.include_router(ops.router)
     app.add_middleware(BodySizeLimit, max_body=api.max_body_bytes,

@@ -1,19 +1,30 @@
-"""Background work of a service worker: the elected anchorer.
+"""Background work of a service worker: the elected anchorer and the elected rule follower.
 
 Every worker campaigns; the database lock (``ledger.anchoring.election``) lets exactly one
-anchor at a time, and another takes over if it dies. Started and stopped by the app's
-lifespan. Must not be imported by the ledger.
+anchor at a time, and another takes over if it dies. The rule follower (early warning,
+``ledger.rules.follower``) campaigns for its own lock the same way. Started and stopped by
+the app's lifespan. Must not be imported by the ledger.
+
+The follower runs when ``WITNESS_API_RULES`` is true (``1``/``true``/``yes``/``on``; off by
+default for now: apps embedded in tests must not append LEAD_RAISED events behind their
+back); ``WITNESS_API_RULES_POLL_SECONDS`` sets its polling interval (default 0.5 s).
+``witness rules follow`` runs the same follower as a process of its own.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from typing import Any
 
 from ledger.anchoring import read_binding
 from ledger.anchoring.election import run_elected_anchorer
 from ledger.log import WitnessLog
 from ledger.settings import Settings
+
+RULES_ENV = "WITNESS_API_RULES"
+RULES_POLL_ENV = "WITNESS_API_RULES_POLL_SECONDS"
 
 _log = logging.getLogger("witness.api.background")
 
@@ -21,14 +32,22 @@ _log = logging.getLogger("witness.api.background")
 class AnchorerThread:
     """Runs ``run_elected_anchorer`` in a daemon thread until ``stop``."""
 
-    def __init__(self, log: WitnessLog, settings: Settings) -> None:
+    def __init__(self, log: WitnessLog, settings: Settings, metrics: Any = None) -> None:
         self._stop = threading.Event()
+        self._metrics = metrics
         self._thread = threading.Thread(target=self._run, args=(log, settings),
                                         name="witness-anchorer", daemon=True)
 
+    def _observers(self) -> dict[str, Any]:
+        m = self._metrics
+        if m is None:
+            return {}
+        return {"on_anchored": lambda outcome: m.anchor_gas.observe(outcome.gas_used or 0),
+                "on_failed": lambda _exc: m.anchor_failures.inc()}
+
     def _run(self, log: WitnessLog, settings: Settings) -> None:
         try:
-            run_elected_anchorer(log, settings, self._stop)
+            run_elected_anchorer(log, settings, self._stop, **self._observers())
         except Exception:  # keep serving; readiness reports the lag
             _log.exception("the anchorer stopped")
 
@@ -41,7 +60,43 @@ class AnchorerThread:
         self._thread.join(timeout)
 
 
-def start_anchorer(log: WitnessLog, settings: Settings, enabled: bool) -> AnchorerThread | None:
+def start_anchorer(log: WitnessLog, settings: Settings, enabled: bool,
+                   metrics: Any = None) -> AnchorerThread | None:
     if not enabled or read_binding(log) is None:
         return None
-    return AnchorerThread(log, settings).start()
+    return AnchorerThread(log, settings, metrics).start()
+
+
+class FollowerThread:
+    """Runs ``run_elected_follower`` (the rules over new events) in a daemon thread."""
+
+    def __init__(self, log: WitnessLog, settings: Settings, poll_seconds: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(log, settings, poll_seconds),
+                                        name="witness-rules", daemon=True)
+
+    def _run(self, log: WitnessLog, settings: Settings, poll_seconds: float) -> None:
+        from ledger.rules.follower import rule_context, run_elected_follower
+        from ledger.rules.service import RuleService
+
+        try:
+            service = RuleService(log, rule_context(settings))
+            run_elected_follower(service, settings, self._stop, poll_seconds)
+        except Exception:  # keep serving; the cursor shows how far the rules got
+            _log.exception("the rule follower stopped")
+
+    def start(self) -> FollowerThread:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+def start_follower(log: WitnessLog, settings: Settings) -> FollowerThread | None:
+    """Start the rule follower when ``WITNESS_API_RULES`` turns it on."""
+    if os.environ.get(RULES_ENV, "0").strip().lower() not in ("1", "true", "yes", "on"):
+        return None
+    poll = float(os.environ.get(RULES_POLL_ENV) or 0.5)
+    return FollowerThread(log, settings, poll if poll > 0 else 0.5).start()

@@ -1,4 +1,4 @@
-"""``witness leads``, ``witness lead show|transfer|export``, ``witness rules run`` and
+"""``witness leads``, ``witness lead show|transfer|export``, ``witness rules run|follow`` and
 ``witness demo-data``: the early-warning side of the ledger from the command line.
 
 Must not import the API or the verifier.
@@ -23,13 +23,16 @@ reference_option = click.option(
     help="Reference data JSON (experts, enterprises, relations, whitelists).")
 
 
-def _service(ctx: Context, reference: Path | None = None) -> RuleService:
+def _service(ctx: Context, reference: Path | None = None, cache_projects: int | None = None
+             ) -> RuleService:
     log = open_log(ctx.settings)
     log.db.migrate()
     rctx = RuleContext.default()
     if reference is not None:
         rctx = RuleContext(rctx.calendar, rctx.thresholds, ReferenceData.load(reference))
-    return RuleService(log, rctx)
+    if cache_projects is None:
+        return RuleService(log, rctx)
+    return RuleService(log, rctx, cache_projects=cache_projects)
 
 
 def _lead_line(d: dict[str, Any]) -> str:
@@ -41,10 +44,12 @@ def _lead_line(d: dict[str, Any]) -> str:
 @json_option
 @click.option("--project", default=None, help="Only this project.")
 @click.option("--since", default=None, help="Only leads raised at or after this time.")
+@click.option("--status", type=click.Choice(["raised", "transferred", "acknowledged"]),
+              default=None, help="Only leads in this status.")
 @pass_ctx
-def leads_cmd(ctx: Context, project: str | None, since: str | None) -> None:
+def leads_cmd(ctx: Context, project: str | None, since: str | None, status: str | None) -> None:
     """List violation leads (违规线索)."""
-    found = _service(ctx).leads(project, since)
+    found = _service(ctx).leads(project, since, status)
     ctx.emit({"leads": found}, lambda d: "\n".join(_lead_line(x) for x in d["leads"])
              or "no leads")
 
@@ -108,19 +113,103 @@ def rules_group() -> None:
 
 @rules_group.command("run")
 @json_option
-@click.option("--project", required=True, help="Project id.")
+@click.option("--project", default=None, help="Project id (default: every project).")
 @reference_option
 @pass_ctx
-def rules_run(ctx: Context, project: str, reference: Path | None) -> None:
-    """Evaluate every rule over a project's trail; store findings, raise leads."""
+def rules_run(ctx: Context, project: str | None, reference: Path | None) -> None:
+    """Evaluate every rule over whole project trails; store findings, raise leads."""
+    from sqlalchemy import select
+
+    from ledger.store.schema import events
+
     svc = _service(ctx, reference)
-    res = svc.run_project(project)
-    data = {"project_id": project, "new_findings": len(res.new_findings),
-            "new_leads": list(res.new_leads), "findings": svc.findings(project)}
-    ctx.emit(data, lambda d: "\n".join(
-        [f"{d['project_id']}: {d['new_findings']} new finding(s), "
-         f"{len(d['new_leads'])} new lead(s)"] +
-        [f"  {f['rule_id']} ({f['severity']}): {f['message_zh']}" for f in d["findings"]]))
+    if project is not None:
+        pids = [project]
+    else:
+        with svc.log.db.read() as conn:
+            pids = sorted(str(p) for p in
+                          conn.execute(select(events.c.project_id).distinct()).scalars())
+    runs: list[dict[str, Any]] = []
+    for pid in pids:
+        res = svc.run_project(pid)
+        runs.append({"project_id": pid, "new_findings": len(res.new_findings),
+                     "new_leads": list(res.new_leads), "findings": svc.findings(pid)})
+    data: dict[str, Any] = runs[0] if project is not None else {
+        "projects": runs, "new_leads": [lid for r in runs for lid in r["new_leads"]]}
+
+    def one(d: dict[str, Any]) -> list[str]:
+        return ([f"{d['project_id']}: {d['new_findings']} new finding(s), "
+                 f"{len(d['new_leads'])} new lead(s)"] +
+                [f"  {f['rule_id']} ({f['severity']}): {f['message_zh']}" for f in d["findings"]])
+
+    def human(d: dict[str, Any]) -> str:
+        if "project_id" in d:
+            return "\n".join(one(d))
+        lines = [x for r in d["projects"] for x in one(r)]
+        lines.append(f"{len(d['new_leads'])} new lead(s) in {len(d['projects'])} project(s)")
+        return "\n".join(lines)
+
+    ctx.emit(data, human)
+
+
+@rules_group.command("follow")
+@json_option
+@reference_option
+@click.option("--poll-seconds", default=0.5, show_default=True, type=click.FloatRange(min=0.01),
+              help="Polling interval once caught up.")
+@click.option("--chunk", default=5000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Events evaluated per step.")
+@click.option("--cache-projects", default=256, show_default=True, type=click.IntRange(1),
+              help="Decoded project trails kept in memory (LRU).")
+@click.option("--once", is_flag=True, help="Catch up with the log, then exit.")
+@click.option("--from-start", is_flag=True,
+              help="Reset the cursor to index 0 first (re-evaluates; stores nothing twice).")
+@pass_ctx
+def rules_follow(ctx: Context, reference: Path | None, poll_seconds: float, chunk: int,
+                 cache_projects: int, once: bool, from_start: bool) -> None:
+    """Run the rules as events arrive (tails the log from a persisted cursor).
+
+    Campaigns for the rule follower's lock, so it never runs beside the service's
+    follower (or another `witness rules follow`); with --once it fails if the lock is held."""
+    import threading
+
+    from ledger.anchoring.election import LeaderLock
+    from ledger.core.errors import WitnessError
+    from ledger.rules.follower import (
+        RULES_LOCK_FILE,
+        RULES_LOCK_ID,
+        RuleFollower,
+        rule_context,
+    )
+
+    svc = _service(ctx, None, cache_projects)
+    svc.ctx = rule_context(ctx.settings, reference)
+    follower = RuleFollower(svc, chunk=chunk, poll_seconds=poll_seconds)
+    lock = LeaderLock(svc.log, ctx.settings, lock_id=RULES_LOCK_ID, filename=RULES_LOCK_FILE)
+    stop = threading.Event()
+    try:
+        if once and not lock.try_acquire():
+            raise WitnessError("another rule follower holds the lock (the service's?)")
+        while not lock.try_acquire():
+            stop.wait(5.0)
+        if from_start:
+            follower.reset(0)
+        if once:
+            follower.catch_up()
+        else:
+            click.echo(f"following from index {follower.position()} "
+                       f"(every {poll_seconds} s; Ctrl-C stops)", err=True)
+            try:
+                follower.follow(stop)
+            except KeyboardInterrupt:
+                stop.set()
+    finally:
+        lock.release()
+    st = follower.stats
+    ctx.emit({"position": follower.position(), "events": st.events, "findings": st.findings,
+              "leads": st.leads, "cpu_seconds": round(st.cpu_seconds, 3)},
+             lambda d: f"rules evaluated {d['events']} event(s): {d['findings']} new "
+                       f"finding(s), {d['leads']} new lead(s); cursor at {d['position']}")
 
 
 @cli.command("demo-data")

@@ -1,18 +1,33 @@
 """The rule service: run rules as events arrive, persist findings, raise and transfer leads.
 
-Role: after each append, re-evaluate only the touched projects with only the rules that
-read the new events' types; store new findings (idempotent by finding key); for each new
-lead finding (RULES.md §1.3) record a lead and append a LEAD_RAISED event so the warning's
-time is witnessed; ``transfer`` appends LEAD_TRANSFERRED. Must not import the API or the
-verifier.
+Role: after each append (``on_appended``, or ``ledger.rules.follower`` tailing the log),
+re-evaluate only the touched projects with only the rules that read the new events' types;
+store new findings (idempotent by finding key); for each new lead finding (RULES.md §1.3)
+record a lead and append a LEAD_RAISED event so the warning's time is witnessed;
+``transfer`` appends LEAD_TRANSFERRED. Must not import the API or the verifier.
+
+Incremental evaluation keeps decoded trails in a ``TrailCache`` (LRU by project count):
+new events extend a cached trail (continuity checked by ``project_seq``; a gap is filled
+from the store), so an append costs the decoding of its own events plus the touched rules,
+not a re-read of each touched project's whole trail. Cached trails are ``IndexedTrail``s:
+same answers as ``Trail``, with per-type and per-section lookups memoised.
+
+Due-date rules ("nothing happened by the due date") judge against the trail's own "now",
+its latest ``received_at``. Live, that is the ingestion time, as it should be; when a past
+project is back-filled, an evaluation between two batches of the same project sees a trail
+cut short and may flag a step that the next batch brings. Ingest a back-filled project
+whole (one batch per project, as the demo does) or run ``witness rules run`` after it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -22,12 +37,14 @@ from ledger.errors import NotFoundError
 from ledger.events import event_to_json, parse_event
 from ledger.log import Appended, WitnessLog
 from ledger.rules.context import RuleContext
-from ledger.rules.engine import evaluate, rules_reading, trail_event
-from ledger.rules.model import Finding, Trail
+from ledger.rules.engine import evaluate, trail_event
+from ledger.rules.model import Finding, Trail, TrailEvent
+from ledger.rules.registry import REGISTRY, load_all
 from ledger.store.schema import events, findings, leads
 
 INTERNAL_TYPES = frozenset({"LEAD_RAISED", "LEAD_TRANSFERRED"})
 ENGINE_ACTOR = {"id": "rules-engine", "role": "system"}
+DEFAULT_CACHE_PROJECTS = 256
 
 
 def finding_id(f: Finding) -> str:
@@ -47,32 +64,226 @@ class RunResult:
     new_leads: tuple[str, ...]
 
 
+class IndexedTrail(Trail):
+    """A ``Trail`` whose type, first/last and section lookups are memoised (same answers;
+    built only from events in log order, as the cache holds them)."""
+
+    @cached_property
+    def _by_type(self) -> dict[str, list[TrailEvent]]:
+        out: dict[str, list[TrailEvent]] = {}
+        for e in self.events:
+            out.setdefault(e.type, []).append(e)
+        return out
+
+    @cached_property
+    def _sections(self) -> list[str | None]:
+        return list(dict.fromkeys(e.section_id for e in self.events))
+
+    @cached_property
+    def _section_trails(self) -> dict[str | None, Trail]:
+        return {}
+
+    def of_type(self, *types: str) -> list[TrailEvent]:
+        wanted = set(types)
+        if len(wanted) == 1:
+            return list(self._by_type.get(types[0], ()))
+        found = [e for t in wanted for e in self._by_type.get(t, ())]
+        return sorted(found, key=lambda e: e.index)
+
+    def first(self, event_type: str) -> TrailEvent | None:
+        found = self._by_type.get(event_type)
+        return found[0] if found else None
+
+    def last(self, event_type: str) -> TrailEvent | None:
+        found = self._by_type.get(event_type)
+        return found[-1] if found else None
+
+    def sections(self) -> list[str | None]:
+        return list(self._sections)
+
+    def for_section(self, section_id: str | None) -> Trail:
+        cache = self._section_trails
+        sub = cache.get(section_id)
+        if sub is None:
+            evs = tuple(e for e in self.events if e.section_id in (section_id, None))
+            sub = cache[section_id] = IndexedTrail(self.project_id, evs)
+        return sub
+
+
+@dataclass
+class _Cached:
+    """One project's decoded trail (lead events left out) and the next ``project_seq``."""
+
+    events: list[TrailEvent]
+    next_seq: int
+    trail: IndexedTrail | None = None
+
+    def view(self, project_id: str) -> IndexedTrail:
+        if self.trail is None or len(self.trail.events) != len(self.events):
+            self.trail = IndexedTrail(project_id, tuple(self.events))
+        return self.trail
+
+
+class TrailCache:
+    """Decoded project trails, least recently used evicted beyond ``max_projects``."""
+
+    def __init__(self, max_projects: int = DEFAULT_CACHE_PROJECTS) -> None:
+        if max_projects < 1:
+            raise ValueError("the trail cache holds at least one project")
+        self.max_projects = max_projects
+        self._entries: OrderedDict[str, _Cached] = OrderedDict()
+        self.loads = 0  # whole-trail reads from the store (cache misses)
+        self.fills = 0  # gap fills (events appended by someone else in between)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, project_id: object) -> bool:
+        return project_id in self._entries
+
+    def get(self, project_id: str) -> _Cached | None:
+        entry = self._entries.get(project_id)
+        if entry is not None:
+            self._entries.move_to_end(project_id)
+        return entry
+
+    def put(self, project_id: str, entry: _Cached) -> None:
+        self._entries[project_id] = entry
+        self._entries.move_to_end(project_id)
+        while len(self._entries) > self.max_projects:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One appended event as the rule service takes it in: log index, project, project
+    sequence number, type, and its canonical bytes (decoded only when the rules read it)."""
+
+    index: int
+    project_id: str
+    project_seq: int
+    type: str
+    canonical: bytes
+    envelope: dict[str, Any] | None = None  # already decoded, when at hand
+
+    def decoded(self) -> dict[str, Any]:
+        return self.envelope if self.envelope is not None else json.loads(self.canonical)
+
+
 class RuleService:
     """Findings and leads over one witness log."""
 
-    def __init__(self, log: WitnessLog, ctx: RuleContext) -> None:
+    def __init__(self, log: WitnessLog, ctx: RuleContext, *,
+                 cache_projects: int = DEFAULT_CACHE_PROJECTS) -> None:
         self.log = log
         self.ctx = ctx
+        self.cache = TrailCache(cache_projects)
+        self._lock = threading.RLock()
+        load_all()
+        reading: dict[str, set[str]] = {}
+        wildcard = {rid for rid, r in REGISTRY.items() if "*" in r.meta.reads}
+        for rid, r in REGISTRY.items():
+            for etype in r.meta.reads:
+                reading.setdefault(etype, set()).add(rid)
+        self._reading = {t: frozenset(ids | wildcard) for t, ids in reading.items()}
+        self._wildcard = frozenset(wildcard)
+
+    def rules_reading(self, event_type: str) -> frozenset[str]:
+        """Ids of the rules that read ``event_type`` (``engine.rules_reading``, memoised)."""
+        return self._reading.get(event_type, self._wildcard)
 
     # -- evaluation ------------------------------------------------------------------------
 
     def on_appended(self, appended: Iterable[Any]) -> RunResult:
-        """Evaluate after an append; ``appended`` holds ``Appended`` or ``ItemResult``s."""
-        indexes = sorted({a.index for a in _appended(appended) if not a.duplicate})
-        touched: dict[str, set[str]] = {}
-        if indexes:
-            with self.log.db.read() as conn:
-                rows = conn.execute(select(events.c.project_id, events.c.event_type)
-                                    .where(events.c.idx.in_(indexes))).all()
-            for pid, etype in rows:
-                if etype not in INTERNAL_TYPES:
-                    touched.setdefault(str(pid), set()).add(str(etype))
-        return self._run({pid: sorted({r for t in types for r in rules_reading(t)})
-                          for pid, types in touched.items()})
+        """Evaluate after an append; ``appended`` holds ``Appended`` or ``ItemResult``s.
+
+        The fast path: the new events come from the receipts (no store read); the touched
+        projects' cached trails are extended with them."""
+        rows = [_row_of(a) for a in _appended(appended) if not a.duplicate]
+        return self.process(rows)
+
+    def process(self, rows: Sequence[LogRow]) -> RunResult:
+        """Take in newly appended events (any order, any projects) and evaluate the touched
+        projects with the rules reading the new types; idempotent."""
+        with self._lock:
+            plan = self._absorb(rows)
+            return self._run_cached(plan)
 
     def run_project(self, project_id: str) -> RunResult:
         """Evaluate every rule over one project's whole trail (on demand)."""
-        return self._run({project_id: None})
+        with self._lock:
+            return self._run({project_id: None})
+
+    def _absorb(self, rows: Sequence[LogRow]) -> dict[str, set[str]]:
+        """Extend the cached trails with ``rows``; the new rule-visible types per project."""
+        by_project: dict[str, list[LogRow]] = {}
+        for r in rows:
+            by_project.setdefault(r.project_id, []).append(r)
+        touched: dict[str, set[str]] = {}
+        for pid, items in by_project.items():
+            items.sort(key=lambda r: r.project_seq)
+            entry = self.cache.get(pid)
+            if entry is None and all(r.type in INTERNAL_TYPES for r in items):
+                continue  # lead events of a project not in the cache: nothing to extend
+            if entry is None:
+                entry = (_Cached([], 0) if items[0].project_seq == 0
+                         else self._load(pid))
+                self.cache.put(pid, entry)
+            for r in items:
+                if r.project_seq > entry.next_seq:
+                    self._fill(pid, entry, r.project_seq)
+                if r.project_seq == entry.next_seq:
+                    entry.next_seq += 1
+                    if r.type not in INTERNAL_TYPES:
+                        entry.events.append(trail_event(r.index, r.decoded()))
+                if r.type not in INTERNAL_TYPES:
+                    touched.setdefault(pid, set()).add(r.type)
+        return touched
+
+    def _load(self, project_id: str) -> _Cached:
+        self.cache.loads += 1
+        entry = _Cached([], 0)
+        self._fill(project_id, entry, None)
+        return entry
+
+    def _fill(self, project_id: str, entry: _Cached, until_seq: int | None) -> None:
+        """Append the stored events ``entry.next_seq <= project_seq < until_seq``."""
+        if until_seq is not None:
+            self.cache.fills += 1
+        query = (select(events.c.idx, events.c.project_seq, events.c.event_type,
+                        events.c.canonical)
+                 .where(events.c.project_id == project_id)
+                 .where(events.c.project_seq >= entry.next_seq)
+                 .order_by(events.c.project_seq))
+        if until_seq is not None:
+            query = query.where(events.c.project_seq < until_seq)
+        with self.log.db.read() as conn:
+            rows = conn.execute(query).all()
+        for idx, seq, etype, data in rows:
+            if int(seq) != entry.next_seq:  # pragma: no cover - the log has no holes
+                raise RuntimeError(f"project {project_id}: seq {seq}, expected {entry.next_seq}")
+            entry.next_seq += 1
+            if etype not in INTERNAL_TYPES:
+                entry.events.append(trail_event(int(idx), json.loads(bytes(data))))
+
+    def _run_cached(self, touched: dict[str, set[str]]) -> RunResult:
+        new: list[Finding] = []
+        for pid in sorted(touched):
+            rule_ids = sorted({r for t in touched[pid] for r in self.rules_reading(t)})
+            if not rule_ids:
+                continue
+            entry = self.cache.get(pid)
+            if entry is None:  # evicted by a batch touching more projects than the cache holds
+                entry = self._load(pid)
+                self.cache.put(pid, entry)
+            trail = entry.view(pid)
+            if trail.events:
+                new.extend(self._store(_evaluate(trail, self.ctx, rule_ids)))
+        raised = self._raise([f for f in new if f.lead])
+        return RunResult(tuple(sorted(touched)), tuple(new), tuple(raised))
 
     def _run(self, plan: dict[str, list[str] | None]) -> RunResult:
         new: list[Finding] = []
@@ -125,9 +336,12 @@ class RuleService:
             return []
         batch = [self._lead_event(lid, f) for lid, f in todo]
         results = self.log.append(batch)
+        self._absorb([_row_of(a) for a in _appended(results) if not a.duplicate])
         now = self.log.clock()
         with self.log.db.write() as conn:
             for (lid, f), res in zip(todo, results, strict=True):
+                if conn.execute(select(leads.c.lead_id).where(leads.c.lead_id == lid)).first():
+                    continue  # recorded meanwhile by another evaluator
                 index = (res.index if isinstance(res, Appended)
                          else self.log.index_of(f"{lid}:raised"))  # raised before a crash
                 conn.execute(insert(leads), [_lead_row(lid, f, index, now)])
@@ -166,7 +380,9 @@ class RuleService:
             "actor": ENGINE_ACTOR, "payload": {k: v for k, v in payload.items() if v is not None}}
         if lead["section_id"]:
             event["section_id"] = lead["section_id"]
-        (res,) = self.log.append([event_to_json(parse_event(event))])
+        with self._lock:
+            (res,) = self.log.append([event_to_json(parse_event(event))])
+            self._absorb([_row_of(a) for a in _appended([res]) if not a.duplicate])
         index = res.index if isinstance(res, Appended) else self.log.index_of(event["event_id"])
         with self.log.db.write() as conn:
             conn.execute(update(leads).where(leads.c.lead_id == lead_id).values(
@@ -188,13 +404,15 @@ class RuleService:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def leads(self, project_id: str | None = None, since: str | None = None
-              ) -> list[dict[str, Any]]:
+    def leads(self, project_id: str | None = None, since: str | None = None,
+              status: str | None = None) -> list[dict[str, Any]]:
         query = select(leads).order_by(leads.c.created_at, leads.c.lead_id)
         if project_id:
             query = query.where(leads.c.project_id == project_id)
         if since:
             query = query.where(leads.c.created_at >= since)
+        if status:
+            query = query.where(leads.c.status == status)
         with self.log.db.read() as conn:
             return [_lead_dict(r) for r in conn.execute(query).all()]
 
@@ -223,6 +441,21 @@ def _appended(items: Iterable[Any]) -> list[Appended]:
         if isinstance(app, Appended):
             out.append(app)
     return out
+
+
+def _row_of(app: Appended) -> LogRow:
+    data = app.receipt.canonical_event
+    env = json.loads(data)
+    return LogRow(app.index, env["project_id"], int(env["project_seq"]), env["type"], data, env)
+
+
+def _evaluate(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str]) -> list[Finding]:
+    """``engine.evaluate`` without re-importing the catalogue on every call."""
+    found: dict[str, Finding] = {}
+    for rid in sorted(rule_ids):
+        for finding in REGISTRY[rid].check(trail, ctx):
+            found.setdefault(finding.key, finding)
+    return sorted(found.values(), key=lambda f: (f.rule_id, f.key))
 
 
 def _finding_row(f: Finding, now: str) -> dict[str, Any]:

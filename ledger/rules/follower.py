@@ -1,0 +1,180 @@
+"""The rule follower: tails the witness log and runs the rules as events arrive.
+
+Role: read the events with index ≥ a persisted cursor (table ``rule_cursor``, migration
+0005) in chunks, hand them to ``RuleService.process`` (cached trails extended with the new
+events; only touched projects, only the rules reading the new types; findings and leads
+idempotent), then move the cursor. A crash between the two re-evaluates the chunk, which
+stores nothing twice. A chunk never ends inside one append (the events sharing a
+``received_at``), so a project appended in one batch is evaluated whole (see the note on
+due-date rules in ``ledger.rules.service``). ``follow`` polls every ``poll_seconds``
+(0.5 s by default), so a late bid is flagged within about a second of being recorded.
+Several workers may run it: the one holding the ``rules.lock`` leadership
+(``ledger.anchoring.election.LeaderLock``) follows, the others wait. Must not import the
+API or the verifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select, update
+
+from ledger.ingest import MAX_BATCH
+from ledger.log import WitnessLog
+from ledger.rules.context import ReferenceData, RuleContext
+from ledger.rules.service import LogRow, RuleService
+from ledger.settings import Settings
+from ledger.store.schema import events
+
+DEFAULT_POLL_SECONDS = 0.5
+DEFAULT_CHUNK = 5000
+CURSOR_NAME = "rules"
+_SPAN = 10 * MAX_BATCH  # how far past a chunk the rest of its last append is looked for
+RULES_LOCK_ID = 0x52554C45  # "RULE"
+RULES_LOCK_FILE = "rules.lock"
+REFERENCE_ENV = "WITNESS_RULES_REFERENCE"
+REFERENCE_FILE = "reference.json"
+_log = logging.getLogger("witness.rules.follower")
+
+# Kept apart from ``ledger.store.schema.metadata``: only the follower reads or writes it.
+_metadata = MetaData()
+rule_cursor = Table(
+    "rule_cursor",
+    _metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_index", BigInteger, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
+def rule_context(settings: Settings, reference: Path | None = None) -> RuleContext:
+    """The default context with reference data from ``reference``, else
+    ``$WITNESS_RULES_REFERENCE``, else ``<home>/reference.json`` when it exists."""
+    ctx = RuleContext.default()
+    env = os.environ.get(REFERENCE_ENV)
+    path = reference or (Path(env) if env else settings.home / REFERENCE_FILE)
+    if reference is None and not env and not path.is_file():
+        return ctx
+    return RuleContext(ctx.calendar, ctx.thresholds, ReferenceData.load(path))
+
+
+@dataclass
+class FollowStats:
+    """What the follower did since it was created."""
+
+    polls: int = 0
+    events: int = 0
+    findings: int = 0
+    leads: int = 0
+    cpu_seconds: float = 0.0
+
+
+class RuleFollower:
+    """Evaluates the log's new events in order, from a persisted cursor."""
+
+    def __init__(self, service: RuleService, *, chunk: int = DEFAULT_CHUNK,
+                 poll_seconds: float = DEFAULT_POLL_SECONDS, name: str = CURSOR_NAME) -> None:
+        if chunk < 1 or poll_seconds <= 0:
+            raise ValueError("chunk must be ≥ 1 and poll_seconds > 0")
+        self.service = service
+        self.log: WitnessLog = service.log
+        self.chunk = chunk
+        self.poll_seconds = poll_seconds
+        self.name = name
+        self.stats = FollowStats()
+
+    # -- the cursor ------------------------------------------------------------------------
+
+    def position(self) -> int:
+        """The next log index to evaluate (0 before the first run)."""
+        with self.log.db.read() as conn:
+            value = conn.execute(select(rule_cursor.c.next_index)
+                                 .where(rule_cursor.c.name == self.name)).scalar()
+        return 0 if value is None else int(value)
+
+    def _save(self, next_index: int) -> None:
+        now = self.log.clock()
+        with self.log.db.write() as conn:
+            done = conn.execute(update(rule_cursor).where(rule_cursor.c.name == self.name)
+                                .values(next_index=next_index, updated_at=now)).rowcount
+            if not done:
+                conn.execute(insert(rule_cursor), [{"name": self.name,
+                                                    "next_index": next_index,
+                                                    "updated_at": now}])
+
+    def reset(self, next_index: int = 0) -> None:
+        """Move the cursor (0: evaluate the whole log again; nothing is stored twice)."""
+        self._save(next_index)
+        self.service.cache.clear()
+
+    # -- following -------------------------------------------------------------------------
+
+    def poll_once(self) -> int:
+        """Evaluate at most ``chunk`` new events; the number taken in (0: caught up)."""
+        start = self.position()
+        cols = (events.c.idx, events.c.project_id, events.c.project_seq, events.c.event_type,
+                events.c.canonical)
+        with self.log.db.read() as conn:
+            rows = list(conn.execute(select(*cols).where(events.c.idx >= start)
+                                     .order_by(events.c.idx).limit(self.chunk)))
+            if rows:  # never split one append (one received_at): a project sent whole is
+                last = int(rows[-1][0])  # evaluated whole
+                stamp = conn.execute(select(events.c.received_at)
+                                     .where(events.c.idx == last)).scalar()
+                rows += conn.execute(select(*cols)
+                                     .where(events.c.idx > last, events.c.idx <= last + _SPAN)
+                                     .where(events.c.received_at == stamp)
+                                     .order_by(events.c.idx))
+        if not rows:
+            return 0
+        t0 = time.process_time()
+        result = self.service.process([
+            LogRow(int(i), str(p), int(s), str(t), bytes(c)) for i, p, s, t, c in rows])
+        self._save(int(rows[-1][0]) + 1)
+        self.stats.polls += 1
+        self.stats.events += len(rows)
+        self.stats.findings += len(result.new_findings)
+        self.stats.leads += len(result.new_leads)
+        self.stats.cpu_seconds += time.process_time() - t0
+        if result.new_leads:
+            _log.info("raised %d lead(s)", len(result.new_leads),
+                      extra={"leads": list(result.new_leads)})
+        return len(rows)
+
+    def catch_up(self) -> int:
+        """Evaluate until no new event is left (including the LEAD_* events it appends)."""
+        total = 0
+        while True:
+            taken = self.poll_once()
+            if not taken:
+                return total
+            total += taken
+
+    def follow(self, stop: threading.Event) -> None:
+        """Catch up, then poll every ``poll_seconds`` until ``stop`` is set."""
+        while not stop.is_set():
+            self.catch_up()
+            stop.wait(self.poll_seconds)
+
+
+def run_elected_follower(service: RuleService, settings: Settings, stop: threading.Event,
+                         poll_seconds: float = DEFAULT_POLL_SECONDS,
+                         retry_seconds: float = 5.0) -> None:
+    """Campaign for the rules lock (its own, not the anchorer's), then follow until ``stop``."""
+    from ledger.anchoring.election import LeaderLock
+
+    lock = LeaderLock(service.log, settings, lock_id=RULES_LOCK_ID, filename=RULES_LOCK_FILE)
+    try:
+        while not stop.is_set():
+            if lock.try_acquire():
+                _log.info("elected as the rule follower")
+                RuleFollower(service, poll_seconds=poll_seconds).follow(stop)
+                return
+            stop.wait(retry_seconds)
+    finally:
+        lock.release()
