@@ -25,9 +25,9 @@ from ledger.core import tree
 from ledger.core.canonical import (
     SALT_SIZE,
     ZERO_HASH,
-    encode_envelope,
-    make_envelope,
-    submission_digest,
+    PreparedEvent,
+    assemble_envelope,
+    prepare_event,
 )
 from ledger.core.errors import InvalidRequestError, WitnessError
 from ledger.core.hashing import leaf_hash
@@ -89,8 +89,12 @@ class InclusionAnswer:
 @dataclass
 class _Pending:
     event: Mapping[str, Any]
-    digest: bytes
+    prepared: PreparedEvent
     salt: bytes
+
+    @property
+    def digest(self) -> bytes:
+        return self.prepared.digest
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,7 @@ class WitnessLog:
         if not batch:
             return []
         pending = [
-            _Pending(ev, submission_digest(ev), os.urandom(SALT_SIZE)) for ev in batch
+            _Pending(ev, prepare_event(ev), os.urandom(SALT_SIZE)) for ev in batch
         ]
         with self.db.write() as conn:
             return self._append_locked(conn, pending)
@@ -165,9 +169,8 @@ class WitnessLog:
                 results.append(_duplicate_or_conflict(eid, known[eid], p.digest))
                 continue
             seq, prev = heads.get(p.event["project_id"], (-1, ZERO_HASH))
-            env = make_envelope(origin=self.origin, event=p.event, project_seq=seq + 1,
-                                prev=prev, received_at=received_at, salt=p.salt)
-            data = encode_envelope(env)
+            data = assemble_envelope(p.prepared, origin=self.origin, project_seq=seq + 1,
+                                     prev=prev, received_at=received_at, salt=p.salt)
             leaf = leaf_hash(data)
             index = size + len(new_rows)
             heads[p.event["project_id"]] = (seq + 1, leaf)

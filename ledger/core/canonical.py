@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
@@ -92,12 +93,11 @@ def _canonical(obj: Any, fast_path_applies: bool) -> bytes:
 
 
 def submission_digest(event: Mapping[str, Any]) -> bytes:
-    """Digest of what a submitter sent: the idempotency check compares these.
-
-    Not consensus-critical (it never enters a leaf), so sorted-key stdlib JSON suffices.
-    """
+    """Digest of what a submitter sent (what the idempotency check compares): SHA-256 of the
+    canonical JSON of the submitted fields; the same value as ``prepare_event(...).digest``."""
     submitted = {k: event[k] for k in SUBMITTED_FIELDS if event.get(k) is not None}
-    return hashlib.sha256(_fast_dumps(submitted).encode("utf-8", "surrogatepass")).digest()
+    return hashlib.sha256(_join((k, canonical_json(submitted[k])) for k in sorted(submitted)))\
+        .digest()
 
 
 def make_envelope(
@@ -126,6 +126,59 @@ def make_envelope(
         elif key not in OPTIONAL_FIELDS:
             raise MalformedError(f"event lacks {key}")
     return env
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """A submitted event with its fields canonicalised once, ready to be enveloped.
+
+    JCS sorts an object's keys and canonicalises each value on its own, so the canonical
+    bytes of the envelope are the canonical bytes of its values joined in key order. The
+    submitted values are encoded once, before the sequencer lock; under the lock only the
+    six small ledger fields are added. ``digest`` (the idempotency key's content hash) is
+    SHA-256 of the canonical JSON of the submitted fields alone.
+    """
+
+    event_id: str
+    project_id: str
+    fragments: tuple[tuple[str, bytes], ...]
+    digest: bytes
+
+
+def prepare_event(event: Mapping[str, Any]) -> PreparedEvent:
+    """Canonicalise the submitted fields of a validated event (floats refused)."""
+    submitted = {k: event[k] for k in SUBMITTED_FIELDS if event.get(k) is not None}
+    missing = [k for k in SUBMITTED_FIELDS if k not in submitted and k not in OPTIONAL_FIELDS]
+    if missing:
+        raise MalformedError(f"event lacks {', '.join(missing)}")
+    if not _fast_path_applies(submitted):
+        raise MalformedError("event values must be strings, booleans, null, arrays, objects "
+                             "and integers within ±2^53 (no floats: use decimal strings)")
+    fragments = tuple((k, _canonical(submitted[k], True)) for k in sorted(submitted))
+    digest = hashlib.sha256(_join(fragments)).digest()
+    return PreparedEvent(str(submitted["event_id"]), str(submitted["project_id"]), fragments,
+                         digest)
+
+
+def _join(fragments: Iterable[tuple[str, bytes]]) -> bytes:
+    # Keys are ASCII field names: code-point order is UTF-16 order.
+    return b"{" + b",".join(b'"' + k.encode() + b'":' + v for k, v in fragments) + b"}"
+
+
+def assemble_envelope(prepared: PreparedEvent, *, origin: str, project_seq: int, prev: bytes,
+                      received_at: str, salt: bytes) -> bytes:
+    """Canonical envelope bytes: equal to ``encode_envelope(make_envelope(...))``."""
+    if len(prev) != HASH_SIZE or len(salt) != SALT_SIZE:
+        raise MalformedError("prev must be 32 bytes and salt 32 bytes")
+    ledger_fields = {"v": ENVELOPE_VERSION, "origin": origin, "project_seq": project_seq,
+                     "prev": prev.hex(), "received_at": received_at, "salt": salt.hex()}
+    if not _fast_path_applies(ledger_fields):
+        raise MalformedError("project_seq out of range")
+    own = [(k, _canonical(v, True)) for k, v in ledger_fields.items()]
+    data = _join(sorted([*prepared.fragments, *own]))
+    if len(data) > MAX_CANONICAL_SIZE:
+        raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
+    return data
 
 
 def encode_envelope(envelope: Mapping[str, Any]) -> bytes:

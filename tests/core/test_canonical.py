@@ -289,3 +289,25 @@ def test_decode_rejects_deep_nesting_with_py_ecc_loaded() -> None:
     pytest.importorskip("py_ecc")
     proc = _run_deep("import py_ecc")
     assert proc.returncode == 0 and proc.stdout.strip() == "rejected", proc.returncode
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=20), st.integers(
+    min_value=-(2**53) + 1, max_value=2**53 - 1), st.booleans(), st.none()), max_size=6),
+    st.integers(min_value=0, max_value=2**40), st.binary(min_size=32, max_size=32),
+    st.binary(min_size=32, max_size=32))
+def test_assembled_envelope_equals_encoded_envelope(payload: dict[str, Any], seq: int,
+                                                    prev: bytes, salt: bytes) -> None:
+    """The pre-lock/under-lock split yields exactly the JCS bytes of the whole envelope."""
+    from ledger.core.canonical import assemble_envelope, prepare_event, submission_digest
+
+    event = {**_typical_event(), "payload": payload}
+    try:
+        prepared = prepare_event(event)
+    except MalformedError:
+        return  # e.g. a lone surrogate
+    fields = dict(origin="o.example/log", project_seq=seq, prev=prev,
+                  received_at="2026-03-22T09:30:00.000001+08:00", salt=salt)
+    whole = encode_envelope(make_envelope(event=event, **fields))
+    assert assemble_envelope(prepared, **fields) == whole == rfc8785.dumps(json.loads(whole))
+    assert prepared.digest == submission_digest(event)
