@@ -170,15 +170,23 @@ def assemble_envelope(prepared: PreparedEvent, *, origin: str, project_seq: int,
     """Canonical envelope bytes: equal to ``encode_envelope(make_envelope(...))``."""
     if len(prev) != HASH_SIZE or len(salt) != SALT_SIZE:
         raise MalformedError("prev must be 32 bytes and salt 32 bytes")
-    ledger_fields = {"v": ENVELOPE_VERSION, "origin": origin, "project_seq": project_seq,
-                     "prev": prev.hex(), "received_at": received_at, "salt": salt.hex()}
-    if not _fast_path_applies(ledger_fields):
+    if not 0 <= project_seq <= _MAX_SAFE_INT:
         raise MalformedError("project_seq out of range")
-    own = [(k, _canonical(v, True)) for k, v in ledger_fields.items()]
+    own = [("origin", _canonical(origin, True)), ("prev", b'"' + prev.hex().encode() + b'"'),
+           ("project_seq", str(project_seq).encode()), ("received_at", _plain(received_at)),
+           ("salt", b'"' + salt.hex().encode() + b'"'), ("v", str(ENVELOPE_VERSION).encode())]
     data = _join(sorted([*prepared.fragments, *own]))
     if len(data) > MAX_CANONICAL_SIZE:
         raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
     return data
+
+
+_PLAIN = re.compile(r"[0-9A-Za-z:.+-]*")
+
+
+def _plain(text: str) -> bytes:
+    """A JSON string for text that needs no escaping (timestamps), else the full encoder."""
+    return b'"' + text.encode() + b'"' if _PLAIN.fullmatch(text) else _canonical(text, True)
 
 
 def encode_envelope(envelope: Mapping[str, Any]) -> bytes:

@@ -92,6 +92,7 @@ class NoteSigner:
         self._key = private_key
         raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.verifier = NoteVerifier(name, raw)
+        self._key_hash = self.verifier.key_hash
         self._prefix = f"{SIG_PREFIX}{name} "
 
     def __repr__(self) -> str:
@@ -101,7 +102,7 @@ class NoteSigner:
         """Sign ``body`` (text ending in a newline) and return the whole note."""
         _check_body(body)
         sig = self._key.sign(body.encode())
-        line = base64.b64encode(self.verifier.key_hash + sig).decode()
+        line = base64.b64encode(self._key_hash + sig).decode()
         return f"{body}\n{self._prefix}{line}\n"
 
 
