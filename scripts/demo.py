@@ -198,32 +198,31 @@ def main() -> None:
     try:
         totals = post_trail(base, ingest_token, trail)
         print(f"    accepted {totals['created']} events, rejected {totals['rejected']}")
-        step("4. The elected anchorer seals checkpoints and anchors them on chain")
+        step("4. Early warning: the rule follower evaluates the new events (leads are witnessed)")
+        run("witness", "rules", "follow", "--once", "--reference",
+            str(trail.with_suffix(".reference.json")))
+        step("5. The elected anchorer seals checkpoints and anchors them on chain")
         print("    " + wait_anchored(base))
         run("witness", "chain")
         policy = trust_policy()
-        step("5. Bidder: fetch my receipt as myself and verify it against the chain")
+        step("6. Bidder: fetch my receipt as myself and verify it against the chain")
         bidder_receipt(base, trail, policy)
     finally:
-        step("6. Stop the service cleanly")
+        step("7. Stop the service cleanly")
         stop_service(service)
     finish(trail, policy)
 
 
 def finish(trail: Path, policy: Path) -> None:
     first_project = json.loads(trail.read_text(encoding="utf-8").splitlines()[0])["project_id"]
-    step("7. Log: prove one event's inclusion and the log's consistency")
+    step("8. Log: status and an inclusion proof")
     run("witness", "status")
     run("witness", "prove", "--index", "7")
-    step("8. Supervisor: export a project bundle and verify it offline and on chain")
+    step("9. Supervisor: export a project bundle and verify it offline and on chain")
     bundle = supervisor_bundle(first_project, policy)
-    step("9. Early warning: run the rules, list the leads, transfer one and verify its package")
-    for pid in sorted({json.loads(line)["project_id"] for line in trail.read_text("utf-8")
-                       .splitlines()}):
-        run("witness", "rules", "run", "--project", pid, "--reference",
-            str(trail.with_suffix(".reference.json")), quiet=True)
+    step("10. Regulator: the leads, one transferred (移送), its signed package verified")
     lead = regulator_lead(policy)
-    step("10. Auditor: check the whole ledger against the chain (fsck)")
+    step("11. Auditor: check the whole ledger against the chain (fsck)")
     run("witness-verify", "--policy", str(policy), "ledger", "--db", str(HOME / "witness.db"),
         "--no-progress")
     step("Done. Outputs")

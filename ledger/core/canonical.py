@@ -50,20 +50,27 @@ def _fast_path_applies(obj: Any) -> bool:
     the BMP (JCS sorts UTF-16 code units) and lone surrogates; the caller checks the bytes.
     """
     stack = [obj]
+    pop, push = stack.pop, stack.extend
     while stack:
-        item = stack.pop()
+        item = pop()
         kind = type(item)
-        if kind is str or kind is bool or item is None:
+        if kind is str:  # by far the most common: test it first
             continue
         if kind is dict:
-            if not all(type(k) is str for k in item):
+            if item and set(map(type, item)) != _STR_ONLY:
                 return False
-            stack.extend(item.values())
+            push(item.values())
         elif kind is list:
-            stack.extend(item)
-        elif kind is not int or not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+            push(item)
+        elif kind is int:
+            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                return False
+        elif not (kind is bool or item is None):
             return False
     return True
+
+
+_STR_ONLY = {str}
 
 
 _ASTRAL = re.compile(b"[\xf0-\xf4]")
