@@ -116,7 +116,10 @@ class RuleFollower:
 
     def poll_once(self) -> int:
         """Evaluate at most ``chunk`` new events; the number taken in (0: caught up)."""
-        start = self.position()
+        return self._poll(self.position())[0]
+
+    def _poll(self, start: int) -> tuple[int, int]:
+        """``poll_once`` from the cursor value ``start``: (events taken, new cursor)."""
         cols = (events.c.idx, events.c.project_id, events.c.project_seq, events.c.event_type,
                 events.c.canonical)
         with self.log.db.read() as conn:
@@ -131,11 +134,12 @@ class RuleFollower:
                                      .where(events.c.received_at == stamp)
                                      .order_by(events.c.idx))
         if not rows:
-            return 0
+            return 0, start
         t0 = time.process_time()
         result = self.service.process([
             LogRow(int(i), str(p), int(s), str(t), bytes(c)) for i, p, s, t, c in rows])
-        self._save(int(rows[-1][0]) + 1)
+        after = int(rows[-1][0]) + 1
+        self._save(after)
         self.stats.polls += 1
         self.stats.events += len(rows)
         self.stats.findings += len(result.new_findings)
@@ -144,13 +148,15 @@ class RuleFollower:
         if result.new_leads:
             _log.info("raised %d lead(s)", len(result.new_leads),
                       extra={"leads": list(result.new_leads)})
-        return len(rows)
+        return len(rows), after
 
     def catch_up(self) -> int:
-        """Evaluate until no new event is left (including the LEAD_* events it appends)."""
-        total = 0
+        """Evaluate until no new event is left (including the LEAD_* events it appends).
+
+        The cursor is read once; the following polls go on from where this one saved it."""
+        total, start = 0, self.position()
         while True:
-            taken = self.poll_once()
+            taken, start = self._poll(start)
             if not taken:
                 return total
             total += taken

@@ -5,13 +5,15 @@ Pure: no I/O, no clock. Must not import the store, the API or the verifier.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from itertools import pairwise
+from typing import Any, Literal, TypeVar, cast
 
 Severity = Literal["info", "warning", "violation"]
 Confidence = Literal["V", "V2", "M", "D"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,28 @@ class TrailEvent:
 
 @dataclass(frozen=True)
 class Trail:
-    """All events of one project in log order; ``flags`` come from PROJECT_REGISTERED."""
+    """All events of one project in log order; ``flags`` come from PROJECT_REGISTERED.
+
+    Lookups by type, first/last, sections and section trails are indexed on first use, and
+    helpers may memoise what they derive from a trail with ``memo`` (a trail never changes,
+    so neither does anything derived from it). Same answers as scanning ``events``.
+    """
 
     project_id: str
     events: tuple[TrailEvent, ...]
+    _memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def memo(self, key: Any, build: Callable[[Trail], T]) -> T:
+        """``build(self)``, computed once per trail and ``key`` (callers must not mutate it)."""
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            value = self._memo[key] = build(self)
+            return value
+
+    @property
+    def _by_type(self) -> dict[str, list[TrailEvent]]:
+        return self.memo("_by_type", _index_by_type)
 
     @property
     def flags(self) -> Mapping[str, Any]:
@@ -50,29 +70,78 @@ class Trail:
         return reg.payload if reg else {}
 
     def of_type(self, *types: str) -> list[TrailEvent]:
-        return [e for e in self.events if e.type in types]
+        """Events of the given types, in trail order (a new list)."""
+        by_type = self._by_type
+        if len(types) == 1:
+            return list(by_type.get(types[0], ()))
+        present = [by_type[t] for t in dict.fromkeys(types) if t in by_type]
+        if len(present) <= 1:
+            return list(present[0]) if present else []
+        if self.memo("_ordered", _indexes_increase):
+            return sorted((e for evs in present for e in evs), key=_index)
+        wanted = set(types)
+        return [e for e in self.events if e.type in wanted]
 
     def first(self, event_type: str) -> TrailEvent | None:
-        return next((e for e in self.events if e.type == event_type), None)
+        found = self._by_type.get(event_type)
+        return found[0] if found else None
 
     def last(self, event_type: str) -> TrailEvent | None:
-        found = self.of_type(event_type)
+        found = self._by_type.get(event_type)
         return found[-1] if found else None
+
+    def latest_received(self) -> datetime | None:
+        """The latest ``received_at`` (the trail's "now"), None for an empty trail."""
+        return self.memo("_latest_received", _latest_received)
 
     def sections(self) -> list[str | None]:
         """Section ids in first-seen order (None for project-wide events)."""
-        seen: dict[str | None, None] = {}
-        for e in self.events:
-            seen.setdefault(e.section_id, None)
-        return list(seen)
+        return list(self.memo("_sections", _first_seen_sections))
 
     def for_section(self, section_id: str | None) -> Trail:
         """Events of one section plus the project-wide ones (section_id None)."""
-        evs = tuple(e for e in self.events if e.section_id in (section_id, None))
-        return Trail(self.project_id, evs)
+        subs: dict[str | None, Trail] = self.memo("_for_section", _new_dict)
+        sub = subs.get(section_id)
+        if sub is None:
+            evs = tuple(e for e in self.events if e.section_id in (section_id, None))
+            sub = subs[section_id] = type(self)(self.project_id, evs)
+        return sub
 
     def __iter__(self) -> Iterator[TrailEvent]:
         return iter(self.events)
+
+
+def _index(e: TrailEvent) -> int:
+    return e.index
+
+
+def _new_dict(_trail: Trail) -> dict[Any, Any]:
+    return {}
+
+
+def _index_by_type(trail: Trail) -> dict[str, list[TrailEvent]]:
+    out: dict[str, list[TrailEvent]] = {}
+    for e in trail.events:
+        found = out.get(e.type)
+        if found is None:
+            out[e.type] = [e]
+        else:
+            found.append(e)
+    return out
+
+
+def _indexes_increase(trail: Trail) -> bool:
+    """Log indexes strictly increase along the trail (so sorting by index keeps its order)."""
+    evs = trail.events
+    return all(a.index < b.index for a, b in pairwise(evs))
+
+
+def _latest_received(trail: Trail) -> datetime | None:
+    return max((e.received_at for e in trail.events), default=None)
+
+
+def _first_seen_sections(trail: Trail) -> list[str | None]:
+    return list(dict.fromkeys(e.section_id for e in trail.events))
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,25 @@ def lots(trail: Trail) -> list[tuple[str | None, Trail]]:
 
 def now(trail: Trail) -> datetime | None:
     """The trail's "now": the latest received_at (for "nothing happened by" rules)."""
-    return max((e.received_at for e in trail.events), default=None)
+    return trail.latest_received()
 
 
 def first_tender_issue(trail: Trail) -> TrailEvent | None:
     """The first DOC_ISSUED of the tender documents (t_issue)."""
+    return trail.memo(_first_tender_issue, _first_tender_issue)
+
+
+def _first_tender_issue(trail: Trail) -> TrailEvent | None:
     docs = [e for e in trail.of_type("DOC_ISSUED") if is_tender_doc(e)]
     return min(docs, key=lambda e: _ts(e.payload["available_from"]), default=None)
 
 
 def effective_deadline(trail: Trail) -> tuple[datetime, TrailEvent] | None:
     """t_dl: the last DEADLINE_CHANGED.new_deadline, else the tender DOC_ISSUED.bid_deadline."""
+    return trail.memo(_effective_deadline, _effective_deadline)
+
+
+def _effective_deadline(trail: Trail) -> tuple[datetime, TrailEvent] | None:
     changed = trail.last("DEADLINE_CHANGED")
     if changed is not None and changed.get("new_deadline"):
         return _ts(changed.payload["new_deadline"]), changed

@@ -287,9 +287,12 @@ def tenderer_bidder(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         staff = [e for e in sec if e.actor.get("role") in _STAFF]
         bidder_evs = bids(sec) + round_of(sec, "DOC_DOWNLOADED")
         seen: set[tuple[str, str]] = set()
+        bidder_attrs: list[tuple[TrailEvent, set[tuple[str, str]]]] | None = None
         for s in staff:
             for attr in sorted(_attrs(ctx, s)):
-                matches = [b for b in bidder_evs if attr in _attrs(ctx, b)]
+                if bidder_attrs is None:
+                    bidder_attrs = [(b, _attrs(ctx, b)) for b in bidder_evs]
+                matches = [b for b, have in bidder_attrs if attr in have]
                 if matches and attr not in seen:
                     seen.add(attr)
                     orgs = parties(matches)

@@ -40,19 +40,24 @@ def dec(value: Any) -> Decimal | None:
         return None
 
 
+def _round_start(trail: Trail) -> int:
+    restart = trail.last("RETENDER_STARTED")
+    return restart.index if restart is not None else -1
+
+
 def current_round(trail: Trail) -> list[TrailEvent]:
     """Events after the last RETENDER_STARTED (the round bids are compared in)."""
-    restart = trail.last("RETENDER_STARTED")
-    start = restart.index if restart is not None else -1
+    start = trail.memo(_round_start, _round_start)
     return [e for e in trail.events if e.index > start]
 
 
 def round_of(trail: Trail, *types: str) -> list[TrailEvent]:
-    return [e for e in current_round(trail) if e.type in types]
+    """Events of ``types`` in the current round, in trail order (a new list)."""
+    start = trail.memo(_round_start, _round_start)
+    return [e for e in trail.of_type(*types) if e.index > start]
 
 
-def bids(trail: Trail) -> list[TrailEvent]:
-    """Accepted BID_SUBMITTED of the current round (latest per bidder), minus withdrawn ones."""
+def _bids(trail: Trail) -> list[TrailEvent]:
     latest: dict[str, TrailEvent] = {}
     for e in round_of(trail, "BID_SUBMITTED", "BID_WITHDRAWN"):
         org = e.get("bidder_org")
@@ -63,8 +68,17 @@ def bids(trail: Trail) -> list[TrailEvent]:
     return sorted(latest.values(), key=lambda e: e.index)
 
 
+def bids(trail: Trail) -> list[TrailEvent]:
+    """Accepted BID_SUBMITTED of the current round (latest per bidder), minus withdrawn ones."""
+    return list(trail.memo(_bids, _bids))
+
+
+def _bidder_orgs(trail: Trail) -> list[str]:
+    return [e.payload["bidder_org"] for e in trail.memo(_bids, _bids)]
+
+
 def bidder_orgs(trail: Trail) -> list[str]:
-    return [e.payload["bidder_org"] for e in bids(trail)]
+    return list(trail.memo(_bidder_orgs, _bidder_orgs))
 
 
 def field(e: TrailEvent, name: str, ctx_name: str | None = None) -> Any:

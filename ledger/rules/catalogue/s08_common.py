@@ -29,7 +29,23 @@ class Committee:
 
 
 def committee(trail: Trail, *, replacements: bool = True) -> Committee | None:
-    """The last COMMITTEE_FORMED with the later MEMBER_REPLACED applied (replacement = expert)."""
+    """The last COMMITTEE_FORMED with the later MEMBER_REPLACED applied (replacement = expert).
+
+    Memoised per trail: callers read the result, never change it."""
+    if replacements:
+        return trail.memo(_committee_replaced, _committee_replaced)
+    return trail.memo(_committee_formed, _committee_formed)
+
+
+def _committee_replaced(trail: Trail) -> Committee | None:
+    return _committee(trail, True)
+
+
+def _committee_formed(trail: Trail) -> Committee | None:
+    return _committee(trail, False)
+
+
+def _committee(trail: Trail, replacements: bool) -> Committee | None:
     formed = trail.last("COMMITTEE_FORMED")
     if formed is None:
         return None
@@ -56,7 +72,20 @@ def random_draws(trail: Trail) -> list[TrailEvent]:
 
 
 def scores_by(trail: Trail, person: str) -> list[TrailEvent]:
+    """SCORE_SUBMITTED of ``person`` in trail order (a new list)."""
+    if isinstance(person, str):
+        return list(trail.memo(_scores_by_expert, _scores_by_expert).get(person, ()))
     return [e for e in trail.of_type("SCORE_SUBMITTED") if e.get("expert_id") == person]
+
+
+def _scores_by_expert(trail: Trail) -> dict[str, list[TrailEvent]]:
+    """SCORE_SUBMITTED by string ``expert_id`` (no other value equals a string id)."""
+    out: dict[str, list[TrailEvent]] = {}
+    for e in trail.of_type("SCORE_SUBMITTED"):
+        ex = e.get("expert_id")
+        if isinstance(ex, str):
+            out.setdefault(ex, []).append(e)
+    return out
 
 
 @dataclass(frozen=True)
@@ -79,11 +108,17 @@ class Session:
 
 
 def now(trail: Trail) -> datetime:
-    return max(e.received_at for e in trail.events)
+    latest = trail.latest_received()
+    return latest if latest is not None else max(e.received_at for e in trail.events)
 
 
 def session(trail: Trail) -> Session | None:
-    """The evaluation session of one section: first EVAL_STARTED to the report."""
+    """The evaluation session of one section: first EVAL_STARTED to the report (memoised per
+    trail; callers read it, never change it)."""
+    return trail.memo(_session, _session)
+
+
+def _session(trail: Trail) -> Session | None:
     start = trail.first("EVAL_STARTED")
     if start is None:
         return None

@@ -98,13 +98,14 @@ def _viewing(trail: Trail, sec: Trail, sid: str | None, ctx: RuleContext) -> Ite
     views = sec.of_type("DOC_VIEWED")
     if not views:
         return
+    by_pair = sec.memo(_views_by_pair, _views_by_pair)
     experts = sorted({str(s.get("expert_id")) for s in sec.of_type("SCORE_SUBMITTED")})
     for ex in experts:
         unseen: dict[str, TrailEvent] = {}
         brief: dict[str, int] = {}
         for s in scores_by(sec, ex):
             b = str(s.get("bidder_org"))
-            mine = [v for v in views if v.get("expert_id") == ex and v.get("bidder_org") == b]
+            mine = by_pair.get((ex, b), [])
             if s.get("is_objective") is False and not [v for v in mine if v.index < s.index]:
                 unseen.setdefault(b, s)
             total = sum(int(v.get("duration_s", 0)) for v in mine)
@@ -117,6 +118,17 @@ def _viewing(trail: Trail, sec: Trail, sid: str | None, ctx: RuleContext) -> Ite
                       f"专家 {ex} 未查阅即评分 {sorted(unseen)}，查阅时长不足 {brief}",
                       f"expert {ex} scored without viewing {sorted(unseen)}; short viewing {brief}",
                       section_id=sid, subjects=[ex])
+
+
+def _views_by_pair(sec: Trail) -> dict[tuple[str, str], list[TrailEvent]]:
+    """DOC_VIEWED by (expert_id, bidder_org), trail order; only string ids are kept (they are
+    looked up with string ids, which no other value equals)."""
+    out: dict[tuple[str, str], list[TrailEvent]] = {}
+    for v in sec.of_type("DOC_VIEWED"):
+        ex, b = v.get("expert_id"), v.get("bidder_org")
+        if isinstance(ex, str) and isinstance(b, str):
+            out.setdefault((ex, b), []).append(v)
+    return out
 
 
 _INSIDE = ("evaluation_room", "isolation_corridor")

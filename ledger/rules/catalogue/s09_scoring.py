@@ -19,7 +19,12 @@ Key = tuple[str, str]  # (bidder_org, factor_id)
 
 
 def latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
-    """(bidder, factor) → expert → that expert's latest SCORE_SUBMITTED."""
+    """(bidder, factor) → expert → that expert's latest SCORE_SUBMITTED (memoised per trail;
+    callers read it, never change it)."""
+    return sec.memo(_latest_scores, _latest_scores)
+
+
+def _latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
     out: dict[Key, dict[str, TrailEvent]] = {}
     for s in sec.of_type("SCORE_SUBMITTED"):
         key = (str(s.get("bidder_org")), str(s.get("factor_id")))
@@ -29,6 +34,15 @@ def latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
 
 def _val(e: TrailEvent) -> Decimal:
     return dec(e.get("score")) or Decimal(0)
+
+
+Facts = dict[int, tuple[Decimal | None, Decimal | None, Decimal]]
+
+
+def _score_facts(sec: Trail) -> Facts:
+    """id(SCORE_SUBMITTED) → (factor_min, factor_max, score) as decimals, parsed once."""
+    return {id(s): (dec(s.get("factor_min")), dec(s.get("factor_max")), _val(s))
+            for s in sec.of_type("SCORE_SUBMITTED")}
 
 
 @rule("R-GP87-64-SCORE-INTEGRITY", title_zh="评分汇总、分值范围、客观分一致与畸高畸低",
@@ -44,9 +58,10 @@ def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in per_section(trail):
         signed = sec.last("EVAL_REPORT_SIGNED")
         table = latest_scores(sec)
+        facts = sec.memo(_score_facts, _score_facts)
         for (b, f), by_expert in sorted(table.items()):
             for ex, s in sorted(by_expert.items()):
-                lo, hi, v = dec(s.get("factor_min")), dec(s.get("factor_max")), _val(s)
+                lo, hi, v = facts[id(s)]
                 if (lo is not None and v < lo) or (hi is not None and v > hi):
                     yield hit("R-GP87-64-SCORE-INTEGRITY", trail, [s],
                               {"expert": ex, "bidder": b, "factor": f, "score": str(v),
@@ -55,7 +70,7 @@ def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                               f"expert {ex} scored {b}/{f} {v} outside [{lo}, {hi}]",
                               section_id=sid, subjects=[ex])
             evs = list(by_expert.values())
-            values = {str(_val(e)) for e in evs}
+            values = {str(facts[id(e)][2]) for e in evs}
             if any(e.get("is_objective") for e in evs) and len(values) > 1:
                 after = signed is not None and signed.index > max(e.index for e in evs)
                 report = [signed] if signed is not None and after else []
@@ -66,18 +81,19 @@ def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           f"objective factor {f} for {b} scored inconsistently: {sorted(values)}",
                           section_id=sid, severity="violation" if after else "warning")
             elif len(evs) >= 3:
-                yield from _outliers(trail, sid, b, f, by_expert, ratio)
+                yield from _outliers(trail, sid, b, f, by_expert, ratio, facts)
         if signed is not None:
-            yield from _totals(trail, sid, table, signed)
+            yield from _totals(trail, sid, table, signed, facts)
 
 
 def _outliers(trail: Trail, sid: str | None, b: str, f: str, by_expert: dict[str, TrailEvent],
-              ratio: Decimal) -> Iterator[Finding]:
+              ratio: Decimal, facts: Facts) -> Iterator[Finding]:
+    vals = {x: facts[id(e)][2] for x, e in by_expert.items()}
     for ex, s in sorted(by_expert.items()):
-        hi = dec(s.get("factor_max"))
+        hi = facts[id(s)][1]
         if s.get("is_objective") or hi is None:
             continue
-        others = [_val(e) for x, e in by_expert.items() if x != ex]
+        others = [v for x, v in vals.items() if x != ex]
         med = median(others)
         mad = median(abs(o - med) for o in others)
         limit = max(ratio * hi, 3 * mad)
@@ -91,10 +107,10 @@ def _outliers(trail: Trail, sid: str | None, b: str, f: str, by_expert: dict[str
 
 
 def _totals(trail: Trail, sid: str | None, table: dict[Key, dict[str, TrailEvent]],
-            signed: TrailEvent) -> Iterator[Finding]:
+            signed: TrailEvent, facts: Facts) -> Iterator[Finding]:
     totals: dict[str, Decimal] = {}
     for (b, _f), by_expert in table.items():
-        vals = [_val(e) for e in by_expert.values()]
+        vals = [facts[id(e)][2] for e in by_expert.values()]
         totals[b] = totals.get(b, Decimal(0)) + sum(vals, Decimal(0)) / len(vals)
     bad = {}
     for c in signed.get("candidates", []):

@@ -53,7 +53,8 @@ def day(e: TrailEvent) -> date:
 
 def now(trail: Trail) -> datetime:
     """The trail's "now": the latest ledger receipt time (reproducible)."""
-    return max(e.received_at for e in trail.events)
+    latest = trail.latest_received()
+    return latest if latest is not None else max(e.received_at for e in trail.events)
 
 
 def money(value: Any) -> Decimal | None:
