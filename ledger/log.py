@@ -35,7 +35,7 @@ from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
 from ledger.errors import ConflictError, NotFoundError
 from ledger.store.database import Database
-from ledger.store.schema import anchors, checkpoints, events, tree_hashes
+from ledger.store.schema import anchors, checkpoints, events
 
 Clock = Callable[[], str]
 
@@ -131,6 +131,7 @@ class WitnessLog:
         self.origin = origin
         self.mmd_seconds = mmd_seconds
         self.clock = clock or zone_clock("Asia/Shanghai")
+        self._seen_size = 0
 
     # -- appending ------------------------------------------------------------------------
 
@@ -289,9 +290,7 @@ class WitnessLog:
                     raise InvalidRequestError("no checkpoint yet: pass size")
                 size = int(top)
             plan = tree.inclusion_plan(index, size)
-            current = _log_size(conn)
-            if size > current:
-                raise InvalidRequestError(f"size {size} is beyond the log size {current}")
+            self._require_size(conn, size)
             root_plan = tree.tree_hash_plan(size)
             hashes = _read_hashes(conn, plan.indexes + root_plan.indexes)
             note = conn.execute(
@@ -308,11 +307,19 @@ class WitnessLog:
 
     def _compute(self, plan: tree.HashPlan, size: int) -> list[bytes]:
         with self.db.read() as conn:
-            current = _log_size(conn)
-            if size > current:
-                raise InvalidRequestError(f"size {size} is beyond the log size {current}")
+            self._require_size(conn, size)
             hashes = _read_hashes(conn, plan.indexes)
         return tree.compute_ranges(plan, hashes)
+
+    def _require_size(self, conn: Connection, size: int) -> None:
+        """Refuse sizes beyond the log. The log only grows, so a size at or below one seen
+        before needs no query (proofs are the API's hottest read)."""
+        if size <= self._seen_size:
+            return
+        current = _log_size(conn)
+        self._seen_size = max(self._seen_size, current)
+        if size > current:
+            raise InvalidRequestError(f"size {size} is beyond the log size {current}")
 
     # -- checkpoints ----------------------------------------------------------------------
 
@@ -363,8 +370,11 @@ def _log_size(conn: Connection) -> int:
 def _read_hashes(conn: Connection, indexes: Sequence[int]) -> list[bytes]:
     if not indexes:
         return []
-    rows = conn.execute(
-        select(tree_hashes.c.idx, tree_hashes.c.hash).where(tree_hashes.c.idx.in_(set(indexes)))
+    wanted = sorted(set(indexes))
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    rows = conn.exec_driver_sql(  # the proof hot path: no per-query SQL compilation
+        f"SELECT idx, hash FROM tree_hashes WHERE idx IN ({', '.join([mark] * len(wanted))})",
+        tuple(wanted),
     ).all()
     found = {int(i): bytes(h) for i, h in rows}
     missing = [i for i in indexes if i not in found]
