@@ -220,11 +220,11 @@ def finish(trail: Path, policy: Path) -> None:
     run("witness", "prove", "--index", "7")
     step("9. Supervisor: export a project bundle and verify it offline and on chain")
     bundle = supervisor_bundle(first_project, policy)
-    step("10. Regulator: the leads, one transferred (移送), its signed package verified")
-    lead = regulator_lead(policy)
-    step("11. Auditor: check the whole ledger against the chain (fsck)")
+    step("10. Auditor: check the whole ledger against the chain (fsck)")
     run("witness-verify", "--policy", str(policy), "ledger", "--db", str(HOME / "witness.db"),
         "--no-progress")
+    step("11. Regulator: the leads, one transferred (移送), its signed package verified")
+    lead = regulator_lead(policy)
     step("Done. Outputs")
     for path in (HOME, trail, policy, OUT / "bidder-receipt.json", bundle, lead,
                  OUT / "serve.log"):
