@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from ledger.core import tree
 from ledger.core.canonical import (
@@ -34,6 +34,7 @@ from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
 from ledger.errors import ConflictError, NotFoundError
+from ledger.store import log_queries as q
 from ledger.store.database import Database
 from ledger.store.schema import anchors, checkpoints, events
 
@@ -157,10 +158,10 @@ class WitnessLog:
         return [self._finish(o) for o in outcomes]
 
     def _append_locked(self, conn: Connection, pending: list[_Pending]) -> list[_Outcome]:
-        size = _log_size(conn)
-        known = _known_events(conn, [p.event["event_id"] for p in pending])
-        frontier = _read_frontier(conn, size)
-        heads = _project_heads(conn, {p.event["project_id"] for p in pending})
+        size = q.log_size(conn)
+        known = q.known_events(conn, [p.event["event_id"] for p in pending])
+        frontier = q.read_frontier(conn, size)
+        heads = q.project_heads(conn, {p.event["project_id"] for p in pending})
         received_at = self.clock()
         new_rows: list[tuple[Any, ...]] = []
         results: list[_Outcome] = []
@@ -176,12 +177,13 @@ class WitnessLog:
             index = size + len(new_rows)
             heads[p.event["project_id"]] = (seq + 1, leaf)
             known[eid] = (index, p.digest, leaf, received_at, data)
-            new_rows.append(_event_row(index, p.event, seq + 1, received_at, leaf, p.digest, data))
+            new_rows.append(
+                q.event_row(index, p.event, seq + 1, received_at, leaf, p.digest, data))
             results.append(_New(eid, index, data, received_at, leaf))
         if new_rows:
             hash_rows, _ = tree.append_leaf_hashes(frontier, [r[7] for r in new_rows])
-            _insert_many(conn, "events", _EVENT_COLUMNS, new_rows)
-            _insert_many(conn, "tree_hashes", _HASH_COLUMNS, hash_rows)
+            q.insert_many(conn, "events", q.EVENT_COLUMNS, new_rows)
+            q.insert_many(conn, "tree_hashes", q.HASH_COLUMNS, hash_rows)
         return results
 
     def _finish(self, outcome: _Outcome) -> AppendResult:
@@ -209,15 +211,15 @@ class WitnessLog:
 
     def size(self) -> int:
         with self.db.read() as conn:
-            return _log_size(conn)
+            return q.log_size(conn)
 
     def read_hashes(self, conn: Connection, indexes: Sequence[int]) -> list[bytes]:
-        return _read_hashes(conn, indexes)
+        return q.read_hashes(conn, indexes)
 
     def event_bytes(self, index: int) -> bytes:
-        return self._event_row(index)[0]
+        return self._stored_event(index)[0]
 
-    def _event_row(self, index: int) -> tuple[bytes, str]:
+    def _stored_event(self, index: int) -> tuple[bytes, str]:
         with self.db.read() as conn:
             row = conn.execute(
                 select(events.c.canonical, events.c.received_at).where(events.c.idx == index)
@@ -235,7 +237,7 @@ class WitnessLog:
 
     def receipt(self, index: int, *, upgrade: bool = True) -> Receipt:
         """The receipt of an event; with the inclusion proof once a checkpoint covers it."""
-        data, received_at = self._event_row(index)
+        data, received_at = self._stored_event(index)
         anchored = self.anchored_proof(index) if upgrade else None
         return self._receipt(index, data, received_at, anchored)
 
@@ -251,7 +253,7 @@ class WitnessLog:
         if row is not None:
             cp = self.checkpoint_at(int(row.checkpoint_size))
             return AnchoredProof(cp.note, tuple(self.inclusion_proof(index, cp.size)),
-                                 anchor_reference(row, cp.root))
+                                 q.anchor_reference(row, cp.root))
         latest = self.latest_checkpoint()
         if latest is None or latest.size <= index:
             return None
@@ -261,7 +263,7 @@ class WitnessLog:
         """The anchor reference of the checkpoint of ``size``, if it was anchored."""
         with self.db.read() as conn:
             row = conn.execute(select(anchors).where(anchors.c.checkpoint_size == size)).first()
-        return None if row is None else anchor_reference(row, self.checkpoint_at(size).root)
+        return None if row is None else q.anchor_reference(row, self.checkpoint_at(size).root)
 
     # -- proofs ---------------------------------------------------------------------------
 
@@ -292,7 +294,7 @@ class WitnessLog:
             plan = tree.inclusion_plan(index, size)
             self._require_size(conn, size)
             root_plan = tree.tree_hash_plan(size)
-            hashes = _read_hashes(conn, plan.indexes + root_plan.indexes)
+            hashes = q.read_hashes(conn, plan.indexes + root_plan.indexes)
             note = conn.execute(
                 select(checkpoints.c.note).where(checkpoints.c.size == size)
             ).scalar()
@@ -308,7 +310,7 @@ class WitnessLog:
     def _compute(self, plan: tree.HashPlan, size: int) -> list[bytes]:
         with self.db.read() as conn:
             self._require_size(conn, size)
-            hashes = _read_hashes(conn, plan.indexes)
+            hashes = q.read_hashes(conn, plan.indexes)
         return tree.compute_ranges(plan, hashes)
 
     def _require_size(self, conn: Connection, size: int) -> None:
@@ -316,7 +318,7 @@ class WitnessLog:
         before needs no query (proofs are the API's hottest read)."""
         if size <= self._seen_size:
             return
-        current = _log_size(conn)
+        current = q.log_size(conn)
         self._seen_size = max(self._seen_size, current)
         if size > current:
             raise InvalidRequestError(f"size {size} is beyond the log size {current}")
@@ -326,12 +328,12 @@ class WitnessLog:
     def checkpoint(self) -> CheckpointRecord:
         """Seal the current tree head as a signed checkpoint (or return it if already sealed)."""
         with self.db.write() as conn:
-            size = _log_size(conn)
+            size = q.log_size(conn)
             existing = _checkpoint_row(conn, size)
             if existing is not None:
                 return existing
             root = tree.compute_tree_hash(
-                tree.tree_hash_plan(size), _read_hashes(conn, tree.tree_hash_plan(size).indexes)
+                tree.tree_hash_plan(size), q.read_hashes(conn, tree.tree_hash_plan(size).indexes)
             )
             note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
             record = CheckpointRecord(size, root, note, self.clock())
@@ -359,117 +361,11 @@ class WitnessLog:
         return [CheckpointRecord(r.size, bytes(r.root), r.note, r.created_at) for r in rows]
 
 
-# -- queries (module-level so the hot path stays flat) ------------------------------------
-
-
-def _log_size(conn: Connection) -> int:
-    top = conn.execute(select(func.max(events.c.idx))).scalar()
-    return 0 if top is None else int(top) + 1
-
-
-def _read_hashes(conn: Connection, indexes: Sequence[int]) -> list[bytes]:
-    if not indexes:
-        return []
-    wanted = sorted(set(indexes))
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    rows = conn.exec_driver_sql(  # the proof hot path: no per-query SQL compilation
-        f"SELECT idx, hash FROM tree_hashes WHERE idx IN ({', '.join([mark] * len(wanted))})",
-        tuple(wanted),
-    ).all()
-    found = {int(i): bytes(h) for i, h in rows}
-    missing = [i for i in indexes if i not in found]
-    if missing:
-        raise WitnessError(f"stored tree hashes missing: {missing[:5]}")
-    return [found[i] for i in indexes]
-
-
-def _read_frontier(conn: Connection, size: int) -> tree.Frontier:
-    plan = tree.frontier_plan(size)
-    return tree.frontier_from(size, _read_hashes(conn, plan.indexes))
-
-
-_KNOWN_EVENTS = (
-    select(events.c.event_id, events.c.idx, events.c.submission_digest,
-           events.c.leaf_hash, events.c.received_at, events.c.canonical)
-    .where(events.c.event_id.in_(bindparam("ids", expanding=True)))
-)
-
-
-def _known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[Any, ...]]:
-    rows = conn.execute(_KNOWN_EVENTS, {"ids": sorted(set(event_ids))}).all()
-    return {r[0]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4], bytes(r[5])) for r in rows}
-
-
-_HEADS_MAX = (
-    select(events.c.project_id, func.max(events.c.project_seq).label("seq"))
-    .where(events.c.project_id.in_(bindparam("pids", expanding=True)))
-    .group_by(events.c.project_id)
-    .subquery()
-)
-# One query for the heads of all the projects of a batch (was one query per project):
-# the newest (project_seq, leaf_hash) of each, found through uq_events_project_seq.
-_PROJECT_HEADS = select(events.c.project_id, events.c.project_seq, events.c.leaf_hash).join(
-    _HEADS_MAX,
-    (events.c.project_id == _HEADS_MAX.c.project_id)
-    & (events.c.project_seq == _HEADS_MAX.c.seq),
-)
-
-
-def _project_heads(conn: Connection, project_ids: set[str]) -> dict[str, tuple[int, bytes]]:
-    if not project_ids:
-        return {}
-    rows = conn.execute(_PROJECT_HEADS, {"pids": sorted(project_ids)}).all()
-    return {r[0]: (int(r[1]), bytes(r[2])) for r in rows}
-
-
 def _duplicate_or_conflict(event_id: str, known: tuple[Any, ...], digest: bytes) -> _Outcome:
     index, known_digest = known[0], known[1]
     if known_digest != digest:
         return Rejected(event_id, ConflictError(event_id, index))
     return _Duplicate(event_id, index, known[4], known[3])
-
-
-_EVENT_COLUMNS = ("idx", "event_id", "project_id", "project_seq", "event_type", "actor_org",
-                  "received_at", "leaf_hash", "submission_digest", "canonical")
-_HASH_COLUMNS = ("idx", "hash")
-
-
-def _insert_many(conn: Connection, table: str, columns: Sequence[str],
-                 rows: Sequence[tuple[Any, ...]]) -> None:
-    # The hot path: straight to the driver, skipping per-row SQL compilation. SQLite:
-    # executemany of one prepared statement. PostgreSQL: COPY (psycopg's executemany sends
-    # one prepared statement per row, several times slower).
-    names = ", ".join(columns)
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        finally:
-            cursor.close()
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, list(rows))
-
-
-def _event_row(index: int, event: Mapping[str, Any], seq: int, received_at: str, leaf: bytes,
-               digest: bytes, data: bytes) -> tuple[Any, ...]:
-    actor = event.get("actor") or {}
-    return (index, event["event_id"], event["project_id"], seq, event["type"],
-            actor.get("org_id"), received_at, leaf, digest, data)
-
-
-def anchor_reference(row: Any, root: bytes) -> dict[str, Any]:
-    """The ``anchor`` object of receipts and bundles, from an ``anchors`` row."""
-    return {
-        "chain_id": int(row.chain_id), "registry": row.registry, "log_id": row.log_id,
-        "chain_index": int(row.chain_index), "tree_size": int(row.checkpoint_size),
-        "root": root.hex(),
-        "tx_hash": row.tx_hash, "block_number": int(row.block_number),
-        "block_hash": row.block_hash, "block_timestamp": int(row.block_timestamp),
-    }
 
 
 def _checkpoint_row(conn: Connection, size: int) -> CheckpointRecord | None:

@@ -1,0 +1,119 @@
+"""The witness log's SQL: the few queries and inserts on its hot paths (SQLAlchemy Core,
+raw driver ``executemany``/``COPY`` where compilation per call would cost too much).
+
+Used by ``ledger.log`` only. Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select
+
+from ledger.core import tree
+from ledger.core.errors import WitnessError
+from ledger.store.schema import events
+
+
+def log_size(conn: Connection) -> int:
+    top = conn.execute(select(func.max(events.c.idx))).scalar()
+    return 0 if top is None else int(top) + 1
+
+
+def read_hashes(conn: Connection, indexes: Sequence[int]) -> list[bytes]:
+    if not indexes:
+        return []
+    wanted = sorted(set(indexes))
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    rows = conn.exec_driver_sql(  # the proof hot path: no per-query SQL compilation
+        f"SELECT idx, hash FROM tree_hashes WHERE idx IN ({', '.join([mark] * len(wanted))})",
+        tuple(wanted),
+    ).all()
+    found = {int(i): bytes(h) for i, h in rows}
+    missing = [i for i in indexes if i not in found]
+    if missing:
+        raise WitnessError(f"stored tree hashes missing: {missing[:5]}")
+    return [found[i] for i in indexes]
+
+
+def read_frontier(conn: Connection, size: int) -> tree.Frontier:
+    plan = tree.frontier_plan(size)
+    return tree.frontier_from(size, read_hashes(conn, plan.indexes))
+
+
+KNOWN_EVENTS_QUERY = (
+    select(events.c.event_id, events.c.idx, events.c.submission_digest,
+           events.c.leaf_hash, events.c.received_at, events.c.canonical)
+    .where(events.c.event_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    rows = conn.execute(KNOWN_EVENTS_QUERY, {"ids": sorted(set(event_ids))}).all()
+    return {r[0]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4], bytes(r[5])) for r in rows}
+
+
+HEADS_MAX_QUERY = (
+    select(events.c.project_id, func.max(events.c.project_seq).label("seq"))
+    .where(events.c.project_id.in_(bindparam("pids", expanding=True)))
+    .group_by(events.c.project_id)
+    .subquery()
+)
+# One query for the heads of all the projects of a batch (was one query per project):
+# the newest (project_seq, leaf_hash) of each, found through uq_events_project_seq.
+PROJECT_HEADS_QUERY = select(events.c.project_id, events.c.project_seq, events.c.leaf_hash).join(
+    HEADS_MAX_QUERY,
+    (events.c.project_id == HEADS_MAX_QUERY.c.project_id)
+    & (events.c.project_seq == HEADS_MAX_QUERY.c.seq),
+)
+
+
+def project_heads(conn: Connection, project_ids: set[str]) -> dict[str, tuple[int, bytes]]:
+    if not project_ids:
+        return {}
+    rows = conn.execute(PROJECT_HEADS_QUERY, {"pids": sorted(project_ids)}).all()
+    return {r[0]: (int(r[1]), bytes(r[2])) for r in rows}
+
+
+EVENT_COLUMNS = ("idx", "event_id", "project_id", "project_seq", "event_type", "actor_org",
+                  "received_at", "leaf_hash", "submission_digest", "canonical")
+HASH_COLUMNS = ("idx", "hash")
+
+
+def insert_many(conn: Connection, table: str, columns: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    # The hot path: straight to the driver, skipping per-row SQL compilation. SQLite:
+    # executemany of one prepared statement. PostgreSQL: COPY (psycopg's executemany sends
+    # one prepared statement per row, several times slower).
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    conn.exec_driver_sql(sql, list(rows))
+
+
+def event_row(index: int, event: Mapping[str, Any], seq: int, received_at: str, leaf: bytes,
+               digest: bytes, data: bytes) -> tuple[Any, ...]:
+    actor = event.get("actor") or {}
+    return (index, event["event_id"], event["project_id"], seq, event["type"],
+            actor.get("org_id"), received_at, leaf, digest, data)
+
+
+def anchor_reference(row: Any, root: bytes) -> dict[str, Any]:
+    """The ``anchor`` object of receipts and bundles, from an ``anchors`` row."""
+    return {
+        "chain_id": int(row.chain_id), "registry": row.registry, "log_id": row.log_id,
+        "chain_index": int(row.chain_index), "tree_size": int(row.checkpoint_size),
+        "root": root.hex(),
+        "tx_hash": row.tx_hash, "block_number": int(row.block_number),
+        "block_hash": row.block_hash, "block_timestamp": int(row.block_timestamp),
+    }
