@@ -27,7 +27,8 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, sele
 from ledger.ingest import MAX_BATCH
 from ledger.log import WitnessLog
 from ledger.rules.context import ReferenceData, RuleContext
-from ledger.rules.service import LogRow, RuleService
+from ledger.rules.service import RuleService
+from ledger.rules.trail_cache import LogRow
 from ledger.settings import Settings
 from ledger.store.schema import events
 

@@ -24,12 +24,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import insert, select, update
 
 from ledger.core.canonical import decode_envelope
@@ -38,22 +36,20 @@ from ledger.events import event_to_json, parse_event
 from ledger.log import Appended, WitnessLog
 from ledger.rules.context import RuleContext
 from ledger.rules.engine import evaluate, trail_event
-from ledger.rules.model import Finding, Trail, TrailEvent
+from ledger.rules.model import Finding, Trail
 from ledger.rules.registry import REGISTRY, load_all
+from ledger.rules.trail_cache import (  # noqa: F401  (re-exported: IndexedTrail, LogRow)
+    DEFAULT_CACHE_PROJECTS,
+    IndexedTrail,
+    LogRow,
+    TrailCache,
+    _Cached,
+    loads,
+)
 from ledger.store.schema import events, findings, leads
 
 INTERNAL_TYPES = frozenset({"LEAD_RAISED", "LEAD_TRANSFERRED"})
 ENGINE_ACTOR = {"id": "rules-engine", "role": "system"}
-DEFAULT_CACHE_PROJECTS = 256
-
-
-def loads(data: bytes) -> Any:
-    """``json.loads`` of stored canonical bytes, via orjson (same values, several times
-    faster); anything orjson refuses (e.g. an integer beyond 64 bits) goes to ``json``."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
 
 
 def finding_id(f: Finding) -> str:
@@ -71,74 +67,6 @@ class RunResult:
     projects: tuple[str, ...]
     new_findings: tuple[Finding, ...]
     new_leads: tuple[str, ...]
-
-
-class IndexedTrail(Trail):
-    """The trail the cache hands to the rules. Lookups by type, first/last and section are
-    indexed by ``Trail`` itself now (same answers); kept as the cache's trail type."""
-
-
-@dataclass
-class _Cached:
-    """One project's decoded trail (lead events left out) and the next ``project_seq``."""
-
-    events: list[TrailEvent]
-    next_seq: int
-    trail: IndexedTrail | None = None
-
-    def view(self, project_id: str) -> IndexedTrail:
-        if self.trail is None or len(self.trail.events) != len(self.events):
-            self.trail = IndexedTrail(project_id, tuple(self.events))
-        return self.trail
-
-
-class TrailCache:
-    """Decoded project trails, least recently used evicted beyond ``max_projects``."""
-
-    def __init__(self, max_projects: int = DEFAULT_CACHE_PROJECTS) -> None:
-        if max_projects < 1:
-            raise ValueError("the trail cache holds at least one project")
-        self.max_projects = max_projects
-        self._entries: OrderedDict[str, _Cached] = OrderedDict()
-        self.loads = 0  # whole-trail reads from the store (cache misses)
-        self.fills = 0  # gap fills (events appended by someone else in between)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, project_id: object) -> bool:
-        return project_id in self._entries
-
-    def get(self, project_id: str) -> _Cached | None:
-        entry = self._entries.get(project_id)
-        if entry is not None:
-            self._entries.move_to_end(project_id)
-        return entry
-
-    def put(self, project_id: str, entry: _Cached) -> None:
-        self._entries[project_id] = entry
-        self._entries.move_to_end(project_id)
-        while len(self._entries) > self.max_projects:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-@dataclass(frozen=True)
-class LogRow:
-    """One appended event as the rule service takes it in: log index, project, project
-    sequence number, type, and its canonical bytes (decoded only when the rules read it)."""
-
-    index: int
-    project_id: str
-    project_seq: int
-    type: str
-    canonical: bytes
-    envelope: dict[str, Any] | None = None  # already decoded, when at hand
-
-    def decoded(self) -> dict[str, Any]:
-        return self.envelope if self.envelope is not None else loads(self.canonical)
 
 
 class RuleService:

@@ -24,7 +24,7 @@ from ledger.demo.generator import generate_portfolio
 from ledger.rules.context import ReferenceData, RuleContext
 from ledger.rules.engine import evaluate, rules_reading, trail_event
 from ledger.rules.model import Finding, Trail
-from ledger.rules.service import IndexedTrail
+from ledger.rules.trail_cache import IndexedTrail
 
 SNAPSHOT = Path(__file__).parent / "data" / "eval_snapshot.json"
 PORTFOLIO_SEED = 61

@@ -30,7 +30,8 @@ from ledger.rules.follower import (
     run_elected_follower,
 )
 from ledger.rules.registry import load_all
-from ledger.rules.service import IndexedTrail, RuleService
+from ledger.rules.service import RuleService
+from ledger.rules.trail_cache import IndexedTrail
 from ledger.settings import Settings
 from ledger.store.schema import events, findings
 
