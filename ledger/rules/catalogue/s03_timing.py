@@ -10,33 +10,19 @@ from datetime import datetime
 
 from ledger.rules.calendar import cd
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import lots as lots  # re-exported to the section modules
+from ledger.rules.helpers import ts as ts
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 
-
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 TENDER_KINDS = ("tender_doc", "tender")  # schema value; "tender" kept for older trails
 PREQUAL_KINDS = ("prequal_doc", "prequal")
-
-
-def ts(value: str) -> datetime:
-    """An RFC 3339 payload timestamp as an aware datetime."""
-    return datetime.fromisoformat(value)
 
 
 def is_tender_doc(e: TrailEvent) -> bool:
     return bool(e.get("doc_kind", "tender_doc") in TENDER_KINDS)
 
 
-def lots(trail: Trail) -> list[tuple[str | None, Trail]]:
-    """(section id, sub-trail) per lot; the whole trail once when it has no lots."""
-    sids = [s for s in trail.sections() if s is not None]
-    if not sids:
-        return [(None, trail)]
-    return [(s, trail.for_section(s)) for s in sids]
 
 
 def now(trail: Trail) -> datetime | None:
@@ -51,7 +37,7 @@ def first_tender_issue(trail: Trail) -> TrailEvent | None:
 
 def _first_tender_issue(trail: Trail) -> TrailEvent | None:
     docs = [e for e in trail.of_type("DOC_ISSUED") if is_tender_doc(e)]
-    return min(docs, key=lambda e: _ts(e.payload["available_from"]), default=None)
+    return min(docs, key=lambda e: ts(e.payload["available_from"]), default=None)
 
 
 def effective_deadline(trail: Trail) -> tuple[datetime, TrailEvent] | None:
@@ -62,11 +48,11 @@ def effective_deadline(trail: Trail) -> tuple[datetime, TrailEvent] | None:
 def _effective_deadline(trail: Trail) -> tuple[datetime, TrailEvent] | None:
     changed = trail.last("DEADLINE_CHANGED")
     if changed is not None and changed.get("new_deadline"):
-        return _ts(changed.payload["new_deadline"]), changed
+        return ts(changed.payload["new_deadline"]), changed
     doc = first_tender_issue(trail)
     if doc is None or not doc.get("bid_deadline"):
         return None
-    return _ts(doc.payload["bid_deadline"]), doc
+    return ts(doc.payload["bid_deadline"]), doc
 
 
 def _deadline_days(trail: Trail) -> tuple[int, TrailEvent, TrailEvent, datetime] | None:
@@ -74,7 +60,7 @@ def _deadline_days(trail: Trail) -> tuple[int, TrailEvent, TrailEvent, datetime]
     deadline = effective_deadline(trail)
     if issue is None or deadline is None:
         return None
-    t_issue = _ts(issue.payload["available_from"])
+    t_issue = ts(issue.payload["available_from"])
     return cd(t_issue, deadline[0]), issue, deadline[1], deadline[0]
 
 

@@ -7,10 +7,10 @@ Must not import the store, the API or the verifier.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import dec as dec  # re-exported to the section modules
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 
@@ -20,11 +20,6 @@ SCALE_TYPES = {"registered_capital", "total_assets", "revenue", "employees", "pr
 _DOC = ("DOC_ISSUED",)
 
 
-def dec(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else None
-    except InvalidOperation:
-        return None
 
 
 def docs(trail: Trail) -> list[TrailEvent]:

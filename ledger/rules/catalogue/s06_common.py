@@ -7,11 +7,11 @@ Registers no rule. Must not import the store, the API or the verifier.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import dec as dec  # re-exported to the section modules
+from ledger.rules.helpers import ts as ts
 from ledger.rules.model import Trail, TrailEvent
 
 Group = tuple[str, list[TrailEvent]]  # (shared value, events of ≥ 2 distinct parties)
@@ -26,18 +26,8 @@ def per_section(trail: Trail) -> Iterator[tuple[str | None, Trail]]:
         yield sid, trail.for_section(sid)
 
 
-def ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
-def dec(value: Any) -> Decimal | None:
-    """A decimal string as Decimal (None when absent or malformed)."""
-    if value is None:
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def _round_start(trail: Trail) -> int:

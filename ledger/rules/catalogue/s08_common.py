@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ledger.rules.helpers import trail_now
 from ledger.rules.model import Trail, TrailEvent
 
 COMMITTEE_EVENTS = ("COMMITTEE_FORMED", "MEMBER_REPLACED")
 SMALL_TEAM_METHODS = ("competitive_negotiation", "inquiry", "consultation")
+
+now = trail_now  # the trail's "now" (see ledger.rules.helpers)
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,6 @@ class Session:
         return ((self.until - self.start.occurred_at).total_seconds() - paused) / 60
 
 
-def now(trail: Trail) -> datetime:
-    latest = trail.latest_received()
-    return latest if latest is not None else max(e.received_at for e in trail.events)
 
 
 def session(trail: Trail) -> Session | None:

@@ -6,12 +6,12 @@ received_at. Must not import the store, the API or the verifier.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from ledger.rules.calendar import local_date
+from ledger.rules.helpers import dec, trail_now
+from ledger.rules.helpers import lots as lots  # re-exported to the section modules
+from ledger.rules.helpers import ts as ts
 from ledger.rules.model import Trail, TrailEvent
 
 CASH_FORMS = frozenset({"transfer", "cash", "cheque", "draft", "promissory"})
@@ -36,8 +36,9 @@ TIME_FIELD = {
 }
 
 
-def ts(value: str | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+now = trail_now  # the trail's "now" (see ledger.rules.helpers)
+money = dec  # a decimal-string amount
 
 
 def at(e: TrailEvent) -> datetime:
@@ -51,27 +52,10 @@ def day(e: TrailEvent) -> date:
     return local_date(at(e))
 
 
-def now(trail: Trail) -> datetime:
-    """The trail's "now": the latest ledger receipt time (reproducible)."""
-    latest = trail.latest_received()
-    return latest if latest is not None else max(e.received_at for e in trail.events)
 
 
-def money(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except InvalidOperation:
-        return None
 
 
-def lots(trail: Trail) -> Iterator[tuple[str | None, Trail]]:
-    """(section id, section trail) per lot; the whole trail when no event names a lot."""
-    sids = [s for s in trail.sections() if s is not None]
-    if not sids:
-        yield None, trail
-        return
-    for sid in sids:
-        yield sid, trail.for_section(sid)
 
 
 def is_tb_must(trail: Trail) -> bool:
