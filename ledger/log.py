@@ -332,9 +332,7 @@ class WitnessLog:
             existing = _checkpoint_row(conn, size)
             if existing is not None:
                 return existing
-            root = tree.compute_tree_hash(
-                tree.tree_hash_plan(size), q.read_hashes(conn, tree.tree_hash_plan(size).indexes)
-            )
+            root = q.read_frontier(conn, size).root  # the root is the fold of the frontier
             note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
             record = CheckpointRecord(size, root, note, self.clock())
             conn.execute(insert(checkpoints), [record.__dict__])
