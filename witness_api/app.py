@@ -27,6 +27,7 @@ from witness_api.background import start_anchorer, start_follower
 from witness_api.config import ApiSettings
 from witness_api.deps import Services
 from witness_api.hooks import find
+from witness_api.json_guard import JsonGuard
 from witness_api.limits import BodySizeLimit
 from witness_api.logs import AccessLog, configure_logging
 from witness_api.metrics import Metrics
@@ -99,6 +100,10 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
     for module in (ingest, receipts, proofs, checkpoints, projects, leads, meta):
         app.include_router(module.router)
     app.include_router(ops.router)
+    # A middleware added later wraps those added before: the size limit runs before the
+    # JSON guard (which buffers the body, so it must only see a bounded one), and both run
+    # before authentication, routing and FastAPI's body parsing.
+    app.add_middleware(JsonGuard)
     app.add_middleware(BodySizeLimit, max_body=api.max_body_bytes,
                        max_batch_body=api.max_batch_body_bytes)
     if api.access_log:

@@ -17,9 +17,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.core.canonical import check_json_depth, decode_envelope
+from ledger.core.canonical import decode_envelope
 from ledger.core.errors import MalformedError, SignatureError, VerificationError
 from ledger.core.hashing import HASH_SIZE, leaf_hash
+from ledger.core.json_text import loads_strict
 from ledger.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, open_note
 from ledger.core.verify import verify_inclusion
 
@@ -166,12 +167,9 @@ class Receipt:
     def loads(cls, text: str | bytes) -> Receipt:
         if len(text) > MAX_RECEIPT_SIZE:
             raise MalformedError(f"receipt is larger than {MAX_RECEIPT_SIZE} bytes")
-        check_json_depth(text)
-        try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # JSON, UTF-8, int digits, nesting
-            raise MalformedError(f"receipt is not JSON: {exc}") from exc
-        return cls.from_json(obj)
+        # UTF-8, nesting and duplicate names: a repeated "index" or "leaf_hash" would let
+        # two readers of one receipt see two different claims.
+        return cls.from_json(loads_strict(text, what="receipt"))
 
 
 def sign_promise(signer: NoteSigner, promise: Promise) -> str:

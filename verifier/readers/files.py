@@ -1,16 +1,21 @@
 """Reading local files with a size bound, and hashing large files in a stream.
 
+``check_json_depth`` is the core's (``ledger.core.json_text``), re-exported for the checks
+that import it from here: one depth rule for the ledger, the service and the verifier.
+
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 from ledger.core.errors import MalformedError
+from ledger.core.json_text import MAX_JSON_DEPTH, check_json_depth
 from verifier.readers import SourceUnavailable
+
+__all__ = ["CHUNK", "MAX_JSON_DEPTH", "check_json_depth", "read_bounded", "sha256_file"]
 
 CHUNK = 1 << 20
 
@@ -46,21 +51,3 @@ def sha256_file(path: Path) -> str:
     except OSError as exc:
         raise SourceUnavailable(f"cannot read {path}: {exc.strerror or exc}") from exc
     return digest.hexdigest()
-
-
-MAX_JSON_DEPTH = 100
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
-
-
-def check_json_depth(data: bytes, limit: int = MAX_JSON_DEPTH) -> None:
-    """Refuse JSON nested deeper than ``limit`` before a parser sees it.
-
-    CPython's C JSON scanner can overflow the C stack (a crash, not an exception) on deeply
-    nested input; a hostile receipt or bundle must give exit 2, not a segfault.
-    """
-    depth = 0
-    for m in _BRACKET.finditer(_STRING.sub(b'""', data)):
-        depth += 1 if m.group() in (b"[", b"{") else -1
-        if depth > limit:
-            raise MalformedError(f"JSON nested deeper than {limit} levels")
