@@ -9,6 +9,7 @@ Usage: ``python scripts/gen_events_doc.py [--check] [--output PATH]``.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -256,13 +257,23 @@ def _pseudonym_section() -> list[str]:
     return [*out, ""]
 
 
+def _description(model: type[Any]) -> list[str]:
+    """The model's docstring as markdown paragraphs, each followed by a blank line (the
+    paragraphs after the summary line say why a type is shaped as it is)."""
+    paragraphs = inspect.cleandoc(model.__doc__ or "").split("\n\n")
+    out: list[str] = []
+    for paragraph in paragraphs:
+        if paragraph.strip():
+            out += [" ".join(paragraph.split()).replace("``", "`"), ""]
+    return out
+
+
 def _type_section(event_type: str, nested: dict[str, dict[str, Any]]) -> list[str]:
     """One event type: description, emitter, payload table, example."""
     model = EVENT_TYPES[event_type]
     schema = model.model_json_schema()
     nested.update(schema.get("$defs", {}))
-    doc = (model.__doc__ or "").strip().splitlines()[0]
-    out = [f"### `{event_type}`", "", doc, "", f"Emitted by: {model.EMITTED_BY}.", ""]
+    out = [f"### `{event_type}`", "", *_description(model), f"Emitted by: {model.EMITTED_BY}.", ""]
     if schema.get("properties"):
         out += _fields_table(schema)
     example = json.dumps(example_event(event_type), ensure_ascii=False, indent=2)

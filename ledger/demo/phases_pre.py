@@ -147,8 +147,7 @@ def _bid(b: Builder, sec: Section, bd: Bidder, received: datetime) -> None:
                       "modified_at": ts(received - timedelta(minutes=b.rng.randint(5, 90)))},
         "tool_machine_code": bd.machine_code, "ip": bd.ip, "mac": bd.mac,
         "device_fp": bd.device_fp, "ca_cert_serial": bd.ca_serial,
-        "ca_subject_id": bd.ca_subject, "bid_price": str(bd.price),
-        "project_manager_id": bd.pm_id,
+        "ca_subject_id": bd.ca_subject, "project_manager_id": bd.pm_id,
         "contact_phone": f"+86 13{b.rng.randrange(10)}-{b.rng.randrange(10000):04d}-"
                          f"{b.rng.randrange(10000):04d}",
         "contact_email": f"bid@{short}.example.cn", "authorized_rep_id": bd.rep_id,
@@ -167,8 +166,11 @@ def opening(b: Builder, plan: Plan) -> None:
         actor = agent(plan)
         b.emit("OPENING_STARTED", start, base, actor=actor, section=sec.section_id)
         for bd in sec.bidders:
+            # The price enters the trail here, read from the decrypted bid, never at submission
+            # (招标投标法 第22条: nothing affecting fair competition is disclosed before opening).
             b.emit("BID_DECRYPTED", start + b.minutes(2, 25), {
-                "bidder_org": bd.org.org_id, "success": True, "ip": bd.ip, "mac": bd.mac,
+                "bidder_org": bd.org.org_id, "success": True, "bid_price": str(bd.price),
+                "ip": bd.ip, "mac": bd.mac,
             }, actor=bidder_actor(bd), section=sec.section_id, context={"client_ip": bd.ip})
         b.emit("OPENING_RECORD_PUBLISHED", start + timedelta(minutes=35), {
             "entries": [{"bidder_org": bd.org.org_id, "bid_price": str(bd.price),

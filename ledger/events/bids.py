@@ -1,7 +1,7 @@
 """Payload models, phase "bids & bonds" (投标与保证金).
 
 Role: bid bonds, bid submission with file metadata and device identifiers, modification,
-withdrawal, decryption / extraction, and bond refunds.
+withdrawal, decryption / extraction (where the bid price enters the trail), and bond refunds.
 Pure schema code: it must not import the store, the API or the log.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from ledger.events.documents import BondForm
 from ledger.events.types import (
@@ -71,7 +71,16 @@ class FileMeta(BaseModel):
 
 
 class BidSubmitted(Payload):
-    """A bid file is uploaded / handed in (投标文件递交)."""
+    """A bid file is uploaded / handed in (投标文件递交).
+
+    The submission carries no price: it commits to the encrypted (or sealed) bid file by
+    its hash. An electronic bid is encrypted and no one may decrypt it before the deadline
+    (电子招标投标办法 第26条、第27条), and 招标投标法 第22条 forbids disclosing, before the
+    opening, anything that may affect fair competition: a price in the witness log at this
+    point would be such a disclosure. The price enters the trail when the bid is opened, in
+    ``BID_DECRYPTED`` / ``BID_EXTRACTED`` and in the opening record
+    (``OPENING_RECORD_PUBLISHED``, 电子招标投标办法 第30条).
+    """
 
     EVENT_TYPE = "BID_SUBMITTED"
     EMITTED_BY = "platform / reception desk"
@@ -84,7 +93,9 @@ class BidSubmitted(Payload):
     reject_reason: Text | None = None
     encrypted: bool | None = None
     sealed: bool | None = Field(None, description="Paper bid: envelope sealed.")
-    file_hash: Hash
+    file_hash: Hash = Field(
+        description="SHA-256 of the bid file as submitted (encrypted when `encrypted`)."
+    )
     file_size: Annotated[int, Field(ge=0, le=10**12)] | None = None
     file_name: Name | None = None
     file_meta: FileMeta | None = None
@@ -94,8 +105,6 @@ class BidSubmitted(Payload):
     device_fp: OpaqueOrHash | None = None
     ca_cert_serial: Ident | None = None
     ca_subject_id: Ident | None = None
-    bid_price: Money | None = None
-    item_price_vector_hash: Hash | None = None
     project_manager_id: Ident | None = None
     project_manager_cert_no: Ident | None = None
     contact_phone: PhoneOrHash | None = None
@@ -130,7 +139,8 @@ class BidWithdrawn(_BidChange):
 
 
 class _BidOpenStep(Payload):
-    """Common fields of decryption / extraction of a bid."""
+    """Common fields of decryption / extraction of a bid: the step that opens the bid, and
+    so the first at which its price may enter the trail (see ``BidSubmitted``)."""
 
     bidder_org: Ident
     success: bool
@@ -138,10 +148,32 @@ class _BidOpenStep(Payload):
     failure_note: Text | None = None
     ip: IpOrHash | None = None
     mac: MacOrHash | None = None
+    bid_price: Money | None = Field(
+        None, description="Total bid price (投标报价) read from the bid this step opened "
+        "(the decrypted file, or the unsealed paper bid); only with `success` true."
+    )
+    item_price_vector_hash: Hash | None = Field(
+        None, description="SHA-256 of the bid's line-item price list (分项报价) read from the "
+        "opened bid; only with `success` true."
+    )
+
+    @field_validator("bid_price", "item_price_vector_hash")
+    @classmethod
+    def _only_when_opened(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A failed step opened nothing, so nothing can have been read from the bid; a price
+        # here would come from elsewhere and could not be witnessed as the bid's content.
+        if value is not None and info.data.get("success") is False:
+            raise ValueError("a price can only be read from a bid that was opened: "
+                             "not allowed when success is false")
+        return value
 
 
 class BidDecrypted(_BidOpenStep):
-    """A bid is decrypted at opening (解密)."""
+    """A bid is decrypted at opening (解密): for a successful step, the price it reveals.
+
+    Decryption is where an electronic bid's price first enters the trail; the submission
+    holds only the encrypted file's hash (招标投标法 第22条; see ``BID_SUBMITTED``).
+    """
 
     EVENT_TYPE = "BID_DECRYPTED"
     EMITTED_BY = "platform"
@@ -149,7 +181,7 @@ class BidDecrypted(_BidOpenStep):
 
 
 class BidExtracted(_BidOpenStep):
-    """A bid file is extracted / unsealed for opening (提取/开启)."""
+    """A bid file is extracted / unsealed for opening (提取/开启): the price read out."""
 
     EVENT_TYPE = "BID_EXTRACTED"
     EMITTED_BY = "platform"

@@ -59,7 +59,9 @@ class OpeningEntry(BaseModel):
     model_config = MODEL_CONFIG
 
     bidder_org: Ident
-    bid_price: Money | None = None
+    bid_price: Money | None = Field(
+        None, description="Price read out at the opening (唱标价): what the opened bid states."
+    )
     duration_days: Annotated[int, Field(ge=0, le=36500)] | None = None
     remarks: Name | None = None
 

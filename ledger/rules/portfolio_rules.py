@@ -18,6 +18,7 @@ from statistics import median
 
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.portfolio import portfolio_hit, portfolio_rule
 
@@ -55,8 +56,8 @@ def _value(lot: Trail, winner: str | None) -> Decimal | None:
     win = lot.last("WINNER_DETERMINED")
     if win is not None and win.get("award_price"):
         return c.money(win.get("award_price"))
-    bid = next((b for b in lot.of_type("BID_SUBMITTED") if b.get("bidder_org") == winner), None)
-    return c.money(bid.get("bid_price")) if bid is not None else None
+    found = bid_prices(lot).get(winner) if winner else None  # the price read at the opening
+    return found[0] if found else None
 
 
 def lots_of(trails: Sequence[Trail]) -> list[Lot]:
@@ -113,7 +114,8 @@ def cover_bidder(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]
 
 @portfolio_rule(_KING, title_zh="标王", title_en="Bid king (标王): abnormally high win rate",
                 basis='OP (十一) "操纵投标或出借资质等行为导致中标率异常高的\'标王\'"',
-                reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED"), confidence="D")
+                reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED", *PRICE_SOURCES),
+                confidence="D")
 def bid_king(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     groups: dict[tuple[str, str], list[Lot]] = defaultdict(list)

@@ -1,9 +1,12 @@
-"""The benchmark workload: realistic, deterministic BID_SUBMITTED events.
+"""The benchmark workload: realistic, deterministic bid submissions and their decryptions.
 
-Each event is a JSON-ready dict as a trading system would post it (envelope + payload of a
-bid upload with file hash, file metadata, price and device identifiers). The validator of
-the event catalogue (``ledger.events.parse_event``) is used when it is importable and
-accepts the generated events; otherwise the benchmark measures the pipeline without it.
+Events come in pairs, one pair per bid: an even-numbered BID_SUBMITTED (envelope + payload of
+a bid upload with file hash, file metadata and device identifiers) and the next, odd-numbered
+BID_DECRYPTED of the same bid at the opening, which carries the price and the line-item
+hash: a bid's price is not known before its opening, so it is never in the submission. The
+validator of the event catalogue (``ledger.events.parse_event``) is used when it is
+importable and accepts the generated events; otherwise the benchmark measures the pipeline
+without it.
 """
 
 from __future__ import annotations
@@ -22,34 +25,50 @@ _COMPANIES = ("浙江宏业建设集团有限公司", "杭州市政工程有限�
 
 
 def make_event(i: int, projects: int, seed: int = 2026) -> Event:
-    """Event number ``i`` of the workload (same ``i`` and seed → same event)."""
-    rng = random.Random(seed * 1_000_003 + i)
+    """Event number ``i`` of the workload (same ``i`` and seed → same event): the submission
+    of bid ``i // 2`` for even ``i``, its decryption for odd ``i``."""
+    bid = i // 2
+    rng = random.Random(seed * 1_000_003 + bid)  # both events of a bid draw the same values
     org = f"91330100MA{rng.randrange(16**8):08X}"
     company = _COMPANIES[rng.randrange(len(_COMPANIES))]
-    minute, second = divmod(i % 3600, 60)
-    stamp = f"2026-03-22T09:{minute:02d}:{second:02d}+08:00"
+    minute, second = divmod(bid % 3600, 60)
+    submitted = _submission(rng, seed, bid, org, company)
+    if i % 2 == 0:
+        stamp = f"2026-03-22T09:{minute:02d}:{second:02d}+08:00"
+        payload = {**submitted, "received_at": stamp}
+    else:
+        stamp = f"2026-03-23T10:{minute:02d}:{second:02d}+08:00"  # the opening, next day
+        payload = {
+            "bidder_org": org,
+            "success": True,
+            "bid_price": f"{rng.randrange(1_000_000, 90_000_000)}.{rng.randrange(100):02d}",
+            "item_price_vector_hash": hashlib.sha256(f"items-{seed}-{bid}".encode()).hexdigest(),
+            "ip": submitted["ip"],
+        }
     return {
         "event_id": f"EV-BID-{seed}-{i:09d}",
-        "type": "BID_SUBMITTED",
-        "project_id": f"ZJ-GC-2026-{i % projects:05d}",
+        "type": "BID_SUBMITTED" if i % 2 == 0 else "BID_DECRYPTED",
+        "project_id": f"ZJ-GC-2026-{bid % projects:05d}",
         "occurred_at": stamp,
         "actor": {"id": f"U-{org}-01", "role": "bidder", "org_id": org},
-        "payload": {
-            "bidder_org": org,
-            "bidder_name": company,
-            "received_at": stamp,
-            "accepted": True,
-            "encrypted": True,
-            "file_hash": hashlib.sha256(f"bid-file-{seed}-{i}".encode()).hexdigest(),
-            "file_size": rng.randrange(2_000_000, 80_000_000),
-            "file_name": f"{company}-投标文件-{i}.zjtf",
-            "file_meta": _file_meta(rng, company),
-            "tool_machine_code": f"MC-{rng.randrange(16**12):012X}",
-            "ip": f"115.236.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-            "ca_cert_serial": f"4A3F{rng.randrange(16**12):012X}",
-            "bid_price": f"{rng.randrange(1_000_000, 90_000_000)}.{rng.randrange(100):02d}",
-            "item_price_vector_hash": hashlib.sha256(f"items-{seed}-{i}".encode()).hexdigest(),
-        },
+        "payload": payload,
+    }
+
+
+def _submission(rng: random.Random, seed: int, bid: int, org: str, company: str) -> Event:
+    """The BID_SUBMITTED payload of bid number ``bid`` (without its received_at)."""
+    return {
+        "bidder_org": org,
+        "bidder_name": company,
+        "accepted": True,
+        "encrypted": True,
+        "file_hash": hashlib.sha256(f"bid-file-{seed}-{bid}".encode()).hexdigest(),
+        "file_size": rng.randrange(2_000_000, 80_000_000),
+        "file_name": f"{company}-投标文件-{bid}.zjtf",
+        "file_meta": _file_meta(rng, company),
+        "tool_machine_code": f"MC-{rng.randrange(16**12):012X}",
+        "ip": f"115.236.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+        "ca_cert_serial": f"4A3F{rng.randrange(16**12):012X}",
     }
 
 

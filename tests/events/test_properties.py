@@ -18,7 +18,7 @@ offsets = st.sampled_from(["+08:00", "Z", "-05:30", "+14:00"])
 
 @given(money)
 def test_any_valid_money_round_trips(amount: str) -> None:
-    data = example_event("BID_SUBMITTED")
+    data = example_event("BID_DECRYPTED")
     data["payload"]["bid_price"] = amount
     ev = parse_event(data)
     assert event_to_json(ev)["payload"]["bid_price"] == amount

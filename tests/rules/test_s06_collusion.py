@@ -14,13 +14,14 @@ from tests.rules.test_s06_s09_scenario import GP, E, find, hk, pos, run, scenari
 Ev = list[dict[str, Any]]
 
 
-def bid_of(ev: Ev, org: str) -> dict[str, Any]:
-    return find(ev, "BID_SUBMITTED", where=lambda e: e["payload"]["bidder_org"] == org)
+def bid_of(ev: Ev, org: str, kind: str = "BID_SUBMITTED") -> dict[str, Any]:
+    return find(ev, kind, where=lambda e: e["payload"]["bidder_org"] == org)
 
 
-def copy_field(key: str, src: str = "B1", dst: str = "B3") -> Callable[[Ev], tuple[Ev, dict]]:
+def copy_field(key: str, src: str = "B1", dst: str = "B3", kind: str = "BID_SUBMITTED"
+               ) -> Callable[[Ev], tuple[Ev, dict]]:
     def plant(ev: Ev) -> tuple[Ev, dict]:
-        a, b = bid_of(ev, src), bid_of(ev, dst)
+        a, b = bid_of(ev, src, kind), bid_of(ev, dst, kind)
         b["payload"][key] = a["payload"][key]
         return [a, b], {"bidders": sorted([src, dst])}
     return plant
@@ -36,14 +37,16 @@ def meta(key: str, value: str, orgs: tuple[str, ...] = ("B1", "B3")
     return plant
 
 
-def set_prices(prices: list[str], drop: int = 0) -> Callable[[Ev], tuple[Ev, dict]]:
+def set_prices(prices: list[str]) -> Callable[[Ev], tuple[Ev, dict]]:
+    """The first bidders' decrypted prices (the evidence); the other bidders removed."""
     def plant(ev: Ev) -> tuple[Ev, dict]:
-        subs = [e for e in ev if e["type"] == "BID_SUBMITTED"]
-        for e in subs[len(prices):]:
+        decs = [e for e in ev if e["type"] == "BID_DECRYPTED"]
+        for e in decs[len(prices):]:
             ev.remove(e)
-        for e, p in zip(subs, prices, strict=False):
+            ev.remove(bid_of(ev, e["payload"]["bidder_org"]))
+        for e, p in zip(decs, prices, strict=False):
             e["payload"]["bid_price"] = p
-        return subs[:len(prices)], {"prices": sorted(prices, key=float)}
+        return decs[:len(prices)], {"prices": sorted(prices, key=float)}
     return plant
 
 
@@ -173,8 +176,8 @@ CASES: list[tuple[str, str, str, Callable[[Ev], tuple[Ev, dict]], set[str], dict
     ("price_grid", "R-TBR-40-4-PRICE-PATTERN", "warning",
      set_prices(["8820000.00", "9016000.00", "9114000.00", "9310000.00", "9555000.00"]),
      set(), {}),
-    ("item_vector", "R-TBR-40-4-PRICE-PATTERN", "warning", copy_field("item_price_vector_hash"),
-     set(), {}),
+    ("item_vector", "R-TBR-40-4-PRICE-PATTERN", "warning",
+     copy_field("item_price_vector_hash", kind="BID_DECRYPTED"), set(), {}),
     ("bond_account", "R-TBR-40-6-SAME-BOND-ACCOUNT", "violation", bond_same_account, set(), {}),
     ("bond_by_bidder", "R-TBR-40-6-SAME-BOND-ACCOUNT", "violation", bond_paid_by_other,
      set(), {}),

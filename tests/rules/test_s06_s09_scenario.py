@@ -1,6 +1,7 @@
-"""A lawful one-lot scenario (download → bonds → bids → draw → committee → on-site evaluation
-→ report → award) shared by the §6, §8 and §9 rule tests, and the check that it raises
-nothing from any of those rules (TB and GP variants).
+"""A lawful one-lot scenario (download → bonds → bids → draw → opening with decryption, where
+the prices enter the trail → committee → on-site evaluation → report → award) shared by the
+§6, §8 and §9 rule tests, and the check that it raises nothing from any of those rules (TB
+and GP variants).
 
 Tests mutate a fresh copy of ``scenario()`` to plant one defect at a time.
 """
@@ -43,7 +44,7 @@ def E(type: str, at: str, payload: dict[str, Any], actor: dict[str, Any] | None 
             "actor": actor or {"id": "platform", "role": "system"}, "context": context or {}}
 
 
-def bid(i: int, org: str, price: str, at: str) -> dict[str, Any]:
+def bid(i: int, org: str, at: str) -> dict[str, Any]:
     return E("BID_SUBMITTED", at, {
         "bidder_org": org, "bidder_name": f"{org} 建设有限公司", "received_at": at,
         "accepted": True, "encrypted": True, "file_hash": f"{i + 1:064x}",
@@ -53,9 +54,15 @@ def bid(i: int, org: str, price: str, at: str) -> dict[str, Any]:
                       "created_at": t(f"{8 + i:02d}:00", "2026-03-20")},
         "tool_machine_code": hk(100 + i), "ip": hk(200 + i), "mac": hk(300 + i),
         "device_fp": hk(400 + i), "ca_cert_serial": f"CA-{i}", "ca_subject_id": org,
-        "bid_price": price, "item_price_vector_hash": f"{i + 101:064x}",
         "project_manager_id": f"PM-{i}", "contact_phone": hk(500 + i),
         "contact_email": hk(600 + i), "authorized_rep_id": f"REP-{i}"})
+
+
+def decrypted(i: int, org: str, price: str) -> dict[str, Any]:
+    """The decryption at the opening: where the bid's price enters the trail."""
+    return E("BID_DECRYPTED", t(f"09:{35 + i:02d}"), {
+        "bidder_org": org, "success": True, "bid_price": price,
+        "item_price_vector_hash": f"{i + 101:064x}"})
 
 
 def scores(expert: str, k: int) -> list[dict[str, Any]]:
@@ -91,12 +98,13 @@ def scenario() -> list[dict[str, Any]]:
             "bidder_org": org, "amount": "100000.00", "form": "transfer",
             "payer_name": f"{org} 建设有限公司", "payer_account_hash": hk(700 + i),
             "payer_is_basic_account": True}))
-    ev += [bid(i, org, PRICES[i], t(f"{9 + i:02d}:{7 * i:02d}", "2026-03-24"))
+    ev += [bid(i, org, t(f"{9 + i:02d}:{7 * i:02d}", "2026-03-24"))
            for i, org in enumerate(BIDDERS)]
     ev.append(E("EXPERT_DRAW", t("15:00", "2026-03-24"), {
         "pool_id": "POOL", "specialties": ["SZ"], "required_count": 4, "method": "random",
         "drawn_ids": EXPERTS, "declined_ids": [], "operator": "STAFF-1", "supervisor": "SUP-1"}))
     ev.append(E("OPENING_STARTED", t("09:30"), {"place": "开标厅1", "host": "agent-1"}))
+    ev += [decrypted(i, org, PRICES[i]) for i, org in enumerate(BIDDERS)]
     ev.append(E("COMMITTEE_FORMED", t("13:20"), {
         "members": [{"person_id": "T1", "role": "tenderer_rep", "employer_org": "ORG-TENDERER"}]
         + [{"person_id": e, "role": "expert", "specialty": "SZ", "employer_org": f"ORG-X{e}",

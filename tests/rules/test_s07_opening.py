@@ -24,10 +24,17 @@ def doc() -> dict[str, Any]:
               opening_place="开标室1")
 
 
-def bid(org: str, price: str = "100.00") -> dict[str, Any]:
+def bid(org: str) -> dict[str, Any]:
     return ev("BID_SUBMITTED", "2026-03-20T10:00:00+08:00", section="S1", bidder_org=org,
-              received_at="2026-03-20T10:00:00+08:00", accepted=True, file_hash="b" * 64,
-              bid_price=price)
+              received_at="2026-03-20T10:00:00+08:00", accepted=True, file_hash="b" * 64)
+
+
+def opened(org: str, price: str | None, kind: str = "BID_DECRYPTED", success: bool = True
+           ) -> dict[str, Any]:
+    """The bid's decryption (or paper extraction) at the opening, reading its price."""
+    priced = {"bid_price": price} if price is not None else {}
+    return ev(kind, "2026-03-23T09:40:00+08:00", section="S1", bidder_org=org,
+              success=success, **priced)
 
 
 def opening(at: str = DL, place: str = "开标室1", **extra: Any) -> dict[str, Any]:
@@ -51,8 +58,7 @@ RULES = ["R-TB-34-OPENING-TIME-PLACE", "R-TB-36-ALL-BIDS-OPENED", "R-EB-31-DECRY
 
 def lawful() -> list[dict[str, Any]]:
     return [doc(), bid("A"), bid("B"), bid("C"), opening(),
-            ev("BID_DECRYPTED", "2026-03-23T09:40:00+08:00", section="S1", bidder_org="A",
-               success=True),
+            opened("A", "100.0"),  # the same amount as the record's 100.00
             record(("A", "100.00"), ("B", "100.00"), ("C", "100.0")),
             ev("OPENING_ENDED", "2026-03-23T11:30:00+08:00", section="S1", place="开标室1",
                host="h")]
@@ -100,11 +106,27 @@ def test_opening_place(flags: dict[str, Any], hits: int) -> None:
 
 
 def test_missing_bid_and_price_mismatch_in_record() -> None:
-    events = [doc(), bid("A"), bid("B"), bid("C", "90.00"), opening(),
+    events = [doc(), bid("A"), bid("B"), bid("C"), opening(), opened("C", "90.00"),
               record(("A", "100.00"), ("C", "95.00"))]
     (f,) = run(make_trail(LAWFUL_FLAGS_TB, events), "R-TB-36-ALL-BIDS-OPENED")
     assert f.computed == {"missing": ["B"], "price_mismatch": ["C"]}
-    assert [i for i, _ in f.evidence] == [3, 4, 6]
+    # the record, B's bid (not read out) and C's decryption (where the true price was read)
+    assert [i for i, _ in f.evidence] == [3, 6, 7]
+    assert "95.00 元" in f.message_zh and "90.00 元" in f.message_zh
+
+
+@pytest.mark.parametrize(("steps", "mismatch"), [
+    ([opened("A", "100.00")], []),  # decrypted price = read-out price
+    ([opened("A", "90.00")], ["A"]),
+    ([opened("A", "90.00"), opened("A", "100.00")], []),  # the last price read counts
+    ([opened("A", None)], []),  # nothing read from the bid: nothing to compare with
+    ([opened("A", "90.00", kind="BID_EXTRACTED")], ["A"]),  # paper bid read out wrongly
+])
+def test_record_is_checked_against_the_opened_bid(steps: list[dict[str, Any]],
+                                                  mismatch: list[str]) -> None:
+    events = [doc(), bid("A"), opening(), *steps, record(("A", "100.00"))]
+    found = run(make_trail(LAWFUL_FLAGS_TB, events), "R-TB-36-ALL-BIDS-OPENED")
+    assert [f.computed["price_mismatch"] for f in found] == ([mismatch] if mismatch else [])
 
 
 def test_no_record_after_electronic_opening() -> None:

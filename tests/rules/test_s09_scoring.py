@@ -113,7 +113,8 @@ def test_bidder_clarification(by: str, asked: bool, hits: int) -> None:
     ("9800000.01", False, 1), ("9800000.00", False, 0), ("9900000.00", True, 0)])
 def test_must_reject_above_ceiling(price: str, rejected: bool, hits: int) -> None:
     ev = scenario()
-    find(ev, "BID_SUBMITTED", 4)["payload"]["bid_price"] = price
+    decrypted = find(ev, "BID_DECRYPTED", 4)
+    decrypted["payload"]["bid_price"] = price
     if rejected:
         before_report(ev, E("BID_REJECTED", t("14:30"), {"bidder_org": "B5",
                                                         "reason_code": "above_ceiling"}))
@@ -121,6 +122,9 @@ def test_must_reject_above_ceiling(price: str, rejected: bool, hits: int) -> Non
     assert len(found) == hits
     if hits:
         assert found[0].computed == {"bidder": "B5", "bid_price": price, "ceiling": "9800000.00"}
+        # the evidence cites where the price was read (the decryption) and the report
+        assert [i for i, _ in found[0].evidence] == [pos(ev, decrypted),
+                                                      pos(ev, find(ev, "EVAL_REPORT_SIGNED"))]
 
 
 def test_must_reject_gp_budget_and_two_prices() -> None:
@@ -129,11 +133,19 @@ def test_must_reject_gp_budget_and_two_prices() -> None:
     [f] = only("R-TBR-51-MUST-REJECT", ev, flags=flags)
     assert f.computed["bidder"] == "B5" and f.computed["ceiling"] == "9500000.00"
     ev = scenario()
-    second = {**find(ev, "BID_SUBMITTED", 1), "payload": {**find(ev, "BID_SUBMITTED", 1)[
-        "payload"], "bid_price": "9200000.00"}}
-    ev.insert(ev.index(find(ev, "EXPERT_DRAW")), second)
+    first = find(ev, "BID_DECRYPTED", 1)  # B2's bid opened twice, reading two prices
+    second = {**first, "at": t("09:45"), "payload": {**first["payload"], "bid_price": "9200000.00"}}
+    ev.insert(ev.index(first) + 1, second)
     [f] = only("R-TBR-51-MUST-REJECT", ev)
     assert f.computed == {"bidder": "B2", "prices": ["9200000.00", "9234500.00"]}
+    assert [i for i, _ in f.evidence] == [pos(ev, first), pos(ev, second)]
+
+
+def test_must_reject_one_price_read_twice_is_one_price() -> None:
+    ev = scenario()
+    first = find(ev, "BID_DECRYPTED", 1)
+    ev.insert(ev.index(first) + 1, {**first, "at": t("09:45")})
+    assert only("R-TBR-51-MUST-REJECT", ev) == []
 
 
 @pytest.mark.parametrize(("price", "asked", "hits"), [
@@ -141,7 +153,7 @@ def test_must_reject_gp_budget_and_two_prices() -> None:
     ("7536520.00", False, 0), ("7000000.00", True, 0)])
 def test_abnormally_low(price: str, asked: bool, hits: int) -> None:
     ev = scenario()
-    find(ev, "BID_SUBMITTED", 0)["payload"]["bid_price"] = price
+    find(ev, "BID_DECRYPTED", 0)["payload"]["bid_price"] = price
     if asked:
         before_report(ev, E("BIDDER_CLARIFICATION_REQUESTED", t("14:30"), {
             "bidder_org": "B1", "initiated_by": "committee", "question_hash": "11" * 32}))
@@ -150,6 +162,7 @@ def test_abnormally_low(price: str, asked: bool, hits: int) -> None:
     if hits:
         f = found[0]
         assert (f.severity, f.lead, f.computed["mean_others"]) == ("warning", False, "9420650.00")
+        assert [i for i, _ in f.evidence] == [pos(ev, find(ev, "BID_DECRYPTED", 0))]
 
 
 def test_rejected_below_cost_without_request_is_violation() -> None:

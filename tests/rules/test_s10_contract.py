@@ -8,7 +8,7 @@ import pytest
 
 from ledger.rules.model import Trail
 from tests.rules.builders import LAWFUL_FLAGS_GP, LAWFUL_FLAGS_TB, ev, idx, make_trail
-from tests.rules.test_s10_award import A, B, C, S, base_events, gp, run, tb
+from tests.rules.test_s10_award import CANDS, A, B, C, S, base_events, gp, run, tb
 
 GP_LAWFUL = {"refund_b": {"at": "2026-03-20T10:00:00"}, "refund_c": {"at": "2026-03-20T10:00:00"}}
 S10_CONTRACT = ["R-TB-46-CONTRACT-30D", "R-TBR-57-CONTRACT-CONSISTENT", "R-TB-47-REPORT-15D",
@@ -95,6 +95,27 @@ def test_contract_amount_differs() -> None:
     trail = tb(contract={"amount": "9500000.00"}, winner={"award_price": None})
     (f,) = run("R-TBR-57-CONTRACT-CONSISTENT", trail)
     assert f.computed["winning_price"] == "9000000.00"
+
+
+def test_contract_amount_against_the_opened_bid() -> None:
+    """No award price and no candidate price: the winner's price read at the opening."""
+    cands = [{k: v for k, v in c.items() if k != "price"} for c in CANDS]
+    trail = tb(contract={"amount": "9500000.00"}, winner={"award_price": None},
+               report={"candidates": cands})
+    (f,) = run("R-TBR-57-CONTRACT-CONSISTENT", trail)
+    assert f.computed["winning_price"] == "9000000.00"
+    assert [i for i, _ in f.evidence] == [idx(trail, "BID_DECRYPTED"),
+                                          idx(trail, "CONTRACT_SIGNED")]
+    # no price decrypted: the opening record's read-out price, cited as the evidence
+    rec = ev("OPENING_RECORD_PUBLISHED", "2026-03-03T10:00:00", S, record_hash="f" * 64,
+             entries=[{"bidder_org": A, "bid_price": "9000000.00"}])
+    trail = with_extra(LAWFUL_FLAGS_TB, [rec], contract={"amount": "9500000.00"},
+                       winner={"award_price": None}, report={"candidates": cands},
+                       dec_a={"bid_price": None})
+    (f,) = run("R-TBR-57-CONTRACT-CONSISTENT", trail)
+    assert f.computed["winning_price"] == "9000000.00"
+    assert [i for i, _ in f.evidence] == [idx(trail, "OPENING_RECORD_PUBLISHED"),
+                                          idx(trail, "CONTRACT_SIGNED")]
 
 
 def test_contract_duration_differs() -> None:

@@ -30,8 +30,8 @@ def project(bidders: list[str], winner: str | None, *extra: dict[str, Any],
             agent: str = "AG", category: str = "C1", **flags: Any) -> Trail:
     """One project, one lot; every event gets a globally unique event id."""
     pid = f"P{next(_ids):04d}"
-    events = [ev("BID_SUBMITTED", "2026-03-02T10:00:00", S, bidder_org=b, accepted=True,
-                 bid_price="100.00") for b in bidders]
+    events = [ev("BID_SUBMITTED", "2026-03-02T10:00:00", S, bidder_org=b, accepted=True)
+              for b in bidders]
     events += list(extra)
     if winner:
         events.append(ev("WINNER_DETERMINED", "2026-03-10T10:00:00", S, winner_org=winner,
@@ -106,6 +106,19 @@ def test_bid_king_value_share() -> None:
     trails.append(Trail(big.project_id, tuple(big_events)))
     found = [f for f in run("R-OP-11-BID-KING", trails) if f.subjects == ("K",)]
     assert [(f.computed["by_value"], f.computed["by_rate"]) for f in found] == [(True, False)]
+
+
+def test_bid_king_value_from_the_price_read_at_the_opening() -> None:
+    """Without award price or contract, a section's value is the winner's decrypted price."""
+    trails = [project(["B", "C"], "B" if i % 2 else "C") for i in range(9)]
+    trails.append(project(["K", "B"], None,
+                          ev("BID_DECRYPTED", "2026-03-03T09:40:00", S, bidder_org="K",
+                             success=True, bid_price="1000.00"),
+                          ev("WINNER_DETERMINED", "2026-03-10T10:00:00", S, winner_org="K",
+                             rank_of_winner=1)))
+    found = [f for f in run("R-OP-11-BID-KING", trails) if f.subjects == ("K",)]
+    assert [(f.computed["by_value"], f.computed["value_share"]) for f in found] == [
+        (True, round(1000 / 1900, 4))]
 
 
 # --- R-OP-11-CLIQUE ---

@@ -30,6 +30,7 @@ from ledger.rules.catalogue.s06_common import (
     ts,
 )
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 
@@ -53,18 +54,31 @@ def _grid_bp(prices: list[Decimal], ceiling: Decimal | None) -> int | None:
     return step
 
 
+_PATTERN_ZH = {"arithmetic": "等差", "geometric": "等比",
+               "ceiling_grid_bp": "均为最高投标限价同一比例步长的整数倍"}
+
+
+def _opened_prices(sec: Trail) -> list[tuple[Decimal, str, TrailEvent]]:
+    """(price, bidder, source event) of the current round's bidders, lowest price first."""
+    orgs = set(bidder_orgs(sec))
+    found = [(p, org, e) for org, (p, e) in bid_prices(sec).items() if org in orgs]
+    return sorted(found, key=lambda x: (x[0], x[2].index, x[1]))
+
+
 @rule("R-TBR-40-4-PRICE-PATTERN", title_zh="投标报价呈规律性差异",
       title_en="Prices with a regular spacing",
       basis='TBR 第40条(四) "不同投标人的投标文件异常一致或者投标报价呈规律性差异"; GP87 第37条(四)',
-      section="6", reads=("BID_SUBMITTED", "PROJECT_REGISTERED"), severity="warning", lead=True,
-      confidence="D", applies="all; ≥ price_pattern_min_bids priced bids (line-item ratio "
-      "test (c) needs item vectors: only equal item_price_vector_hash is checked)")
+      section="6", reads=("BID_SUBMITTED", *PRICE_SOURCES, "PROJECT_REGISTERED"),
+      severity="warning", lead=True, confidence="D",
+      applies="all; ≥ price_pattern_min_bids priced bids, prices as read at the opening "
+      "(line-item ratio test (c) needs item vectors: only equal item_price_vector_hash is "
+      "checked)")
 def price_pattern(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     tol = Decimal(str(th.price_pattern_cv))
     for sid, sec in per_section(trail):
-        priced = sorted((p, e) for e in bids(sec) if (p := dec(e.get("bid_price"))) is not None)
-        prices = [p for p, _ in priced]
+        priced = _opened_prices(sec)
+        prices = [p for p, _, _ in priced]
         if len(prices) >= th.price_pattern_min_bids:
             found: dict[str, str] = {}
             arith = _spread([b - a for a, b in pairwise(prices)])
@@ -78,18 +92,21 @@ def price_pattern(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 found["ceiling_grid_bp"] = str(step)
             if found:
                 diffs = [str(b - a) for a, b in pairwise(prices)]
-                yield hit("R-TBR-40-4-PRICE-PATTERN", trail, [e for _, e in priced],
+                kinds_zh = "、".join(_PATTERN_ZH[k] for k in found)
+                yield hit("R-TBR-40-4-PRICE-PATTERN", trail, [e for _, _, e in priced],
                           {"prices": [str(p) for p in prices], "differences": diffs,
                            "patterns": found, "tolerance": str(tol)},
-                          f"{len(prices)} 个报价呈规律性差异（{', '.join(found)}），差额 {diffs}",
+                          f"{len(prices)} 个投标报价呈规律性差异（{kinds_zh}），相邻报价差额分别为 "
+                          f"{'、'.join(d + ' 元' for d in diffs)}",
                           f"{len(prices)} prices regularly spaced ({', '.join(found)}): "
                           f"differences {diffs}", section_id=sid,
-                          subjects=[e.payload["bidder_org"] for _, e in priced])
-        for value, group in shared(bids(sec), lambda e: e.get("item_price_vector_hash")):
+                          subjects=[org for _, org, _ in priced])
+        vectors = [e for _, _, e in priced]  # item lists come from the same opened bid
+        for value, group in shared(vectors, lambda e: e.get("item_price_vector_hash")):
             orgs = parties(group)
             yield hit("R-TBR-40-4-PRICE-PATTERN", trail, group,
                       {"item_price_vector_hash": value, "bidders": orgs},
-                      f"{', '.join(orgs)} 的分项报价完全相同（{short(value)}）",
+                      f"{'、'.join(orgs)} 的分项报价完全相同（{short(value)}）",
                       f"{', '.join(orgs)} have identical item price lists ({short(value)})",
                       section_id=sid, subjects=orgs)
 

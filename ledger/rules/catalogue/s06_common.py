@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger.rules.context import RuleContext
 from ledger.rules.helpers import dec as dec  # re-exported to the section modules
+from ledger.rules.helpers import round_start
 from ledger.rules.helpers import ts as ts
 from ledger.rules.model import Trail, TrailEvent
 
@@ -30,20 +31,15 @@ def per_section(trail: Trail) -> Iterator[tuple[str | None, Trail]]:
 
 
 
-def _round_start(trail: Trail) -> int:
-    restart = trail.last("RETENDER_STARTED")
-    return restart.index if restart is not None else -1
-
-
 def current_round(trail: Trail) -> list[TrailEvent]:
     """Events after the last RETENDER_STARTED (the round bids are compared in)."""
-    start = trail.memo(_round_start, _round_start)
+    start = round_start(trail)
     return [e for e in trail.events if e.index > start]
 
 
 def round_of(trail: Trail, *types: str) -> list[TrailEvent]:
     """Events of ``types`` in the current round, in trail order (a new list)."""
-    start = trail.memo(_round_start, _round_start)
+    start = round_start(trail)
     return [e for e in trail.of_type(*types) if e.index > start]
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 from ledger.rules.calendar import local_date
 from ledger.rules.catalogue.s03_timing import effective_deadline, is_tender_doc, lots, ts
 from ledger.rules.catalogue.s05_bids import valid_bids
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices, dec
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 
@@ -71,9 +73,11 @@ def tb_34_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Every bid received in time is opened and read out; a record is made",
       basis='TB 第36条 "招标人在招标文件要求提交投标文件的截止时间前收到的所有投标文件，开标时都应当'
             '当众予以拆封、宣读"; EB 第30条; EB 第32条 "应当生成开标记录并向社会公众公布"; GP87 第42条',
-      section="7", reads=("BID_SUBMITTED", "BID_WITHDRAWN", "BID_DECRYPTED", "OPENING_STARTED",
-                          "OPENING_ENDED", "OPENING_RECORD_PUBLISHED"),
-      severity="violation", lead=True, confidence="V")
+      section="7", reads=("BID_SUBMITTED", "BID_WITHDRAWN", *PRICE_SOURCES, "OPENING_STARTED",
+                          "OPENING_ENDED"),
+      severity="violation", lead=True, confidence="V",
+      applies="all (the read-out price is checked against the price decrypted / read from "
+              "the opened bid)")
 def tb_36_all_opened(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in lots(trail):
         record = lot.last("OPENING_RECORD_PUBLISHED")
@@ -91,16 +95,34 @@ def tb_36_all_opened(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         bids = {b.get("bidder_org"): b for b in valid_bids(lot, found[0] if found else None)}
         entries = {x.get("bidder_org"): x for x in record.get("entries") or []}
         missing = sorted(set(bids) - set(entries) - failed)
-        wrong = sorted(o for o, x in entries.items() if o in bids and x.get("bid_price")
-                       and bids[o].get("bid_price")
-                       and Decimal(x["bid_price"]) != Decimal(bids[o].get("bid_price")))
+        wrong = _misread(lot, record, {o: x for o, x in entries.items() if o in bids})
         if missing or wrong:
-            evs = [record, *(bids[o] for o in missing + wrong)]
+            evs = [record, *(bids[o] for o in missing), *(src for _, src in wrong.values())]
             yield hit("R-TB-36-ALL-BIDS-OPENED", trail, evs,
-                      {"missing": missing, "price_mismatch": wrong},
-                      f"开标记录缺少 {missing}，报价不一致 {wrong}",
-                      f"opening record misses {missing}; price differs for {wrong}",
-                      section_id=sid, subjects=missing + wrong)
+                      {"missing": missing, "price_mismatch": sorted(wrong)},
+                      _tb_36_zh(missing, wrong, entries),
+                      f"opening record misses {missing}; price differs from the opened bid "
+                      f"for {sorted(wrong)}", section_id=sid, subjects=missing + sorted(wrong))
+
+
+def _misread(lot: Trail, record: TrailEvent, entries: dict[str, Any]
+             ) -> dict[str, tuple[Decimal, TrailEvent]]:
+    """Bidder → (price read from its opened bid, that event) where the record reads out
+    another price (TB 第36条: the record must read out what the bid says)."""
+    out = {}
+    for org, (price, src) in bid_prices(lot).items():
+        stated = dec(entries[org].get("bid_price")) if org in entries else None
+        if src is not record and stated is not None and stated != price:
+            out[org] = (price, src)
+    return out
+
+
+def _tb_36_zh(missing: list[str], wrong: dict[str, tuple[Decimal, TrailEvent]],
+              entries: dict[str, Any]) -> str:
+    parts = [f"开标记录未载明 {'、'.join(missing)} 的投标"] if missing else []
+    parts += [f"开标记录载明 {o} 的报价为 {entries[o].get('bid_price')} 元，而其投标文件开启所得"
+              f"报价为 {p} 元" for o, (p, _) in sorted(wrong.items())]
+    return "；".join(parts)
 
 
 @rule("R-EB-31-DECRYPT-FAILURE", title_zh="未解密投标文件的处理",

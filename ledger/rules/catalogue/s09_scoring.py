@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from statistics import median
+from typing import Any
 
-from ledger.rules.catalogue.s06_common import bids, dec, per_section
+from ledger.rules.catalogue.s06_common import bidder_orgs, dec, per_section
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices, price_reads
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 
@@ -175,9 +177,10 @@ def bidder_clarification(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Bids above the ceiling are rejected; one price per bidder",
       basis='TBR 第51条(五) "投标报价低于成本或者高于招标文件设定的最高投标限价"; 第51条(四); '
             'GP87 第63条(四) "报价超过招标文件中规定的预算金额或者最高限价的"', section="9",
-      reads=("PROJECT_REGISTERED", "BID_SUBMITTED", "BID_REJECTED", "SCORE_SUBMITTED",
-             "EVAL_REPORT_SIGNED", "BID_MODIFIED", "BID_WITHDRAWN"),
-      severity="violation", lead=True, confidence="V")
+      reads=("PROJECT_REGISTERED", "BID_SUBMITTED", *PRICE_SOURCES, "BID_REJECTED",
+             "SCORE_SUBMITTED", "EVAL_REPORT_SIGNED", "BID_MODIFIED", "BID_WITHDRAWN"),
+      severity="violation", lead=True, confidence="V",
+      applies="all (prices as read at the opening: decrypted / opened bid, else the record)")
 def must_reject(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     caps = [c for c in (dec(flags.get("max_price")),
@@ -186,48 +189,53 @@ def must_reject(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     cap = min(caps) if caps else None
     for sid, sec in per_section(trail):
         rejected = {e.get("bidder_org") for e in sec.of_type("BID_REJECTED")}
-        signed = sec.last("EVAL_REPORT_SIGNED")
-        in_report = {c.get("bidder_org") for c in (signed.get("candidates", []) if signed else [])}
-        scored = {s.get("bidder_org") for s in sec.of_type("SCORE_SUBMITTED")}
-        for e in bids(sec) if cap is not None else []:
-            price, org = dec(e.get("bid_price")), e.get("bidder_org")
-            if (price is not None and cap is not None and price > cap and org not in rejected
-                    and (org in in_report or org in scored)):
-                yield hit("R-TBR-51-MUST-REJECT", trail, [e] + ([signed] if signed else []),
-                          {"bidder": org, "bid_price": str(price), "ceiling": str(cap)},
-                          f"{org} 报价 {price} 高于最高限价 {cap} 未被否决",
-                          f"{org}'s price {price} > ceiling {cap} but not rejected",
-                          section_id=sid, subjects=[str(org)])
+        if cap is not None:
+            yield from _above_cap(trail, sid, sec, cap, rejected)
         changed = {e.get("bidder_org") for e in sec.of_type("BID_MODIFIED", "BID_WITHDRAWN")}
-        by_org: dict[str, list[TrailEvent]] = {}
-        for e in sec.of_type("BID_SUBMITTED"):
-            if e.get("accepted", True) and e.get("bid_price"):
-                by_org.setdefault(str(e.get("bidder_org")), []).append(e)
-        for org, evs in sorted(by_org.items()):
-            prices = sorted({str(dec(e.get("bid_price"))) for e in evs})
+        for org, reads in sorted(price_reads(sec).items()):
+            prices = sorted({str(p) for p, _ in reads})
             if len(prices) >= 2 and org not in changed and org not in rejected:
-                yield hit("R-TBR-51-MUST-REJECT", trail, evs,
+                yield hit("R-TBR-51-MUST-REJECT", trail, [e for _, e in reads],
                           {"bidder": org, "prices": prices},
-                          f"{org} 提交了 {len(prices)} 个不同报价 {prices} 未被否决",
-                          f"{org} filed {len(prices)} different prices {prices}, not rejected",
-                          section_id=sid, subjects=[org])
+                          f"{org} 的投标文件开启后读出 {len(prices)} 个不同报价"
+                          f"（{'、'.join(p + ' 元' for p in prices)}），未被否决",
+                          f"{org}'s opened bid shows {len(prices)} different prices {prices}, "
+                          "not rejected", section_id=sid, subjects=[org])
+
+
+def _above_cap(trail: Trail, sid: str | None, sec: Trail, cap: Decimal,
+               rejected: set[Any]) -> Iterator[Finding]:
+    """Bidders priced above the ceiling, not rejected, yet scored or in the report."""
+    signed = sec.last("EVAL_REPORT_SIGNED")
+    in_report = {c.get("bidder_org") for c in (signed.get("candidates", []) if signed else [])}
+    scored = {s.get("bidder_org") for s in sec.of_type("SCORE_SUBMITTED")}
+    prices = bid_prices(sec)
+    for org in bidder_orgs(sec):
+        price, src = prices.get(org, (None, None))
+        if (price is not None and src is not None and price > cap and org not in rejected
+                and (org in in_report or org in scored)):
+            yield hit("R-TBR-51-MUST-REJECT", trail, [src] + ([signed] if signed else []),
+                      {"bidder": org, "bid_price": str(price), "ceiling": str(cap)},
+                      f"{org} 的投标报价 {price} 元高于最高投标限价 {cap} 元，未被否决",
+                      f"{org}'s price {price} > ceiling {cap} but not rejected",
+                      section_id=sid, subjects=[str(org)])
 
 
 @rule("R-EV-21-ABNORMALLY-LOW", title_zh="明显低于其他报价的投标应先要求澄清",
       title_en="An abnormally low bid must be asked to explain before it is rejected",
       basis='EV 第21条 "明显低于其他投标报价"; GP87 第60条 "应当要求其在评标现场合理的时间内提供书面'
             '说明"; OP (十三) "不得直接否决投标"', section="9",
-      reads=("BID_SUBMITTED", "BID_REJECTED", "BIDDER_CLARIFICATION_REQUESTED"),
+      reads=("BID_SUBMITTED", *PRICE_SOURCES, "BID_REJECTED", "BIDDER_CLARIFICATION_REQUESTED"),
       severity="warning", lead=False, confidence="V2", applies="all (0.80 threshold D)")
 def abnormally_low(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ratio = Decimal(ctx.thresholds.abnormally_low_ratio)
     for sid, sec in per_section(trail):
         asked = {r.get("bidder_org") for r in sec.of_type("BIDDER_CLARIFICATION_REQUESTED")}
         rejected = {e.get("bidder_org"): e for e in sec.of_type("BID_REJECTED")}
-        priced = [(e, p) for e in bids(sec) if (p := dec(e.get("bid_price"))) is not None]
-        for e, p in priced:
-            org = e.get("bidder_org")
-            others = [q for x, q in priced if x is not e and x.get("bidder_org") not in rejected]
+        prices = bid_prices(sec)
+        priced = [(org, *prices[org]) for org in bidder_orgs(sec) if org in prices]
+        for org, p, src in priced:
+            others = [q for o, q, _ in priced if o != org and o not in rejected]
             rej = rejected.get(org)
             below_cost = rej is not None and rej.get("reason_code") in ("below_cost",
                                                                        "abnormally_low")
@@ -235,10 +243,11 @@ def abnormally_low(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 continue
             mean = sum(others, Decimal(0)) / len(others)
             if below_cost or p < ratio * mean:
-                yield hit("R-EV-21-ABNORMALLY-LOW", trail, [e] + ([rej] if rej else []),
+                yield hit("R-EV-21-ABNORMALLY-LOW", trail, [src] + ([rej] if rej else []),
                           {"bidder": org, "bid_price": str(p), "mean_others": str(round(mean, 2)),
                            "ratio": str(round(p / mean, 4)), "rejected_below_cost": below_cost},
-                          f"{org} 报价 {p} 为其他报价均值 {mean:.2f} 的 {p / mean:.1%}，未要求澄清",
+                          f"{org} 的投标报价 {p} 元为其他报价均值 {mean:.2f} 元的 {p / mean:.1%}，"
+                          "未要求其澄清",
                           f"{org}'s price {p} is {p / mean:.1%} of the others' mean {mean:.2f}; "
                           "no clarification was requested", section_id=sid, subjects=[str(org)],
                           severity="violation" if below_cost else None,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from ledger.rules.calendar import cd, local_date
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 
@@ -72,9 +73,7 @@ def _winning_price(lot: Trail, org: str) -> tuple[Decimal | None, TrailEvent | N
     for cand in (rep.payload.get("candidates", []) if rep else []):
         if cand.get("bidder_org") == org and cand.get("price"):
             return c.money(cand["price"]), rep
-    bid = next((b for b in reversed(lot.of_type("BID_SUBMITTED"))
-                if b.get("bidder_org") == org and b.get("bid_price")), None)
-    return (c.money(bid.get("bid_price")), bid) if bid else (None, None)
+    return bid_prices(lot).get(org, (None, None))  # the price read from the opened bid
 
 
 def _amended(lot: Trail, contract: TrailEvent, same_only: bool) -> list[TrailEvent]:
@@ -87,8 +86,8 @@ def _amended(lot: Trail, contract: TrailEvent, same_only: bool) -> list[TrailEve
       title_en="Contract terms match the tender and the winning bid",
       basis='TBR 第57条 "合同的标的、价款、质量、履行期限等主要条款应当与招标文件和中标人的投标文件的内容'
             '一致"; TB 第46条; GP87 第71条; OP (七)', section="10",
-      reads=("CONTRACT_SIGNED", "WINNER_DETERMINED", "EVAL_REPORT_SIGNED", "BID_SUBMITTED",
-             "OPENING_RECORD_PUBLISHED", "CONTRACT_AMENDED"),
+      reads=("CONTRACT_SIGNED", "WINNER_DETERMINED", "EVAL_REPORT_SIGNED", *PRICE_SOURCES,
+             "CONTRACT_AMENDED"),
       severity="violation", lead=True, confidence="V")
 def contract_consistent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
@@ -102,7 +101,7 @@ def contract_consistent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit(_CONSISTENT, trail, [source, contract],
                       {"contract_amount": str(amount), "winning_price": str(price),
                        "difference": str(amount - price)},
-                      f"合同价款 {amount} 与中标价 {price} 不一致（差 {amount - price}）",
+                      f"合同价款 {amount} 元与中标价 {price} 元不一致（相差 {amount - price} 元）",
                       f"contract amount {amount} != winning price {price} "
                       f"(difference {amount - price})", section_id=sid, subjects=[org])
         rec = lot.last("OPENING_RECORD_PUBLISHED")
@@ -125,8 +124,8 @@ def contract_consistent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                        "ratio": str((added / amount).quantize(Decimal("0.0001"))),
                        "limit": th.contract_amend_warn_ratio,
                        "window_days": th.contract_amend_window_days},
-                      f"签约后 {th.contract_amend_window_days} 日内补充合同增加 {added}，"
-                      f"超过原合同 {amount} 的 {th.contract_amend_warn_ratio}",
+                      f"签约后 {th.contract_amend_window_days} 日内补充合同增加 {added} 元，"
+                      f"超过原合同价款 {amount} 元的 {th.contract_amend_warn_ratio}",
                       f"top-ups of {added} within {th.contract_amend_window_days} days exceed "
                       f"{th.contract_amend_warn_ratio} of {amount}", severity="warning",
                       section_id=sid, subjects=[org])
