@@ -23,3 +23,7 @@ class NotFoundError(WitnessError):
 
 class NotInitialisedError(WitnessError):
     """The data directory has no log yet: run `witness init`."""
+
+
+class StateConflictError(WitnessError):
+    """The request contradicts what already happened (e.g. a lead transferred elsewhere)."""

@@ -1,10 +1,11 @@
 """Writing a project bundle (``witness-bundle/v1``): one self-contained JSON file per project.
 
-Role: the ledger side of the supervisor's audit. For every event of a project, in order: its
-canonical bytes and an inclusion proof against ONE checkpoint (the newest anchored one that
-covers the project, else the newest); the signed checkpoints that first covered each event,
-consistency proofs between consecutive ones, their anchor references; a *project head* note
-signed by the log key (so a bundle cut short is detectable); the log public key
+Role: the ledger side of the supervisor's audit. For every event of a project the viewer
+may see (``ledger.sealing.policy``), in order: its canonical bytes and an inclusion proof
+against ONE checkpoint (the newest anchored one that covers the project, else the newest);
+sections still sealed are named without counts; the signed checkpoints that first covered
+each event, consistency proofs between consecutive ones, their anchor references; a *project
+head* note signed by the log key (so a bundle cut short is detectable); the log public key
 (informational: verifiers use their pinned key). Format: docs/verifier.md.
 
 Must not import the API or the verifier.
@@ -23,7 +24,9 @@ from sqlalchemy import Connection, func, select
 from ledger.core.errors import WitnessError
 from ledger.errors import NotFoundError
 from ledger.log import WitnessLog
-from ledger.store.schema import anchors, checkpoints, events
+from ledger.sealing.policy import OPERATOR, Viewer, in_scope, may_see
+from ledger.sealing.views import ProjectRecords, Record, SealedError, load_project
+from ledger.store.schema import anchors, checkpoints
 
 BUNDLE_FORMAT = "witness-bundle/v1"
 HEAD_HEADER = "witness-project-head/v1"
@@ -33,14 +36,6 @@ def head_body(origin: str, project_id: str, seq: int, leaf: bytes, index: int, s
     """The signed statement "as of checkpoint ``size``, the project's last event is this"."""
     b64 = base64.b64encode(leaf).decode()
     return f"{HEAD_HEADER}\n{origin}\n{project_id}\n{seq}\n{b64}\n{index}\n{size}\n"
-
-
-def _project_rows(conn: Connection, project_id: str) -> list[tuple[int, bytes, bytes, int]]:
-    rows = conn.execute(
-        select(events.c.idx, events.c.canonical, events.c.leaf_hash, events.c.project_seq)
-        .where(events.c.project_id == project_id).order_by(events.c.project_seq)
-    ).all()
-    return [(int(r[0]), bytes(r[1]), bytes(r[2]), int(r[3])) for r in rows]
 
 
 def _first_covering(conn: Connection, index: int) -> int | None:
@@ -72,28 +67,70 @@ def _target_size(conn: Connection, last_index: int) -> int:
     return int(latest)
 
 
-def export_project(log: WitnessLog, project_id: str) -> dict[str, Any]:
-    """The bundle of ``project_id`` as a JSON-ready mapping."""
+def export_project(log: WitnessLog, project_id: str,
+                   viewer: Viewer = OPERATOR) -> dict[str, Any]:
+    """The bundle of ``project_id`` as ``viewer`` may see it, as a JSON-ready mapping.
+
+    The whole public chain, the sealed records whose section was opened, and a ``sealed``
+    list naming the sections still sealed (no count). Raises ``SealedError`` when part of
+    the chain is closed to ``viewer`` for now (an admin during the evaluation), and
+    ``NotFoundError`` for a project outside a supervisor's or regulator's scope."""
+    project = load_project(log, project_id)
+    if not in_scope(viewer, project_id, project.facts):
+        raise NotFoundError(f"no project {project_id!r}")
+    chosen = bundle_records(project, viewer)
+    head = [r for r in chosen if r.in_chain][-1]
     with log.db.read() as conn:
-        rows = _project_rows(conn, project_id)
-        if not rows:
-            raise NotFoundError(f"no events for project {project_id!r}")
-        target = _target_size(conn, rows[-1][0])
-        sizes = sorted({s for s in (_first_covering(conn, r[0]) for r in rows) if s} | {target})
+        target = _target_size(conn, chosen[-1].index)
+        sizes = sorted({s for s in (_first_covering(conn, r.index) for r in chosen) if s}
+                       | {target})
         refs = _anchor_refs(conn, sizes)
     cps = [{"note": log.checkpoint_at(s).note, "anchor": refs.get(s)} for s in sizes]
     consistency = [{"from": a, "to": b, "proof": [h.hex() for h in log.consistency_proof(a, b)]}
                    for a, b in itertools.pairwise(sizes)]
-    evs = [{"index": idx, "leaf_hash": leaf.hex(), "canonical": data.decode("utf-8"),
-            "inclusion_proof": [h.hex() for h in log.inclusion_proof(idx, target)]}
-           for idx, data, leaf, _ in rows]
-    last = rows[-1]
-    head = log.signer.sign(head_body(log.origin, project_id, last[3], last[2], last[0], target))
+    evs = [{"index": r.index, "leaf_hash": r.leaf.hex(),
+            "canonical": (r.canonical or b"").decode("utf-8"),
+            "inclusion_proof": [h.hex() for h in log.inclusion_proof(r.index, target)]}
+           for r in chosen]
+    note = log.signer.sign(head_body(log.origin, project_id, int(head.project_seq or 0),
+                                     head.leaf, head.index, target))
     return {"format": BUNDLE_FORMAT, "kind": "project", "origin": log.origin,
             "project_id": project_id, "log_key": log.signer.verifier.vkey(),
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "proof_size": target, "checkpoints": cps, "consistency": consistency,
-            "head": head, "events": evs}
+            "head": note, "sealed": sealed_sections(project, chosen), "events": evs}
+
+
+def bundle_records(project: ProjectRecords, viewer: Viewer) -> list[Record]:
+    """The records a bundle for ``viewer`` carries: the whole public chain (or an error
+    saying until when it is closed) and the opened sealed records."""
+    out = []
+    for r in project.records:
+        visible = may_see(viewer, r.seen)
+        if r.in_chain and not visible:
+            until = "opening" if r.seen.phase == "bidding" else "result"
+            raise SealedError(f"project {project.project_id!r} has records sealed until the "
+                              f"{until} for this role; its bundle is available then", until)
+        if visible and (r.in_chain or r.seen.released):
+            out.append(r)
+    if not any(r.in_chain for r in out):
+        raise NotFoundError(f"no project {project.project_id!r}")
+    return out
+
+
+def sealed_sections(project: ProjectRecords, shown: list[Record]) -> list[dict[str, Any]]:
+    """The sections still before their opening, named by what the view shows anyway (the
+    project itself, declared sections, sections of shown events): never a count, and never
+    a section known only from sealed records."""
+    named = {""}
+    for r in shown:
+        env = r.envelope or {}
+        named.add(env.get("section_id") or "")
+        if env.get("type") == "PROJECT_REGISTERED":
+            named.update((env.get("payload") or {}).get("sections") or [])
+    return [{"section_id": key or None, "until": "opening"}
+            for key, phase in sorted(project.phases.items())
+            if key in named and phase.opened_index is None]
 
 
 def dumps_bundle(bundle: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The data directory: create a log (`witness init`) and open it.
 
 Holds the database (SQLite by default), the log key (0600), the pseudonymisation key
-(0600) and the embedded chain. Must not import the API or the verifier.
+(0600), the seal key (0600, ledger.sealing) and the embedded chain. Must not import the API
+or the verifier.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import insert, select
 from ledger.errors import NotInitialisedError
 from ledger.keys import create_log_key, create_secret, load_signer
 from ledger.log import WitnessLog, zone_clock
+from ledger.sealing.keys import Sealer, load_sealer
 from ledger.settings import Settings
 from ledger.store.database import Database
 from ledger.store.schema import log_info
@@ -30,6 +32,7 @@ def init_home(settings: Settings) -> dict[str, str]:
         create_log_key(settings.log_key_path)
     if not settings.pseudonym_key_path.exists():
         create_secret(settings.pseudonym_key_path)
+    load_sealer(settings.seal_key_path, create=True)
     db = Database(settings.database_url)
     try:
         db.migrate()
@@ -62,4 +65,13 @@ def open_log(settings: Settings, *, db: Database | None = None) -> WitnessLog:
     if signer.verifier.vkey() != info["vkey"]:
         raise NotInitialisedError("the log key in the data directory is not this log's key")
     return WitnessLog(db, signer, info["origin"], mmd_seconds=settings.mmd_seconds,
-                      clock=zone_clock(settings.timezone))
+                      clock=zone_clock(settings.timezone), sealer=_sealer(settings))
+
+
+def _sealer(settings: Settings) -> Sealer:
+    """The log's sealer; a data directory from before sealing gets its key on first open
+    (several workers may race to create it: the loser reads the winner's file)."""
+    try:
+        return load_sealer(settings.seal_key_path, create=True)
+    except FileExistsError:
+        return load_sealer(settings.seal_key_path)

@@ -19,6 +19,7 @@ from ledger.core.errors import WitnessError
 from ledger.events import EventValidationError, Pseudonymizer, event_to_json, parse_event
 from ledger.group_commit import GroupCommitter
 from ledger.log import Appended, Committed, Rejected, WitnessLog
+from ledger.store.log_queries import SUBMITTER_KEY
 
 MAX_BATCH = 1000
 
@@ -51,9 +52,10 @@ class Ingestor:
         self.now = now or (lambda: datetime.now().astimezone())
         self.committer = committer
 
-    def submit(self, items: Sequence[Any]) -> list[ItemResult]:
-        """Validate every item, append the valid ones atomically, report each outcome."""
-        results, valid = self._validate(items)
+    def submit(self, items: Sequence[Any], submitter: str | None = None) -> list[ItemResult]:
+        """Validate every item, append the valid ones atomically, report each outcome.
+        ``submitter``: the id of the ingest token posting them (it may read them back)."""
+        results, valid = self._validate(items, submitter)
         events = [v[1] for v in valid]
         if not events:
             committed: list[Committed] = []
@@ -63,13 +65,14 @@ class Ingestor:
             committed = self.log.commit(events)
         return self._finish(len(items), results, valid, self.log.seal(committed))
 
-    async def submit_async(self, items: Sequence[Any]) -> list[ItemResult]:
+    async def submit_async(self, items: Sequence[Any],
+                           submitter: str | None = None) -> list[ItemResult]:
         """``submit`` for an event loop: the commit is awaited, not waited for.
 
         Validation and signing run on the loop (tens of microseconds per event); the
         transaction runs on the group committer's thread (or a worker thread without one).
         """
-        results, valid = self._validate(items)
+        results, valid = self._validate(items, submitter)
         events = [v[1] for v in valid]
         if not events:
             committed: list[Committed] = []
@@ -80,7 +83,7 @@ class Ingestor:
         return self._finish(len(items), results, valid, self.log.seal(committed))
 
     def _validate(
-        self, items: Sequence[Any]
+        self, items: Sequence[Any], submitter: str | None
     ) -> tuple[dict[int, ItemResult], list[tuple[int, dict[str, Any], list[str]]]]:
         if len(items) > MAX_BATCH:
             raise WitnessError(f"a batch holds at most {MAX_BATCH} events, got {len(items)}")
@@ -94,6 +97,8 @@ class Ingestor:
                 results[pos] = ItemResult(pos, _event_id_of(item), error=exc)
                 continue
             as_json = self.pseudonymizer.apply(event_to_json(event))
+            if submitter:
+                as_json[SUBMITTER_KEY] = submitter
             valid.append((pos, as_json, self._skew_warnings(as_json, now)))
         return results, valid
 

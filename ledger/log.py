@@ -22,21 +22,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, insert, select
 
 from ledger.core import tree
-from ledger.core.canonical import (
-    SALT_SIZE,
-    ZERO_HASH,
-    PreparedEvent,
-    assemble_envelope,
-    prepare_event,
-)
+from ledger.core.canonical import SALT_SIZE, PreparedEvent, prepare_event
 from ledger.core.errors import InvalidRequestError, WitnessError
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
+from ledger.core.sealed import is_sealed_blob
 from ledger.errors import ConflictError, NotFoundError
+from ledger.sealing.batch import BatchWriter
+from ledger.sealing.keys import Sealer
 from ledger.store import log_queries as q
 from ledger.store.database import Database
-from ledger.store.schema import anchors, checkpoints, events
+from ledger.store.schema import anchors, checkpoints, events, section_phases
 
 Clock = Callable[[], str]
 
@@ -115,6 +112,19 @@ class _Duplicate:
     received_at: str | None = None
 
 
+@dataclass(frozen=True)
+class _Known:
+    """An event id already in the log (or earlier in the same batch)."""
+
+    index: int
+    digest: bytes  # as stored: keyed for a sealed record
+    data: bytes  # as stored: a sealed blob for a sealed record
+    received_at: str
+    leaf: bytes
+    project_id: str
+    sealed: bool
+
+
 _Outcome = _New | _Duplicate | Rejected
 Committed = _Outcome
 """The outcome of ``commit`` for one event, before its receipt is signed (``seal``)."""
@@ -125,9 +135,10 @@ class WitnessLog:
 
     def __init__(
         self, db: Database, signer: NoteSigner, origin: str, *, mmd_seconds: int,
-        clock: Clock | None = None,
+        clock: Clock | None = None, sealer: Sealer | None = None,
     ) -> None:
         self.db = db
+        self.sealer = sealer
         self.signer = signer
         self.origin = origin
         self.mmd_seconds = mmd_seconds
@@ -159,32 +170,61 @@ class WitnessLog:
 
     def _append_locked(self, conn: Connection, pending: list[_Pending]) -> list[_Outcome]:
         size = q.log_size(conn)
-        known = q.known_events(conn, [p.event["event_id"] for p in pending])
+        known = self._known(conn, [p.event["event_id"] for p in pending])
         frontier = q.read_frontier(conn, size)
-        heads = q.project_heads(conn, {p.event["project_id"] for p in pending})
-        received_at = self.clock()
-        new_rows: list[tuple[Any, ...]] = []
+        pids = {p.event["project_id"] for p in pending}
+        writer = BatchWriter(conn, origin=self.origin, size=size,
+                             heads=q.project_heads(conn, pids), received_at=self.clock(),
+                             sealer=self.sealer, project_ids=pids)
         results: list[_Outcome] = []
         for p in pending:
             eid = p.event["event_id"]
             if eid in known:
-                results.append(_duplicate_or_conflict(eid, known[eid], p.digest))
+                results.append(self._duplicate_or_conflict(conn, eid, known[eid], p.digest))
                 continue
-            seq, prev = heads.get(p.event["project_id"], (-1, ZERO_HASH))
-            data = assemble_envelope(p.prepared, origin=self.origin, project_seq=seq + 1,
-                                     prev=prev, received_at=received_at, salt=p.salt)
-            leaf = leaf_hash(data)
-            index = size + len(new_rows)
-            heads[p.event["project_id"]] = (seq + 1, leaf)
-            known[eid] = (index, p.digest, leaf, received_at, data)
-            new_rows.append(
-                q.event_row(index, p.event, seq + 1, received_at, leaf, p.digest, data))
-            results.append(_New(eid, index, data, received_at, leaf))
-        if new_rows:
-            hash_rows, _ = tree.append_leaf_hashes(frontier, [r[7] for r in new_rows])
-            q.insert_many(conn, "events", q.EVENT_COLUMNS, new_rows)
+            new = writer.add(p.event, p.prepared, p.salt)
+            known[eid] = _Known(new.index, p.digest, new.data, new.received_at, new.leaf,
+                                p.event["project_id"], sealed=False)
+            results.append(_New(eid, new.index, new.data, new.received_at, new.leaf))
+        if writer.rows:
+            leaves = [r[q.LEAF_COLUMN] for r in writer.rows]
+            hash_rows, _ = tree.append_leaf_hashes(frontier, leaves)
+            q.insert_many(conn, "events", q.EVENT_COLUMNS, writer.rows)
             q.insert_many(conn, "tree_hashes", q.HASH_COLUMNS, hash_rows)
+        writer.flush()
         return results
+
+    def _known(self, conn: Connection, event_ids: list[str]) -> dict[str, _Known]:
+        """Events of the batch already in the log (a sealed record is stored under its
+        blinded id, so both forms are looked up)."""
+        stored = {eid: eid for eid in event_ids}
+        if self.sealer is not None:
+            stored.update({self.sealer.blind("event", eid): eid for eid in event_ids})
+        return {eid: _Known(r[0], r[1], r[4], r[3], r[2], r[5], sealed=r[6] is not None)
+                for eid, r in q.known_events(conn, stored).items()}
+
+    def _duplicate_or_conflict(self, conn: Connection, event_id: str, known: _Known,
+                               digest: bytes) -> _Outcome:
+        expected = (self.sealer.blind_digest(digest) if known.sealed and self.sealer
+                    else digest)
+        if known.digest != expected:
+            return Rejected(event_id, ConflictError(event_id, known.index))
+        data = (self.open_stored(conn, known.project_id, known.data, known.leaf)
+                if known.sealed else known.data)
+        return _Duplicate(event_id, known.index, data, known.received_at)
+
+    def open_stored(self, conn: Connection, project_id: str, data: bytes, leaf: bytes) -> bytes:
+        """The canonical bytes of a stored row: as stored, or decrypted with the seal key
+        (rules, receipts for the event's owner, operators; views check the phase first)."""
+        if not is_sealed_blob(data):
+            return data
+        if self.sealer is None:
+            raise WitnessError("this record is sealed and the log was opened without its "
+                               "seal key")
+        sections = [str(s) for s in conn.execute(
+            select(section_phases.c.section_key)
+            .where(section_phases.c.project_id == project_id)).scalars()]
+        return self.sealer.open(data, leaf, project_id, sections)
 
     def _finish(self, outcome: _Outcome) -> AppendResult:
         if isinstance(outcome, Rejected):
@@ -222,15 +262,18 @@ class WitnessLog:
     def _stored_event(self, index: int) -> tuple[bytes, str]:
         with self.db.read() as conn:
             row = conn.execute(
-                select(events.c.canonical, events.c.received_at).where(events.c.idx == index)
+                select(events.c.canonical, events.c.received_at, events.c.project_id,
+                       events.c.leaf_hash).where(events.c.idx == index)
             ).first()
-        if row is None:
-            raise NotFoundError(f"no event at index {index}")
-        return bytes(row[0]), str(row[1])
+            if row is None:
+                raise NotFoundError(f"no event at index {index}")
+            return self.open_stored(conn, row[2], bytes(row[0]), bytes(row[3])), str(row[1])
 
     def index_of(self, event_id: str) -> int:
+        """The log index of a submitted event id (a sealed record's is stored blinded)."""
+        ids = [event_id] + ([self.sealer.blind("event", event_id)] if self.sealer else [])
         with self.db.read() as conn:
-            idx = conn.execute(select(events.c.idx).where(events.c.event_id == event_id)).scalar()
+            idx = conn.execute(select(events.c.idx).where(events.c.event_id.in_(ids))).scalar()
         if idx is None:
             raise NotFoundError(f"no event with id {event_id!r}")
         return int(idx)
@@ -357,13 +400,6 @@ class WitnessLog:
                 .order_by(checkpoints.c.size)
             ).all()
         return [CheckpointRecord(r.size, bytes(r.root), r.note, r.created_at) for r in rows]
-
-
-def _duplicate_or_conflict(event_id: str, known: tuple[Any, ...], digest: bytes) -> _Outcome:
-    index, known_digest = known[0], known[1]
-    if known_digest != digest:
-        return Rejected(event_id, ConflictError(event_id, index))
-    return _Duplicate(event_id, index, known[4], known[3])
 
 
 def _checkpoint_row(conn: Connection, size: int) -> CheckpointRecord | None:

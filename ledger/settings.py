@@ -41,3 +41,8 @@ class Settings(BaseSettings):
     @property
     def pseudonym_key_path(self) -> Path:
         return self.home / "pseudonym.key"
+
+    @property
+    def seal_key_path(self) -> Path:
+        """The secret that seals bid-phase records until their opening (ledger.sealing)."""
+        return self.home / "seal.key"

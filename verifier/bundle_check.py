@@ -17,7 +17,7 @@ import itertools
 import json
 from typing import Any
 
-from ledger.core.canonical import ZERO_HASH, decode_envelope, envelope_prev
+from ledger.core.canonical import ZERO_HASH, decode_envelope, envelope_prev, is_sealed_envelope
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint, open_checkpoint, open_note
@@ -25,6 +25,7 @@ from ledger.core.verify import verify_consistency, verify_inclusion
 from verifier import lead_check
 from verifier.anchor_check import check_anchor
 from verifier.bundle_parse import Bundle, BundleEvent, parse_bundle
+from verifier.bundle_seals import BundleSeals
 from verifier.policy import TrustPolicy
 from verifier.readers.chain import RegistryReader
 from verifier.readers.files import check_json_depth
@@ -60,6 +61,7 @@ def check_bundle(bundle_bytes: bytes, policy: TrustPolicy,
         _head(report, bundle, policy, None, evidence_only=True)
         lead_check.check_lead(report, bundle, envs)
         lead_check.summarize(report, bundle, envs, anchored_at)
+        BundleSeals(report, bundle).markers()
         report.skip("completeness of the project trail", "a lead package carries only the "
                     "lead's evidence, not the whole project")
         return report
@@ -126,16 +128,21 @@ def _signed(note: str, policy: TrustPolicy) -> bool:
 
 def _events(report: Report, bundle: Bundle, target: Checkpoint | None,
             anchored_at: dict[int, int]) -> tuple[int, bytes, int] | None:
-    """Check each event and the project chain; the last (seq, leaf, index) seen."""
+    """Check each event, the project chain and the sealed records; the last (seq, leaf,
+    index) of the chain."""
     last: tuple[int, bytes, int] | None = None
+    seals = BundleSeals(report, bundle)
     for ev in bundle.events:
         env, result = _event(report, bundle, ev, target)
-        if env is not None:
+        if env is not None and not is_sealed_envelope(env):
             result = _chain_link(report, bundle, ev, env, last) or result
             last = (env["project_seq"], leaf_hash(ev.canonical), ev.index)
         fixed = min((s for s in anchored_at if s > ev.index), default=None)
-        report.timeline.append(timeline_row(ev.index, env, result,
-                                            None if fixed is None else anchored_at[fixed]))
+        row = timeline_row(ev.index, env, result, None if fixed is None else anchored_at[fixed])
+        report.timeline.append(row)
+        if env is not None:
+            seals.see(ev.index, env, row)
+    seals.finish()
     return last
 
 
@@ -173,9 +180,12 @@ def _event(report: Report, bundle: Bundle, ev: BundleEvent,
     try:
         check_json_depth(ev.canonical)
         env = decode_envelope(ev.canonical)
-        envelope_prev(env)
-        if not isinstance(env["project_seq"], int) or not isinstance(env["event_id"], str):
-            raise MalformedError("project_seq or event_id has the wrong type")
+        if not is_sealed_envelope(env):  # a sealed one has no project_seq/prev
+            envelope_prev(env)
+            if not isinstance(env["project_seq"], int):
+                raise MalformedError("project_seq has the wrong type")
+        if not isinstance(env["event_id"], str):
+            raise MalformedError("event_id has the wrong type")
     except MalformedError as exc:
         report.fail("payload", f"event bytes are not a valid envelope: {exc}", **where)
         return None, "FAIL payload"

@@ -8,18 +8,18 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import HASH_SIZE
-from verifier.readers.files import check_json_depth
+from ledger.core.json_text import loads_strict
 
 BUNDLE_FORMAT = "witness-bundle/v1"
 MAX_BUNDLE_SIZE = 64 * 1024 * 1024
 MAX_EVENTS = 100_000
 MAX_CHECKPOINTS = 10_000
+MAX_SEALED_SECTIONS = 1000
 KINDS = ("project", "lead")
 
 
@@ -44,6 +44,9 @@ class Bundle:
     lead: dict[str, Any] | None = None  # kind "lead": the lead section (docs/leads.md)
     signature: str | None = None  # kind "lead": signed note over the package digest
     raw: dict[str, Any] | None = None  # kind "lead": the parsed document, for the digest
+    # Sections still sealed until their opening (None: the project as a whole); their
+    # bid-phase records are not in the bundle, and no count is given.
+    sealed: tuple[str | None, ...] = ()
 
 
 def _need(cond: bool, what: str) -> None:
@@ -91,14 +94,27 @@ def _consistency(obj: Any) -> tuple[int, int, list[bytes]]:
             _hashes(obj.get("proof"), "consistency proof"))
 
 
+def _sealed(value: Any) -> tuple[str | None, ...]:
+    """The optional ``sealed`` list: ``[{"section_id": str | null, "until": "opening"}]``."""
+    _need(isinstance(value, list) and len(value) <= MAX_SEALED_SECTIONS,
+          f"sealed must be a list of at most {MAX_SEALED_SECTIONS} sections")
+    out: list[str | None] = []
+    for item in value:
+        _need(isinstance(item, dict) and set(item) == {"section_id", "until"},
+              "a sealed entry has exactly section_id and until")
+        section = item["section_id"]
+        _need(section is None or isinstance(section, str), "sealed section_id must be a "
+              "string or null")
+        _need(item["until"] == "opening", "sealed until must be \"opening\"")
+        _need(section not in out, f"section {section!r} is listed twice under sealed")
+        out.append(section)
+    return tuple(out)
+
+
 def parse_bundle(data: bytes) -> Bundle:
     """The bundle in ``data`` (JSON), checked for shape, size and version."""
     _need(len(data) <= MAX_BUNDLE_SIZE, f"larger than {MAX_BUNDLE_SIZE} bytes")
-    check_json_depth(data)
-    try:
-        obj = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedError(f"bundle is not JSON: {str(exc)[:80]}") from exc
+    obj = loads_strict(data, what="bundle")  # UTF-8, nesting, no repeated names
     _need(isinstance(obj, dict), "not a JSON object")
     _need(obj.get("format") == BUNDLE_FORMAT,
           f"format is {obj.get('format')!r}, this verifier reads {BUNDLE_FORMAT}")
@@ -122,4 +138,5 @@ def parse_bundle(data: bytes) -> Bundle:
                   [_event(e) for e in obj["events"]], kind,
                   lead if kind == "lead" else None,
                   obj.get("signature") if kind == "lead" else None,
-                  obj if kind == "lead" else None)
+                  obj if kind == "lead" else None,
+                  _sealed(obj["sealed"]) if "sealed" in obj else ())

@@ -20,6 +20,7 @@ from ledger.core.canonical import ZERO_HASH
 from verifier.report import Report
 
 PREV = b'"prev":"'
+SEAL = b'"seal":"'  # only a sealed envelope has it (ledger.core.canonical)
 # The three fields as RFC 8785 writes them: keys sorted, no whitespace, ``prev`` 64 lowercase
 # hex digits, ``project_id`` a string (no quote or escape inside), ``project_seq`` an integer
 # without leading zeros, followed by the next key. They follow ``payload``; every key after
@@ -65,8 +66,11 @@ class ProjectChains:
     def add(self, idx: int, event_id: str, project_id: str, data: bytes, leaf: bytes) -> None:
         fields = link_fields(data)
         if fields is None:
-            self.report.fail("payload", "stored event bytes are not a readable envelope",
-                             index=idx, event_id=event_id, project_id=project_id)
+            what = ("a sealed envelope stored in plaintext (a sealed record is stored as a "
+                    "blob, outside the project chain)" if SEAL in data
+                    else "not a readable envelope")
+            self.report.fail("payload", f"stored event bytes are {what}", index=idx,
+                             event_id=event_id, project_id=project_id)
             return
         pid, seq, prev = fields
         last_seq, last_leaf = self.heads.get(pid, (-1, ZERO_HASH))

@@ -5,8 +5,11 @@ stored canonical bytes, rebuild the tree on an O(log n) frontier and compare eve
 hash in the same order, check every checkpoint (signature with the pinned key, signed root =
 row root = recomputed root at that size — which also proves consistency between consecutive
 checkpoints, since all roots come from one append-only recomputation), the per-project
-chains, and each anchor row against the chain. Memory: the frontier, one chunk, and one
-(seq, leaf) per project — O(log n + chunk + projects) — plus the anchor rows.
+chains, and each anchor row against the chain. A sealed record contributes its stored leaf
+(its bytes are encrypted until its section's opening) and is no project-chain link; once
+released, ``fsck_sealed`` opens it. Memory: the frontier, one chunk, one (seq, leaf) per
+project — O(log n + chunk + projects) — plus the anchor rows, a count per sealed scope and
+the releases' index lists.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
 """
@@ -24,8 +27,10 @@ from ledger.core import tree
 from ledger.core.canonical import ZERO_HASH
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.note import open_checkpoint
+from ledger.core.sealed import MAGIC
 from verifier.anchor_check import check_anchor
 from verifier.fsck_links import LINK, PREV, ProjectChains
+from verifier.fsck_sealed import RELEASE_TAIL, SealedScopes
 from verifier.policy import TrustPolicy
 from verifier.readers.chain import RegistryReader
 from verifier.readers.db import EventRow, LedgerDB, database_url
@@ -59,6 +64,7 @@ class _Fsck:
         self.next_index = 0
         self.tree_ok = True
         self.links = ProjectChains(report)
+        self.sealed = SealedScopes(report, policy.origin)
         self.payload_bad: set[int] = set()
         self.checkpoints = db.checkpoints(conn)
         self.pending_cp = next(self.checkpoints, None)
@@ -71,16 +77,20 @@ class _Fsck:
         The loop is the fsck's hot path (one SHA-256 of the event bytes is the floor): the
         common case — leaf right, link fields matched by ``LINK`` and right — costs a hash,
         a regex match and a few comparisons; anything else goes to ``ProjectChains.add``,
-        which locates and reports the problem."""
-        sha, heads = hashlib.sha256, self.links.heads
+        which locates and reports the problem. A sealed record costs a slice."""
+        sha, heads, sealed = hashlib.sha256, self.links.heads, self.sealed
         leaves: list[bytes] = []
-        app, match, rfind_key = leaves.append, LINK.match, PREV
+        app, match, rfind_key, magic, tail = leaves.append, LINK.match, PREV, MAGIC, RELEASE_TAIL
         start = (-1, ZERO_HASH)
         self.rows = rows
         for idx, event_id, project_id, leaf_col, data in rows:
             if idx != self.next_index:
                 self._gap(idx, event_id, project_id)
             self.next_index = idx + 1
+            if data[:4] == magic:  # sealed: the stored leaf (the tree pass ties it), no link
+                app(leaf_col)
+                sealed.note(idx, event_id, project_id, data)
+                continue
             leaf = sha(b"\x00" + data).digest()
             app(leaf)
             if leaf != leaf_col:
@@ -95,6 +105,8 @@ class _Fsck:
                 heads[project_id] = (last[0] + 1, leaf)
             else:
                 self.links.add(idx, event_id, project_id, data, leaf)
+            if data.endswith(tail) and leaf == leaf_col:
+                sealed.release(idx, event_id, project_id, data)
         self.report.count("events", len(rows))
         if self.tree_ok:
             self._tree(leaves)
@@ -233,6 +245,7 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
             if progress is not None:
                 progress(len(rows), state.size)
         state.finish()
+        state.sealed.verify(db, conn)
     if chain is None:
         report.skip("anchors on chain", "no chain given")
     return report

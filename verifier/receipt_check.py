@@ -3,6 +3,8 @@
 Role: the signed promise, canonical bytes → leaf, the inclusion proof → the signed
 checkpoint, the checkpoint on chain; optionally that the bidder's own event and bid file
 match what the ledger recorded. "Accepted, not yet anchored" is the ``pending`` outcome.
+A receipt for a sealed record (a bid-phase event before its section's opening) carries its
+plaintext sealed envelope and verifies the same way; it has no ``project_seq``.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
@@ -55,8 +57,8 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
         report.fail("payload", f"event bytes do not hash to the signed leaf ({exc})", **where)
         return report
     env = checked.envelope
-    report.subject.update({k: env.get(k) for k in ("event_id", "project_id", "project_seq",
-                                                   "type", "received_at")})
+    report.subject.update({k: env[k] for k in ("event_id", "project_id", "project_seq",
+                                               "seal", "type", "received_at") if k in env})
     report.count("signatures", 1 if checked.checkpoint is None else 2)
     report.count("leaves")
     if event_file is not None:

@@ -143,5 +143,6 @@ def _timeline_line(t: dict[str, Any]) -> str:
     keys = " ".join(f"{k}={v}" for k, v in t.get("key_fields", {}).items())
     actor = t.get("actor") or "-"
     role = f" [{t['role']}]" if t.get("role") else ""
-    return (f"  {t.get('project_seq', ''):>4} {t.get('occurred_at', '')[:25]:25} "
+    seq = "sealed" if t.get("seal") else t.get("project_seq")
+    return (f"  {'' if seq is None else seq:>6} {t.get('occurred_at', '')[:25]:25} "
             f"{t.get('type', ''):28} {actor:24} {t.get('result', '')}{role}  {keys}").rstrip()

@@ -32,7 +32,8 @@ def _actor(env: dict[str, Any]) -> str:
 
 def timeline_row(index: int, env: dict[str, Any] | None, result: str,
                  anchored_at: int | None) -> dict[str, Any]:
-    """A JSON-ready timeline entry (``env`` is None when the event bytes were unreadable)."""
+    """A JSON-ready timeline entry (``env`` is None when the event bytes were unreadable).
+    A sealed record (outside the project chain) has ``project_seq`` null and ``seal`` set."""
     if env is None:
         return {"index": index, "result": result}
     raw = env.get("payload")
@@ -44,6 +45,8 @@ def timeline_row(index: int, env: dict[str, Any] | None, result: str,
         "received_at": env.get("received_at"), "actor": _actor(env),
         "key_fields": dict(list(keys.items())[:MAX_KEYS]), "result": result,
     }
+    if "seal" in env:
+        row["project_seq"], row["seal"] = None, env["seal"]
     if anchored_at is not None:
         row["anchored_at"] = datetime.fromtimestamp(anchored_at, UTC).isoformat()
     return row

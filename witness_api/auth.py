@@ -1,16 +1,16 @@
 """Bearer-token authentication and role checks, as FastAPI dependencies.
 
 ``require(*roles)`` gives a dependency that answers 401 without a valid token and 403 for
-a role that may not call the endpoint. Bidders are special: they pass the role check for
-receipt and proof endpoints, and the router then answers 404 for anything that is not
-theirs (``owns``), so the existence of other bidders' events does not leak.
+a role that may not call the endpoint. Which events and projects a caller then sees is
+``ledger.sealing.policy``'s decision (``witness_api.visibility``): anything it may not see
+answers 404, so the existence of sealed, other bidders' or other projects' events does not
+leak.
 The token is never logged; only the role and token id are put on the request state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -53,17 +53,3 @@ def require(*roles: str) -> Callable[..., Principal]:
 
     check.__name__ = "require_" + "_".join(roles)
     return check
-
-
-def owns(principal: Principal, envelope: Mapping[str, Any]) -> bool:
-    """True unless ``principal`` is a bidder and the event is not one of its own.
-
-    A bidder owns an event whose actor organisation or payload ``bidder_org`` is its id.
-    """
-    if principal.role != "bidder":
-        return True
-    actor = envelope.get("actor")
-    payload = envelope.get("payload")
-    org = actor.get("org_id") if isinstance(actor, dict) else None
-    bidder = payload.get("bidder_org") if isinstance(payload, dict) else None
-    return principal.bidder_id is not None and principal.bidder_id in (org, bidder)

@@ -7,6 +7,7 @@ itself never imports the API (DESIGN.md §4).
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -26,12 +27,18 @@ ROLES = ("ingest", "supervisor", "bidder", "regulator", "admin")
 @click.option("--log-level", default="info", show_default=True)
 @pass_ctx
 def serve(ctx: Context, host: str, port: int, workers: int, log_level: str) -> None:
-    """Run the HTTP API (uvicorn, app factory) until interrupted; Ctrl-C stops it cleanly."""
+    """Run the HTTP API (uvicorn, app factory) until interrupted; Ctrl-C stops it cleanly.
+
+    Workers run under a supervisor, one worker included: a worker that dies is logged (pid,
+    exit status or signal) and replaced (witness_api.supervisor).
+    """
     import os
 
     import uvicorn
 
     from witness_api.app import create_app
+    from witness_api.logs import configure_logging
+    from witness_api.supervisor import serve as supervise
 
     os.environ["WITNESS_HOME"] = str(ctx.settings.home)  # the workers build their own Settings
     db = Database(ctx.settings.database_url)
@@ -43,9 +50,14 @@ def serve(ctx: Context, host: str, port: int, workers: int, log_level: str) -> N
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"witness API on http://{shown}:{port} — docs at http://{shown}:{port}/docs",
                err=True)
-    uvicorn.run("witness_api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level, access_log=False,
-                timeout_graceful_shutdown=30)
+    config = uvicorn.Config("witness_api.app:app_from_env", factory=True, host=host, port=port,
+                            workers=workers, log_level=log_level, access_log=False,
+                            timeout_graceful_shutdown=30)
+    # uvicorn's Config has just set up its own logging; this process logs as the service.
+    configure_logging(log_level.upper())
+    status = supervise(config)
+    if status:
+        sys.exit(status)
 
 
 @cli.group()
@@ -68,12 +80,26 @@ def _store(ctx: Context) -> Any:
 @click.option("--label", default=None, help="Who holds it, e.g. 'e-bidding system'.")
 @click.option("--expires-days", default=365, show_default=True, type=click.IntRange(0, 36500),
               help="Days until it expires; 0 for never.")
+@click.option("--project", "projects", multiple=True,
+              help="Supervisor/regulator: a project it oversees (repeatable).")
+@click.option("--region", "regions", multiple=True,
+              help="Supervisor/regulator: a region-code prefix it oversees, e.g. 2101 "
+                   "(沈阳市) or 21 (辽宁省) (repeatable).")
+@click.option("--department", "departments", multiple=True,
+              help="Supervisor/regulator: a supervising department (行政监督部门) it is or "
+                   "oversees; a regulator receives the leads transferred to it (repeatable).")
 @pass_ctx
 def token_create(ctx: Context, role: str, bidder_id: str | None, label: str | None,
-                 expires_days: int) -> None:
-    """Create a token; it is printed once and only its SHA-256 is stored."""
+                 expires_days: int, projects: tuple[str, ...], regions: tuple[str, ...],
+                 departments: tuple[str, ...]) -> None:
+    """Create a token; it is printed once and only its SHA-256 is stored. Supervisor and
+    regulator tokens need a scope: --project, --region or --department."""
+    from witness_api.tokens import Scope
+
     expires = timedelta(days=expires_days) if expires_days else None
-    secret, info = _store(ctx).create(role, bidder_id=bidder_id, label=label, expires_in=expires)
+    scope = Scope(projects, regions, departments)
+    secret, info = _store(ctx).create(role, bidder_id=bidder_id, label=label,
+                                      expires_in=expires, scope=scope)
     data = {"token": secret, **info.to_json()}
     ctx.emit(data, lambda d: (f"{d['token']}\n(token id {d['token_id']}, role {d['role']}, "
                               f"expires {d['expires_at'] or 'never'}; shown only once)"))

@@ -133,17 +133,29 @@ class LogOut(BaseModel):
 
 class TimelineEntry(BaseModel):
     index: int
-    project_seq: int
-    event_id: str
-    type: str
-    occurred_at: str
-    received_at: str
-    actor: dict[str, Any]
+    project_seq: int | None = Field(description="Place on the project's public chain; null "
+                                    "for a bid-phase record that was sealed until the opening.")
+    event_id: str | None = None
+    type: str | None = None
+    occurred_at: str | None = None
+    received_at: str | None = None
+    actor: dict[str, Any] | None = None
     section_id: str | None = None
-    key_fields: dict[str, Any] = Field(description="Scalar payload fields (strings, numbers).")
+    key_fields: dict[str, Any] | None = Field(
+        None, description="Scalar payload fields (strings, numbers).")
+    sealed_until: Literal["opening", "result"] | None = Field(
+        None, description="Set on a chain entry closed to this role for now (its content "
+        "is left out; only its place on the chain is shown).")
+
+
+class SealedSection(BaseModel):
+    section_id: str | None = Field(description="null: the project as a whole.")
+    until: Literal["opening"]
 
 
 class TimelineOut(BaseModel):
     project_id: str
     events: list[TimelineEntry]
-    next_after_seq: int | None = Field(description="Pass as `after_seq` for the next page.")
+    sealed: list[SealedSection] = Field(description="Sections whose bid-phase records are "
+                                        "sealed until their opening (never a count).")
+    next_after_index: int | None = Field(description="Pass as `after_index` for the next page.")

@@ -4,6 +4,8 @@ Every error response of the API is a problem object ``{type, title, status, deta
 validation problems add ``errors: [{loc, msg}]`` with dotted field paths (``payload.price``).
 Domain errors map as: not found → 404, idempotency conflict → 409, invalid event → 422,
 malformed input → 400, impossible proof request → 422, uninitialised/unreachable store → 503.
+A body refused by the JSON guard is 400 ``json-too-deep``, ``duplicate-key`` (the item names
+the ``key``) or ``malformed-json``.
 An unexpected exception is logged (without request headers) and answered 500.
 """
 
@@ -19,8 +21,10 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.core.errors import InvalidRequestError, MalformedError, VerificationError, WitnessError
-from ledger.errors import ConflictError, NotFoundError, NotInitialisedError
+from ledger.core.json_text import MAX_JSON_DEPTH, JsonInputError
+from ledger.errors import ConflictError, NotFoundError, NotInitialisedError, StateConflictError
 from ledger.events import EventValidationError
+from ledger.sealing.views import SealedError
 from ledger.store.database import StoreError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -37,6 +41,8 @@ _TITLES = {
 # (error class, status, problem slug) — the first matching class wins.
 _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (ConflictError, 409, "idempotency-conflict"),
+    (SealedError, 409, "sealed"),
+    (StateConflictError, 409, "state-conflict"),
     (NotFoundError, 404, "not-found"),
     (NotInitialisedError, 503, "not-initialised"),
     (StoreError, 503, "store-unavailable"),
@@ -76,8 +82,22 @@ def domain_problem(exc: Exception) -> JSONResponse:
                 extra["errors"] = exc.errors
             if isinstance(exc, ConflictError):
                 extra.update(event_id=exc.event_id, index=exc.index)
+            if isinstance(exc, SealedError):
+                extra["sealed_until"] = exc.until
             return problem(status, slug, str(exc), **extra)
     raise TypeError(f"not a domain error: {type(exc).__name__}")
+
+
+def json_input_problem(exc: JsonInputError) -> JSONResponse:
+    """400 for a body refused as JSON (``witness_api.json_guard``): where, and which name."""
+    item = {"loc": exc.loc, "msg": str(exc)}
+    if exc.reason == "duplicate" and exc.key is not None:
+        item.update(msg=f"duplicate key '{exc.key}'", key=exc.key)
+        return problem(400, "duplicate-key", str(exc), errors=[item])
+    if exc.reason == "depth":
+        item["msg"] = f"nested deeper than {MAX_JSON_DEPTH} levels"
+        return problem(400, "json-too-deep", str(exc), errors=[item])
+    return problem(400, "malformed-json", "the request body is not valid JSON", errors=[item])
 
 
 def _loc(parts: Any) -> str:

@@ -2,18 +2,21 @@
 
 A token is ``wit_`` + 43 url-safe characters (256 random bits). Only its SHA-256 is stored,
 so a copy of the database does not let anyone call the API. Roles: ``ingest`` (trading
-systems), ``supervisor``, ``bidder`` (bound to one bidder id = actor org / payload
-``bidder_org``), ``regulator``, ``admin``. Lookups are cached for a few seconds per process,
-so a revocation takes effect within ``CACHE_SECONDS``.
+systems; reads back only what it posted), ``supervisor`` and ``regulator`` (bound to the
+projects, regions or departments they oversee: their *scope*), ``bidder`` (bound to one
+bidder id = actor org / payload ``bidder_org``), ``admin``. Lookups are cached for a few
+seconds per process, so a revocation takes effect within ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,10 +24,49 @@ from sqlalchemy import Row, insert, select, update
 
 from ledger.core.errors import WitnessError
 from ledger.errors import NotFoundError
+from ledger.sealing.policy import Viewer
 from ledger.store.database import Database
 from ledger.store.schema import api_tokens
 
 ROLES = ("ingest", "supervisor", "bidder", "regulator", "admin")
+SCOPED_ROLES = ("supervisor", "regulator")
+_REGION = re.compile(r"^[1-9][0-9]{1,5}$")
+_SCOPE_MAX = 200
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a supervisor or regulator oversees: project ids, region-code prefixes (行政区划
+    代码, e.g. 21 for 辽宁省, 2101 for 沈阳市) and supervising departments (行政监督部门)."""
+
+    projects: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.projects) + len(self.regions) + len(self.departments) > _SCOPE_MAX:
+            raise WitnessError(f"a token's scope names at most {_SCOPE_MAX} items")
+        bad = [r for r in self.regions if not _REGION.match(r)]
+        if bad:
+            raise WitnessError(f"region {bad[0]!r} is not a region-code prefix (2–6 digits)")
+        if any(not 0 < len(x) <= 200 for x in (*self.projects, *self.departments)):
+            raise WitnessError("project ids and departments are 1–200 characters")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.projects or self.regions or self.departments)
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {"projects": list(self.projects), "regions": list(self.regions),
+                "departments": list(self.departments)}
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Scope:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(tuple(data.get("projects", ())), tuple(data.get("regions", ())),
+                   tuple(data.get("departments", ())))
 TOKEN_PREFIX = "wit_"
 CACHE_SECONDS = 5.0
 _CACHE_MAX = 10_000
@@ -41,23 +83,34 @@ class TokenInfo:
     created_at: str
     expires_at: str | None
     revoked_at: str | None
+    scope: Scope = field(default_factory=Scope)
 
     def active(self, now: datetime) -> bool:
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or datetime.fromisoformat(self.expires_at) > now
 
-    def to_json(self) -> dict[str, str | None]:
-        return dict(self.__dict__)
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.__dict__)
+        out["scope"] = self.scope.to_json() if self.role in SCOPED_ROLES else None
+        return out
 
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: a role, and for bidders the bidder id it is bound to."""
+    """An authenticated caller: a role, and what binds it (bidder id, token, scope)."""
 
     role: str
     bidder_id: str | None = None
     token_id: str | None = None
+    scope: Scope = field(default_factory=Scope)
+    label: str | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        """The caller as the visibility policy sees it (``ledger.sealing.policy``)."""
+        return Viewer(self.role, self.bidder_id, self.token_id, frozenset(self.scope.projects),
+                      self.scope.regions, frozenset(self.scope.departments))
 
 
 def hash_token(token: str) -> bytes:
@@ -82,22 +135,29 @@ class TokenStore:
 
     def create(
         self, role: str, *, bidder_id: str | None = None, label: str | None = None,
-        expires_in: timedelta | None = timedelta(days=365),
+        expires_in: timedelta | None = timedelta(days=365), scope: Scope | None = None,
     ) -> tuple[str, TokenInfo]:
         """A new token (returned once, never stored) and its record."""
+        scope = scope or Scope()
         if role not in ROLES:
             raise WitnessError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
         if (role == "bidder") != bool(bidder_id):
             raise WitnessError("a bidder token needs --bidder ID, and only a bidder token")
+        if (role in SCOPED_ROLES) == scope.empty:
+            raise WitnessError("a supervisor or regulator token needs a scope (--project, "
+                               "--region or --department), and only such a token has one")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = _now()
         info = TokenInfo(
             token_id=secrets.token_hex(8), role=role, bidder_id=bidder_id, label=label,
             created_at=_iso(now), expires_at=_iso(now + expires_in) if expires_in else None,
-            revoked_at=None,
+            revoked_at=None, scope=scope,
         )
+        row = {**info.__dict__, "token_hash": hash_token(token),
+               "scope": json.dumps(scope.to_json(), ensure_ascii=False)
+               if role in SCOPED_ROLES else None}
         with self.db.write() as conn:
-            conn.execute(insert(api_tokens), [{**info.__dict__, "token_hash": hash_token(token)}])
+            conn.execute(insert(api_tokens), [row])
         return token, info
 
     def revoke(self, token_id: str) -> TokenInfo:
@@ -134,7 +194,7 @@ class TokenStore:
         info = self._lookup(digest)
         if info is None or not info.active(_now()):
             return None
-        return Principal(info.role, info.bidder_id, info.token_id)
+        return Principal(info.role, info.bidder_id, info.token_id, info.scope, info.label)
 
     def _lookup(self, digest: bytes) -> TokenInfo | None:
         clock = time.monotonic()
@@ -158,4 +218,5 @@ def _info(row: Row[Any]) -> TokenInfo:
     return TokenInfo(
         token_id=row.token_id, role=row.role, bidder_id=row.bidder_id, label=row.label,
         created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
+        scope=Scope.from_json(row.scope),
     )

@@ -18,6 +18,7 @@ from ledger.core.note import NoteVerifier
 from ledger.core.receipt import Receipt
 from ledger.errors import NotFoundError
 from ledger.export import export_project
+from ledger.sealing.policy import Viewer
 from ledger.store.schema import anchors
 from verifier import TrustPolicy, check_bundle, check_receipt
 from witness_api.deps import Services
@@ -38,13 +39,14 @@ def verify_bundle(services: Services, bundle: bytes) -> dict[str, Any]:
     return check_bundle(bundle, policy(services)).to_json()
 
 
-def project_bundle(services: Services, project_id: str) -> dict[str, Any]:
-    """The project bundle (``witness-bundle/v1``); 404 for an unknown project."""
-    return export_project(services.log, project_id)
+def project_bundle(services: Services, project_id: str, viewer: Viewer) -> dict[str, Any]:
+    """The project bundle (``witness-bundle/v1``) as ``viewer`` may see it; 404 for an
+    unknown project or one outside the viewer's scope, 409 while sealed for the viewer."""
+    return export_project(services.log, project_id, viewer)
 
 
-def audit_project(services: Services, project_id: str) -> dict[str, Any]:
-    bundle = json.dumps(project_bundle(services, project_id), ensure_ascii=False)
+def audit_project(services: Services, project_id: str, viewer: Viewer) -> dict[str, Any]:
+    bundle = json.dumps(project_bundle(services, project_id, viewer), ensure_ascii=False)
     return verify_bundle(services, bundle.encode("utf-8"))
 
 

@@ -22,6 +22,8 @@ import rfc8785
 
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import HASH_SIZE
+from ledger.core.json_text import MAX_JSON_DEPTH as MAX_JSON_DEPTH  # re-export: it was here
+from ledger.core.json_text import check_json_depth as check_json_depth  # re-export: idem
 
 ENVELOPE_VERSION = 1
 SALT_SIZE = 32
@@ -35,6 +37,13 @@ OPTIONAL_FIELDS = frozenset({"section_id", "context"})
 ENVELOPE_FIELDS = frozenset(
     {"v", "origin", "project_seq", "prev", "received_at", "salt", *SUBMITTED_FIELDS}
 )
+# A sealed event (a bid-phase event recorded before its section's opening) is outside the
+# project's public chain: no ``project_seq``/``prev`` (they would let its owner count the
+# sealed events before it), and ``seal`` names the phase it was sealed in. The opening's
+# BIDS_UNSEALED event lists it (ledger.core.sealed).
+SEALED_ENVELOPE_FIELDS = frozenset({"v", "origin", "received_at", "salt", "seal",
+                                    *SUBMITTED_FIELDS})
+SEAL_PHASES = frozenset({"bidding"})
 
 
 _MAX_SAFE_INT = 2**53 - 1
@@ -188,6 +197,25 @@ def assemble_envelope(prepared: PreparedEvent, *, origin: str, project_seq: int,
     return data
 
 
+def assemble_sealed_envelope(prepared: PreparedEvent, *, origin: str, received_at: str,
+                             salt: bytes, seal: str = "bidding") -> bytes:
+    """Canonical bytes of a sealed envelope (no ``project_seq``/``prev``, ``seal`` set)."""
+    if len(salt) != SALT_SIZE or seal not in SEAL_PHASES:
+        raise MalformedError("salt must be 32 bytes and seal a known phase")
+    own = [("origin", _canonical(origin, True)), ("received_at", _plain(received_at)),
+           ("salt", b'"' + salt.hex().encode() + b'"'), ("seal", _plain(seal)),
+           ("v", str(ENVELOPE_VERSION).encode())]
+    data = _join(sorted([*prepared.fragments, *own]))
+    if len(data) > MAX_CANONICAL_SIZE:
+        raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
+    return data
+
+
+def is_sealed_envelope(envelope: Mapping[str, Any]) -> bool:
+    """True for a decoded sealed envelope (outside the public project chain)."""
+    return "seal" in envelope
+
+
 _PLAIN = re.compile(r"[0-9A-Za-z:.+-]*")
 
 
@@ -208,38 +236,6 @@ def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
     return data
 
 
-MAX_JSON_DEPTH = 64
-
-
-def check_json_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> None:
-    """Refuse JSON nested deeper than ``limit`` before parsing it.
-
-    Some libraries raise the interpreter's recursion limit (py_ecc, loaded with web3, sets
-    100000); json.loads on 200,000 nested brackets then overflows the C stack and kills the
-    process. Counting first is cheap: only inputs with many brackets are scanned.
-    """
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return
-    depth, in_string, escaped = 0, False, False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                raise MalformedError(f"JSON nested deeper than {limit} levels")
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-
-
 def decode_envelope(data: bytes) -> dict[str, Any]:
     """Parse canonical envelope bytes, checking version, fields and canonical form."""
     if len(data) > MAX_CANONICAL_SIZE:
@@ -253,10 +249,13 @@ def decode_envelope(data: bytes) -> dict[str, Any]:
         raise MalformedError("envelope is not a JSON object")
     if env.get("v") != ENVELOPE_VERSION:
         raise MalformedError(f"unsupported envelope version {env.get('v')!r}")
-    missing = ENVELOPE_FIELDS - OPTIONAL_FIELDS - env.keys()
-    extra = env.keys() - ENVELOPE_FIELDS
+    fields = SEALED_ENVELOPE_FIELDS if "seal" in env else ENVELOPE_FIELDS
+    missing = fields - OPTIONAL_FIELDS - env.keys()
+    extra = env.keys() - fields
     if missing or extra:
         raise MalformedError(f"envelope fields: missing {sorted(missing)}, unknown {sorted(extra)}")
+    if "seal" in env and env["seal"] not in SEAL_PHASES:
+        raise MalformedError(f"unknown seal phase {str(env['seal'])[:32]!r}")
     if canonical_json(env) != data:
         raise MalformedError("envelope bytes are not in canonical (RFC 8785) form")
     return env

@@ -1,7 +1,8 @@
 """Payload models, phase "ledger-internal" (线索).
 
-Role: the events the rules engine writes into the log itself: raising a violation lead
-(违规线索) and transferring it to a regulator (移送).
+Role: the events the ledger writes into the log itself: raising a violation lead (违规线索),
+transferring it to a regulator (移送), and unsealing a section's bid-phase records at its
+opening (开标解封).
 Pure schema code: it must not import the store, the API or the log.
 """
 
@@ -53,4 +54,29 @@ class LeadTransferred(_Lead):
     package_hash: Hash | None = Field(None, description="SHA-256 of the signed lead package.")
 
 
-PAYLOADS: tuple[type[Payload], ...] = (LeadRaised, LeadTransferred)
+class BidsUnsealed(Payload):
+    """The ledger unseals a section's bid-phase records at its opening (开标解封).
+
+    Appended by the ledger itself, right after the event that witnessed the opening
+    (``trigger_index``): it publishes the section's scope key, so the sealed records can be
+    decrypted by anyone holding the database, and lists every sealed record of the section,
+    so a bundle or fsck can prove that none was left out. Format: docs/formats.md.
+    """
+
+    EVENT_TYPE = "BIDS_UNSEALED"
+    EMITTED_BY = "ledger (system)"
+    PHASE = PHASE
+
+    scope_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] = Field(
+        description="SHA-256(\"witness-seal-scope/v1\" ‖ key)[:16], hex.")
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")] = Field(
+        description="The section's AES-256-GCM scope key, base64.")
+    sealed_indexes: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=20_000)] = (
+        Field(description="Log indexes of every record sealed in this section, ascending."))
+    sealed_count: Annotated[int, Field(ge=0, le=20_000)]
+    trigger_index: Annotated[int, Field(ge=0)] = Field(
+        description="Log index of the event that witnessed the opening.")
+    trigger_type: Ident = Field(description="Its type (OPENING_STARTED, BID_DECRYPTED, …).")
+
+
+PAYLOADS: tuple[type[Payload], ...] = (LeadRaised, LeadTransferred, BidsUnsealed)

@@ -97,6 +97,9 @@ class ProjectRegistered(Payload):
     tenderer_org: OrgRef = Field(description="招标人 / 采购人.")
     agent_org: OrgRef | None = Field(None, description="招标代理 / 采购代理机构.")
     supervisory_dept: Name | None = Field(None, description="行政监督部门.")
+    region_code: Annotated[str, Field(pattern=r"^[1-9][0-9]{5}$")] | None = Field(
+        None, description="Administrative division code (行政区划代码, GB/T 2260) of the "
+        "project, e.g. 210100 for 沈阳市: scopes supervisor and regulator access.")
     sections: Annotated[list[Ident], Field(max_length=100)] | None = Field(
         None, description="Lot (标段/包) ids of the project."
     )

@@ -28,7 +28,7 @@ from ledger.ingest import MAX_BATCH
 from ledger.log import WitnessLog
 from ledger.rules.context import ReferenceData, RuleContext
 from ledger.rules.service import RuleService
-from ledger.rules.trail_cache import LogRow
+from ledger.rules.trail_store import row_from_store
 from ledger.settings import Settings
 from ledger.store.schema import events
 
@@ -121,8 +121,8 @@ class RuleFollower:
 
     def _poll(self, start: int) -> tuple[int, int]:
         """``poll_once`` from the cursor value ``start``: (events taken, new cursor)."""
-        cols = (events.c.idx, events.c.project_id, events.c.project_seq, events.c.event_type,
-                events.c.canonical)
+        cols = (events.c.idx, events.c.project_id, events.c.event_type, events.c.canonical,
+                events.c.leaf_hash)
         with self.log.db.read() as conn:
             rows = list(conn.execute(select(*cols).where(events.c.idx >= start)
                                      .order_by(events.c.idx).limit(self.chunk)))
@@ -134,11 +134,12 @@ class RuleFollower:
                                      .where(events.c.idx > last, events.c.idx <= last + _SPAN)
                                      .where(events.c.received_at == stamp)
                                      .order_by(events.c.idx))
+            t0 = time.process_time()
+            taken = [row_from_store(self.log, conn, int(i), str(p), str(t), bytes(c), bytes(h))
+                     for i, p, t, c, h in rows]
         if not rows:
             return 0, start
-        t0 = time.process_time()
-        result = self.service.process([
-            LogRow(int(i), str(p), int(s), str(t), bytes(c)) for i, p, s, t, c in rows])
+        result = self.service.process(taken, contiguous=True)
         after = int(rows[-1][0]) + 1
         self._save(after)
         self.stats.polls += 1

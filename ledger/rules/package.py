@@ -98,6 +98,7 @@ def _head(log: WitnessLog, project_id: str, size: int) -> str:
     with log.db.read() as conn:
         row = conn.execute(select(events.c.idx, events.c.project_seq, events.c.leaf_hash)
                            .where(events.c.project_id == project_id, events.c.idx < size)
+                           .where(events.c.project_seq.is_not(None))  # the public chain
                            .order_by(events.c.project_seq.desc()).limit(1)).one()
     return log.signer.sign(head_body(log.origin, project_id, int(row[1]), bytes(row[2]),
                                      int(row[0]), size))

@@ -7,10 +7,12 @@ record a lead and append a LEAD_RAISED event so the warning's time is witnessed;
 ``transfer`` appends LEAD_TRANSFERRED. Must not import the API or the verifier.
 
 Incremental evaluation keeps decoded trails in a ``TrailCache`` (LRU by project count):
-new events extend a cached trail (continuity checked by ``project_seq``; a gap is filled
-from the store), so an append costs the decoding of its own events plus the touched rules,
-not a re-read of each touched project's whole trail. Cached trails are ``IndexedTrail``s:
-same answers as ``Trail``, with per-type and per-section lookups memoised.
+new events extend a cached trail (``ledger.rules.trail_store``: in log-index order; a gap
+left by another process's appends is filled from the store), so an append costs the
+decoding of its own events plus the touched rules, not a re-read of each touched project's
+whole trail. Cached trails are ``IndexedTrail``s: same answers as ``Trail``, with per-type
+and per-section lookups memoised. Findings on sealed evidence are stored sealed
+(``ledger.rules.findings_store``).
 
 Due-date rules ("nothing happened by the due date") judge against the trail's own "now",
 its latest ``received_at``. Live, that is the ingestion time, as it should be; when a past
@@ -21,7 +23,6 @@ whole (one batch per project, as the demo does) or run ``witness rules run`` aft
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -30,12 +31,18 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from ledger.core.canonical import decode_envelope
-from ledger.errors import NotFoundError
+from ledger.errors import NotFoundError, StateConflictError
 from ledger.events import event_to_json, parse_event
 from ledger.log import Appended, WitnessLog
 from ledger.rules.context import RuleContext
-from ledger.rules.engine import evaluate, trail_event
+from ledger.rules.engine import evaluate
+from ledger.rules.findings_store import (
+    finding_dict,
+    finding_id,
+    finding_row,
+    lead_id_for,
+    stored_findings,
+)
 from ledger.rules.model import Finding, Trail
 from ledger.rules.registry import REGISTRY, load_all
 from ledger.rules.trail_cache import (  # noqa: F401  (re-exported: IndexedTrail, LogRow)
@@ -43,21 +50,13 @@ from ledger.rules.trail_cache import (  # noqa: F401  (re-exported: IndexedTrail
     IndexedTrail,
     LogRow,
     TrailCache,
-    _Cached,
     loads,
 )
-from ledger.store.schema import events, findings, leads
+from ledger.rules.trail_store import INTERNAL_TYPES, TrailStore  # noqa: F401 (re-exported)
+from ledger.sealing.views import project_facts, released_scope_ids
+from ledger.store.schema import findings, leads
 
-INTERNAL_TYPES = frozenset({"LEAD_RAISED", "LEAD_TRANSFERRED"})
 ENGINE_ACTOR = {"id": "rules-engine", "role": "system"}
-
-
-def finding_id(f: Finding) -> str:
-    return "F-" + hashlib.sha256(f.key.encode()).hexdigest()[:24]
-
-
-def lead_id_for(f: Finding) -> str:
-    return "L-" + hashlib.sha256(f.key.encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,7 @@ class RuleService:
         self.log = log
         self.ctx = ctx
         self.cache = TrailCache(cache_projects)
+        self.trails = TrailStore(log, self.cache)
         self._lock = threading.RLock()
         # Ids known to be stored (findings and leads are never deleted): re-evaluations that
         # find the same again skip the store.
@@ -105,11 +105,12 @@ class RuleService:
         rows = [_row_of(a) for a in _appended(appended) if not a.duplicate]
         return self.process(rows)
 
-    def process(self, rows: Sequence[LogRow]) -> RunResult:
+    def process(self, rows: Sequence[LogRow], *, contiguous: bool = False) -> RunResult:
         """Take in newly appended events (any order, any projects) and evaluate the touched
-        projects with the rules reading the new types; idempotent."""
+        projects with the rules reading the new types; idempotent. ``contiguous``: the rows
+        are all the log's events after the last ones taken in (the follower)."""
         with self._lock:
-            plan = self._absorb(rows)
+            plan = self.trails.absorb(rows, contiguous=contiguous)
             return self._run_cached(plan)
 
     def run_project(self, project_id: str) -> RunResult:
@@ -117,69 +118,15 @@ class RuleService:
         with self._lock:
             return self._run({project_id: None})
 
-    def _absorb(self, rows: Sequence[LogRow]) -> dict[str, set[str]]:
-        """Extend the cached trails with ``rows``; the new rule-visible types per project."""
-        by_project: dict[str, list[LogRow]] = {}
-        for r in rows:
-            by_project.setdefault(r.project_id, []).append(r)
-        touched: dict[str, set[str]] = {}
-        for pid, items in by_project.items():
-            items.sort(key=lambda r: r.project_seq)
-            entry = self.cache.get(pid)
-            if entry is None and all(r.type in INTERNAL_TYPES for r in items):
-                continue  # lead events of a project not in the cache: nothing to extend
-            if entry is None:
-                entry = (_Cached([], 0) if items[0].project_seq == 0
-                         else self._load(pid))
-                self.cache.put(pid, entry)
-            for r in items:
-                if r.project_seq > entry.next_seq:
-                    self._fill(pid, entry, r.project_seq)
-                if r.project_seq == entry.next_seq:
-                    entry.next_seq += 1
-                    if r.type not in INTERNAL_TYPES:
-                        entry.events.append(trail_event(r.index, r.decoded()))
-                if r.type not in INTERNAL_TYPES:
-                    touched.setdefault(pid, set()).add(r.type)
-        return touched
-
-    def _load(self, project_id: str) -> _Cached:
-        self.cache.loads += 1
-        entry = _Cached([], 0)
-        self._fill(project_id, entry, None)
-        return entry
-
-    def _fill(self, project_id: str, entry: _Cached, until_seq: int | None) -> None:
-        """Append the stored events ``entry.next_seq <= project_seq < until_seq``."""
-        if until_seq is not None:
-            self.cache.fills += 1
-        query = (select(events.c.idx, events.c.project_seq, events.c.event_type,
-                        events.c.canonical)
-                 .where(events.c.project_id == project_id)
-                 .where(events.c.project_seq >= entry.next_seq)
-                 .order_by(events.c.project_seq))
-        if until_seq is not None:
-            query = query.where(events.c.project_seq < until_seq)
-        with self.log.db.read() as conn:
-            rows = conn.execute(query).all()
-        for idx, seq, etype, data in rows:
-            if int(seq) != entry.next_seq:  # pragma: no cover - the log has no holes
-                raise RuntimeError(f"project {project_id}: seq {seq}, expected {entry.next_seq}")
-            entry.next_seq += 1
-            if etype not in INTERNAL_TYPES:
-                entry.events.append(trail_event(int(idx), loads(bytes(data))))
-
     def _run_cached(self, touched: dict[str, set[str]]) -> RunResult:
         new: list[Finding] = []
         for pid in sorted(touched):
             rule_ids = sorted({r for t in touched[pid] for r in self.rules_reading(t)})
             if not rule_ids:
                 continue
-            entry = self.cache.get(pid)
-            if entry is None:  # evicted by a batch touching more projects than the cache holds
-                entry = self._load(pid)
-                self.cache.put(pid, entry)
-            trail = entry.view(pid)
+            # a cached trail may have been evicted by a batch touching more projects than the
+            # cache holds: ``entry`` loads it again
+            trail = self.trails.entry(pid).view(pid)
             if trail.events:
                 new.extend(self._store(_evaluate(trail, self.ctx, rule_ids)))
         raised = self._raise([f for f in new if f.lead])
@@ -198,15 +145,9 @@ class RuleService:
         return RunResult(tuple(sorted(plan)), tuple(new), tuple(raised))
 
     def trail(self, project_id: str) -> Trail:
-        """The project's trail as the rules see it (lead events left out)."""
-        with self.log.db.read() as conn:
-            rows = conn.execute(
-                select(events.c.idx, events.c.canonical)
-                .where(events.c.project_id == project_id)
-                .where(events.c.event_type.not_in(INTERNAL_TYPES))
-                .order_by(events.c.project_seq)).all()
-        return Trail(project_id, tuple(trail_event(int(i), decode_envelope(bytes(data)))
-                                       for i, data in rows))
+        """The project's trail as the rules see it (ledger-internal events left out; sealed
+        records included)."""
+        return self.trails.trail(project_id)
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -222,7 +163,8 @@ class RuleService:
                 select(findings.c.finding_id).where(findings.c.finding_id.in_(list(ids))))}
             fresh = [f for fid, f in ids.items() if fid not in known]
             if fresh:
-                conn.execute(insert(findings), [_finding_row(f, now) for f in fresh])
+                conn.execute(insert(findings),
+                             [finding_row(self.log, conn, f, now) for f in fresh])
         _remember(self._stored, ids)
         return fresh
 
@@ -243,7 +185,8 @@ class RuleService:
             return []
         batch = [self._lead_event(lid, f) for lid, f in todo]
         results = self.log.append(batch)
-        self._absorb([_row_of(a) for a in _appended(results) if not a.duplicate])
+        self.trails.absorb([_row_of(a) for a in _appended(results) if not a.duplicate],
+                           contiguous=False)
         now = self.log.clock()
         with self.log.db.write() as conn:
             for (lid, f), res in zip(todo, results, strict=True):
@@ -251,9 +194,25 @@ class RuleService:
                     continue  # recorded meanwhile by another evaluator
                 index = (res.index if isinstance(res, Appended)
                          else self.log.index_of(f"{lid}:raised"))  # raised before a crash
-                conn.execute(insert(leads), [_lead_row(lid, f, index, now)])
+                scope = conn.execute(select(findings.c.seal_scope)
+                                     .where(findings.c.finding_id == finding_id(f))).scalar()
+                conn.execute(insert(leads), [_lead_row(lid, f, index, now, scope)])
         _remember(self._recorded, [lid for lid, _ in todo])
+        self._route_sealed([lid for lid, _ in todo])
         return [lid for lid, _ in todo]
+
+    def _route_sealed(self, lead_ids: Sequence[str]) -> None:
+        """A lead raised on records still sealed names bidders nobody may know yet: the
+        ledger itself transfers it to the project's supervising department (行政监督部门),
+        the only one who will read it before the opening. Without a known department it
+        waits, shown to the admin as sealed (no content) to be transferred by id."""
+        for lid in lead_ids:
+            lead = self.lead(lid)
+            if not lead["sealed"] or lead["transferred_index"] is not None:
+                continue
+            dept = project_facts(self.log, lead["project_id"]).supervisory_dept
+            if dept:
+                self.transfer(lid, dept)
 
     def _lead_event(self, lid: str, f: Finding) -> dict[str, Any]:
         note = f"{f.message_zh} / {f.message_en}"[:2000]
@@ -271,11 +230,16 @@ class RuleService:
 
     # -- transfer --------------------------------------------------------------------------
 
-    def transfer(self, lead_id: str, department: str, package_hash: str | None = None
-                 ) -> int:
-        """Transfer (移送) a lead: append LEAD_TRANSFERRED once; its log index."""
+    def transfer(self, lead_id: str, department: str, package_hash: str | None = None,
+                 *, by: str | None = None) -> int:
+        """Transfer (移送) a lead: append LEAD_TRANSFERRED once; its log index. ``by``: the
+        person (token label) transferring it; the ledger itself when None."""
         lead = self.lead(lead_id)
         if lead["transferred_index"] is not None:
+            if lead["department"] != department:
+                raise StateConflictError(
+                    f"lead {lead_id} was already transferred to {lead['department']} (log "
+                    f"index {lead['transferred_index']}); it is not transferred twice")
             return int(lead["transferred_index"])
         payload: dict[str, Any] = {
             "lead_id": lead_id, "rule_ids": lead["rule_ids"], "finding_ids": lead["finding_ids"],
@@ -285,12 +249,14 @@ class RuleService:
         event: dict[str, Any] = {
             "event_id": f"{lead_id}:transferred", "type": "LEAD_TRANSFERRED",
             "project_id": lead["project_id"], "occurred_at": self.log.clock(),
-            "actor": ENGINE_ACTOR, "payload": {k: v for k, v in payload.items() if v is not None}}
+            "actor": {"id": by[:128], "role": "center_staff"} if by else ENGINE_ACTOR,
+            "payload": {k: v for k, v in payload.items() if v is not None}}
         if lead["section_id"]:
             event["section_id"] = lead["section_id"]
         with self._lock:
             (res,) = self.log.append([event_to_json(parse_event(event))])
-            self._absorb([_row_of(a) for a in _appended([res]) if not a.duplicate])
+            self.trails.absorb([_row_of(a) for a in _appended([res]) if not a.duplicate],
+                               contiguous=False)
         index = res.index if isinstance(res, Appended) else self.log.index_of(event["event_id"])
         with self.log.db.write() as conn:
             conn.execute(update(leads).where(leads.c.lead_id == lead_id).values(
@@ -322,24 +288,28 @@ class RuleService:
         if status:
             query = query.where(leads.c.status == status)
         with self.log.db.read() as conn:
-            return [_lead_dict(r) for r in conn.execute(query).all()]
+            rows = conn.execute(query).all()
+            released: dict[str, set[str]] = {}
+            for r in rows:
+                if r.seal_scope and r.project_id not in released:
+                    released[r.project_id] = released_scope_ids(conn, r.project_id)
+            return [_lead_dict(r, released.get(r.project_id, set())) for r in rows]
 
     def lead(self, lead_id: str) -> dict[str, Any]:
         with self.log.db.read() as conn:
             row = conn.execute(select(leads).where(leads.c.lead_id == lead_id)).first()
             if row is None:
                 raise NotFoundError(f"no lead {lead_id!r}")
-            out = _lead_dict(row)
-            rows = conn.execute(select(findings).where(
-                findings.c.finding_id.in_(out["finding_ids"]))).all()
-        out["findings"] = [_finding_dict(r) for r in rows]
+            out = _lead_dict(row, released_scope_ids(conn, row.project_id)
+                             if row.seal_scope else set())
+            out["findings"] = stored_findings(self.log, conn, out["finding_ids"])
         return out
 
     def findings(self, project_id: str) -> list[dict[str, Any]]:
         with self.log.db.read() as conn:
             rows = conn.execute(select(findings).where(findings.c.project_id == project_id)
                                 .order_by(findings.c.rule_id, findings.c.finding_id)).all()
-        return [_finding_dict(r) for r in rows]
+            return [finding_dict(self.log, conn, r) for r in rows]
 
 
 _REMEMBER_MAX = 200_000
@@ -364,7 +334,7 @@ def _appended(items: Iterable[Any]) -> list[Appended]:
 def _row_of(app: Appended) -> LogRow:
     data = app.receipt.canonical_event
     env = loads(data)
-    return LogRow(app.index, env["project_id"], int(env["project_seq"]), env["type"], data, env)
+    return LogRow(app.index, env["project_id"], env["type"], data, env)
 
 
 def _evaluate(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str]) -> list[Finding]:
@@ -376,35 +346,23 @@ def _evaluate(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str]) -> list[F
     return sorted(found.values(), key=lambda f: (f.rule_id, f.key))
 
 
-def _finding_row(f: Finding, now: str) -> dict[str, Any]:
-    return {"finding_id": finding_id(f), "finding_key": f.key, "rule_id": f.rule_id,
-            "rule_version": f.rule_version, "severity": f.severity, "lead": int(f.lead),
-            "project_id": f.project_id, "section_id": f.section_id,
-            "evidence": json.dumps([list(e) for e in f.evidence]),
-            "computed": json.dumps(f.computed, ensure_ascii=False, default=str),
-            "message_zh": f.message_zh, "message_en": f.message_en, "created_at": now}
-
-
-def _lead_row(lid: str, f: Finding, index: int | None, now: str) -> dict[str, Any]:
+def _lead_row(lid: str, f: Finding, index: int | None, now: str,
+              scope: str | None) -> dict[str, Any]:
     return {"lead_id": lid, "finding_ids": json.dumps([finding_id(f)]),
             "rule_ids": json.dumps([f.rule_id]), "project_id": f.project_id,
             "section_id": f.section_id, "severity": f.severity, "status": "raised",
             "raised_index": index, "raised_event_id": f"{lid}:raised", "created_at": now,
-            "updated_at": now}
+            "updated_at": now, "seal_scope": scope}
 
 
-def _lead_dict(r: Any) -> dict[str, Any]:
+def _lead_dict(r: Any, released: set[str]) -> dict[str, Any]:
+    """A lead row; ``sealed`` while its evidence's section is not opened (``released``: the
+    project's scope ids whose key the log has published)."""
     d = dict(r._mapping)
     d["finding_ids"] = json.loads(d["finding_ids"])
     d["rule_ids"] = json.loads(d["rule_ids"])
-    return d
-
-
-def _finding_dict(r: Any) -> dict[str, Any]:
-    d = dict(r._mapping)
-    d["evidence"] = [tuple(e) for e in json.loads(d["evidence"])]
-    d["computed"] = json.loads(d["computed"])
-    d["lead"] = bool(d["lead"])
+    scope = d.pop("seal_scope", None)
+    d["sealed"] = scope is not None and scope not in released
     return d
 
 

@@ -34,10 +34,11 @@ class IndexedTrail(Trail):
 
 @dataclass
 class _Cached:
-    """One project's decoded trail (lead events left out) and the next ``project_seq``."""
+    """One project's decoded trail (ledger-internal events left out) and the highest log
+    index taken in (whether or not the rules read it)."""
 
     events: list[TrailEvent]
-    next_seq: int
+    last_index: int
     trail: IndexedTrail | None = None
 
     def view(self, project_id: str) -> IndexedTrail:
@@ -81,12 +82,11 @@ class TrailCache:
 
 @dataclass(frozen=True)
 class LogRow:
-    """One appended event as the rule service takes it in: log index, project, project
-    sequence number, type, and its canonical bytes (decoded only when the rules read it)."""
+    """One appended event as the rule service takes it in: log index, project, type, and its
+    canonical bytes (decoded only when the rules read it; a sealed record already opened)."""
 
     index: int
     project_id: str
-    project_seq: int
     type: str
     canonical: bytes
     envelope: dict[str, Any] | None = None  # already decoded, when at hand

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from ledger.core import tree
 from ledger.core.errors import WitnessError
-from ledger.store.schema import events
+from ledger.store.schema import SEALED_TYPE, events
 
 
 def log_size(conn: Connection) -> int:
@@ -44,14 +44,18 @@ def read_frontier(conn: Connection, size: int) -> tree.Frontier:
 
 KNOWN_EVENTS_QUERY = (
     select(events.c.event_id, events.c.idx, events.c.submission_digest,
-           events.c.leaf_hash, events.c.received_at, events.c.canonical)
+           events.c.leaf_hash, events.c.received_at, events.c.canonical,
+           events.c.project_id, events.c.seal_scope)
     .where(events.c.event_id.in_(bindparam("ids", expanding=True)))
 )
 
 
-def known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[Any, ...]]:
-    rows = conn.execute(KNOWN_EVENTS_QUERY, {"ids": sorted(set(event_ids))}).all()
-    return {r[0]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4], bytes(r[5])) for r in rows}
+def known_events(conn: Connection, stored_ids: Mapping[str, str]) -> dict[str, tuple[Any, ...]]:
+    """Rows of events already in the log, by submitted id. ``stored_ids`` maps each id as
+    stored (plain, or blinded for a sealed record) to the submitted id."""
+    rows = conn.execute(KNOWN_EVENTS_QUERY, {"ids": sorted(stored_ids)}).all()
+    return {stored_ids[r[0]]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4], bytes(r[5]), r[6],
+                               r[7]) for r in rows}
 
 
 HEADS_MAX_QUERY = (
@@ -77,7 +81,11 @@ def project_heads(conn: Connection, project_ids: set[str]) -> dict[str, tuple[in
 
 
 EVENT_COLUMNS = ("idx", "event_id", "project_id", "project_seq", "event_type", "actor_org",
-                  "received_at", "leaf_hash", "submission_digest", "canonical")
+                  "received_at", "leaf_hash", "submission_digest", "canonical", "seal_scope",
+                  "submitter")
+LEAF_COLUMN = EVENT_COLUMNS.index("leaf_hash")
+SUBMITTER_KEY = "_submitter"
+"""Key of a validated event mapping carrying the submitting token's id (never canonical)."""
 HASH_COLUMNS = ("idx", "hash")
 
 
@@ -101,11 +109,24 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str],
     conn.exec_driver_sql(sql, list(rows))
 
 
+def submitter_of(event: Mapping[str, Any]) -> str | None:
+    value = event.get(SUBMITTER_KEY)
+    return str(value) if value else None
+
+
 def event_row(index: int, event: Mapping[str, Any], seq: int, received_at: str, leaf: bytes,
                digest: bytes, data: bytes) -> tuple[Any, ...]:
     actor = event.get("actor") or {}
     return (index, event["event_id"], event["project_id"], seq, event["type"],
-            actor.get("org_id"), received_at, leaf, digest, data)
+            actor.get("org_id"), received_at, leaf, digest, data, None, submitter_of(event))
+
+
+def sealed_row(index: int, blinded_id: str, project_id: str, received_at: str, leaf: bytes,
+               digest: bytes, blob: bytes, scope_hex: str, submitter: str | None
+               ) -> tuple[Any, ...]:
+    """A sealed record's row: nothing in it names the bidder or the event type."""
+    return (index, blinded_id, project_id, None, SEALED_TYPE, None, received_at, leaf, digest,
+            blob, scope_hex, submitter)
 
 
 def anchor_reference(row: Any, root: bytes) -> dict[str, Any]:

@@ -28,22 +28,44 @@ log_info = Table(
     Column("value", Text, nullable=False),
 )
 
+# A sealed record (ledger.sealing) is stored with its event id blinded, no project_seq (it is
+# outside the public chain), event_type "SEALED", no actor_org, a keyed submission digest,
+# the canonical bytes as an encrypted blob and ``seal_scope`` = the hex scope id of its key.
+# ``submitter`` is the id of the ingest token that posted the event (null from the CLI).
 events = Table(
     "events",
     metadata,
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("event_id", String(128), nullable=False, unique=True),
     Column("project_id", String(128), nullable=False),
-    Column("project_seq", Integer, nullable=False),
+    Column("project_seq", Integer, nullable=True),
     Column("event_type", String(64), nullable=False),
     Column("actor_org", String(128), nullable=True),
     Column("received_at", String(40), nullable=False),
     Column("leaf_hash", LargeBinary(32), nullable=False),
     Column("submission_digest", LargeBinary(32), nullable=False),
     Column("canonical", LargeBinary, nullable=False),
+    Column("seal_scope", String(32), nullable=True),
+    Column("submitter", String(32), nullable=True),
     UniqueConstraint("project_id", "project_seq", name="uq_events_project_seq"),
 )
 Index("ix_events_actor_org", events.c.actor_org)
+SEALED_TYPE = "SEALED"
+
+# The phases of every section of every project (ledger.sealing.phases), kept by the
+# appender in the same transaction as the events that change them. ``section_key`` is ""
+# for the project as a whole. Not append-only: ``opened_index`` and ``result_index`` are
+# set once. Visibility never trusts this table alone to unseal: sealed records are only
+# shown decrypted with a key published in the log (BIDS_UNSEALED).
+section_phases = Table(
+    "section_phases",
+    metadata,
+    Column("project_id", String(128), primary_key=True),
+    Column("section_key", String(128), primary_key=True),
+    Column("scope_id", String(32), nullable=True, unique=True),
+    Column("opened_index", BigInteger, nullable=True),
+    Column("result_index", BigInteger, nullable=True),
+)
 
 tree_hashes = Table(
     "tree_hashes",
@@ -114,6 +136,7 @@ api_tokens = Table(
     Column("created_at", String(40), nullable=False),
     Column("expires_at", String(40), nullable=True),
     Column("revoked_at", String(40), nullable=True),
+    Column("scope", Text, nullable=True),  # JSON {projects, regions, departments}
 )
 
 
@@ -136,6 +159,9 @@ findings = Table(
     Column("message_zh", Text, nullable=False),
     Column("message_en", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # Set while the finding's evidence is sealed: its key is blinded and evidence,
+    # computed values and messages are one encrypted blob (base64) in ``computed``.
+    Column("seal_scope", String(32), nullable=True),
 )
 Index("ix_findings_project", findings.c.project_id)
 
@@ -157,5 +183,6 @@ leads = Table(
     Column("package_hash", String(64), nullable=True),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    Column("seal_scope", String(32), nullable=True),  # raised on sealed evidence
 )
 Index("ix_leads_project", leads.c.project_id)

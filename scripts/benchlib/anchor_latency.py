@@ -266,7 +266,10 @@ def follow_latency(root: Path, name: str, spec: str, interval: float, duration: 
                 appended.append((res.index, time.perf_counter()))
                 k += 1
             deadline = time.perf_counter() + 3 * interval + 30
-            while (not seen or seen[-1][0] < k) and time.perf_counter() < deadline \
+            # the log may hold more than the k events appended (an opening appends the
+            # ledger's BIDS_UNSEALED after it): wait for the last appended index
+            last = appended[-1][0] + 1 if appended else 0
+            while (not seen or seen[-1][0] < last) and time.perf_counter() < deadline \
                     and not failure:
                 time.sleep(0.05)
         finally:

@@ -3,7 +3,10 @@
 Events come in pairs, one pair per bid: an even-numbered BID_SUBMITTED (envelope + payload of
 a bid upload with file hash, file metadata and device identifiers) and the next, odd-numbered
 BID_DECRYPTED of the same bid at the opening, which carries the price and the line-item
-hash: a bid's price is not known before its opening, so it is never in the submission. The
+hash: a bid's price is not known before its opening, so it is never in the submission. A
+submission before its project's first decryption is sealed; that decryption opens the
+project, and the ledger appends its BIDS_UNSEALED (so the log grows a little faster than the
+workload). The
 validator of the event catalogue (``ledger.events.parse_event``) is used when it is
 importable and accepts the generated events; otherwise the benchmark measures the pipeline
 without it.

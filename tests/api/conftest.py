@@ -14,6 +14,7 @@ from ledger.home import init_home
 from ledger.settings import Settings
 from witness_api import create_app
 from witness_api.config import ApiSettings
+from witness_api.tokens import Scope
 
 BIDDER = "91330100MA27X8Y61B"  # bidder_org of the BID_SUBMITTED example
 OTHER_BIDDER = "91330000OTHER00001"
@@ -40,12 +41,21 @@ def client(settings: Settings, api_settings: ApiSettings) -> Iterator[TestClient
         yield c
 
 
+EXAMPLE_PROJECT = example_event("PROJECT_REGISTERED")["project_id"]
+SCOPES = {"supervisor": Scope(projects=(EXAMPLE_PROJECT,)),
+          "regulator": Scope(departments=(
+              example_event("PROJECT_REGISTERED")["payload"]["supervisory_dept"],))}
+
+
 @pytest.fixture
 def tokens(client: TestClient) -> dict[str, str]:
+    """A token per role; the supervisor oversees the example project, the regulator is the
+    example project's supervising department."""
     store = client.app.state.tokens  # type: ignore[attr-defined]
     out = {}
     for role in ROLES:
-        out[role], _ = store.create(role, bidder_id=BIDDER if role == "bidder" else None)
+        out[role], _ = store.create(role, bidder_id=BIDDER if role == "bidder" else None,
+                                    scope=SCOPES.get(role))
     out["other_bidder"], _ = store.create("bidder", bidder_id=OTHER_BIDDER)
     return out
 

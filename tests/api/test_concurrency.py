@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from ledger.events import example_event
 from ledger.home import init_home
+from ledger.sealing.keys import load_sealer
 from ledger.settings import Settings
 from ledger.store.database import Database
 from ledger.store.schema import events
@@ -81,7 +82,7 @@ def _serve(home: Path, db_url: str | None) -> tuple[subprocess.Popen[bytes], str
 
 
 def _event(client_no: int, n: int) -> dict[str, object]:
-    ev = example_event("DOC_DOWNLOADED")
+    ev = example_event("DOC_DOWNLOADED")  # a bid-phase record: sealed (no project chain)
     ev["event_id"] = f"EV-C{client_no}-{n}"
     ev["project_id"] = f"P-{client_no % 3}"  # shared projects: per-project chains interleave
     return ev
@@ -129,7 +130,10 @@ def _run(tmp_path: Path, db_url: str | None) -> None:
     assert [r[0] for r in rows] == list(range(len(rows)))  # gap-free
     stored = {r[1]: r[0] for r in rows}
     assert len(stored) == len(rows)  # each event id once
-    assert stored == acked  # every acknowledged event, at the acknowledged index, nothing else
+    # every acknowledged event, at the acknowledged index, nothing else; the downloads were
+    # recorded before any opening, so they are sealed: stored under blinded ids
+    sealer = load_sealer(settings.seal_key_path)
+    assert stored == {sealer.blind("event", k): v for k, v in acked.items()}
 
 
 def test_concurrent_clients_sqlite(tmp_path: Path) -> None:

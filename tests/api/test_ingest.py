@@ -25,7 +25,7 @@ def test_same_body_same_receipt_then_409_for_another_body(client, h):
     assert first.json()["receipt"] == again.json()["receipt"]
     assert again.json()["status"] == "duplicate"
     changed = copy.deepcopy(ev)
-    changed["payload"]["bid_price"] = "1.00"
+    changed["payload"]["file_size"] = 1
     r = client.post("/v1/events", json=changed, headers=h)
     assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
@@ -122,10 +122,13 @@ def test_clock_skew_flagged(client, h, settings):
 def test_receipt_roundtrip_and_upgrade(client, h, tokens):
     ev = example_event("BID_SUBMITTED")
     posted = client.post("/v1/events", json=ev, headers=h).json()
-    sup = auth(tokens["supervisor"])
-    assert client.get("/v1/receipts/0", headers=sup).json()["anchored"] is None
+    # a sealed bid before the opening: read back by the token that posted it and by its
+    # bidder; the supervisor gets the same 404 as for a missing event
+    assert client.get("/v1/receipts/0", headers=h).json()["anchored"] is None
+    assert client.get("/v1/receipts/0", headers=auth(tokens["supervisor"])).status_code == 404
     client.post("/v1/checkpoints", headers=auth(tokens["admin"]))
-    upgraded = client.get(f"/v1/events/{ev['event_id']}/receipt", headers=sup).json()
+    bidder = auth(tokens["bidder"])
+    upgraded = client.get(f"/v1/events/{ev['event_id']}/receipt", headers=bidder).json()
     assert upgraded["anchored"]["checkpoint"].splitlines()[1] == "1"
     assert upgraded["promise"] == posted["receipt"]["promise"]
     report = client.post("/v1/verify/receipt", json=upgraded).json()
@@ -147,7 +150,9 @@ def test_checkpoint_as_note_and_json(client, tokens, h):
 def test_project_audit_and_bundle(client, tokens, seeded):
     sup = auth(tokens["supervisor"])
     tl = client.get(f"/v1/projects/{seeded['project']}/timeline", headers=sup).json()
-    assert [e["type"] for e in tl["events"]] == [e["type"] for e in seeded["events"]]
+    # the bid is sealed until the opening: not shown, not counted; its section is named
+    assert [e["type"] for e in tl["events"]] == ["PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED"]
+    assert {"section_id": None, "until": "opening"} in tl["sealed"]
     bundle = client.get(f"/v1/projects/{seeded['project']}/bundle", headers=sup).json()
     assert bundle["format"] == "witness-bundle/v1"
     audit = client.get(f"/v1/projects/{seeded['project']}/audit", headers=sup).json()

@@ -1,6 +1,7 @@
 """The regulator's lead endpoints: list (filters), fetch, export the signed package,
 acknowledge, transfer (移送, appends LEAD_TRANSFERRED); the role matrix of those endpoints;
-and the elected rule follower of the app's lifespan raising a lead on its own."""
+and the elected rule follower of the app's lifespan raising a lead on its own. Leads on
+sealed records: tests/api/test_sealing_matrix.py."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from ledger.demo import generate_project
 from ledger.rules.context import RuleContext
 from ledger.rules.package import package_digest, signature_body
 from ledger.rules.service import RuleService
-from tests.api.conftest import ROLES, auth
+from tests.api.conftest import BIDDER, OTHER_BIDDER, ROLES, auth
+from witness_api.tokens import Scope
 
 RULE = "R-TB-46-CONTRACT-30D"
 READERS = {"supervisor", "regulator", "admin"}
@@ -39,8 +41,25 @@ def _post_project(client: TestClient, token: str, events: list[dict[str, Any]]) 
         assert all(i["status"] == "created" for i in r.json()["results"])
 
 
+DEPT = "浙江省住房和城乡建设厅"  # the supervising department of the generated project
+
+
 @pytest.fixture
-def lead(client: TestClient, tokens: dict[str, str]) -> dict[str, Any]:
+def tokens(client: TestClient) -> dict[str, str]:
+    """A token per role; the supervisor oversees the generated project, the regulator is its
+    supervising department."""
+    store = client.app.state.tokens  # type: ignore[attr-defined]
+    project = generate_project(2, "works", {"late_contract"}).project_id
+    scopes = {"supervisor": Scope(projects=(project,)), "regulator": Scope(departments=(DEPT,))}
+    out = {role: store.create(role, bidder_id=BIDDER if role == "bidder" else None,
+                              scope=scopes.get(role))[0] for role in ROLES}
+    out["other_bidder"], _ = store.create("bidder", bidder_id=OTHER_BIDDER)
+    out["other_regulator"], _ = store.create("regulator", scope=Scope(departments=("别的局",)))
+    return out
+
+
+@pytest.fixture
+def raised(client: TestClient, tokens: dict[str, str]) -> dict[str, Any]:
     """A planted late contract, evaluated, with a checkpoint covering its LEAD_RAISED."""
     p = generate_project(2, "works", {"late_contract"})
     _post_project(client, tokens["ingest"], p.events)
@@ -53,14 +72,23 @@ def lead(client: TestClient, tokens: dict[str, str]) -> dict[str, Any]:
     return {**found[0], "project": p.project_id}
 
 
+@pytest.fixture
+def lead(client: TestClient, tokens: dict[str, str], raised: dict[str, Any]) -> dict[str, Any]:
+    """The raised lead, transferred to the regulator's department."""
+    r = client.post(f"/v1/leads/{raised['lead_id']}/transfer", json={"department": DEPT},
+                    headers=auth(tokens["admin"]))
+    assert r.status_code == 200, r.text
+    assert client.post("/v1/checkpoints", headers=auth(tokens["admin"])).status_code == 201
+    return {**raised, "transferred_index": r.json()["index"]}
+
+
 def _endpoints(lid: str) -> list[tuple[str, str, Any, set[str]]]:
     return [
         ("GET", "/v1/leads", None, READERS),
         ("GET", f"/v1/leads/{lid}", None, READERS),
         ("GET", f"/v1/leads/{lid}/package", None, HANDLERS),
         ("POST", f"/v1/leads/{lid}/acknowledge", None, HANDLERS),
-        ("POST", f"/v1/leads/{lid}/transfer", {"department": "浙江省住房和城乡建设厅"},
-         TRANSFERRERS),
+        ("POST", f"/v1/leads/{lid}/transfer", {"department": DEPT}, TRANSFERRERS),
     ]
 
 
@@ -93,10 +121,25 @@ def test_list_and_filters(client: TestClient, tokens: dict[str, str],
     assert client.get("/v1/leads", params={"project": "NOPE"}, headers=h).json()["leads"] == []
     assert client.get("/v1/leads", params={"since": "2999-01-01"},
                       headers=h).json()["leads"] == []
-    assert client.get("/v1/leads", params={"status": "transferred"},
+    assert client.get("/v1/leads", params={"status": "raised"},
                       headers=h).json()["leads"] == []
     r = client.get("/v1/leads", params={"status": "bogus"}, headers=h)
     assert r.status_code == 422
+
+
+def test_a_regulator_sees_only_what_was_transferred_to_it(
+        client: TestClient, tokens: dict[str, str], raised: dict[str, Any]) -> None:
+    lid = raised["lead_id"]
+    for token in ("regulator", "other_regulator"):  # raised, not transferred: nobody's yet
+        assert client.get("/v1/leads", headers=auth(tokens[token])).json()["leads"] == []
+        assert client.get(f"/v1/leads/{lid}", headers=auth(tokens[token])).status_code == 404
+    client.post(f"/v1/leads/{lid}/transfer", json={"department": DEPT},
+                headers=auth(tokens["admin"]))
+    assert client.get(f"/v1/leads/{lid}", headers=auth(tokens["regulator"])).status_code == 200
+    other = auth(tokens["other_regulator"])
+    assert client.get(f"/v1/leads/{lid}", headers=other).status_code == 404
+    assert client.get(f"/v1/leads/{lid}/package", headers=other).status_code == 404
+    assert client.post(f"/v1/leads/{lid}/acknowledge", headers=other).status_code == 404
 
 
 def test_fetch_shows_findings_with_evidence(client: TestClient, tokens: dict[str, str],
@@ -104,7 +147,7 @@ def test_fetch_shows_findings_with_evidence(client: TestClient, tokens: dict[str
     r = client.get(f"/v1/leads/{lead['lead_id']}", headers=auth(tokens["supervisor"]))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["status"] == "raised" and body["raised_index"] == lead["raised_index"]
+    assert body["status"] == "transferred" and body["raised_index"] == lead["raised_index"]
     (finding,) = [f for f in body["findings"] if f["rule_id"] == RULE]
     assert finding["evidence"] and all(len(e) == 2 for e in finding["evidence"])
     assert finding["message_zh"] and finding["message_en"]
@@ -139,23 +182,26 @@ def test_package_before_a_checkpoint_is_a_conflict(client: TestClient,
     assert r.json()["type"].endswith(":lead-not-exportable")
 
 
-def test_acknowledge_then_transfer(client: TestClient, tokens: dict[str, str],
-                                   lead: dict[str, Any]) -> None:
-    lid = lead["lead_id"]
-    r = client.post(f"/v1/leads/{lid}/acknowledge", headers=auth(tokens["regulator"]))
-    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
-    dept = {"department": "浙江省住房和城乡建设厅"}
+def test_transfer_then_acknowledge(client: TestClient, tokens: dict[str, str],
+                                   raised: dict[str, Any]) -> None:
+    lid = raised["lead_id"]
+    dept = {"department": DEPT}
     r = client.post(f"/v1/leads/{lid}/transfer", json=dept, headers=auth(tokens["admin"]))
     assert r.status_code == 200, r.text
     first = r.json()
     assert first["status"] == "transferred" and first["department"] == dept["department"]
     again = client.post(f"/v1/leads/{lid}/transfer", json=dept, headers=auth(tokens["admin"]))
     assert again.json()["index"] == first["index"]  # LEAD_TRANSFERRED appended once
+    elsewhere = client.post(f"/v1/leads/{lid}/transfer", json={"department": "别的局"},
+                            headers=auth(tokens["admin"]))
+    assert elsewhere.status_code == 409 and DEPT in elsewhere.json()["detail"]
     receipt = client.get(f"/v1/receipts/{first['index']}", headers=auth(tokens["admin"]))
     assert receipt.status_code == 200
     listed = client.get("/v1/leads", params={"status": "transferred"},
                         headers=auth(tokens["regulator"])).json()["leads"]
     assert [x["lead_id"] for x in listed] == [lid]
+    r = client.post(f"/v1/leads/{lid}/acknowledge", headers=auth(tokens["regulator"]))
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
     for bad in ({}, {"department": ""}, {"department": "x", "extra": 1}):
         r = client.post(f"/v1/leads/{lid}/transfer", json=bad, headers=auth(tokens["admin"]))
         assert r.status_code == 422, r.text
@@ -172,7 +218,7 @@ def test_follower_in_the_lifespan_raises_leads(monkeypatch: pytest.MonkeyPatch,
     with TestClient(create_app(settings, api=api_settings)) as c:
         store = c.app.state.tokens  # type: ignore[attr-defined]
         ingest, _ = store.create("ingest")
-        regulator, _ = store.create("regulator")
+        regulator, _ = store.create("admin")  # the lead is raised, not yet transferred
         p = generate_project(6, "works", {"late_bid"})
         _post_project(c, ingest, p.events)
         deadline = time.monotonic() + 15

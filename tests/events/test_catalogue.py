@@ -115,7 +115,7 @@ def _locs(data: Any) -> set[str]:
 
 def test_catalogue_covers_rules_and_lead_events() -> None:
     assert len(RULES_TYPES) == 69
-    assert set(EVENT_TYPES) == {*RULES_TYPES, "LEAD_RAISED", "LEAD_TRANSFERRED"}
+    assert set(EVENT_TYPES) == {*RULES_TYPES, "LEAD_RAISED", "LEAD_TRANSFERRED", "BIDS_UNSEALED"}
     assert set(example_types()) == set(EVENT_TYPES)
 
 
@@ -226,9 +226,34 @@ def test_utc_timestamps_accepted_and_normalised(value: str) -> None:
     "value", [45126388.52, 45126388, "45,126,388.52", "1e6", "１２", "1.23456"]
 )
 def test_bad_amounts_rejected(value: Any) -> None:
-    data = example_event("BID_SUBMITTED")
+    data = example_event("BID_DECRYPTED")
     data["payload"]["bid_price"] = value
     assert _locs(data) == {"payload.bid_price"}
+
+
+@pytest.mark.parametrize("field", ["bid_price", "item_price_vector_hash"])
+def test_price_is_not_part_of_the_submission(field: str) -> None:
+    """Prices stay sealed until the opening (TB 第22条): BID_SUBMITTED has no such field."""
+    data = example_event("BID_SUBMITTED")
+    data["payload"][field] = example_event("BID_DECRYPTED")["payload"][field]
+    assert _locs(data) == {f"payload.{field}"}
+
+
+@pytest.mark.parametrize("event_type", ["BID_DECRYPTED", "BID_EXTRACTED"])
+@pytest.mark.parametrize("field", ["bid_price", "item_price_vector_hash"])
+def test_price_only_from_a_successfully_opened_bid(event_type: str, field: str) -> None:
+    value = example_event("BID_DECRYPTED")["payload"][field]
+    data = example_event(event_type)
+    data["payload"].update(success=True, failure_cause=None, failure_note=None,
+                           bid_price=None, item_price_vector_hash=None)
+    data["payload"][field] = value
+    assert event_to_json(parse_event(data))["payload"][field] == value
+    data["payload"].update(success=False, failure_cause="bidder")
+    errors = _errors(data)
+    assert [e["loc"] for e in errors] == [f"payload.{field}"]
+    assert "success is false" in errors[0]["msg"]
+    data["payload"][field] = None  # an explicit null is no price
+    assert event_to_json(parse_event(data))["payload"]["success"] is False
 
 
 def test_float_in_raw_json_rejected() -> None:

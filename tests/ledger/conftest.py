@@ -14,9 +14,10 @@ from ledger.settings import Settings
 
 
 def make_event(n: int, project: str = "P-1", **payload: Any) -> dict[str, Any]:
-    """A small valid BID_SUBMITTED-shaped event (the log itself does not validate types)."""
+    """A small event of a public type (the log itself does not validate payloads); the
+    sealing tests (tests/ledger/test_sealing*.py) append bid-phase events."""
     return {
-        "event_id": f"ev-{n}", "type": "BID_SUBMITTED", "project_id": project,
+        "event_id": f"ev-{n}", "type": "ANNOUNCEMENT_PUBLISHED", "project_id": project,
         "occurred_at": "2026-03-22T09:30:00+08:00",
         "actor": {"id": "platform", "role": "system", "org_id": f"ORG-{n % 5}"},
         "payload": {"bidder_org": f"ORG-{n % 5}", "bid_price": f"{1000 + n}.00", **payload},

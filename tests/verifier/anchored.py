@@ -56,7 +56,8 @@ def _ingest(log: WitnessLog, ingestor: Ingestor, start: int, n: int, tag: str) -
 
 def build_anchored(home: Path, *, keys_from: Path | None = None, tag: str = "",
                    batches: tuple[int, ...] = (4, 3)) -> Anchored:
-    """A ledger of ``2 * sum(batches)`` events, one anchor per batch. ``keys_from`` copies
+    """A ledger of ``2 * sum(batches)`` submitted events (the default batches seal the bids
+    and open them: 4 BIDS_UNSEALED more, 18 in all), one anchor per batch. ``keys_from`` copies
     the log key and the anchorer key of another home (same log key, same registry address
     on a fresh chain); ``tag`` makes the event ids (hence the roots) differ."""
     if keys_from is not None:

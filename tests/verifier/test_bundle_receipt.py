@@ -30,19 +30,20 @@ def test_clean_bundle_verifies_with_a_timeline(built: Built) -> None:
     report = _check(built, _bundle(built))
     assert report.ok, report.to_text()
     assert report.outcome == "pending"  # checkpoints signed, no anchors yet
-    assert report.counts["events"] == 9 and report.counts["links"] == 9
-    assert report.counts["inclusion_proofs"] == 9
-    assert [t["project_seq"] for t in report.timeline] == list(range(9))
+    # 9 chain events (2 of them BIDS_UNSEALED) and the 2 bids sealed before the opening
+    assert report.counts["events"] == 11 and report.counts["links"] == 9
+    assert report.counts["inclusion_proofs"] == 11 and report.counts["sealed_opened"] == 2
+    assert [t["project_seq"] for t in report.timeline] == [0, 1, 2, None, None, *range(3, 9)]
     assert all(t["result"] == "ok" for t in report.timeline)
-    assert report.subject["head"] == {"project_seq": 8, "index": 16}
+    assert report.subject["head"] == {"project_seq": 8, "index": 20}
 
 
 def test_bundle_event_dropped_from_the_middle(built: Built) -> None:
     bundle = _bundle(built)
-    del bundle["events"][4]
+    del bundle["events"][5]  # OPENING_STARTED, seq 3 (events 3 and 4 are sealed bids)
     report = _check(built, bundle)
     first = report.first_divergence
-    assert first is not None and first.code == "sequence" and first.index == 10
+    assert first is not None and first.code == "sequence" and first.index == 11
     assert report.exit_code == 1
 
 
@@ -63,7 +64,7 @@ def test_bundle_payload_changed(built: Built) -> None:
 
 def test_bundle_fork_two_roots_signed_for_one_size(built: Built) -> None:
     bundle = _bundle(built)
-    forged = sign_checkpoint(Checkpoint(built.policy.origin, 12, b"\x05" * 32), built.log.signer)
+    forged = sign_checkpoint(Checkpoint(built.policy.origin, 16, b"\x05" * 32), built.log.signer)
     bundle["checkpoints"].append({"note": forged, "anchor": None})
     report = _check(built, bundle)
     assert any(p.code == "fork" for p in report.problems)
@@ -118,8 +119,8 @@ def test_checkpointed_receipt_verifies_offline(built: Built) -> None:
 
 def _proofed(built: Built, index: int, proof_index: int) -> Receipt:
     receipt = built.log.receipt(index, upgrade=False)
-    cp = built.log.checkpoint_at(18)
-    proof = tuple(built.log.inclusion_proof(proof_index, 18))
+    cp = built.log.checkpoint_at(22)
+    proof = tuple(built.log.inclusion_proof(proof_index, 22))
     return Receipt(receipt.origin, index, receipt.leaf_hash, receipt.canonical_event,
                    receipt.promise_note, AnchoredProof(cp.note, proof, None))
 
@@ -146,7 +147,7 @@ def test_receipt_event_and_bid_file_match(built: Built, tmp_path: Path) -> None:
     assert any("pseudonymised" in u["what"] for u in report.unchecked)
     bad = check_receipt(appended.receipt, built.policy, bid_file=b"another file")
     assert [p.code for p in bad.problems] == ["file_mismatch"]
-    ev["payload"]["bid_price"] = "1.00"
+    ev["payload"]["file_size"] = 1
     worse = check_receipt(appended.receipt, built.policy, event_file=json.dumps(ev).encode())
     assert [p.code for p in worse.problems] == ["event_mismatch"]
 

@@ -46,7 +46,7 @@ class FakeReader:
 
 def _setup(built: Built) -> tuple[Any, FakeReader, dict[str, Any]]:
     policy = replace(built.policy, chain_id=CHAIN_ID, registry=REGISTRY)
-    sizes = [6, 12, 18]
+    sizes = [6, 16, 22]  # the fixture's checkpoints (its openings add 4 BIDS_UNSEALED)
     roots = [open_checkpoint(built.log.checkpoint_at(s).note, [policy.verifier],
                              policy.origin).root for s in sizes]
     reader = FakeReader(list(zip(sizes, roots, strict=True)))
@@ -96,7 +96,7 @@ def test_checkpoint_not_on_chain(built: Built) -> None:
 
 def test_chain_holds_another_root_for_the_size(built: Built) -> None:
     policy, reader, bundle = _setup(built)
-    reader.cps[2] = (18, b"\x09" * 32)
+    reader.cps[2] = (22, b"\x09" * 32)
     report = _check(bundle, policy, reader)
     assert any(p.code == "fork" for p in report.problems)
 
@@ -123,5 +123,5 @@ def test_fsck_against_the_chain(built: Built) -> None:
     report = check_ledger(built.db_url, policy, reader)
     assert report.outcome == "intact", report.to_text()  # no anchor rows: found by size
     assert report.counts["anchors"] == 3
-    reader.cps[1] = (12, b"\x09" * 32)
+    reader.cps[1] = (16, b"\x09" * 32)
     assert any(p.code == "fork" for p in check_ledger(built.db_url, policy, reader).problems)

@@ -102,7 +102,7 @@ def test_clean_receipts_bundles_and_fsck(ledger_a: Anchored, reader: ChainRegist
                                          ) -> None:
     from ledger.core.receipt import Receipt
 
-    for index, size in ((3, 8), (10, 14)):
+    for index, size in ((3, 8), (10, 18)):
         report = check_receipt(Receipt.loads(_receipt_text(ledger_a, index).encode()),
                                ledger_a.policy, reader)
         assert report.outcome == "intact", report.to_text()
@@ -111,11 +111,11 @@ def test_clean_receipts_bundles_and_fsck(ledger_a: Anchored, reader: ChainRegist
     for project in PROJECTS:
         report = _check_bundle(_bundle(ledger_a, project), ledger_a.policy, reader)
         assert report.outcome == "intact", report.to_text()
-        assert report.counts["anchors"] == 2 and report.counts["events"] == 7
+        assert report.counts["anchors"] == 2 and report.counts["events"] == 9  # 2 sealed
         assert all(t["result"] == "ok" and "anchored_at" in t for t in report.timeline)
     report = check_ledger(str(ledger_a.db_path), ledger_a.policy, reader)
     assert report.outcome == "intact", report.to_text()
-    assert report.counts["anchors"] == 2 and report.counts["events"] == 14
+    assert report.counts["anchors"] == 2 and report.counts["events"] == 18
 
 
 def test_clean_cli_exit_0(ledger_a: Anchored, tmp_path: Path,
@@ -173,11 +173,11 @@ def test_registry_swapped(copy_a: Anchored, capsys: pytest.CaptureFixture[str],
     r = _reader(copy_a.policy)
     try:
         assert _codes(_check_bundle(b, copy_a.policy, r)) == {"anchor"}
-        tamper(copy_a.db_path, ("UPDATE anchors SET registry=? WHERE checkpoint_size=14",
+        tamper(copy_a.db_path, ("UPDATE anchors SET registry=? WHERE checkpoint_size=18",
                                 (other,)))
         fsck = check_ledger(str(copy_a.db_path), copy_a.policy, r)
         first = fsck.first_divergence
-        assert first is not None and (first.code, first.index) == ("anchor", 14)
+        assert first is not None and (first.code, first.index) == ("anchor", 18)
     finally:
         r.close()
 
@@ -304,14 +304,14 @@ def test_fsck_checkpoint_root_changed_in_db(copy_a: Anchored) -> None:
 
 
 def test_fsck_root_column_only_changed(copy_a: Anchored) -> None:
-    tamper(copy_a.db_path, ("UPDATE checkpoints SET root=? WHERE size=14", (b"\x06" * 32,)))
+    tamper(copy_a.db_path, ("UPDATE checkpoints SET root=? WHERE size=18", (b"\x06" * 32,)))
     r = _reader(copy_a.policy)
     try:
         report = check_ledger(str(copy_a.db_path), copy_a.policy, r)
     finally:
         r.close()
     first = report.first_divergence
-    assert first is not None and (first.code, first.index) == ("root", 14)
+    assert first is not None and (first.code, first.index) == ("root", 18)
 
 
 def test_fsck_anchor_row_points_elsewhere(copy_a: Anchored) -> None:
@@ -321,7 +321,7 @@ def test_fsck_anchor_row_points_elsewhere(copy_a: Anchored) -> None:
         report = check_ledger(str(copy_a.db_path), copy_a.policy, r)
     finally:
         r.close()
-    assert _codes(report) == {"anchor"} and [p.index for p in report.problems] == [8, 14]
+    assert _codes(report) == {"anchor"} and [p.index for p in report.problems] == [8, 18]
 
 
 def test_anchor_refs_match_the_chain(ledger_a: Anchored, reader: ChainRegistryReader) -> None:

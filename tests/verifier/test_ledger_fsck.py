@@ -24,10 +24,11 @@ def test_clean_ledger_is_intact(built: Built) -> None:
     report = check_ledger(built.db_url, built.policy)
     assert report.outcome == "intact", report.to_text()
     assert report.exit_code == 0
-    assert report.counts["events"] == 18
+    assert report.counts["events"] == 22  # with 4 sealed bids and 4 BIDS_UNSEALED
     assert report.counts["checkpoints"] == 3
     assert report.counts["projects"] == 2
-    assert report.counts["tree_hashes"] == tree.stored_hash_count(18)
+    assert report.counts["tree_hashes"] == tree.stored_hash_count(22)
+    assert report.counts["sealed"] == report.counts["sealed_opened"] == 4
 
 
 def test_accepts_a_plain_sqlite_path(built: Built) -> None:
@@ -35,13 +36,13 @@ def test_accepts_a_plain_sqlite_path(built: Built) -> None:
 
 
 def test_payload_byte_changed(built: Built) -> None:
-    event_id, data = _row(built, 7)
+    event_id, data = _row(built, 5)  # a public event (6..9 are sealed bids)
     changed = data.replace(b'"v":1', b'"v":2')
-    tamper(built.db_path, ("UPDATE events SET canonical=? WHERE idx=7", (changed,)))
+    tamper(built.db_path, ("UPDATE events SET canonical=? WHERE idx=5", (changed,)))
     report = check_ledger(built.db_url, built.policy)
     first = report.first_divergence
     assert first is not None and (first.code, first.index, first.event_id) == (
-        "payload", 7, event_id)
+        "payload", 5, event_id)
     assert report.exit_code == 1
 
 
@@ -65,7 +66,8 @@ def test_event_inserted(built: Built) -> None:
            "UPDATE events SET idx = -idx - 1 WHERE idx >= 4",
            "UPDATE events SET idx = -idx WHERE idx < 0",
            ("INSERT INTO events SELECT 4, 'FORGED-1', project_id, project_seq + 1000, event_type, "
-            "actor_org, received_at, leaf_hash, submission_digest, ? FROM events WHERE idx=5",
+            "actor_org, received_at, leaf_hash, submission_digest, ?, seal_scope, submitter "
+            "FROM events WHERE idx=5",
             (forged,)))
     report = check_ledger(built.db_url, built.policy)
     first = report.first_divergence
@@ -93,18 +95,18 @@ def test_node_hash_changed(built: Built) -> None:
 
 
 def test_checkpoint_root_changed(built: Built) -> None:
-    tamper(built.db_path, ("UPDATE checkpoints SET root=? WHERE size=12", (b"\x01" * 32,)))
+    tamper(built.db_path, ("UPDATE checkpoints SET root=? WHERE size=16", (b"\x01" * 32,)))
     first = check_ledger(built.db_url, built.policy).first_divergence
-    assert first is not None and (first.code, first.index) == ("root", 12)
+    assert first is not None and (first.code, first.index) == ("root", 16)
 
 
 def test_checkpoint_resigned_with_another_key(built: Built) -> None:
     other = NoteSigner(built.policy.origin, Ed25519PrivateKey.generate())
-    cp = built.log.checkpoint_at(12)
-    note = sign_checkpoint(Checkpoint(built.policy.origin, 12, cp.root), other)
-    tamper(built.db_path, ("UPDATE checkpoints SET note=? WHERE size=12", (note,)))
+    cp = built.log.checkpoint_at(16)
+    note = sign_checkpoint(Checkpoint(built.policy.origin, 16, cp.root), other)
+    tamper(built.db_path, ("UPDATE checkpoints SET note=? WHERE size=16", (note,)))
     first = check_ledger(built.db_url, built.policy).first_divergence
-    assert first is not None and (first.code, first.index) == ("signature", 12)
+    assert first is not None and (first.code, first.index) == ("signature", 16)
 
 
 def test_rewritten_history_with_consistent_hashes_breaks_the_signed_root(built: Built) -> None:
@@ -112,11 +114,11 @@ def test_rewritten_history_with_consistent_hashes_breaks_the_signed_root(built: 
     _, data = _row(built, 2)
     changed = data.replace(b'"v":1', b'"v":3')
     con = sqlite3.connect(built.db_path)
-    rows = [bytes(r[0]) for r in con.execute("SELECT canonical FROM events ORDER BY idx")]
+    leaves = [bytes(r[0]) for r in con.execute("SELECT leaf_hash FROM events ORDER BY idx")]
     con.close()
-    rows[2] = changed
-    _, hashes, _ = tree.append_entries(tree.EMPTY_FRONTIER, rows)
     leaf = tree.append_entries(tree.EMPTY_FRONTIER, [changed])[0][0]
+    leaves[2] = leaf  # the sealed rows keep their stored leaves (their bytes are blobs)
+    hashes, _ = tree.append_leaf_hashes(tree.EMPTY_FRONTIER, leaves)
     tamper(built.db_path, ("UPDATE events SET canonical=?, leaf_hash=? WHERE idx=2",
                            (changed, leaf)),
            *[("UPDATE tree_hashes SET hash=? WHERE idx=?", (h, i)) for i, h in hashes])

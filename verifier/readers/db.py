@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
@@ -28,6 +28,11 @@ _EVENTS = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
            "WHERE idx >= :lo AND idx < :hi ORDER BY idx LIMIT :n")
 _EVENTS_STREAM = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
                   "WHERE idx < ? ORDER BY idx")
+_EVENTS_AT = text("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
+                  "WHERE idx IN :ids ORDER BY idx").bindparams(bindparam("ids", expanding=True))
+# The first bytes of each event (a sealed blob's magic and scope id), paged by index.
+_HEADS = ("SELECT idx, substr(canonical, 1, :n_bytes) FROM events "
+          "WHERE idx >= :lo AND idx <= :hi ORDER BY idx LIMIT :n")
 _HASHES_RAW = "SELECT hash FROM tree_hashes WHERE idx >= ? AND idx < ? ORDER BY idx"
 _HASHES = "SELECT hash FROM tree_hashes WHERE idx >= :lo AND idx < :hi ORDER BY idx"
 _CHECKPOINTS = ("SELECT size, root, note FROM checkpoints WHERE size > :after "
@@ -120,6 +125,25 @@ class LedgerDB:
             if not rows:
                 return
             yield [(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+            lo = int(rows[-1][0]) + 1
+
+    def events_at(self, conn: Connection, indexes: list[int]) -> list[EventRow]:
+        """The events at these indexes (those present), in index order: one query."""
+        if not indexes:
+            return []
+        rows = conn.execute(_EVENTS_AT, {"ids": indexes}).all()
+        return [(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+
+    def event_heads(self, conn: Connection, lo: int, hi: int, n_bytes: int,
+                    chunk: int = 5000) -> Iterator[tuple[int, bytes]]:
+        """(index, first ``n_bytes`` of the stored event) for lo <= index <= hi, paged."""
+        query = text(_HEADS)
+        while lo <= hi:
+            rows = conn.execute(query, {"lo": lo, "hi": hi, "n": chunk,
+                                        "n_bytes": n_bytes}).all()
+            yield from ((int(r[0]), bytes(r[1] or b"")) for r in rows)
+            if len(rows) < chunk:
+                return
             lo = int(rows[-1][0]) + 1
 
     def tree_range(self, conn: Connection, lo: int, hi: int) -> list[bytes]:

@@ -70,12 +70,12 @@ def _item(result: ItemResult) -> dict[str, Any]:
 )
 async def append_event(
     event: dict[str, Any] = Body(openapi_examples=_examples()),  # noqa: B008
-    _who: Principal = Depends(require_on_loop(*WRITERS)),  # noqa: B008
+    who: Principal = Depends(require_on_loop(*WRITERS)),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
 ) -> FastJSONResponse:
     """Validate and append one event; the receipt is signed before the answer is sent."""
     started = time.perf_counter()
-    [result] = await services.ingestor.submit_async([event])
+    [result] = await services.ingestor.submit_async([event], who.token_id)
     services.metrics.latency_single.observe(time.perf_counter() - started)
     if result.appended is None:
         services.metrics.count_outcomes(0, 0, 1)
@@ -95,7 +95,7 @@ async def append_event(
 )
 def append_batch(
     batch: BatchIn = Body(openapi_examples=_batch_examples()),  # noqa: B008
-    _who: Principal = Depends(require(*WRITERS)),  # noqa: B008
+    who: Principal = Depends(require(*WRITERS)),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
 ) -> FastJSONResponse:
     """Append the valid items in one transaction; report every bad item with field paths.
@@ -104,7 +104,7 @@ def append_batch(
     ``duplicate`` (same receipt as before) or ``rejected`` (with a problem object).
     """
     started = time.perf_counter()
-    results = services.ingestor.submit(batch.events)
+    results = services.ingestor.submit(batch.events, who.token_id)
     services.metrics.latency_batch.observe(time.perf_counter() - started)
     items = [_item(r) for r in results]
     counts = {s: sum(1 for i in items if i["status"] == s)

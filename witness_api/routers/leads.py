@@ -1,11 +1,17 @@
 """Violation leads (违规线索) for the regulator: list, fetch, export the package, acknowledge,
 transfer (移送).
 
-Roles: a regulator lists, fetches, exports and acknowledges; a supervisor lists and
-fetches; an admin may do all of it and is the only one who transfers (which appends
-LEAD_TRANSFERRED to the log). Every other role is refused with 403, as for the project
-endpoints. The package is ``ledger.rules.package``'s signed ``witness-bundle/v1`` of
-``kind: "lead"`` (docs/leads.md); it needs a checkpoint covering the lead's events.
+Roles: a regulator sees the leads transferred to its department(s) — and only those —
+and fetches, exports and acknowledges them; a supervisor lists and fetches the leads of
+the projects it oversees; an admin sees every lead and is the only one who transfers
+(which appends LEAD_TRANSFERRED to the log). A lead raised on records still sealed before
+their opening names bidders nobody may know yet: it is shown only to the department it
+was transferred to (the ledger transfers it to the project's supervising department
+itself); the admin sees that it exists, sealed, and nothing of its content; supervisors do
+not see it. Anything a caller may not see answers 404, as an unknown lead. Every other
+role is refused with 403. The package is ``ledger.rules.package``'s signed
+``witness-bundle/v1`` of ``kind: "lead"`` (docs/leads.md); it needs a checkpoint covering
+the lead's events.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from ledger.core.errors import WitnessError
 from ledger.errors import NotFoundError
 from ledger.rules.context import RuleContext
 from ledger.rules.service import RuleService
+from ledger.sealing.policy import in_scope
+from ledger.sealing.views import project_facts
 from witness_api.auth import require
 from witness_api.deps import Services, get_services
 from witness_api.problems import ProblemError, responses
@@ -54,11 +62,51 @@ def rule_service(request: Request, services: Services = Depends(get_services),  
     return svc
 
 
+SEALED_NOTE = ("开标前密封：线索涉及尚未开标的投标信息（招标投标法第二十二条），仅移送部门可阅。 / "
+               "Sealed until the opening: it names bid-phase records (Tendering Law art. 22); "
+               "only the department it was transferred to may read it.")
+
+
 def _summary(lead: dict[str, Any]) -> dict[str, Any]:
-    return {k: lead[k] for k in (
+    out = {k: lead[k] for k in (
         "lead_id", "status", "severity", "project_id", "section_id", "rule_ids",
         "finding_ids", "raised_index", "raised_event_id", "transferred_index",
-        "transferred_event_id", "department", "package_hash", "created_at", "updated_at")}
+        "transferred_event_id", "department", "package_hash", "created_at", "updated_at",
+        "sealed")}
+    if lead["sealed"]:
+        out["sealed_note"] = SEALED_NOTE
+    return out
+
+
+def _stub(lead: dict[str, Any]) -> dict[str, Any]:
+    """What the admin sees of a sealed lead: that it exists, where it went; no content."""
+    out = {k: lead[k] for k in ("lead_id", "status", "project_id", "section_id",
+                                "department", "created_at", "updated_at", "sealed")}
+    out["sealed_note"] = SEALED_NOTE
+    return out
+
+
+def _view(who: Principal, lead: dict[str, Any], svc: RuleService) -> str | None:
+    """"full", "stub" (a sealed lead for the admin) or None (not visible: 404)."""
+    if who.role == "regulator":
+        return "full" if lead["department"] in who.scope.departments else None
+    if who.role == "admin":
+        return "stub" if lead["sealed"] else "full"
+    if who.role == "supervisor" and not lead["sealed"]:
+        facts = project_facts(svc.log, lead["project_id"])
+        return "full" if in_scope(who.viewer, lead["project_id"], facts) else None
+    return None
+
+
+def _visible(who: Principal, lead_id: str, svc: RuleService) -> tuple[dict[str, Any], str]:
+    try:
+        lead = svc.lead(lead_id)
+    except NotFoundError:
+        raise NotFoundError(f"no lead {lead_id!r}") from None
+    view = _view(who, lead, svc)
+    if view is None:
+        raise NotFoundError(f"no lead {lead_id!r}")
+    return lead, view
 
 
 def _detail(lead: dict[str, Any]) -> dict[str, Any]:
@@ -74,21 +122,26 @@ def list_leads(
     since: Annotated[str | None, Query(min_length=1, max_length=40,
                                        description="Raised at or after (ISO 8601).")] = None,
     status: Status | None = None,
-    _who: Principal = Depends(require(*LEAD_READERS)),  # noqa: B008
+    who: Principal = Depends(require(*LEAD_READERS)),  # noqa: B008
     svc: RuleService = Depends(rule_service),  # noqa: B008
 ) -> JSONResponse:
-    found = svc.leads(project, since, status)
-    return JSONResponse({"leads": [_summary(x) for x in found]})
+    shown = []
+    for lead in svc.leads(project, since, status):
+        view = _view(who, lead, svc)
+        if view is not None:
+            shown.append(_stub(lead) if view == "stub" else _summary(lead))
+    return JSONResponse({"leads": shown})
 
 
 @router.get("/{lead_id}", summary="One lead with its findings and evidence",
             responses=responses(401, 403, 404, 422))
 def get_lead(
     lead_id: LeadId,
-    _who: Principal = Depends(require(*LEAD_READERS)),  # noqa: B008
+    who: Principal = Depends(require(*LEAD_READERS)),  # noqa: B008
     svc: RuleService = Depends(rule_service),  # noqa: B008
 ) -> JSONResponse:
-    return JSONResponse(_detail(svc.lead(lead_id)))
+    lead, view = _visible(who, lead_id, svc)
+    return JSONResponse(_stub(lead) if view == "stub" else _detail(lead))
 
 
 @router.get("/{lead_id}/package", summary="Download the signed lead package",
@@ -97,9 +150,10 @@ def get_lead(
                              "description": "witness-bundle/v1, kind lead"}})
 def export_package(
     lead_id: LeadId,
-    _who: Principal = Depends(require(*LEAD_HANDLERS)),  # noqa: B008
+    who: Principal = Depends(require(*LEAD_HANDLERS)),  # noqa: B008
     svc: RuleService = Depends(rule_service),  # noqa: B008
 ) -> Response:
+    _full_view(who, lead_id, svc)
     try:
         data = svc.export_lead(lead_id)
     except NotFoundError:
@@ -112,25 +166,35 @@ def export_package(
 
 
 @router.post("/{lead_id}/acknowledge", summary="Acknowledge receipt of a lead",
-             responses=responses(401, 403, 404, 422))
+             responses=responses(401, 403, 404, 409, 422))
 def acknowledge(
     lead_id: LeadId,
-    _who: Principal = Depends(require(*LEAD_HANDLERS)),  # noqa: B008
+    who: Principal = Depends(require(*LEAD_HANDLERS)),  # noqa: B008
     svc: RuleService = Depends(rule_service),  # noqa: B008
 ) -> JSONResponse:
+    _full_view(who, lead_id, svc)
     svc.acknowledge(lead_id)
     return JSONResponse(_summary(svc.lead(lead_id)))
 
 
+def _full_view(who: Principal, lead_id: str, svc: RuleService) -> dict[str, Any]:
+    lead, view = _visible(who, lead_id, svc)
+    if view != "full":
+        raise ProblemError(409, "sealed", SEALED_NOTE, sealed_until="opening")
+    return lead
+
+
 @router.post("/{lead_id}/transfer", summary="Transfer (移送) a lead: appends LEAD_TRANSFERRED",
-             responses=responses(401, 403, 404, 422))
+             responses=responses(401, 403, 404, 409, 422))
 def transfer(
     lead_id: LeadId,
     body: TransferIn,
-    _who: Principal = Depends(require(*LEAD_TRANSFERRERS)),  # noqa: B008
+    who: Principal = Depends(require(*LEAD_TRANSFERRERS)),  # noqa: B008
     svc: RuleService = Depends(rule_service),  # noqa: B008
 ) -> JSONResponse:
-    index = svc.transfer(lead_id, body.department)
+    """Transfer a lead (a sealed one too: by id, its content unseen); a second transfer to
+    another department is refused with 409."""
+    index = svc.transfer(lead_id, body.department, by=who.label or f"token:{who.token_id}")
     lead = svc.lead(lead_id)
     return JSONResponse({"lead_id": lead_id, "department": lead["department"],
                          "index": index, "status": lead["status"]})

@@ -2,7 +2,9 @@
 
 Each proof comes with the roots it links and the signed checkpoint of that size when one
 was sealed, so a client checks the proof against the exact checkpoint it was computed for.
-Bidders may ask for inclusion proofs of their own events only (404 otherwise).
+A proof carries hashes only (leaves are salted: nothing of an event can be read from it);
+still, bidders and ingest tokens may ask for inclusion proofs of their own events only
+(404 otherwise, as for receipts).
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from ledger.core.canonical import decode_envelope
-from witness_api.auth import READERS, owns, require
+from witness_api.auth import READERS, require
 from witness_api.deps import Services, get_services, require_on_loop
 from witness_api.models import ConsistencyOut, FastJSONResponse, InclusionOut
 from witness_api.problems import responses
 from witness_api.routers.receipts import MAX_INDEX
 from witness_api.tokens import Principal
+from witness_api.visibility import OWN_ONLY_ROLES, visible_record
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
 Size = Annotated[int, Query(ge=0, le=MAX_INDEX)]
@@ -41,13 +43,11 @@ async def inclusion(
     """Inclusion proof of the event at ``index`` in the tree of ``size``."""
     # One short read transaction (about a millisecond: O(log n) hashes by primary key), run
     # on the event loop: cheaper than the thread-pool round trips it would otherwise take.
-    # No receipt is signed (only the leaf is needed); a bidder sees only its own events
-    # (anything else is the same 404 as a missing index).
-    visible = None
-    if who.role == "bidder":
-        def visible(data: bytes) -> bool:
-            return owns(who, decode_envelope(data))
-    answer = services.log.inclusion_answer(index, size, visible)
+    # No receipt is signed (only the leaf is needed); a bidder or ingest token sees only its
+    # own events (anything else is the same 404 as a missing index).
+    if who.role in OWN_ONLY_ROLES:
+        visible_record(services, who, index)
+    answer = services.log.inclusion_answer(index, size)
     return FastJSONResponse({
         "index": index, "size": answer.size, "leaf_hash": answer.leaf_hash.hex(),
         "root": answer.root.hex(), "proof": [h.hex() for h in answer.proof],

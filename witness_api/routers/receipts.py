@@ -1,8 +1,10 @@
 """Receipts: by log index (the path the verifier's ``--upgrade URL`` calls) and by event id.
 
 A receipt is upgraded with the inclusion proof against the newest checkpoint once one
-covers the event (and with the anchor once anchoring records it). A bidder gets only the
-receipts of its own events; any other index or id answers 404, exactly as a missing one.
+covers the event (and with the anchor once anchoring records it). Who gets which receipt
+is ``ledger.sealing.policy``'s: a bidder its own events (its sealed bid too, before the
+opening), an ingest token what it posted, supervisors and regulators the events of their
+projects that the phase allows; anything else answers 404, exactly as a missing one.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from ledger.core.canonical import decode_envelope
 from ledger.core.receipt import Receipt
 from ledger.errors import NotFoundError
-from witness_api.auth import READERS, owns, require
+from witness_api.auth import READERS, require
 from witness_api.deps import Services, get_services
 from witness_api.models import ReceiptOut
 from witness_api.problems import responses
 from witness_api.tokens import Principal
+from witness_api.visibility import visible_record
 
 router = APIRouter(prefix="/v1", tags=["receipts"])
 MAX_INDEX = 2**62
@@ -29,10 +31,8 @@ EventId = Annotated[str, Path(min_length=1, max_length=128, description="Source 
 
 def visible_receipt(services: Services, who: Principal, index: int) -> Receipt:
     """The receipt at ``index`` if ``who`` may see it, else the same 404 as a missing one."""
-    receipt = services.log.receipt(index)
-    if who.role == "bidder" and not owns(who, decode_envelope(receipt.canonical_event)):
-        raise NotFoundError(f"no event at index {index}")
-    return receipt
+    visible_record(services, who, index)
+    return services.log.receipt(index)
 
 
 @router.get("/receipts/{index}", response_model=ReceiptOut, response_class=JSONResponse,

@@ -1,0 +1,83 @@
+"""Findings and leads in the database, sealed while their evidence is.
+
+A finding raised on records still sealed (a late bid, two bidders on one device, before the
+opening) names bidders: its evidence, computed values and messages are then stored as one
+encrypted text under the evidence's scope key (``ledger.sealing.keys.Sealer.seal_text``),
+with ``seal_scope`` set, so the raw database reads no bidder before the opening. Its id and
+key carry only the rule, the project, the section and log indexes. The ledger reads it back
+with its seal key; who may see it is the leads API's decision.
+
+Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ledger.log import WitnessLog
+from ledger.rules.model import Finding
+from ledger.sealing.views import closed_scope
+from ledger.store.schema import findings, section_phases
+
+
+def finding_id(f: Finding) -> str:
+    return "F-" + hashlib.sha256(f.key.encode()).hexdigest()[:24]
+
+
+def lead_id_for(f: Finding) -> str:
+    return "L-" + hashlib.sha256(f.key.encode()).hexdigest()[:24]
+
+
+def finding_row(log: WitnessLog, conn: Connection, f: Finding, now: str) -> dict[str, Any]:
+    """The ``findings`` row of ``f``; its details sealed while its evidence is."""
+    fid = finding_id(f)
+    details = {"evidence": [list(e) for e in f.evidence], "computed": f.computed,
+               "message_zh": f.message_zh, "message_en": f.message_en}
+    row: dict[str, Any] = {
+        "finding_id": fid, "finding_key": f.key, "rule_id": f.rule_id,
+        "rule_version": f.rule_version, "severity": f.severity, "lead": int(f.lead),
+        "project_id": f.project_id, "section_id": f.section_id, "created_at": now,
+        "evidence": json.dumps(details["evidence"]),
+        "computed": json.dumps(f.computed, ensure_ascii=False, default=str),
+        "message_zh": f.message_zh, "message_en": f.message_en, "seal_scope": None}
+    scope = (closed_scope(conn, log.sealer, f.project_id, [i for i, _ in f.evidence])
+             if log.sealer is not None else None)
+    if scope is not None and log.sealer is not None:
+        text = json.dumps(details, ensure_ascii=False, default=str)
+        row.update(evidence="[]", message_zh="", message_en="", seal_scope=scope[0],
+                   computed=log.sealer.seal_text(f.project_id, scope[1], text, fid))
+    return row
+
+
+def seal_scope_of(rows: Sequence[dict[str, Any]]) -> str | None:
+    """The scope a lead is kept under: that of its (first) sealed finding."""
+    return next((r["seal_scope"] for r in rows if r.get("seal_scope")), None)
+
+
+def finding_dict(log: WitnessLog, conn: Connection, row: Any) -> dict[str, Any]:
+    """A stored finding as the service returns it (opened with the seal key if sealed)."""
+    d = dict(row._mapping)
+    if d.get("seal_scope"):
+        if log.sealer is None:
+            raise RuntimeError("a sealed finding needs the log's seal key")
+        sections = [str(s) for s in conn.execute(
+            select(section_phases.c.section_key)
+            .where(section_phases.c.project_id == d["project_id"])).scalars()]
+        d.update(json.loads(log.sealer.open_text(d["project_id"], d["computed"],
+                                                 d["finding_id"], sections)))
+        d["evidence"] = [tuple(e) for e in d["evidence"]]
+    else:
+        d["evidence"] = [tuple(e) for e in json.loads(d["evidence"])]
+        d["computed"] = json.loads(d["computed"])
+    d["lead"] = bool(d["lead"])
+    return d
+
+
+def stored_findings(log: WitnessLog, conn: Connection, ids: Sequence[str]) -> list[dict[str, Any]]:
+    rows = conn.execute(select(findings).where(findings.c.finding_id.in_(list(ids)))).all()
+    return [finding_dict(log, conn, r) for r in rows]

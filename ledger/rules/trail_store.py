@@ -1,0 +1,115 @@
+"""The rules' reading of the log: project trails decoded once, sealed records included.
+
+The rules see everything, sealed or not: a late bid or two bidders on one device are
+flagged before the opening, while nobody else can read those records. Stored sealed
+records are opened with the ledger's seal key (``WitnessLog.open_stored``). A project's
+events are taken in log-index order (sealed records have no project sequence number);
+cached trails are extended with new events, and a gap (events appended by another process
+in between) is filled from the store. Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, select
+
+from ledger.log import WitnessLog
+from ledger.rules.engine import trail_event
+from ledger.rules.model import Trail
+from ledger.rules.trail_cache import LogRow, TrailCache, _Cached, loads
+from ledger.sealing.classes import LEAD_TYPES, RELEASE_TYPE
+from ledger.store.schema import events
+
+INTERNAL_TYPES = frozenset({*LEAD_TYPES, RELEASE_TYPE})
+"""Ledger-internal events: in the log, not in the trails the rules read."""
+
+
+class TrailStore:
+    """Decoded trails of the projects the rules look at, kept in a ``TrailCache``."""
+
+    def __init__(self, log: WitnessLog, cache: TrailCache) -> None:
+        self.log = log
+        self.cache = cache
+
+    def absorb(self, rows: Sequence[LogRow], *, contiguous: bool) -> dict[str, set[str]]:
+        """Extend the cached trails with ``rows``; the new rule-visible types per project.
+        ``contiguous``: the rows are every event after the ones taken in before (the
+        follower reads the log in order), so no gap needs looking for."""
+        by_project: dict[str, list[LogRow]] = {}
+        for r in rows:
+            by_project.setdefault(r.project_id, []).append(r)
+        touched: dict[str, set[str]] = {}
+        for pid, items in by_project.items():
+            items.sort(key=lambda r: r.index)
+            entry = self.cache.get(pid)
+            if entry is None and all(r.type in INTERNAL_TYPES for r in items):
+                continue  # ledger events of a project not in the cache: nothing to extend
+            if entry is None:
+                entry = self._load(pid, below=items[0].index)
+                self.cache.put(pid, entry)
+            elif not contiguous and items[0].index > entry.last_index + 1:
+                self.cache.fills += 1
+                self._fill(pid, entry, below=items[0].index)
+            for r in items:
+                if r.index <= entry.last_index:
+                    continue  # already taken in (loaded from the store)
+                entry.last_index = r.index
+                if r.type not in INTERNAL_TYPES:
+                    entry.events.append(trail_event(r.index, r.decoded()))
+                    touched.setdefault(pid, set()).add(r.type)
+        return touched
+
+    def entry(self, project_id: str) -> _Cached:
+        """The cached trail of a project (loaded whole if it was evicted)."""
+        entry = self.cache.get(project_id)
+        if entry is None:
+            entry = self._load(project_id, below=None)
+            self.cache.put(project_id, entry)
+        return entry
+
+    def trail(self, project_id: str) -> Trail:
+        """A project's whole trail, read from the store (not cached)."""
+        found = _Cached([], -1)
+        self._fill(project_id, found, below=None)
+        return Trail(project_id, tuple(found.events))
+
+    def _load(self, project_id: str, below: int | None) -> _Cached:
+        self.cache.loads += 1
+        entry = _Cached([], -1)
+        self._fill(project_id, entry, below)
+        return entry
+
+    def _fill(self, project_id: str, entry: _Cached, below: int | None) -> None:
+        """Append the project's stored events after ``entry.last_index`` (below ``below``)."""
+        query = (select(events.c.idx, events.c.event_type, events.c.canonical,
+                        events.c.leaf_hash)
+                 .where(events.c.project_id == project_id)
+                 .where(events.c.idx > entry.last_index)
+                 .where(events.c.event_type.not_in(INTERNAL_TYPES))
+                 .order_by(events.c.idx))
+        if below is not None:
+            query = query.where(events.c.idx < below)
+        with self.log.db.read() as conn:
+            for idx, env in self._decoded(conn, project_id, query):
+                entry.last_index = max(entry.last_index, idx)
+                if env["type"] not in INTERNAL_TYPES:
+                    entry.events.append(trail_event(idx, env))
+
+    def _decoded(self, conn: Connection, project_id: str,
+                 query: object) -> list[tuple[int, dict[str, object]]]:
+        out = []
+        for idx, _etype, data, leaf in conn.execute(query).all():  # type: ignore[call-overload]
+            plain = self.log.open_stored(conn, project_id, bytes(data), bytes(leaf))
+            out.append((int(idx), loads(plain)))
+        return out
+
+
+def row_from_store(log: WitnessLog, conn: Connection, index: int, project_id: str,
+                   event_type: str, data: bytes, leaf: bytes) -> LogRow:
+    """A stored row as the rule service takes it in (a sealed record opened)."""
+    plain = log.open_stored(conn, project_id, data, leaf)
+    if plain is data:
+        return LogRow(index, project_id, event_type, data)
+    env = loads(plain)
+    return LogRow(index, project_id, str(env["type"]), plain, env)
