@@ -31,15 +31,19 @@ def summarize(seconds: list[float]) -> dict[str, float]:
 
 
 def read_canonical(log: WitnessLog, lo: int, hi: int) -> Iterator[list[bytes]]:
-    """Canonical event bytes of indexes [lo, hi), in chunks, in index order."""
+    """Canonical event bytes of indexes [lo, hi), in chunks, in index order; a sealed row
+    is opened with the log's seal key first (the leaf commits to the envelope, not to the
+    stored ciphertext)."""
     for start in range(lo, hi, CHUNK):
         with log.db.read() as conn:
             rows = conn.execute(
-                select(events.c.canonical)
+                select(events.c.project_id, events.c.canonical, events.c.leaf_hash)
                 .where(events.c.idx >= start, events.c.idx < min(hi, start + CHUNK))
                 .order_by(events.c.idx)
-            ).scalars().all()
-        yield [bytes(r) for r in rows]
+            ).all()
+            chunk = [log.open_stored(conn, pid, bytes(data), bytes(leaf))
+                     for pid, data, leaf in rows]
+        yield chunk
 
 
 def read_leaves(log: WitnessLog, indexes: list[int]) -> dict[int, bytes]:
