@@ -27,3 +27,4 @@ class NotInitialisedError(WitnessError):
 
 class StateConflictError(WitnessError):
     """The request contradicts what already happened (e.g. a lead transferred elsewhere)."""
+

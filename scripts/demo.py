@@ -1,10 +1,12 @@
 """`make demo`: the main job end to end on the embedded defaults (SQLite + embedded EVM chain).
 
 A realistic tendering trail of several projects (some with planted violations) is posted to
-a running `witness serve` as the trading systems would; the service's elected anchorer seals
-and anchors checkpoints; a bidder fetches and verifies a receipt; a supervisor exports and
-verifies a project bundle; the rules raise leads and a regulator verifies a lead package; an
-auditor runs the whole-ledger check. Every step runs the real commands a user would run.
+a running `witness serve` as the trading systems would; one project is shown before its
+opening (its bids sealed from everyone but their owners, even in the raw database) and after
+it (opened and fully verified); the service's elected anchorer seals and anchors
+checkpoints; a bidder fetches and verifies a receipt; a supervisor exports and verifies a
+project bundle; the rules raise leads and a regulator verifies a lead package; an auditor
+runs the whole-ledger check. Every step runs the real commands a user would run.
 Outputs land in ./demo-output. May import anything (scripts/ layer).
 """
 
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from ledger.sealing.classes import OPENING_TRIGGERS
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "demo-output"
@@ -98,9 +102,20 @@ def stop_service(proc: subprocess.Popen[str]) -> None:
     print(f"    service stopped (exit code {proc.returncode})")
 
 
-def post_trail(base: str, ingest_token: str, trail: Path) -> dict[str, int]:
+def read_trail(trail: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in trail.read_text(encoding="utf-8").splitlines()]
+
+
+def split_at_opening(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:
+    """The first project's events before its first opening, and everything else."""
+    pid = events[0]["project_id"]
+    first = next(i for i, ev in enumerate(events)
+                 if ev["project_id"] == pid and ev["type"] in OPENING_TRIGGERS)
+    return events[:first], events[first:]
+
+
+def post_events(base: str, ingest_token: str, events: list[dict[str, Any]]) -> dict[str, int]:
     """POST each project whole, in batches of at most 500, as a trading system would."""
-    events = [json.loads(line) for line in trail.read_text(encoding="utf-8").splitlines()]
     by_project: dict[str, list[dict[str, Any]]] = {}
     for ev in events:
         by_project.setdefault(ev["project_id"], []).append(ev)
@@ -114,7 +129,38 @@ def post_trail(base: str, ingest_token: str, trail: Path) -> dict[str, int]:
                 totals["created"] += body.json()["created"]
                 totals["rejected"] += body.json()["rejected"]
             print(f"    {pid}: {len(evs)} events posted")
+    print(f"    accepted {totals['created']} events, rejected {totals['rejected']}")
     return totals
+
+
+def before_opening(base: str, sealed: list[dict[str, Any]]) -> None:
+    """Bids are in the log but nobody except their owner can read them, nor count them."""
+    pid = sealed[0]["project_id"]
+    bids = [ev for ev in sealed if ev["type"] == "BID_SUBMITTED"]
+    names = sorted({ev["payload"]["bidder_org"] for ev in sealed if "bidder_org" in ev["payload"]})
+    # before any bidder holds a token (a bidder token names its holder, not a bid)
+    raw = b"".join(p.read_bytes() for p in HOME.glob("witness.db*"))
+    hits = {n: raw.count(n.encode()) for n in names}
+    print(f"    raw database files: {sum(hits.values())} occurrences of the {len(names)} "
+          "bidders' names")
+    if any(hits.values()):
+        raise SystemExit(f"demo: bidder names in the raw database before the opening: {hits}")
+    sup = {"Authorization": f"Bearer {token('supervisor', '--project', pid)}"}
+    print(f"$ curl -H 'Authorization: Bearer …' {base}/v1/projects/{pid}/timeline  # supervisor")
+    timeline = httpx.get(f"{base}/v1/projects/{pid}/timeline", headers=sup, timeout=30).json()
+    shown = sorted({e["type"] for e in timeline["events"] if e.get("type")})
+    print(f"    shown: {shown}\n    sealed: {timeline['sealed']}")
+    if {"BID_SUBMITTED", "BOND_PAID", "DOC_DOWNLOADED"} & set(shown):
+        raise SystemExit("demo: the supervisor read sealed records before the opening")
+    receipt = f"{base}/v1/events/{bids[0]['event_id']}/receipt"
+    owner_token = token("bidder", "--bidder", bids[0]["payload"]["bidder_org"])
+    owner = {"Authorization": f"Bearer {owner_token}"}
+    seen = (httpx.get(receipt, headers=sup, timeout=30).status_code,
+            httpx.get(receipt, headers=owner, timeout=30).status_code)
+    print(f"    a bid's receipt: HTTP {seen[0]} to the supervisor (unknown to it), "
+          f"HTTP {seen[1]} to the bidder who sent it")
+    if seen != (404, 200):
+        raise SystemExit(f"demo: a sealed bid's receipt answered {seen}, not (404, 200)")
 
 
 def wait_anchored(base: str, timeout: float = 120) -> str:
@@ -196,34 +242,38 @@ def main() -> None:
     step("3. Start the service; the trading systems post the trail over HTTP")
     service = start_service(port)
     try:
-        totals = post_trail(base, ingest_token, trail)
-        print(f"    accepted {totals['created']} events, rejected {totals['rejected']}")
-        step("4. Early warning: the rule follower evaluates the new events (leads are witnessed)")
+        sealed, rest = split_at_opening(read_trail(trail))
+        post_events(base, ingest_token, sealed)
+        step("4. Before the opening: the bids are witnessed, and sealed from everyone else")
+        before_opening(base, sealed)
+        step("5. The opening unseals them (BIDS_UNSEALED); the rest of the trail follows")
+        post_events(base, ingest_token, rest)
+        step("6. Early warning: the rule follower evaluates the new events (leads are witnessed)")
         run("witness", "rules", "follow", "--once", "--reference",
             str(trail.with_suffix(".reference.json")))
-        step("5. The elected anchorer seals checkpoints and anchors them on chain")
+        step("7. The elected anchorer seals checkpoints and anchors them on chain")
         print("    " + wait_anchored(base))
         run("witness", "chain")
         policy = trust_policy()
-        step("6. Bidder: fetch my receipt as myself and verify it against the chain")
+        step("8. Bidder: fetch my receipt as myself and verify it against the chain")
         bidder_receipt(base, trail, policy)
     finally:
-        step("7. Stop the service cleanly")
+        step("9. Stop the service cleanly")
         stop_service(service)
     finish(trail, policy)
 
 
 def finish(trail: Path, policy: Path) -> None:
     first_project = json.loads(trail.read_text(encoding="utf-8").splitlines()[0])["project_id"]
-    step("8. Log: status and an inclusion proof")
+    step("10. Log: status and an inclusion proof")
     run("witness", "status")
     run("witness", "prove", "--index", "7")
-    step("9. Supervisor: export a project bundle and verify it offline and on chain")
+    step("11. Supervisor: export a project bundle and verify it offline and on chain")
     bundle = supervisor_bundle(first_project, policy)
-    step("10. Auditor: check the whole ledger against the chain (fsck)")
+    step("12. Auditor: check the whole ledger against the chain (fsck)")
     run("witness-verify", "--policy", str(policy), "ledger", "--db", str(HOME / "witness.db"),
         "--no-progress")
-    step("11. Regulator: the leads, one transferred (移送), its signed package verified")
+    step("13. Regulator: the leads, one transferred (移送), its signed package verified")
     lead = regulator_lead(policy)
     step("Done. Outputs")
     for path in (HOME, trail, policy, OUT / "bidder-receipt.json", bundle, lead,

@@ -119,13 +119,24 @@ def token_revoke(ctx: Context, token_id: str) -> None:
 @json_option
 @pass_ctx
 def token_list(ctx: Context) -> None:
-    """List tokens (ids, roles, expiry, revocation; never the tokens)."""
+    """List tokens (ids, roles, bidder or scope, expiry, revocation; never the tokens)."""
     rows = [i.to_json() for i in _store(ctx).list()]
     ctx.emit({"tokens": rows}, lambda d: "\n".join(
-        f"{t['token_id']}  {t['role']:<10} {t['bidder_id'] or '-':<20} "
+        f"{t['token_id']}  {t['role']:<10} {_binding(t):<20} "
         f"expires {t['expires_at'] or 'never':<25} "
         f"{'REVOKED ' + t['revoked_at'] if t['revoked_at'] else 'active'}  {t['label'] or ''}"
         for t in d["tokens"]) or "no tokens")
+
+
+def _binding(token: dict[str, Any]) -> str:
+    """What a token is bound to: its bidder, or the scope it oversees ("-": neither)."""
+    if token["bidder_id"]:
+        return str(token["bidder_id"])
+    scope = token.get("scope") or {}
+    parts = [f"{kind}={','.join(scope[key])}" for kind, key in (
+        ("project", "projects"), ("region", "regions"), ("department", "departments"))
+        if scope.get(key)]
+    return " ".join(parts) or "-"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select, update
 
-from ledger.core.errors import WitnessError
+from ledger.core.errors import InvalidRequestError
 from ledger.errors import NotFoundError
 from ledger.sealing.policy import Viewer
 from ledger.store.database import Database
@@ -45,12 +45,12 @@ class Scope:
 
     def __post_init__(self) -> None:
         if len(self.projects) + len(self.regions) + len(self.departments) > _SCOPE_MAX:
-            raise WitnessError(f"a token's scope names at most {_SCOPE_MAX} items")
+            raise InvalidRequestError(f"a token's scope names at most {_SCOPE_MAX} items")
         bad = [r for r in self.regions if not _REGION.match(r)]
         if bad:
-            raise WitnessError(f"region {bad[0]!r} is not a region-code prefix (2–6 digits)")
+            raise InvalidRequestError(f"region {bad[0]!r} is not a region-code prefix (2–6 digits)")
         if any(not 0 < len(x) <= 200 for x in (*self.projects, *self.departments)):
-            raise WitnessError("project ids and departments are 1–200 characters")
+            raise InvalidRequestError("project ids and departments are 1–200 characters")
 
     @property
     def empty(self) -> bool:
@@ -140,12 +140,12 @@ class TokenStore:
         """A new token (returned once, never stored) and its record."""
         scope = scope or Scope()
         if role not in ROLES:
-            raise WitnessError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+            raise InvalidRequestError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
         if (role == "bidder") != bool(bidder_id):
-            raise WitnessError("a bidder token needs --bidder ID, and only a bidder token")
+            raise InvalidRequestError("a bidder token needs --bidder ID, and only a bidder token")
         if (role in SCOPED_ROLES) == scope.empty:
-            raise WitnessError("a supervisor or regulator token needs a scope (--project, "
-                               "--region or --department), and only such a token has one")
+            raise InvalidRequestError("a supervisor or regulator token needs a scope (--project, "
+                                      "--region or --department), and only such a token has one")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = _now()
         info = TokenInfo(

@@ -16,7 +16,7 @@ class MalformedError(WitnessError):
 
 
 class InvalidRequestError(WitnessError, ValueError):
-    """A proof or tree request that makes no sense (index beyond size, size beyond log...)."""
+    """A request that makes no sense: a proof beyond the tree, a token without its scope…"""
 
 
 class VerificationError(WitnessError):
