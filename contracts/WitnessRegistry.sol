@@ -2,79 +2,65 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IWitnessRegistry} from "./IWitnessRegistry.sol";
+import {MerkleProofs} from "./MerkleProofs.sol";
 
 /// @title WitnessRegistry — on-chain checkpoints of RFC 9162 append-only Merkle logs
 /// @notice One registry serves several logs (a provincial trading center and its city
 /// centers). Each log is identified by `logId = SHA-256(origin)`, where `origin` is the
 /// UTF-8 log origin string of its C2SP tlog-checkpoint (e.g. "ggzy.example.gov.cn/witness"),
-/// hashed without any prefix or terminator. An admin registers logs and names, per log, the
-/// accounts allowed to anchor checkpoints. A checkpoint (tree size, root hash) is accepted
-/// only if it is an append-only extension of the previous one: the contract verifies the
-/// RFC 9162 §2.1.4.2 consistency proof itself, with SHA-256 (precompile 0x02), leaf hashes
-/// `SHA-256(0x00 ‖ data)` and node hashes `SHA-256(0x01 ‖ left ‖ right)`.
+/// hashed without any prefix or terminator. The admin role registers logs, each with its
+/// checkpoint signer (a secp256k1 address whose key only the log holds) and the accounts
+/// allowed to submit its checkpoints. A checkpoint (tree size, root hash) is accepted only if
+/// the log's signer signed it (`checkpointDigest`) and it is an append-only extension of the
+/// previous one: the contract verifies the RFC 9162 §2.1.4.2 consistency proof itself, with
+/// SHA-256 (precompile 0x02), leaf hashes `SHA-256(0x00 ‖ data)` and node hashes
+/// `SHA-256(0x01 ‖ left ‖ right)`. The signature is what binds the size: a consistency proof
+/// alone verifies for many sizes, so an anchorer account (or an admin who grants one) can
+/// anchor nothing the log did not sign.
+/// The admin role is meant to be held jointly by the regulators (e.g. a multisig wallet).
+/// When a log's keys are compromised it freezes the log at its last good checkpoint and
+/// registers a successor log that continues from that checkpoint with a new signer.
 /// @dev Storage per checkpoint: one slot packing (treeSize, timestamp, blockNumber) as uint64
-/// and one slot for the root. Per log: one slot packing (lastSize, count, registered flag).
-/// anchor() thus touches 3 cold slots (log state, anchorer flag, previous root) and writes 2
-/// new slots plus the log state.
-contract WitnessRegistry is AccessControl {
-    /// @notice A checkpoint as stored on chain.
-    /// @param treeSize Number of leaves of the log at this checkpoint.
-    /// @param root RFC 9162 Merkle tree head (root hash) of the first `treeSize` leaves.
-    /// @param timestamp `block.timestamp` of the anchoring block.
-    /// @param blockNumber `block.number` of the anchoring block.
-    struct Checkpoint {
-        uint64 treeSize;
-        bytes32 root;
-        uint64 timestamp;
-        uint64 blockNumber;
-    }
-
+/// and one slot for the root. Per log: one slot packing (signer, lastSize, count, frozen), so
+/// the signer costs no extra storage read. anchor() thus touches 3 cold slots (log state,
+/// anchorer flag, previous root) and writes 2 new slots plus the log state.
+contract WitnessRegistry is IWitnessRegistry, AccessControl {
     /// @dev A stored checkpoint: `meta` = treeSize | timestamp << 64 | blockNumber << 128.
     struct StoredCheckpoint {
         uint256 meta;
         bytes32 root;
     }
 
+    /// @dev Where a successor log starts: its predecessor and the checkpoint it continues.
+    struct Link {
+        bytes32 predecessor;
+        bytes32 startRoot;
+        uint64 startSize;
+    }
+
     /// @notice Upper bound on the number of hashes in a consistency or inclusion proof.
     uint256 public constant MAX_PROOF_LENGTH = 64;
+    /// @notice Domain tag of the checkpoint digest the log's signer signs.
+    bytes32 public constant CHECKPOINT_TAG = keccak256("witness-registry/checkpoint/v1");
+    /// @notice `lastGoodIndex` of a log frozen with no good checkpoint at all.
+    uint256 public constant NO_GOOD_CHECKPOINT = type(uint256).max;
 
-    /// @dev Per-log state in one slot: lastSize (bits 0-63) | count (bits 64-127) | _REGISTERED.
-    uint256 private constant _REGISTERED = 1 << 128;
+    /// @dev Per-log state in one slot: signer (bits 0-159) | lastSize (160-223) |
+    /// count (224-254) | frozen (255). A registered log has a non-zero signer, so the state of
+    /// a registered log is never zero. 2^31 checkpoints outlast any anchoring interval.
+    uint256 private constant _SIGNER_MASK = (1 << 160) - 1;
+    uint256 private constant _COUNT_MASK = (1 << 31) - 1;
+    uint256 private constant _FROZEN = 1 << 255;
+    /// @dev EIP-2098: the top bit of `yParityAndS` is the y parity, the rest is s.
+    uint256 private constant _S_MASK = (1 << 255) - 1;
 
     mapping(bytes32 logId => uint256 state) private _logs;
     mapping(bytes32 logId => mapping(address account => bool)) private _anchorers;
     mapping(bytes32 logId => mapping(uint256 index => StoredCheckpoint)) private _checkpoints;
-
-    /// @notice A log was registered.
-    event LogRegistered(bytes32 indexed logId, address indexed registeredBy);
-    /// @notice `account` may now anchor checkpoints of `logId`.
-    event AnchorerGranted(bytes32 indexed logId, address indexed account, address indexed sender);
-    /// @notice `account` may no longer anchor checkpoints of `logId`.
-    event AnchorerRevoked(bytes32 indexed logId, address indexed account, address indexed sender);
-    /// @notice Checkpoint number `index` of `logId` was anchored.
-    event CheckpointAnchored(
-        bytes32 indexed logId, uint256 indexed index, uint64 treeSize, bytes32 root, uint64 timestamp
-    );
-
-    /// @notice The log id is zero (it must be the SHA-256 of the origin string).
-    error ZeroLogId();
-    /// @notice `logId` is already registered.
-    error LogAlreadyRegistered(bytes32 logId);
-    /// @notice `logId` is not registered.
-    error UnknownLog(bytes32 logId);
-    /// @notice The zero address cannot be an anchorer.
-    error ZeroAnchorer(bytes32 logId);
-    /// @notice `account` is not an anchorer of `logId`.
-    error NotAnchorer(bytes32 logId, address account);
-    /// @notice A checkpoint must grow the log: `newSize` must be greater than `lastSize`.
-    error TreeSizeNotIncreasing(bytes32 logId, uint64 lastSize, uint64 newSize);
-    /// @notice The consistency proof from `fromSize` to `toSize` does not verify
-    /// (for the first checkpoint of a log, `fromSize` is 0 and the proof must be empty).
-    error InvalidConsistencyProof(bytes32 logId, uint64 fromSize, uint64 toSize);
-    /// @notice `index` is not below the number of checkpoints `count` of `logId`.
-    error CheckpointOutOfRange(bytes32 logId, uint256 index, uint256 count);
-    /// @notice The proof has `length` hashes, more than `maxLength`.
-    error ProofTooLong(uint256 length, uint256 maxLength);
+    mapping(bytes32 logId => uint256 lastGoodIndex) private _lastGood;
+    mapping(bytes32 logId => Link) private _links;
+    mapping(bytes32 logId => bytes32 successor) private _successors;
 
     /// @notice Deploys the registry; the deployer becomes the admin (DEFAULT_ADMIN_ROLE).
     constructor() {
@@ -83,21 +69,16 @@ contract WitnessRegistry is AccessControl {
 
     // ------------------------------------------------------------------ admin
 
-    /// @notice Registers a new log and its initial anchorers.
+    /// @notice Registers a new log, its checkpoint signer and its initial anchorers.
     /// @dev Only DEFAULT_ADMIN_ROLE. Emits LogRegistered, then AnchorerGranted per anchorer.
     /// @param logId SHA-256 of the log origin string.
+    /// @param signer Address of the log's secp256k1 checkpoint key (not the zero address).
     /// @param anchorers Accounts allowed to anchor checkpoints of this log (may be empty).
-    function registerLog(bytes32 logId, address[] calldata anchorers)
+    function registerLog(bytes32 logId, address signer, address[] calldata anchorers)
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
-        if (logId == bytes32(0)) revert ZeroLogId();
-        if (_logs[logId] != 0) revert LogAlreadyRegistered(logId);
-        _logs[logId] = _REGISTERED;
-        emit LogRegistered(logId, msg.sender);
-        for (uint256 i = 0; i < anchorers.length; ++i) {
-            _grantAnchorer(logId, anchorers[i]);
-        }
+        _register(logId, signer, 0, anchorers);
     }
 
     /// @notice Allows `account` to anchor checkpoints of `logId`.
@@ -121,44 +102,118 @@ contract WitnessRegistry is AccessControl {
         }
     }
 
+    /// @notice Stops `logId` for good: no checkpoint is anchored for it any more.
+    /// @dev Only DEFAULT_ADMIN_ROLE, once per log. Its checkpoints stay readable; a verifier
+    /// trusts only those up to `lastGoodIndex`. Emits LogFrozen.
+    /// @param logId A registered log, not frozen yet.
+    /// @param lastGoodIndex Index of its last checkpoint still trusted (below its checkpoint
+    /// count), or NO_GOOD_CHECKPOINT if none is.
+    function freezeLog(bytes32 logId, uint256 lastGoodIndex) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 state = _requireRegistered(logId);
+        if (state & _FROZEN != 0) revert LogIsFrozen(logId, _lastGood[logId]);
+        uint256 count = _count(state);
+        if (lastGoodIndex != NO_GOOD_CHECKPOINT && lastGoodIndex >= count) {
+            revert CheckpointOutOfRange(logId, lastGoodIndex, count);
+        }
+        _logs[logId] = state | _FROZEN;
+        _lastGood[logId] = lastGoodIndex;
+        emit LogFrozen(logId, lastGoodIndex, msg.sender);
+    }
+
+    /// @notice Registers `successor`, a new log continuing the frozen `predecessor` from its
+    /// last good checkpoint, with its own checkpoint signer and anchorers.
+    /// @dev Only DEFAULT_ADMIN_ROLE, once per predecessor. The successor's first anchor must
+    /// carry the consistency proof from that checkpoint (an empty proof if there was none).
+    /// Emits LogRegistered, AnchorerGranted per anchorer, then SuccessorRegistered.
+    /// @param predecessor A frozen log without a successor.
+    /// @param successor SHA-256 of the successor's origin string, not registered yet.
+    /// @param signer Address of the successor's checkpoint key (not the zero address).
+    /// @param anchorers Accounts allowed to anchor checkpoints of the successor.
+    function registerSuccessor(
+        bytes32 predecessor,
+        bytes32 successor,
+        address signer,
+        address[] calldata anchorers
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_requireRegistered(predecessor) & _FROZEN == 0) revert LogNotFrozen(predecessor);
+        bytes32 existing = _successors[predecessor];
+        if (existing != bytes32(0)) revert SuccessorAlreadyRegistered(predecessor, existing);
+        uint256 good = _lastGood[predecessor];
+        Link memory link = Link(predecessor, bytes32(0), 0);
+        if (good != NO_GOOD_CHECKPOINT) {
+            StoredCheckpoint storage start = _checkpoints[predecessor][good];
+            (link.startSize, link.startRoot) = (uint64(start.meta), start.root);
+        }
+        _register(successor, signer, link.startSize, anchorers);
+        _links[successor] = link;
+        _successors[predecessor] = successor;
+        emit SuccessorRegistered(predecessor, successor, link.startSize, link.startRoot);
+    }
+
     // ---------------------------------------------------------------- anchor
 
-    /// @notice Anchors the checkpoint (`treeSize`, `root`) of `logId`.
-    /// @dev Only an anchorer of `logId`. `treeSize` must exceed the last anchored size. The
-    /// first checkpoint of a log takes an empty proof; every later one the RFC 9162 §2.1.4.2
-    /// consistency proof from the last checkpoint to this one, verified here.
-    /// Emits CheckpointAnchored.
+    /// @notice Anchors the checkpoint (`treeSize`, `root`) of `logId`, signed by the log.
+    /// @dev Only an anchorer of `logId`, and only if the log is not frozen. The signature must
+    /// recover `checkpointDigest(logId, treeSize, root)` to the log's checkpoint signer; it is
+    /// checked before the proof, so a checkpoint the log never signed is refused as such.
+    /// `treeSize` must exceed the last anchored size. The first checkpoint of a log takes an
+    /// empty proof (a successor: the proof from its start checkpoint); every later one the
+    /// RFC 9162 §2.1.4.2 consistency proof from the last checkpoint to this one, verified
+    /// here. Emits CheckpointAnchored.
     /// @param logId A registered log.
     /// @param treeSize The new tree size.
     /// @param root The Merkle tree head of the first `treeSize` leaves.
     /// @param consistencyProof PROOF(lastSize, D[treeSize]), at most MAX_PROOF_LENGTH hashes.
-    function anchor(bytes32 logId, uint64 treeSize, bytes32 root, bytes32[] calldata consistencyProof)
-        external
-    {
-        uint256 state = _logs[logId];
-        if (state == 0) revert UnknownLog(logId);
-        if (!_anchorers[logId][msg.sender]) revert NotAnchorer(logId, msg.sender);
-        uint64 lastSize = _lastSize(state);
+    /// @param sigR The r of the signer's ECDSA signature over the checkpoint digest.
+    /// @param sigYParityAndS The signature's y parity (top bit) and s (EIP-2098 compact form).
+    function anchor(
+        bytes32 logId,
+        uint64 treeSize,
+        bytes32 root,
+        bytes32[] calldata consistencyProof,
+        bytes32 sigR,
+        bytes32 sigYParityAndS
+    ) external {
+        uint256 state = _authorise(logId, treeSize, root, sigR, sigYParityAndS);
+        uint64 lastSize = uint64(state >> 160);
         if (treeSize <= lastSize) revert TreeSizeNotIncreasing(logId, lastSize, treeSize);
         if (consistencyProof.length > MAX_PROOF_LENGTH) {
             revert ProofTooLong(consistencyProof.length, MAX_PROOF_LENGTH);
         }
-        uint64 index = _count(state);
-        mapping(uint256 => StoredCheckpoint) storage history = _checkpoints[logId];
-        bool consistent = index == 0
+        uint256 index = _count(state);
+        bool consistent = lastSize == 0
             ? consistencyProof.length == 0
-            : _verifyConsistency(lastSize, treeSize, history[index - 1].root, root, consistencyProof);
+            : MerkleProofs.verifyConsistency(
+                lastSize, treeSize, _previousRoot(logId, index), root, consistencyProof
+            );
         if (!consistent) revert InvalidConsistencyProof(logId, lastSize, treeSize);
 
         uint64 timestamp = uint64(block.timestamp);
-        StoredCheckpoint storage stored = history[index];
-        stored.meta = _packMeta(treeSize, timestamp, uint64(block.number));
+        StoredCheckpoint storage stored = _checkpoints[logId][index];
+        stored.meta = uint256(treeSize) | (uint256(timestamp) << 64) | (uint256(block.number) << 128);
         stored.root = root;
-        _logs[logId] = _REGISTERED | (uint256(index + 1) << 64) | treeSize;
+        // Not frozen (checked), so the new state is the signer, the new size and count.
+        _logs[logId] = (state & _SIGNER_MASK) | (uint256(treeSize) << 160) | ((index + 1) << 224);
         emit CheckpointAnchored(logId, index, treeSize, root, timestamp);
     }
 
     // ----------------------------------------------------------------- views
+
+    /// @notice The digest a log's checkpoint signer signs (as a raw hash, no prefix) to let
+    /// (`treeSize`, `root`) be anchored for `logId` on this registry of this chain.
+    /// @dev keccak256(abi.encode(CHECKPOINT_TAG, chainid, registry, logId, treeSize, root)):
+    /// the chain id and registry address keep a signature from being replayed elsewhere.
+    /// @param logId The log.
+    /// @param treeSize The tree size.
+    /// @param root The Merkle tree head of the first `treeSize` leaves.
+    /// @return The 32-byte digest.
+    function checkpointDigest(bytes32 logId, uint64 treeSize, bytes32 root)
+        public
+        view
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(CHECKPOINT_TAG, block.chainid, address(this), logId, treeSize, root));
+    }
 
     /// @notice Checks an RFC 9162 §2.1.3.2 inclusion proof against a stored checkpoint.
     /// @dev Reverts only for an unknown log or checkpoint index; a wrong proof, a leaf index
@@ -178,14 +233,14 @@ contract WitnessRegistry is AccessControl {
     ) external view returns (bool) {
         Checkpoint memory cp = checkpointAt(logId, checkpointIndex);
         if (proof.length > MAX_PROOF_LENGTH) return false;
-        return _verifyInclusion(leafIndex, cp.treeSize, leafHash, cp.root, proof);
+        return MerkleProofs.verifyInclusion(leafIndex, cp.treeSize, leafHash, cp.root, proof);
     }
 
     /// @notice The most recent checkpoint of `logId`; all fields zero if none was anchored yet.
     /// @param logId A registered log.
     /// @return The latest checkpoint.
     function latestCheckpoint(bytes32 logId) external view returns (Checkpoint memory) {
-        uint64 count = _count(_requireRegistered(logId));
+        uint256 count = _count(_requireRegistered(logId));
         if (count == 0) return Checkpoint(0, bytes32(0), 0, 0);
         return _loadCheckpoint(logId, count - 1);
     }
@@ -195,7 +250,7 @@ contract WitnessRegistry is AccessControl {
     /// @param index Index below checkpointCount(logId).
     /// @return The checkpoint.
     function checkpointAt(bytes32 logId, uint256 index) public view returns (Checkpoint memory) {
-        uint64 count = _count(_requireRegistered(logId));
+        uint256 count = _count(_requireRegistered(logId));
         if (index >= count) revert CheckpointOutOfRange(logId, index, count);
         return _loadCheckpoint(logId, index);
     }
@@ -205,6 +260,46 @@ contract WitnessRegistry is AccessControl {
     /// @return The count.
     function checkpointCount(bytes32 logId) external view returns (uint256) {
         return _count(_requireRegistered(logId));
+    }
+
+    /// @notice The checkpoint signer of `logId`: the address its checkpoint key recovers to.
+    /// @param logId A registered log.
+    /// @return The signer's address.
+    function checkpointSigner(bytes32 logId) external view returns (address) {
+        return address(uint160(_requireRegistered(logId)));
+    }
+
+    /// @notice Whether `logId` is frozen and, if so, its last good checkpoint index.
+    /// @param logId A registered log.
+    /// @return frozen True once freezeLog was called for it.
+    /// @return lastGoodIndex Its last trusted checkpoint index (0 while not frozen;
+    /// NO_GOOD_CHECKPOINT if none is trusted).
+    function frozenState(bytes32 logId) external view returns (bool frozen, uint256 lastGoodIndex) {
+        frozen = _requireRegistered(logId) & _FROZEN != 0;
+        lastGoodIndex = _lastGood[logId];
+    }
+
+    /// @notice The log `logId` continues, if it is a successor, and where it starts.
+    /// @param logId A registered log.
+    /// @return predecessor The frozen log it continues (zero if it is not a successor).
+    /// @return startSize Size of the predecessor's last good checkpoint (0 if none).
+    /// @return startRoot Root of that checkpoint (zero if none).
+    function predecessorOf(bytes32 logId)
+        external
+        view
+        returns (bytes32 predecessor, uint64 startSize, bytes32 startRoot)
+    {
+        _requireRegistered(logId);
+        Link storage link = _links[logId];
+        return (link.predecessor, link.startSize, link.startRoot);
+    }
+
+    /// @notice The successor registered for the frozen log `logId` (zero if none).
+    /// @param logId A registered log.
+    /// @return The successor's log id.
+    function successorOf(bytes32 logId) external view returns (bytes32) {
+        _requireRegistered(logId);
+        return _successors[logId];
     }
 
     /// @notice Whether `account` may anchor checkpoints of `logId`.
@@ -231,17 +326,50 @@ contract WitnessRegistry is AccessControl {
 
     // -------------------------------------------------------------- internal
 
+    function _register(bytes32 logId, address signer, uint64 startSize, address[] calldata anchorers)
+        private
+    {
+        if (logId == bytes32(0)) revert ZeroLogId();
+        if (_logs[logId] != 0) revert LogAlreadyRegistered(logId);
+        if (signer == address(0)) revert ZeroSigner(logId);
+        _logs[logId] = uint160(signer) | (uint256(startSize) << 160);
+        emit LogRegistered(logId, msg.sender, signer);
+        for (uint256 i = 0; i < anchorers.length; ++i) {
+            _grantAnchorer(logId, anchorers[i]);
+        }
+    }
+
+    /// @dev The log's state, once the log is known and not frozen, the sender is one of its
+    /// anchorers and the log's signer signed (`logId`, `treeSize`, `root`).
+    function _authorise(bytes32 logId, uint64 treeSize, bytes32 root, bytes32 r, bytes32 yParityAndS)
+        private
+        view
+        returns (uint256 state)
+    {
+        state = _logs[logId];
+        if (state == 0) revert UnknownLog(logId);
+        if (state & _FROZEN != 0) revert LogIsFrozen(logId, _lastGood[logId]);
+        if (!_anchorers[logId][msg.sender]) revert NotAnchorer(logId, msg.sender);
+        address signer = address(uint160(state));
+        address recovered = _recover(checkpointDigest(logId, treeSize, root), r, yParityAndS);
+        if (recovered != signer) {
+            revert CheckpointNotSignedByLog(logId, treeSize, root, recovered, signer);
+        }
+    }
+
+    /// @dev The root the next checkpoint must extend: the latest one, or for a successor's
+    /// first checkpoint the one it was registered to continue.
+    function _previousRoot(bytes32 logId, uint256 count) private view returns (bytes32) {
+        return count == 0 ? _links[logId].startRoot : _checkpoints[logId][count - 1].root;
+    }
+
     function _requireRegistered(bytes32 logId) private view returns (uint256 state) {
         state = _logs[logId];
         if (state == 0) revert UnknownLog(logId);
     }
 
-    function _lastSize(uint256 state) private pure returns (uint64) {
-        return uint64(state);
-    }
-
-    function _count(uint256 state) private pure returns (uint64) {
-        return uint64(state >> 64);
+    function _count(uint256 state) private pure returns (uint256) {
+        return (state >> 224) & _COUNT_MASK;
     }
 
     function _grantAnchorer(bytes32 logId, address account) private {
@@ -252,12 +380,12 @@ contract WitnessRegistry is AccessControl {
         }
     }
 
-    function _packMeta(uint64 treeSize, uint64 timestamp, uint64 blockNumber)
-        private
-        pure
-        returns (uint256)
-    {
-        return uint256(treeSize) | (uint256(timestamp) << 64) | (uint256(blockNumber) << 128);
+    /// @dev ecrecover of an EIP-2098 compact signature; the zero address if it is invalid
+    /// (never a registered signer). A high-s twin of a signature recovers too: harmless here,
+    /// as the digest binds everything anchored and a checkpoint is anchored only once.
+    function _recover(bytes32 digest, bytes32 r, bytes32 yParityAndS) private pure returns (address) {
+        uint8 v = uint8(uint256(yParityAndS) >> 255) + 27;
+        return ecrecover(digest, v, r, bytes32(uint256(yParityAndS) & _S_MASK));
     }
 
     function _loadCheckpoint(bytes32 logId, uint256 index) private view returns (Checkpoint memory) {
@@ -269,137 +397,5 @@ contract WitnessRegistry is AccessControl {
             timestamp: uint64(meta >> 64),
             blockNumber: uint64(meta >> 128)
         });
-    }
-
-    /// @dev RFC 9162 §2.1.4.2 for 0 < first < second (step numbers refer to the RFC), in
-    /// assembly to keep anchor() cheap: proof hashes are read straight from calldata, and each
-    /// node hash is one staticcall to the SHA-256 precompile over a 65-byte buffer
-    /// (0x01 ‖ left ‖ right) past the free memory pointer (temporary, never allocated).
-    /// Equivalent reformulations of step 6, each exact:
-    /// - while fn != 0 (hence sn != 0, as fn <= sn) the RFC loop runs as written, except that
-    ///   while fr == sr the two hashes H(c ‖ fr) and H(c ‖ sr) are one;
-    /// - once fn == 0, "LSB(fn) set or fn == sn" can only hold for sn == 0, which stops the
-    ///   loop: the rest is sr = H(sr ‖ c) with sn shifted;
-    /// - "if sn == 0, fail" at the start of an iteration is the same as requiring the whole
-    ///   proof to be consumed when sn reaches 0 (checked at the end).
-    /// The precompile's result is not checked: it can only fail by running out of gas, which
-    /// leaves under 1/64 of a precompile call's gas, far too little for anchor() to finish.
-    function _verifyConsistency(
-        uint256 first,
-        uint256 second,
-        bytes32 firstRoot,
-        bytes32 secondRoot,
-        bytes32[] calldata proof
-    ) private view returns (bool ok) {
-        assembly ("memory-safe") {
-            let ptr := proof.offset
-            let end := add(ptr, shl(5, proof.length))
-            // step 1: an empty proof only proves first == second, excluded by the caller
-            if proof.length {
-                // step 2: if first is a power of two, its root is the implicit first element
-                let fr := firstRoot
-                if and(first, sub(first, 1)) {
-                    fr := calldataload(ptr)
-                    ptr := add(ptr, 0x20)
-                }
-                let sr := fr
-                // steps 3-4
-                let fn := sub(first, 1)
-                let sn := sub(second, 1)
-                for {} and(fn, 1) {} {
-                    fn := shr(1, fn)
-                    sn := shr(1, sn)
-                }
-                let buf := mload(0x40)
-                mstore8(buf, 0x01)
-                let lp := add(buf, 0x01)
-                let rp := add(buf, 0x21)
-                // step 6 while fn != 0
-                for {} mul(lt(ptr, end), fn) { ptr := add(ptr, 0x20) } {
-                    let c := calldataload(ptr)
-                    switch or(and(fn, 1), eq(fn, sn))
-                    case 0 {
-                        mstore(lp, sr)
-                        mstore(rp, c)
-                        pop(staticcall(gas(), 0x02, buf, 0x41, 0x00, 0x20))
-                        sr := mload(0x00)
-                    }
-                    default {
-                        let same := eq(fr, sr)
-                        mstore(lp, c)
-                        mstore(rp, sr)
-                        pop(staticcall(gas(), 0x02, buf, 0x41, 0x00, 0x20))
-                        sr := mload(0x00)
-                        switch same
-                        case 0 {
-                            mstore(rp, fr)
-                            pop(staticcall(gas(), 0x02, buf, 0x41, 0x00, 0x20))
-                            fr := mload(0x00)
-                        }
-                        default { fr := sr }
-                        for {} and(iszero(and(fn, 1)), iszero(iszero(fn))) {} {
-                            fn := shr(1, fn)
-                            sn := shr(1, sn)
-                        }
-                    }
-                    fn := shr(1, fn)
-                    sn := shr(1, sn)
-                }
-                // step 6 once fn == 0: only sr = H(sr ‖ c), while sn != 0
-                for {} mul(lt(ptr, end), sn) { ptr := add(ptr, 0x20) } {
-                    mstore(lp, sr)
-                    mstore(rp, calldataload(ptr))
-                    pop(staticcall(gas(), 0x02, buf, 0x41, 0x00, 0x20))
-                    sr := mload(0x00)
-                    sn := shr(1, sn)
-                }
-                // step 7, and the whole proof consumed
-                ok := and(and(eq(ptr, end), iszero(sn)), and(eq(fr, firstRoot), eq(sr, secondRoot)))
-            }
-        }
-    }
-
-    /// @dev RFC 9162 §2.1.3.2.
-    function _verifyInclusion(
-        uint256 index,
-        uint256 size,
-        bytes32 leafHash,
-        bytes32 root,
-        bytes32[] calldata proof
-    ) private view returns (bool) {
-        if (index >= size) return false;
-        uint256 fn = index;
-        uint256 sn = size - 1;
-        bytes32 r = leafHash;
-        uint256 len = proof.length;
-        for (uint256 i = 0; i < len; ++i) {
-            if (sn == 0) return false;
-            bytes32 p = proof[i];
-            if (fn & 1 == 1 || fn == sn) {
-                r = _hashNode(p, r);
-                while (fn & 1 == 0 && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            } else {
-                r = _hashNode(r, p);
-            }
-            fn >>= 1;
-            sn >>= 1;
-        }
-        return sn == 0 && r == root;
-    }
-
-    /// @dev SHA-256(0x01 ‖ left ‖ right) via precompile 0x02, using memory past the free
-    /// memory pointer as a temporary buffer (not allocated) and scratch space for the output.
-    function _hashNode(bytes32 left, bytes32 right) private view returns (bytes32 h) {
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore8(ptr, 0x01)
-            mstore(add(ptr, 0x01), left)
-            mstore(add(ptr, 0x21), right)
-            if iszero(staticcall(gas(), 0x02, ptr, 0x41, 0x00, 0x20)) { revert(0, 0) }
-            h := mload(0x00)
-        }
     }
 }

@@ -1,7 +1,8 @@
 """The data directory: create a log (`witness init`) and open it.
 
 Holds the database (SQLite by default), the log key (0600), the pseudonymisation key
-(0600), the seal key (0600, ledger.sealing) and the embedded chain. Must not import the API
+(0600), the seal key (0600, ledger.sealing), and once bound to a chain the anchorer key and
+the checkpoint key (0600, ledger.anchoring) and the embedded chain. Must not import the API
 or the verifier.
 """
 

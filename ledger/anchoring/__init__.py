@@ -3,7 +3,7 @@
 Must not import the API or the verifier.
 """
 
-from ledger.anchoring.anchorer import AnchorDivergence, Anchorer, AnchorOutcome
+from ledger.anchoring.anchorer import AnchorDivergence, Anchorer, AnchorOutcome, ForeignCheckpoint
 from ledger.anchoring.binding import ChainBinding, bind_chain, open_bound_chain, read_binding
 from ledger.anchoring.health import readiness
 
@@ -12,6 +12,7 @@ __all__ = [
     "AnchorOutcome",
     "Anchorer",
     "ChainBinding",
+    "ForeignCheckpoint",
     "bind_chain",
     "open_bound_chain",
     "read_binding",

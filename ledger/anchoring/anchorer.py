@@ -1,12 +1,14 @@
 """The anchorer: seals checkpoints and anchors them on chain, crash-safe and idempotent.
 
 One attempt: reconcile what a previous run left; seal a checkpoint if the log grew; check
-that the chain's latest checkpoint is a prefix of our log (else stop: the log diverged);
-sign the ``anchor`` transaction locally; write the intent (tx hash, nonce, raw bytes) and
-commit; broadcast; wait for the confirmations; record the anchor. A process killed at any
-point leaves either no intent (nothing sent), or an intent whose transaction reconcile
-finds mined (recorded, never re-sent) or not (the same bytes re-broadcast, so the same
-nonce: never two anchors for one checkpoint). Must not import the API or the verifier.
+that the chain's latest checkpoint is one of the log's own signed checkpoints (else stop:
+``ForeignCheckpoint``, an integrity failure); sign the checkpoint with the log's checkpoint
+key and the ``anchor`` transaction with the anchorer account, locally; write the intent (tx
+hash, nonce, raw bytes) and commit; broadcast; wait for the confirmations; record the
+anchor. A process killed at any point leaves either no intent (nothing sent), or an intent
+whose transaction reconcile finds mined (recorded, never re-sent) or not (the same bytes re-
+broadcast, so the same nonce: never two anchors for one checkpoint). Must not import the API
+or the verifier.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from sqlalchemy import func, insert, select
 from chain_access import ChainBackend, ChainRevert, ChainUnavailable, PreparedTx, TxReceipt
 from ledger.anchoring import registry
 from ledger.anchoring.binding import ChainBinding
+from ledger.anchoring.signer import CheckpointKey
 from ledger.core.errors import WitnessError
+from ledger.errors import NotFoundError
 from ledger.log import CheckpointRecord, WitnessLog
 from ledger.store.schema import anchor_intents, anchors
 
@@ -35,6 +39,17 @@ FAULT_ENV = "WITNESS_FAULT"  # test hook: "after_intent" or "after_send" kills t
 
 class AnchorDivergence(WitnessError):
     """The chain holds a checkpoint our log cannot extend: the log was rewritten or reset."""
+
+
+class ForeignCheckpoint(AnchorDivergence):
+    """The chain's latest checkpoint is not one the log signed: a root that differs from the
+    log's signed checkpoint of that size, or a size beyond the log. Someone anchored what the
+    log never signed (a compromised key or registry): an integrity failure, never pending.
+    ``evidence`` holds both sides."""
+
+    def __init__(self, message: str, evidence: dict[str, object]) -> None:
+        super().__init__(message)
+        self.evidence = evidence
 
 
 @dataclass(frozen=True)
@@ -56,13 +71,14 @@ class Anchorer:
     """Anchors the checkpoints of one log on its bound registry."""
 
     def __init__(self, log: WitnessLog, chain: ChainBackend, binding: ChainBinding,
-                 account: LocalAccount, *,
+                 account: LocalAccount, *, checkpoint_key: CheckpointKey | None = None,
                  on_anchored: Callable[[AnchorOutcome], None] | None = None,
                  on_failed: Callable[[Exception], None] | None = None) -> None:
         self.log = log
         self.chain = chain
         self.binding = binding
         self.account = account
+        self.checkpoint_key = checkpoint_key  # None: read-only use (chain_head, check_chain)
         # Observers (e.g. the service's Prometheus metrics); the ledger never imports the API.
         self.on_anchored = on_anchored
         self.on_failed = on_failed
@@ -83,21 +99,54 @@ class Anchorer:
 
     # -- one attempt -------------------------------------------------------------------
 
+    def check_chain(self) -> tuple[int, int, bytes]:
+        """``chain_head()``, once its latest checkpoint is one the log signed.
+
+        Raises ``ForeignCheckpoint`` (an integrity failure, naming both values) when the
+        chain's checkpoint is beyond the log, or the log signed no checkpoint of that size,
+        or signed another root for it."""
+        count, size, root = self.chain_head()
+        if count == 0:
+            return count, size, root
+        log_size = self.log.size()
+        signed = self._signed_root(size) if size <= log_size else None
+        if signed == root:
+            return count, size, root
+        if size > log_size:
+            ours = f"the log has only {log_size} events"
+        elif signed is None:
+            ours = (f"the log signed no checkpoint of size {size} (its tree of that size has "
+                    f"root {self.log.tree_hash(size).hex()})")
+        else:
+            ours = f"the log's signed checkpoint of size {size} has root {signed.hex()}"
+        raise ForeignCheckpoint(
+            f"integrity failure: on chain, checkpoint {count - 1} of this log has size {size} "
+            f"and root {root.hex()}, but {ours}: the log never signed what the chain holds",
+            {"chain_index": count - 1, "chain_size": size, "chain_root": root.hex(),
+             "log_size": log_size, "log_root": signed.hex() if signed else None})
+
+    def _signed_root(self, size: int) -> bytes | None:
+        try:
+            return self.log.checkpoint_at(size).root
+        except NotFoundError:
+            return None
+
     def anchor_once(self) -> AnchorOutcome:
         reconciled = self.reconcile()
         checkpoint = self.log.checkpoint()
-        _, chain_size, chain_root = self.chain_head()
-        if checkpoint.size <= chain_size:
-            if checkpoint.size < chain_size:
-                raise AnchorDivergence(
-                    f"the chain has a checkpoint of size {chain_size} but the log has only "
-                    f"{checkpoint.size} events: the database was rolled back or replaced")
+        _, chain_size, chain_root = self.check_chain()
+        if checkpoint.size <= chain_size:  # equal: check_chain refused anything beyond
             action = "reconciled" if reconciled else "up-to-date"
             return AnchorOutcome(action, checkpoint.size, chain_size)
+        if self.checkpoint_key is None:
+            raise WitnessError("anchoring needs the log's checkpoint key (checkpoint.key)")
         proof = self._proof_from_chain(chain_size, chain_root, checkpoint)
+        sig = self.checkpoint_key.sign_checkpoint(
+            self.binding.chain_id, self.binding.registry, self._log_id, checkpoint.size,
+            checkpoint.root)
         prepared = self.chain.prepare_transact(
             self.binding.registry, self._abi, "anchor",
-            [self._log_id, checkpoint.size, checkpoint.root, proof], self.account)
+            [self._log_id, checkpoint.size, checkpoint.root, proof, *sig.args()], self.account)
         self._record_intent(prepared, checkpoint.size, chain_size)
         self._fault("after_intent")
         ref = self.chain.send_prepared(prepared, self._abi)
@@ -209,4 +258,11 @@ class Anchorer:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
+            except ForeignCheckpoint as exc:
+                # Not retried: no later checkpoint can be anchored over it, and an operator
+                # must see it (docs/operations.md: freeze the log id, register a successor).
+                if self.on_failed is not None:
+                    self.on_failed(exc)
+                _log.error("%s", exc)
+                raise
             stop.wait(min(0.2, interval))

@@ -1,11 +1,12 @@
 """Which chain and registry a log is anchored on, recorded once and checked on every open.
 
-`witness init` deploys the registry (or attaches to ``WITNESS_REGISTRY``), registers the
-log with its anchorer account and records chain id, genesis hash, registry address and
-code hash in the append-only ``log_info``. Every later open compares the live chain with
-that record and stops with a clear message on any difference (a reset chain, another
-network, no or other code at the registry address) instead of anchoring elsewhere.
-Must not import the API or the verifier.
+`witness init` deploys the registry (or attaches to ``WITNESS_REGISTRY``), registers the log
+with its checkpoint signer (``ledger.anchoring.signer``) and anchorer account, records chain
+id, genesis hash, registry address and code hash in the append-only ``log_info``, and
+appends CHECKPOINT_SIGNER_BOUND to the log: the signer, bound by a note the log key signed.
+Every later open compares the live chain with that record and stops with a clear message on
+any difference (a reset chain, another network, no or other code at the registry address)
+instead of anchoring elsewhere. Must not import the API or the verifier.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy import insert
 
 from chain_access import ChainBackend, ChainIdentity, check_identity, code_hash, open_chain
 from ledger.anchoring import registry
+from ledger.anchoring.signer import CheckpointKey, load_checkpoint_key, signer_statement
 from ledger.core.errors import WitnessError
+from ledger.events import event_to_json, parse_event
 from ledger.home import read_log_info
 from ledger.keys import load_secret, write_private_file
 from ledger.log import WitnessLog
@@ -29,6 +32,8 @@ from ledger.settings import Settings
 from ledger.store.schema import log_info
 
 _PREFIX = "chain."
+#: project_id of the ledger's own, project-less events (the checkpoint signer binding).
+SIGNER_EVENT_PROJECT = "ledger"
 EMBEDDED_FUNDING_WEI = 10**21
 
 
@@ -43,6 +48,7 @@ class ChainBinding:
     code_hash: str
     log_id: str
     anchorer: str
+    signer: str = ""  # the checkpoint key's address ("" in a binding recorded before it)
 
     def identity(self) -> ChainIdentity:
         return ChainIdentity(self.chain_id, bytes.fromhex(self.genesis_hash.removeprefix("0x")))
@@ -52,7 +58,8 @@ def read_binding(log: WitnessLog) -> ChainBinding | None:
     info = read_log_info(log.db)
     if _PREFIX + "registry" not in info:
         return None
-    fields: dict[str, Any] = {k: info[_PREFIX + k] for k in ChainBinding.__dataclass_fields__}
+    fields: dict[str, Any] = {k: info[_PREFIX + k] for k in ChainBinding.__dataclass_fields__
+                              if _PREFIX + k in info}
     fields["chain_id"] = int(fields["chain_id"])
     return ChainBinding(**fields)
 
@@ -103,20 +110,22 @@ def bind_chain(settings: Settings, log: WitnessLog) -> ChainBinding:
         chain.close()
         return binding
     account = anchorer_account(settings, create=True)
+    key = load_checkpoint_key(settings.home, create=True)
     chain = open_chain(settings.chain, settings.home, confirmations=settings.confirmations)
     try:
         if settings.chain.startswith("embedded") and chain.balance(account.address) == 0:
             chain.fund(account.address, EMBEDDED_FUNDING_WEI)  # type: ignore[attr-defined]
         address = _registry_address(chain, account)
         log_id = registry.log_id_for(log.origin)
-        _register(chain, address, log_id, account)
+        _register(chain, address, log_id, account, key)
         binding = ChainBinding(
             spec=settings.chain, chain_id=chain.chain_id(),
             genesis_hash="0x" + chain.genesis_hash().hex(), registry=address,
             code_hash="0x" + code_hash(chain.get_code(address)).hex(),
-            log_id="0x" + log_id.hex(), anchorer=account.address,
+            log_id="0x" + log_id.hex(), anchorer=account.address, signer=key.address,
         )
         _record(log, binding)
+        _append_signer_event(log, binding)
         return binding
     finally:
         chain.close()
@@ -132,11 +141,37 @@ def _registry_address(chain: ChainBackend, account: LocalAccount) -> str:
     return address
 
 
-def _register(chain: ChainBackend, address: str, log_id: bytes, account: LocalAccount) -> None:
+def _register(chain: ChainBackend, address: str, log_id: bytes, account: LocalAccount,
+              key: CheckpointKey) -> None:
     abi = registry.abi()
     if chain.call(address, abi, "isRegistered", [log_id]):
         if not chain.call(address, abi, "isAnchorer", [log_id, account.address]):
             raise WitnessError(f"log is registered at {address} but {account.address} is not "
                                "one of its anchorers: ask the registry admin to grant it")
+        signer = chain.call(address, abi, "checkpointSigner", [log_id])
+        if str(signer).lower() != key.address.lower():
+            raise WitnessError(f"log is registered at {address} with checkpoint signer {signer}, "
+                               f"but this log's checkpoint key is {key.address}")
         return
-    chain.transact(address, abi, "registerLog", [log_id, [account.address]], account)
+    chain.transact(address, abi, "registerLog", [log_id, key.address, [account.address]],
+                   account)
+
+
+def _append_signer_event(log: WitnessLog, binding: ChainBinding) -> None:
+    """Record the signer in the log, bound by a note signed with the log key: anyone with
+    the log's public key can then check that the registry trusts the log's own signer."""
+    log_id = bytes.fromhex(binding.log_id.removeprefix("0x"))
+    body = signer_statement(log.origin, binding.chain_id, binding.registry, log_id,
+                            binding.signer)
+    event = {
+        "event_id": f"checkpoint-signer:{binding.chain_id}:{binding.registry.lower()}",
+        "type": "CHECKPOINT_SIGNER_BOUND", "project_id": SIGNER_EVENT_PROJECT,
+        "occurred_at": log.clock(), "actor": {"id": "ledger", "role": "system"},
+        "payload": {"signer": binding.signer, "chain_id": binding.chain_id,
+                    "registry": binding.registry, "log_id": log_id.hex(),
+                    "statement": log.signer.sign(body)},
+    }
+    (result,) = log.append([event_to_json(parse_event(event))])
+    error = getattr(result, "error", None)
+    if error is not None:
+        raise error

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from ledger.anchoring.anchorer import Anchorer
 from ledger.anchoring.binding import anchorer_account, open_bound_chain
+from ledger.anchoring.signer import load_checkpoint_key
 from ledger.log import WitnessLog
 from ledger.settings import Settings
 
@@ -87,7 +88,7 @@ def run_elected_anchorer(log: WitnessLog, settings: Settings, stop: threading.Ev
                 chain, binding = open_bound_chain(settings, log)
                 try:
                     Anchorer(log, chain, binding, anchorer_account(settings, create=False),
-                             **observers) \
+                             checkpoint_key=load_checkpoint_key(settings.home), **observers) \
                         .follow(settings.checkpoint_interval, settings.checkpoint_max_events, stop)
                 finally:
                     chain.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from chain_access import ChainError
+from ledger.anchoring.anchorer import Anchorer, ForeignCheckpoint
 from ledger.anchoring.binding import open_bound_chain, read_binding
 from ledger.home import open_log
 from ledger.settings import Settings
@@ -15,7 +16,8 @@ from ledger.store.schema import anchors
 
 
 def readiness(settings: Settings) -> tuple[str, bool, str]:
-    """("chain", ok, detail): the bound chain answers; lag = events not yet anchored."""
+    """("chain", ok, detail): the bound chain answers and its latest checkpoint is one the
+    log signed (else not ready: an integrity failure); lag = events not yet anchored."""
     log = open_log(settings)
     try:
         if read_binding(log) is None:
@@ -26,6 +28,9 @@ def readiness(settings: Settings) -> tuple[str, bool, str]:
             return "chain", False, str(exc)
         try:
             block = chain.block_number()
+            Anchorer(log, chain, binding, account=None).check_chain()  # type: ignore[arg-type]
+        except ForeignCheckpoint as exc:
+            return "chain", False, str(exc)
         finally:
             chain.close()
         with log.db.read() as conn:

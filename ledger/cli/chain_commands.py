@@ -1,4 +1,7 @@
-"""Chain commands: `witness anchor [--follow]` and `witness chain`."""
+"""Chain commands: `witness anchor [--follow]` and `witness chain`.
+
+Both check the chain's latest checkpoint against the log's own signed checkpoints first: a
+checkpoint the log never signed is an integrity failure (exit 1, both values named)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from typing import Any
 
 import click
 
-from ledger.anchoring import Anchorer, open_bound_chain
+from ledger.anchoring import Anchorer, ForeignCheckpoint, open_bound_chain
 from ledger.anchoring.binding import anchorer_account, read_binding
-from ledger.cli.app import Context, cli, json_option
+from ledger.anchoring.signer import load_checkpoint_key
+from ledger.cli.app import EXIT_FAILURE, Context, cli, fail, json_option
 from ledger.home import open_log
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -26,7 +30,8 @@ def anchor(ctx: Context, follow: bool) -> None:
     log = open_log(settings)
     chain, binding = open_bound_chain(settings, log)
     try:
-        anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False))
+        anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False),
+                            checkpoint_key=load_checkpoint_key(settings.home))
         if not follow:
             outcome = anchorer.anchor_once()
             ctx.emit(outcome.__dict__, _outcome_text)
@@ -67,7 +72,16 @@ def chain_status(ctx: Context) -> None:
             "anchored_size": size, "anchored_root": root.hex(), "log_size": log.size(),
             "block_number": chain.block_number(),
         }
-        data["lag_events"] = data["log_size"] - size
+        try:
+            anchorer.check_chain()
+            data["lag_events"] = data["log_size"] - size
+        except ForeignCheckpoint as exc:
+            # No lag is meaningful against a checkpoint the log never signed.
+            data.update(lag_events=None, integrity="failure", problem=str(exc),
+                        evidence=exc.evidence)
     finally:
         chain.close()
-    ctx.emit(data, lambda d: "\n".join(f"{k:18} {v}" for k, v in d.items()))
+    ctx.emit(data, lambda d: "\n".join(f"{k:18} {v}" for k, v in d.items()
+                                       if k not in ("problem", "evidence")))
+    if "problem" in data:
+        fail(data["problem"], EXIT_FAILURE)

@@ -28,6 +28,7 @@ from eth_account.signers.local import LocalAccount
 from chain_access import ChainBackend
 from chain_access.abi_codec import encode_call
 from ledger.anchoring import registry
+from ledger.anchoring.signer import CheckpointKey
 from ledger.core import tree
 from ledger.core.hashing import leaf_hash, node_hash
 from ledger.core.verify import verify_consistency
@@ -140,6 +141,9 @@ class GasBench:
         self.chain, self.account, self.tag = chain, account, tag
         self.abi = registry.abi()
         self.address, _ = chain.deploy(self.abi, registry.bytecode(), [], account)
+        # The log's checkpoint key: every anchor carries its signature, as the ledger's do.
+        self.key = CheckpointKey(hashlib.sha256(f"bench key/{tag}".encode()).digest())
+        self.chain_id = chain.chain_id()
         self.tree = UniformTree()
         check_uniform_tree(self.tree)
         self._logs = 0
@@ -147,9 +151,14 @@ class GasBench:
     def _new_log(self) -> bytes:
         self._logs += 1
         log_id = hashlib.sha256(f"bench/{self.tag}/{self._logs}".encode()).digest()
-        self.chain.transact(self.address, self.abi, "registerLog", [log_id, [self.account.address]],
-                            self.account)
+        self.chain.transact(self.address, self.abi, "registerLog",
+                            [log_id, self.key.address, [self.account.address]], self.account)
         return log_id
+
+    def _args(self, log_id: bytes, size: int, proof: list[bytes]) -> list[Any]:
+        root = self.tree.root(size)
+        sig = self.key.sign_checkpoint(self.chain_id, self.address, log_id, size, root)
+        return [log_id, size, root, proof, *sig.args()]
 
     def anchor_pair(self, m: int, n: int) -> dict[str, Any]:
         """Anchor size ``m`` on a fresh log, then ``n`` with PROOF(m, n): the second's gas."""
@@ -157,9 +166,9 @@ class GasBench:
         proof = t.consistency_proof(m, n)
         verify_consistency(m, n, t.root(m), t.root(n), proof)  # raises if the proof is wrong
         log_id = self._new_log()
-        first = self.chain.transact(self.address, self.abi, "anchor",
-                                    [log_id, m, t.root(m), []], self.account)
-        args = [log_id, n, t.root(n), proof]
+        first = self.chain.transact(self.address, self.abi, "anchor", self._args(log_id, m, []),
+                                    self.account)
+        args = self._args(log_id, n, proof)
         ref = self.chain.transact(self.address, self.abi, "anchor", args, self.account)
         head = self.chain.call(self.address, self.abi, "latestCheckpoint", [log_id])
         if int(head[0]) != n or bytes(head[1]) != t.root(n):

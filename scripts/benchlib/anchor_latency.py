@@ -38,6 +38,7 @@ from chain_access import ChainBackend
 from chain_access.rpc import KEY_ENV
 from ledger.anchoring import Anchorer, bind_chain, open_bound_chain
 from ledger.anchoring.binding import anchorer_account
+from ledger.anchoring.signer import load_checkpoint_key
 from ledger.home import init_home, open_log
 from ledger.log import Appended, WitnessLog
 from ledger.settings import Settings
@@ -155,7 +156,8 @@ def bound_home(root: Path, name: str, spec: str, interval: float = 5.0
         log = open_log(settings)
         bind_chain(settings, log)
         chain, binding = open_bound_chain(settings, log)
-        anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False))
+        anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False),
+                            checkpoint_key=load_checkpoint_key(settings.home))
         try:
             yield settings, anchorer, chain
         finally:

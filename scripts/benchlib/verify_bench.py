@@ -192,6 +192,7 @@ def receipts_on_chain(root: Path, events: int = CHAIN_EVENTS,
     from ledger.anchoring import bind_chain
     from ledger.anchoring.anchorer import Anchorer
     from ledger.anchoring.binding import anchorer_account, open_bound_chain
+    from ledger.anchoring.signer import load_checkpoint_key
     from ledger.core.receipt import Receipt
     from ledger.home import init_home, open_log
     from ledger.settings import Settings
@@ -207,7 +208,8 @@ def receipts_on_chain(root: Path, events: int = CHAIN_EVENTS,
         binding = bind_chain(settings, log)
         chain, binding = open_bound_chain(settings, log)
         try:
-            anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False))
+            anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False),
+                                checkpoint_key=load_checkpoint_key(settings.home))
             for k, raw in enumerate(batches(events, events // 2, 50)):
                 log.append(raw)
                 anchorer.anchor_once()

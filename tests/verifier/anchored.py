@@ -11,6 +11,7 @@ from typing import Any
 from ledger.anchoring import bind_chain
 from ledger.anchoring.anchorer import Anchorer
 from ledger.anchoring.binding import ChainBinding, anchorer_account, open_bound_chain
+from ledger.anchoring.signer import load_checkpoint_key
 from ledger.events import Pseudonymizer
 from ledger.home import init_home, open_log
 from ledger.ingest import Ingestor
@@ -72,7 +73,8 @@ def build_anchored(home: Path, *, keys_from: Path | None = None, tag: str = "",
         ingestor = Ingestor(log, Pseudonymizer(load_secret(settings.pseudonym_key_path)))
         chain, binding = open_bound_chain(settings, log)
         try:
-            anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False))
+            anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False),
+                                checkpoint_key=load_checkpoint_key(settings.home))
             start = 0
             for n in batches:
                 _ingest(log, ingestor, start, n, tag)

@@ -102,7 +102,7 @@ def test_clean_receipts_bundles_and_fsck(ledger_a: Anchored, reader: ChainRegist
                                          ) -> None:
     from ledger.core.receipt import Receipt
 
-    for index, size in ((3, 8), (10, 18)):
+    for index, size in ((3, 9), (10, 19)):  # 1 binding event first
         report = check_receipt(Receipt.loads(_receipt_text(ledger_a, index).encode()),
                                ledger_a.policy, reader)
         assert report.outcome == "intact", report.to_text()
@@ -115,7 +115,7 @@ def test_clean_receipts_bundles_and_fsck(ledger_a: Anchored, reader: ChainRegist
         assert all(t["result"] == "ok" and "anchored_at" in t for t in report.timeline)
     report = check_ledger(str(ledger_a.db_path), ledger_a.policy, reader)
     assert report.outcome == "intact", report.to_text()
-    assert report.counts["anchors"] == 2 and report.counts["events"] == 18
+    assert report.counts["anchors"] == 2 and report.counts["events"] == 19
 
 
 def test_clean_cli_exit_0(ledger_a: Anchored, tmp_path: Path,
@@ -158,7 +158,7 @@ def test_registry_swapped(copy_a: Anchored, capsys: pytest.CaptureFixture[str],
         bundle = _check_bundle(_bundle(copy_a), swapped, r)
         assert _codes(bundle) == {"anchor"} and "registry" in bundle.problems[0].detail
         fsck = check_ledger(str(copy_a.db_path), swapped, r)
-        assert _codes(fsck) == {"anchor"} and fsck.first_divergence.index == 8  # type: ignore[union-attr]
+        assert _codes(fsck) == {"anchor"} and fsck.first_divergence.index == 9  # type: ignore[union-attr]
     finally:
         r.close()
     path = tmp_path / "r.json"
@@ -173,11 +173,11 @@ def test_registry_swapped(copy_a: Anchored, capsys: pytest.CaptureFixture[str],
     r = _reader(copy_a.policy)
     try:
         assert _codes(_check_bundle(b, copy_a.policy, r)) == {"anchor"}
-        tamper(copy_a.db_path, ("UPDATE anchors SET registry=? WHERE checkpoint_size=18",
+        tamper(copy_a.db_path, ("UPDATE anchors SET registry=? WHERE checkpoint_size=19",
                                 (other,)))
         fsck = check_ledger(str(copy_a.db_path), copy_a.policy, r)
         first = fsck.first_divergence
-        assert first is not None and (first.code, first.index) == ("anchor", 18)
+        assert first is not None and (first.code, first.index) == ("anchor", 19)
     finally:
         r.close()
 
@@ -208,7 +208,7 @@ def test_chain_swapped(ledger_a: Anchored, ledger_b: Anchored, tmp_path: Path,
         assert bundle.counts["anchors"] == 2 and len(bundle.problems) == 2
         fsck = check_ledger(str(ledger_a.db_path), ledger_a.policy, r)
         first = fsck.first_divergence
-        assert first is not None and first.code in {"fork", "anchor"} and first.index == 8
+        assert first is not None and first.code in {"fork", "anchor"} and first.index == 9
     finally:
         r.close()
     path = tmp_path / "r.json"
@@ -252,16 +252,16 @@ def test_resigned_history_not_on_chain(ledger_a: Anchored, ledger_b: Anchored,
 
 @pytest.mark.parametrize(("field", "value"), [
     ("chain_index", 1), ("block_number", 1), ("block_hash", "0x" + "00" * 32),
-    ("tree_size", 9), ("log_id", "0x" + "11" * 32), ("chain_id", 31337)])
+    ("tree_size", 10), ("log_id", "0x" + "11" * 32), ("chain_id", 31337)])
 def test_tampered_anchor_reference(ledger_a: Anchored, reader: ChainRegistryReader,
                                    field: str, value: Any) -> None:
     bundle = _bundle(ledger_a)
     first = next(cp for cp in bundle["checkpoints"] if cp["anchor"]
-                 and cp["anchor"]["tree_size"] == 8)
+                 and cp["anchor"]["tree_size"] == 9)
     first["anchor"][field] = value
     report = _check_bundle(bundle, ledger_a.policy, reader)
     assert _codes(report) == {"anchor"}, report.to_text()
-    assert report.problems[0].evidence["size"] == 8
+    assert report.problems[0].evidence["size"] == 9
 
 
 def test_bundle_checkpoint_resigned_with_another_root(ledger_a: Anchored,
@@ -289,29 +289,29 @@ def test_bundle_checkpoint_resigned_with_another_root(ledger_a: Anchored,
 def test_fsck_checkpoint_root_changed_in_db(copy_a: Anchored) -> None:
     signer = load_signer(copy_a.home / "log.key", copy_a.policy.origin)
     fake = b"\x05" * 32
-    note = sign_checkpoint(Checkpoint(copy_a.policy.origin, 8, fake), signer)
-    tamper(copy_a.db_path, ("UPDATE checkpoints SET root=?, note=? WHERE size=8", (fake, note)))
+    note = sign_checkpoint(Checkpoint(copy_a.policy.origin, 9, fake), signer)
+    tamper(copy_a.db_path, ("UPDATE checkpoints SET root=?, note=? WHERE size=9", (fake, note)))
     r = _reader(copy_a.policy)
     try:
         report = check_ledger(str(copy_a.db_path), copy_a.policy, r)
     finally:
         r.close()
     first = report.first_divergence
-    assert first is not None and (first.code, first.index) == ("root", 8)
+    assert first is not None and (first.code, first.index) == ("root", 9)
     chain = [p for p in report.problems if p.code in ("fork", "anchor")]
-    assert chain and chain[0].evidence["size"] == 8 and fake.hex() in chain[0].detail
+    assert chain and chain[0].evidence["size"] == 9 and fake.hex() in chain[0].detail
     assert report.exit_code == 1
 
 
 def test_fsck_root_column_only_changed(copy_a: Anchored) -> None:
-    tamper(copy_a.db_path, ("UPDATE checkpoints SET root=? WHERE size=18", (b"\x06" * 32,)))
+    tamper(copy_a.db_path, ("UPDATE checkpoints SET root=? WHERE size=19", (b"\x06" * 32,)))
     r = _reader(copy_a.policy)
     try:
         report = check_ledger(str(copy_a.db_path), copy_a.policy, r)
     finally:
         r.close()
     first = report.first_divergence
-    assert first is not None and (first.code, first.index) == ("root", 18)
+    assert first is not None and (first.code, first.index) == ("root", 19)
 
 
 def test_fsck_anchor_row_points_elsewhere(copy_a: Anchored) -> None:
@@ -321,7 +321,7 @@ def test_fsck_anchor_row_points_elsewhere(copy_a: Anchored) -> None:
         report = check_ledger(str(copy_a.db_path), copy_a.policy, r)
     finally:
         r.close()
-    assert _codes(report) == {"anchor"} and [p.index for p in report.problems] == [8, 18]
+    assert _codes(report) == {"anchor"} and [p.index for p in report.problems] == [9, 19]
 
 
 def test_anchor_refs_match_the_chain(ledger_a: Anchored, reader: ChainRegistryReader) -> None:

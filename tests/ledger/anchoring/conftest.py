@@ -16,6 +16,8 @@ from ledger.settings import Settings
 from tests.ledger.conftest import make_event
 
 ROOT = Path(__file__).resolve().parents[3]
+#: Events a freshly bound log holds: CHECKPOINT_SIGNER_BOUND, appended by bind_chain.
+BOUND = 1
 
 
 @pytest.fixture

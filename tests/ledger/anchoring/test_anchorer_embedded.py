@@ -14,18 +14,20 @@ from sqlalchemy import func, select
 from chain_access import ChainMismatch, ChainUnavailable
 from ledger.anchoring import AnchorDivergence, Anchorer, open_bound_chain
 from ledger.anchoring.binding import anchorer_account
+from ledger.anchoring.signer import load_checkpoint_key
 from ledger.core import verify
 from ledger.core.receipt import verify_receipt_offline
 from ledger.home import open_log
 from ledger.settings import Settings
 from ledger.store.schema import anchor_intents, anchors
-from tests.ledger.anchoring.conftest import append_events, run_witness
+from tests.ledger.anchoring.conftest import BOUND, append_events, run_witness
 
 
 def _anchorer(settings: Settings) -> tuple[Anchorer, Any]:
     log = open_log(settings)
     chain, binding = open_bound_chain(settings, log)
-    return Anchorer(log, chain, binding, anchorer_account(settings, create=False)), chain
+    return Anchorer(log, chain, binding, anchorer_account(settings, create=False),
+                    checkpoint_key=load_checkpoint_key(settings.home)), chain
 
 
 def _counts(settings: Settings) -> tuple[int, int]:
@@ -43,16 +45,18 @@ def test_anchored_checkpoints_survive_a_restart(embedded_settings: Settings) -> 
     first = anchorer.anchor_once()
     append_events(embedded_settings, 20, 13)
     second = anchorer.anchor_once()
-    assert (first.action, first.checkpoint_size, second.checkpoint_size) == ("anchored", 20, 33)
+    # + BOUND: binding the chain appended CHECKPOINT_SIGNER_BOUND at index 0
+    assert (first.action, first.checkpoint_size, second.checkpoint_size) == (
+        "anchored", 20 + BOUND, 33 + BOUND)
     assert second.gas_used and second.gas_used < 100_000
     head = anchorer.chain_head()
     chain.close()
 
     reopened, chain2 = _anchorer(embedded_settings)  # a new process would do the same
-    assert reopened.chain_head() == head == (2, 33, reopened.log.tree_hash(33))
+    assert reopened.chain_head() == head == (2, 33 + BOUND, reopened.log.tree_hash(33 + BOUND))
     receipt = reopened.log.receipt(25)
     assert receipt.anchored is not None and receipt.anchored.anchor is not None
-    assert receipt.anchored.anchor["tree_size"] == 33
+    assert receipt.anchored.anchor["tree_size"] == 33 + BOUND
     verify_receipt_offline(receipt, reopened.log.signer.verifier)
     registry_abi = reopened._abi
     assert chain2.call(reopened.binding.registry, registry_abi, "verifyInclusion", [
@@ -74,7 +78,7 @@ def test_killed_anchorer_never_double_anchors(embedded_settings: Settings, fault
     append_events(embedded_settings, 10, 5)
     run_witness(embedded_settings, "anchor")
     anchorer, chain = _anchorer(embedded_settings)
-    assert anchorer.chain_head()[:2] == (2, 15)  # exactly one anchor per checkpoint
+    assert anchorer.chain_head()[:2] == (2, 15 + BOUND)  # exactly one anchor per checkpoint
     chain.close()
     assert _counts(embedded_settings) == (2, 2)
 
