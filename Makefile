@@ -28,7 +28,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 typecheck: setup
-	$(BIN)/mypy ledger verifier chain_access witness_api
+	$(BIN)/mypy ledger verifier chain_access witness_api witness_cosign
 
 check-contracts: setup node
 	$(BIN)/python scripts/compile_contracts.py --check

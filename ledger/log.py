@@ -28,6 +28,7 @@ from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
 from ledger.core.sealed import is_sealed_blob
+from ledger.cosigning import with_cosignatures
 from ledger.errors import ConflictError, NotFoundError
 from ledger.sealing.batch import BatchWriter
 from ledger.sealing.keys import Sealer
@@ -406,4 +407,6 @@ def _checkpoint_row(conn: Connection, size: int) -> CheckpointRecord | None:
     row = conn.execute(select(checkpoints).where(checkpoints.c.size == size)).first()
     if row is None:
         return None
-    return CheckpointRecord(int(row.size), bytes(row.root), row.note, row.created_at)
+    # Handed out with its witnesses' cosignatures (receipts, bundles, lead packages).
+    note = with_cosignatures(conn, int(row.size), row.note)
+    return CheckpointRecord(int(row.size), bytes(row.root), note, row.created_at)

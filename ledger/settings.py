@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     confirmations: int = Field(default=0, ge=0)
     timezone: str = Field(default="Asia/Shanghai")
     max_clock_skew_seconds: int = Field(default=300, ge=0)
+    cosigners: str = Field(default="", max_length=20_000, description=(
+        "independent witnesses asked to cosign every checkpoint: `URL VKEY` entries separated "
+        "by `;` or newlines (ledger.cosigning)"))
 
     @property
     def database_url(self) -> str:

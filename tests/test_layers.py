@@ -5,7 +5,8 @@
 - ``verifier/``: never ``ledger.*`` other than ``ledger.core``, nor ``witness_api``,
   ``fastapi`` or ``sqlalchemy.orm`` (it must run without trusting the center's service);
 - ``chain_access/``: never ``ledger.*`` other than ``ledger.core``, nor ``witness_api``;
-- ``ledger/`` outside core: never ``witness_api`` or ``verifier``.
+- ``ledger/`` outside core: never ``witness_api`` or ``verifier``;
+- ``witness_cosign/`` (a witness run by others): only ``ledger.core`` of this project.
 
 Directories that do not exist yet are skipped; ``ledger/core`` always exists.
 """
@@ -91,6 +92,10 @@ def service_violation(name: str) -> bool:
     return _under(name, "witness_api", "verifier")
 
 
+def cosign_violation(name: str) -> bool:
+    return _other_ledger(name) or _under(name, "witness_api", "verifier", "chain_access")
+
+
 def test_core_imports_only_stdlib_cryptography_rfc8785() -> None:
     files = _files("ledger", "core")
     assert len(files) >= 7, "ledger/core must exist and hold the core modules"
@@ -118,6 +123,13 @@ def test_ledger_service_does_not_import_api_or_verifier() -> None:
     assert _violations(files, service_violation) == []
 
 
+def test_witness_cosign_imports_only_the_core() -> None:
+    files = _files("witness_cosign")
+    if not files:
+        pytest.skip("witness_cosign/ does not exist yet")
+    assert _violations(files, cosign_violation) == []
+
+
 @pytest.mark.parametrize(
     ("source", "module", "checker", "expected"),
     [
@@ -137,6 +149,9 @@ def test_ledger_service_does_not_import_api_or_verifier() -> None:
         ("from ledger.store import schema", "chain_access.rpc", chain_access_violation, True),
         ("from verifier import cli", "ledger.log", service_violation, True),
         ("from ledger.core import tree", "ledger.log", service_violation, False),
+        ("from ledger.core.note import split_note", "witness_cosign.protocol",
+         cosign_violation, False),
+        ("from ledger.log import WitnessLog", "witness_cosign.protocol", cosign_violation, True),
     ],
 )
 def test_checker_itself(source: str, module: str, checker: Callable[[str], bool],

@@ -125,9 +125,14 @@ def _flush(ingestor: Ingestor, pending: list[tuple[int, Any]], out: TextIO,
 @json_option
 @pass_ctx
 def checkpoint(ctx: Context) -> None:
-    """Seal the current tree head as a signed checkpoint (C2SP signed note)."""
-    cp = _log(ctx).checkpoint()
-    data = {"size": cp.size, "root": cp.root.hex(), "created_at": cp.created_at, "note": cp.note}
+    """Seal the current tree head as a signed checkpoint (C2SP signed note), and ask the
+    configured witnesses (WITNESS_COSIGNERS) to cosign it."""
+    from ledger.cosigning import cosign_now
+
+    log = _log(ctx)
+    cp, witnesses = cosign_now(log, ctx.settings, log.checkpoint())
+    data = {"size": cp.size, "root": cp.root.hex(), "created_at": cp.created_at, "note": cp.note,
+            "witnesses": witnesses}
     ctx.emit(data, lambda d: d["note"])
 
 

@@ -28,8 +28,21 @@ SIG_PREFIX = "\u2014 "
 MAX_NOTE_SIZE = 16 * 1024
 
 
-def _key_hash(name: str, public_raw: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_ALG]) + public_raw).digest()[:4]
+def _key_hash(name: str, public_raw: bytes, alg: int = ED25519_ALG) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_raw).digest()[:4]
+
+
+def split_vkey(vkey: str) -> tuple[str, str, bytes]:
+    """(name, key hash hex, decoded key with its algorithm byte) of a C2SP verifier key."""
+    parts = vkey.strip().split("+", 2)  # the base64 key may itself contain "+"
+    if len(parts) != 3:
+        raise MalformedError("a verifier key is name+hash+key")
+    name, hash_hex, key_b64 = parts
+    try:
+        raw = base64.b64decode(key_b64, validate=True)
+    except binascii.Error as exc:
+        raise MalformedError("verifier key is not base64") from exc
+    return name, hash_hex, raw
 
 
 def _check_name(name: str) -> None:
@@ -60,14 +73,7 @@ class NoteVerifier:
 
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
-        parts = vkey.strip().split("+", 2)  # the base64 key may itself contain "+"
-        if len(parts) != 3:
-            raise MalformedError("a verifier key is name+hash+key")
-        name, hash_hex, key_b64 = parts
-        try:
-            raw = base64.b64decode(key_b64, validate=True)
-        except binascii.Error as exc:
-            raise MalformedError("verifier key is not base64") from exc
+        name, hash_hex, raw = split_vkey(vkey)
         if len(raw) != 33 or raw[0] != ED25519_ALG:
             raise MalformedError("verifier key is not an Ed25519 key")
         verifier = cls(name, raw[1:])

@@ -118,8 +118,22 @@ anchors = Table(
     Column("confirmed_at", String(40), nullable=False),
 )
 
+# Cosignatures the log's witnesses returned (ledger.cosigning): one signature line per
+# (checkpoint, witness), appended to the checkpoint note wherever it is handed out.
+# Mirrored by migration 0007.
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("checkpoint_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(200), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("cosigned_at", BigInteger, nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+
 APPEND_ONLY_TABLES = (
     "log_info", "events", "tree_hashes", "checkpoints", "anchor_intents", "anchors",
+    "cosignatures",
 )
 
 
