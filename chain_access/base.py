@@ -129,6 +129,10 @@ class ChainBackend(ABC):
     def receipt(self, tx_hash: bytes) -> TxReceipt | None:
         """The receipt of a mined transaction, or None if unknown / still pending."""
 
+    def transaction_to(self, tx_hash: bytes) -> str | None:
+        """The recipient of a known transaction (None: a contract creation)."""
+        raise NotImplementedError
+
     @abstractmethod
     def get_logs(self, address: str, from_block: int = 0, to_block: BlockId = "latest",
                  topics: Sequence[bytes | None] | None = None) -> list[LogEntry]: ...

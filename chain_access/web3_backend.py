@@ -188,6 +188,17 @@ class Web3Backend(ChainBackend):
             return None
         return _to_receipt(r)
 
+    def transaction_to(self, tx_hash: bytes) -> str | None:
+        """The recipient of a known transaction (None for a contract creation); a read for
+        verifiers, which must know a transaction was sent to the registry itself."""
+        with chain_errors(self._where("eth_getTransactionByHash")):
+            try:
+                t = self._w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound as exc:
+                raise ChainError(f"transaction 0x{tx_hash.hex()} not found") from exc
+        to = t.get("to")
+        return to_checksum_address(to) if to else None
+
     def get_logs(self, address: str, from_block: int = 0, to_block: BlockId = "latest",
                  topics: Sequence[bytes | None] | None = None) -> list[LogEntry]:
         params: dict[str, Any] = {"address": to_checksum_address(address),

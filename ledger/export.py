@@ -26,6 +26,7 @@ from ledger.errors import NotFoundError
 from ledger.log import WitnessLog
 from ledger.sealing.policy import OPERATOR, Viewer, in_scope, may_see
 from ledger.sealing.views import ProjectRecords, Record, SealedError, load_project
+from ledger.store.log_queries import anchor_reference
 from ledger.store.schema import anchors, checkpoints
 
 BUNDLE_FORMAT = "witness-bundle/v1"
@@ -48,11 +49,7 @@ def _anchor_refs(conn: Connection, sizes: list[int]) -> dict[int, dict[str, Any]
     rows = conn.execute(select(anchors, checkpoints.c.root)
                         .join(checkpoints, checkpoints.c.size == anchors.c.checkpoint_size)
                         .where(anchors.c.checkpoint_size.in_(sizes))).all()
-    return {int(r.checkpoint_size): {
-        "chain_id": int(r.chain_id), "registry": r.registry, "log_id": r.log_id,
-        "chain_index": int(r.chain_index), "tree_size": int(r.checkpoint_size),
-        "root": bytes(r.root).hex(), "tx_hash": r.tx_hash, "block_number": int(r.block_number),
-        "block_hash": r.block_hash} for r in rows}
+    return {int(r.checkpoint_size): anchor_reference(r, bytes(r.root)) for r in rows}
 
 
 def _target_size(conn: Connection, last_index: int) -> int:

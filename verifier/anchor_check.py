@@ -3,56 +3,121 @@
 Role: given a checkpoint already verified with the pinned key, its anchor reference (or none)
 and a :class:`~verifier.readers.chain.RegistryReader`, record problems or pending state in a
 report. The chain, registry and log id used are the pinned ones; the anchor reference is only
-a pointer, every field of it is compared with the policy and the chain.
+a pointer, and every field of it is compared with the policy and the chain: the checkpoint at
+``chain_index`` has the signed size and root and was stored in ``block_number``; that block
+has ``block_hash`` and ``block_timestamp``; ``tx_hash`` is a successful transaction to the
+registry, mined in that block, that emitted CheckpointAnchored for this log id, index, size
+and root. A contradiction is an ``anchor`` problem naming each field with both values; the
+chain holding another root for the signed size is a ``fork``.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from verifier.anchor_ref import AnchorRef
 from verifier.policy import TrustPolicy
 from verifier.readers import SourceUnavailable
-from verifier.readers.chain import OnChainCheckpoint, RegistryReader, find_size
+from verifier.readers.chain import (
+    AnchoredEvent,
+    ChainTx,
+    OnChainCheckpoint,
+    RegistryReader,
+    find_size,
+)
 from verifier.report import Report
 
 
-def _claims(anchor: dict[str, Any], policy: TrustPolicy, size: int, root: bytes) -> list[str]:
-    """How the anchor reference contradicts the trust anchors or the checkpoint."""
+@dataclass(frozen=True)
+class Mismatch:
+    """One field of an anchor reference and what the trusted side says instead."""
+
+    field: str
+    claimed: Any
+    actual: Any
+    why: str = ""
+
+    def text(self) -> str:
+        why = f" ({self.why})" if self.why else ""
+        return f"anchor {self.field} is {self.claimed}, {self.actual}{why}"
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"field": self.field, "anchor": self.claimed, "actual": self.actual}
+        return out | ({"why": self.why} if self.why else {})
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _claims(ref: AnchorRef, policy: TrustPolicy, size: int, root: bytes) -> list[Mismatch]:
+    """How the anchor reference contradicts the trust anchors or the signed checkpoint."""
     bad = []
-    if anchor.get("chain_id") != policy.chain_id:
-        bad.append(f"anchored on chain {anchor.get('chain_id')!r}, "
-                   f"the policy trusts chain {policy.chain_id}")
-    if str(anchor.get("registry", "")).lower() != str(policy.registry).lower():
-        bad.append(f"anchored in registry {anchor.get('registry')!r}, "
-                   f"the policy trusts {policy.registry}")
-    if str(anchor.get("log_id", "")).lower() != policy.pinned_log_id:
-        bad.append(f"anchored under log id {anchor.get('log_id')!r}, not {policy.pinned_log_id}")
-    if anchor.get("tree_size", size) != size:
-        bad.append(f"anchor names tree size {anchor.get('tree_size')!r}, checkpoint has {size}")
-    if str(anchor.get("root", root.hex())).lower().removeprefix("0x") != root.hex():
-        bad.append("anchor names another root than the checkpoint")
-    index = anchor.get("chain_index")
-    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-        bad.append("anchor has no valid chain_index")
+    if ref.chain_id != policy.chain_id:
+        bad.append(Mismatch("chain_id", ref.chain_id, f"the policy trusts {policy.chain_id}"))
+    if ref.registry.lower() != str(policy.registry).lower():
+        bad.append(Mismatch("registry", ref.registry, f"the policy trusts {policy.registry}"))
+    if _hex(ref.log_id) != policy.pinned_log_id:
+        bad.append(Mismatch("log_id", _hex(ref.log_id),
+                            f"the policy trusts {policy.pinned_log_id}"))
+    if ref.tree_size != size:
+        bad.append(Mismatch("tree_size", ref.tree_size, f"the checkpoint has {size}"))
+    if ref.root != root:
+        bad.append(Mismatch("root", ref.root.hex(), f"the checkpoint has {root.hex()}"))
     return bad
 
 
-def _compare(on: OnChainCheckpoint | None, anchor: dict[str, Any], size: int,
-             root: bytes) -> str | None:
+def _against_chain(reader: RegistryReader, on: OnChainCheckpoint | None, ref: AnchorRef,
+                   log_id: bytes) -> list[Mismatch]:
+    """Every field of ``ref`` against the chain (``on``: the checkpoint at its index)."""
     if on is None:
-        return f"no checkpoint #{anchor.get('chain_index')} of this log on chain"
-    if on.tree_size != size or on.root != root:
-        return (f"chain checkpoint #{on.index} is size {on.tree_size} root {on.root.hex()}, "
-                f"the signed checkpoint is size {size} root {root.hex()}")
-    if "block_number" in anchor and anchor["block_number"] != on.block_number:
-        return f"anchor names block {anchor['block_number']}, chain says {on.block_number}"
-    return None
+        count = reader.checkpoint_count(log_id)
+        return [Mismatch("chain_index", ref.chain_index, f"no checkpoint of this log has "
+                         f"that index on chain (it holds {count})")]
+    if (on.tree_size, on.root) != (ref.tree_size, ref.root):
+        return [Mismatch("chain_index", ref.chain_index, f"chain checkpoint #{on.index} is "
+                         f"size {on.tree_size} root {on.root.hex()}")]
+    out = []
+    if ref.block_number != on.block_number:
+        out.append(Mismatch("block_number", ref.block_number,
+                            f"the chain stored it in block {on.block_number}"))
+    block = reader.block(on.block_number)
+    if block is not None and ref.block_hash != block.hash:
+        out.append(Mismatch("block_hash", _hex(ref.block_hash),
+                            f"block {block.number} has hash {_hex(block.hash)}"))
+    if block is not None and ref.block_timestamp != block.timestamp:
+        out.append(Mismatch("block_timestamp", ref.block_timestamp,
+                            f"block {block.number} has timestamp {block.timestamp}"))
+    why = _tx_defect(reader.transaction(ref.tx_hash), ref, on, log_id)
+    if why:
+        real = reader.anchoring_tx(log_id, on.index, on.block_number)
+        actual = (f"the chain anchored it in transaction {_hex(real)}" if real is not None
+                  else "the chain names no anchoring transaction")
+        out.append(Mismatch("tx_hash", _hex(ref.tx_hash), actual, why))
+    return out
+
+
+def _tx_defect(tx: ChainTx | None, ref: AnchorRef, on: OnChainCheckpoint,
+               log_id: bytes) -> str:
+    """Why ``tx`` is not the transaction that anchored ``on`` ("" when it is)."""
+    if tx is None:
+        return "no such transaction on chain"
+    if tx.to is None or tx.to.lower() != ref.registry.lower():
+        return f"that transaction is to {tx.to}, not the registry"
+    if tx.status != 1:
+        return "that transaction failed (status 0)"
+    if tx.block_number != on.block_number:
+        return f"that transaction is in block {tx.block_number}"
+    if AnchoredEvent(log_id, on.index, on.tree_size, on.root) not in tx.anchored:
+        return "that transaction emitted no CheckpointAnchored for this checkpoint"
+    return ""
 
 
 def check_anchor(report: Report, reader: RegistryReader | None, policy: TrustPolicy,
-                 size: int, root: bytes, anchor: dict[str, Any] | None) -> int | None:
+                 size: int, root: bytes, anchor: AnchorRef | None) -> int | None:
     """Check one checkpoint on chain; the block timestamp when it is anchored there."""
     if reader is None:
         if anchor is None:
@@ -67,37 +132,42 @@ def check_anchor(report: Report, reader: RegistryReader | None, policy: TrustPol
         return None
 
 
+def _by_size(report: Report, reader: RegistryReader, log_id: bytes, size: int,
+             root: bytes) -> int | None:
+    """No reference: the chain is searched for the signed size."""
+    found = find_size(reader, log_id, size)
+    if found is None:
+        report.pending.append(f"checkpoint {size} is not anchored on chain yet")
+        return None
+    if found.root != root:
+        report.fail("fork", f"the chain holds size {size} with root {found.root.hex()}, "
+                    f"the log signed root {root.hex()}", index=size,
+                    evidence={"size": size, "chain_root": found.root.hex(),
+                              "signed_root": root.hex()})
+        return None
+    return found.timestamp
+
+
 def _check_on_chain(report: Report, reader: RegistryReader, policy: TrustPolicy, size: int,
-                    root: bytes, anchor: dict[str, Any] | None) -> int | None:
+                    root: bytes, ref: AnchorRef | None) -> int | None:
     log_id = bytes.fromhex(policy.pinned_log_id[2:])
     report.count("anchors")
-    if anchor is None:
-        found = find_size(reader, log_id, size)
-        if found is None:
-            report.pending.append(f"checkpoint {size} is not anchored on chain yet")
-            return None
-        if found.root != root:
-            report.fail("fork", f"the chain holds size {size} with root {found.root.hex()}, "
-                        f"the log signed root {root.hex()}", index=size,
-                        evidence={"size": size})
-            return None
-        return found.timestamp
-    bad = _claims(anchor, policy, size, root)
-    if bad:
-        report.fail("anchor", "; ".join(bad), index=size,
-                    evidence={"size": size, "anchor": anchor})
+    if ref is None:
+        return _by_size(report, reader, log_id, size, root)
+    wrong = _claims(ref, policy, size, root)
+    on = None if wrong else reader.checkpoint_at(log_id, ref.chain_index)
+    if on is not None and on.tree_size == size and on.root != root:
+        # a fork only when the chain holds another root for this very size
+        report.fail("fork", f"chain checkpoint #{on.index} is size {size} root "
+                    f"{on.root.hex()}, the log signed root {root.hex()}", index=size,
+                    evidence={"size": size, "anchor": ref.to_json(),
+                              "chain_root": on.root.hex(), "signed_root": root.hex()})
         return None
-    on = reader.checkpoint_at(log_id, anchor["chain_index"])
-    wrong = _compare(on, anchor, size, root)
-    if wrong is None and on is not None and "block_hash" in anchor:
-        actual = reader.block_hash(on.block_number).hex()
-        if str(anchor["block_hash"]).lower().removeprefix("0x") != actual:
-            wrong = f"block {on.block_number} has hash 0x{actual}, anchor names another"
-    if wrong is not None:
-        # a fork only when the chain holds another root for this very size; a reference
-        # naming the wrong index, block or hash is an anchor problem
-        fork = on is not None and on.tree_size == size and on.root != root
-        code = "fork" if fork else "anchor"
-        report.fail(code, wrong, index=size, evidence={"size": size, "anchor": anchor})
+    if not wrong:
+        wrong = _against_chain(reader, on, ref, log_id)
+    if wrong:
+        report.fail("anchor", "; ".join(m.text() for m in wrong), index=size,
+                    evidence={"size": size, "anchor": ref.to_json(),
+                              "mismatches": [m.to_json() for m in wrong]})
         return None
     return on.timestamp if on is not None else None

@@ -15,12 +15,14 @@ import base64
 import binascii
 import itertools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ledger.core.canonical import ZERO_HASH, decode_envelope, envelope_prev, is_sealed_envelope
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint, open_checkpoint, open_note
+from ledger.core.receipt import Receipt
 from ledger.core.verify import verify_consistency, verify_inclusion
 from verifier import lead_check
 from verifier.anchor_check import check_anchor
@@ -32,13 +34,15 @@ from verifier.readers.files import check_json_depth
 from verifier.receipt_check import problem_code
 from verifier.report import Report
 from verifier.timeline import timeline_row
+from verifier.witness_check import check_bundle_notes
 
 HEAD_HEADER = "witness-project-head/v1"
 
 
 def check_bundle(bundle_bytes: bytes, policy: TrustPolicy,
-                 chain: RegistryReader | None = None) -> Report:
-    """Verify a project bundle against the pinned ``policy`` (and the chain when given)."""
+                 chain: RegistryReader | None = None, receipts: Sequence[Receipt] = ()) -> Report:
+    """Verify a project bundle against the pinned ``policy`` (and the chain when given);
+    ``receipts``: a lead package's governance events (``lead_check.check_governance``)."""
     bundle = parse_bundle(bundle_bytes)
     report = Report("bundle", subject={"project_id": bundle.project_id, "origin": bundle.origin,
                                        "events": len(bundle.events),
@@ -53,6 +57,7 @@ def check_bundle(bundle_bytes: bytes, policy: TrustPolicy,
     if target is None:
         report.fail("signature", f"no validly signed checkpoint of the proof size "
                     f"{bundle.proof_size} in the bundle")
+    check_bundle_notes(report, policy, [n for n, _ in bundle.checkpoints], bundle.proof_size)
     anchored_at = _anchors(report, bundle, cps, policy, chain)
     if bundle.kind == "lead":
         report.subject["kind"] = "lead"
@@ -60,7 +65,8 @@ def check_bundle(bundle_bytes: bytes, policy: TrustPolicy,
         envs = _evidence(report, bundle, target, anchored_at)
         _head(report, bundle, policy, None, evidence_only=True)
         lead_check.check_lead(report, bundle, envs)
-        lead_check.summarize(report, bundle, envs, anchored_at)
+        gov = lead_check.check_governance(report, bundle, bundle_bytes, receipts, policy, chain)
+        lead_check.summarize(report, bundle, envs, anchored_at, gov)
         BundleSeals(report, bundle).markers()
         report.skip("completeness of the project trail", "a lead package carries only the "
                     "lead's evidence, not the whole project")

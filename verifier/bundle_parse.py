@@ -14,6 +14,7 @@ from typing import Any
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import HASH_SIZE
 from ledger.core.json_text import loads_strict
+from verifier.anchor_ref import AnchorRef, parse_anchor
 
 BUNDLE_FORMAT = "witness-bundle/v1"
 MAX_BUNDLE_SIZE = 64 * 1024 * 1024
@@ -36,7 +37,7 @@ class Bundle:
     origin: str
     project_id: str
     proof_size: int
-    checkpoints: list[tuple[str, dict[str, Any] | None]]
+    checkpoints: list[tuple[str, AnchorRef | None]]
     consistency: list[tuple[int, int, list[bytes]]]
     head: str
     events: list[BundleEvent]
@@ -81,11 +82,11 @@ def _event(obj: Any) -> BundleEvent:
                        tuple(_hashes(obj.get("inclusion_proof"), "inclusion_proof")))
 
 
-def _checkpoint(obj: Any) -> tuple[str, dict[str, Any] | None]:
+def _checkpoint(obj: Any, k: int) -> tuple[str, AnchorRef | None]:
     _need(isinstance(obj, dict) and isinstance(obj.get("note"), str), "bad checkpoint entry")
     anchor = obj.get("anchor")
-    _need(anchor is None or isinstance(anchor, dict), "checkpoint anchor must be an object")
-    return obj["note"], anchor
+    return obj["note"], (None if anchor is None
+                         else parse_anchor(anchor, f"bundle: checkpoints.{k}.anchor"))
 
 
 def _consistency(obj: Any) -> tuple[int, int, list[bytes]]:
@@ -133,7 +134,7 @@ def parse_bundle(data: bytes) -> Bundle:
         _need(isinstance(lead, dict), "a lead package needs a lead object")
         _need(isinstance(obj.get("signature"), str), "a lead package needs a signature")
     return Bundle(obj["origin"], obj["project_id"], _int(obj.get("proof_size"), "proof_size"),
-                  [_checkpoint(c) for c in obj["checkpoints"]],
+                  [_checkpoint(c, k) for k, c in enumerate(obj["checkpoints"])],
                   [_consistency(c) for c in obj["consistency"]], obj["head"],
                   [_event(e) for e in obj["events"]], kind,
                   lead if kind == "lead" else None,

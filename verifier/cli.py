@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ledger.core.errors import WitnessError
+from ledger.core.errors import MalformedError, WitnessError
 from verifier import policy as pol
 from verifier.commands import bundle_cmd, checkpoints_cmd, ledger_cmd, receipt_cmd
 from verifier.readers import SourceUnavailable
@@ -31,13 +31,26 @@ class Options:
         self.flags = flags
         self.as_json = bool(flags.pop("as_json"))
         self.offline = bool(flags.pop("offline"))
+        self.expected_fingerprint: str | None = flags.pop("policy_fingerprint")
+        self.fingerprint: str | None = None
 
     def policy(self) -> pol.TrustPolicy:
         path = self.flags.pop("policy_file", None)
         base = pol.load_policy_file(path) if path else None
-        return pol.build(base=base, **self.flags)
+        policy = pol.build(base=base, **self.flags)
+        if path or self.expected_fingerprint:
+            # the fingerprint of what is trusted (flags included), to compare with the
+            # one the center publishes
+            self.fingerprint = policy.fingerprint
+        expected = (self.expected_fingerprint or "").lower().removeprefix("sha256:")
+        if expected and expected != self.fingerprint:
+            raise MalformedError(f"the trust policy has fingerprint {self.fingerprint}, "
+                                 f"--policy-fingerprint pins {expected}")
+        return policy
 
     def emit(self, report: Report) -> NoReturn:
+        if self.fingerprint is not None:
+            report.subject["policy_fingerprint"] = self.fingerprint
         if self.as_json:
             click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         else:
@@ -57,6 +70,8 @@ class Options:
 @click.option("--genesis-hash", help="Pinned genesis block hash of the chain (0x…64 hex).")
 @click.option("--upgrade-path", help="Receipt path on the ledger server "
               "(default /v1/receipts/{index}).")
+@click.option("--policy-fingerprint", help="Refuse a trust policy (file and flags) whose "
+              "fingerprint is not this one (as the center publishes it).")
 @click.option("--offline", is_flag=True, help="Do not contact the chain.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context

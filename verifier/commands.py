@@ -79,12 +79,15 @@ def _upgrade(old: Receipt, base: str, policy: TrustPolicy) -> Receipt:
 
 @click.command("bundle")
 @click.argument("bundle_path", metavar="BUNDLE", type=FILE)
+@click.option("--receipt", "receipts", multiple=True, type=FILE,
+              help="A lead package's LEAD_TRANSFERRED / LEAD_ACKNOWLEDGED receipt: it must "
+              "name this lead and this file's SHA-256 (repeatable).")
 @click.pass_context
-def bundle_cmd(ctx: click.Context, bundle_path: Path) -> None:
-    """Verify a project BUNDLE and print its timeline."""
+def bundle_cmd(ctx: click.Context, bundle_path: Path, receipts: tuple[Path, ...]) -> None:
+    """Verify a project BUNDLE (or a lead package) and print its timeline."""
     opts, policy, chain = _setup(ctx)
     data = read_bounded(bundle_path, MAX_BUNDLE_SIZE, "bundle")
-    opts.emit(check_bundle(data, policy, chain))
+    opts.emit(check_bundle(data, policy, chain, [load_receipt(r) for r in receipts]))
 
 
 @click.command("ledger")

@@ -5,9 +5,13 @@ signature (a signed note over the SHA-256 of the RFC 8785 canonical package with
 ``signature``) with the pinned key; the lead's statements against the witnessed events (the
 ``LEAD_RAISED`` event at ``raised_index`` names this lead, its rule ids, findings, severity
 and evidence; every finding's evidence ``[index, event_id]`` is in the package; the
-``LEAD_TRANSFERRED`` event when one is named); and a readable summary. The events, their
-inclusion proofs, the checkpoint and its anchor are checked by ``bundle_check``. A lead is
-evidence only: no per-project completeness is claimed or checked.
+``LEAD_TRANSFERRED`` event when one is named); the lead's governance events given as
+receipts (``LEAD_TRANSFERRED``, ``LEAD_ACKNOWLEDGED``: each verified as a receipt, naming
+this lead and, as ``package_hash``, the SHA-256 of this very file — a package cannot carry
+the event that records its own hash); and a readable summary with who transferred and
+acknowledged it, when (Beijing time). The events, their inclusion proofs, the checkpoint and
+its anchor are checked by ``bundle_check``. A lead is evidence only: no per-project
+completeness is claimed or checked.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
@@ -16,18 +20,25 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from ledger.core.canonical import canonical_json
+from ledger.core.canonical import canonical_json, decode_envelope
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.note import open_note
+from ledger.core.receipt import Receipt
 from verifier.bundle_parse import Bundle
 from verifier.policy import TrustPolicy
+from verifier.readers.chain import RegistryReader
+from verifier.receipt_check import check_receipt
 from verifier.report import Report
+from verifier.timeline import timeline_row
 
 PACKAGE_HEADER = "witness-lead-package/v1"
 MAX_TEXT = 160
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
+GOVERNANCE = {"LEAD_TRANSFERRED": "TRANSFERRED", "LEAD_ACKNOWLEDGED": "ACKNOWLEDGED"}
 
 
 def package_digest(raw: dict[str, Any]) -> bytes:
@@ -162,8 +173,9 @@ def _clip(text: Any, n: int = MAX_TEXT) -> str:
 
 
 def summarize(report: Report, bundle: Bundle, envs: dict[int, dict[str, Any]],
-              anchored_at: dict[int, int]) -> None:
-    """The lead in ``subject["lead"]`` (JSON) and in readable lines (text)."""
+              anchored_at: dict[int, int], governance: Sequence[dict[str, Any]] = ()) -> None:
+    """The lead in ``subject["lead"]`` (JSON) and in readable lines (text); ``governance``:
+    what ``check_governance`` established."""
     lead = _lead(bundle)
     raised = lead.get("raised_index")
     env = envs.get(raised) if isinstance(raised, int) else None
@@ -175,12 +187,14 @@ def summarize(report: Report, bundle: Bundle, envs: dict[int, dict[str, Any]],
         "severity": lead.get("severity"), "rule_ids": lead.get("rule_ids"),
         "section_id": lead.get("section_id"), "raised_index": raised,
         "raised_at": None if env is None else env.get("received_at"),
-        "raised_anchored_at": when, "department": lead.get("department"),
+        "raised_anchored_at": when, "department": lead.get("department") or next(
+            (g["department"] for g in governance if g["type"] == "LEAD_TRANSFERRED"), None),
         "findings": [{"rule_id": f.get("rule_id"), "severity": f.get("severity"),
                       "message_zh": f.get("message_zh"), "message_en": f.get("message_en"),
                       "evidence": f.get("evidence")} for f in lead["findings"]],
         "rules": [{"id": r.get("id"), "title_zh": r.get("title_zh"),
                    "title_en": r.get("title_en"), "basis": r.get("basis")} for r in rules],
+        "governance": list(governance),
     }
     lines = [f"lead {lead['lead_id']} ({lead.get('severity')}, {lead.get('status')}) — "
              f"project {bundle.project_id}"
@@ -197,5 +211,87 @@ def summarize(report: Report, bundle: Bundle, envs: dict[int, dict[str, Any]],
     for f in lead["findings"]:
         lines.append(f"  finding {f.get('rule_id')}: {_clip(f.get('message_zh'))}")
         lines.append(f"    {_clip(f.get('message_en'))}")
+    lines += [_governance_line(g) for g in governance]
     lines.append("  evidence timeline:")
     report.summary.extend(lines)
+
+
+def _governance_line(g: dict[str, Any]) -> str:
+    verb = "transferred to" if g["type"] == "LEAD_TRANSFERRED" else "acknowledged by"
+    same = "this file" if g["package_hash_matches"] else "ANOTHER file"
+    return (f"  {verb} {g['department']}: by {g['by']} at {g['at']} (index {g['index']}); "
+            f"package hash {str(g['package_hash'])[:16]}… is {same}")
+
+
+def beijing(stamp: Any) -> str | None:
+    """An RFC 3339 time as Beijing time (UTC+08:00), the time the parties read."""
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone(BEIJING).isoformat()
+    except ValueError:
+        return None
+
+
+def check_governance(report: Report, bundle: Bundle, data: bytes, receipts: Sequence[Receipt],
+                     policy: TrustPolicy, chain: RegistryReader | None) -> list[dict[str, Any]]:
+    """The lead's governance events, from their receipts: each receipt verifies, is a
+    LEAD_TRANSFERRED / LEAD_ACKNOWLEDGED of this lead and project, and its ``package_hash``
+    is the SHA-256 of ``data`` (the package file's bytes). What each says, for the report."""
+    if not receipts:
+        report.skip("that this file is the package transferred", "no LEAD_TRANSFERRED "
+                    "receipt given (witness-verify bundle FILE --receipt RECEIPT)")
+        return []
+    digest = hashlib.sha256(data).hexdigest()
+    return [g for r in receipts if (g := _governance(report, bundle, digest, r, policy, chain))]
+
+
+def _governance(report: Report, bundle: Bundle, digest: str, receipt: Receipt,
+                policy: TrustPolicy, chain: RegistryReader | None) -> dict[str, Any] | None:
+    sub = check_receipt(receipt, policy, chain)
+    for p in sub.problems:
+        report.fail(p.code, f"receipt of index {receipt.index}: {p.detail}", index=p.index,
+                    event_id=p.event_id, evidence=p.evidence)
+    report.pending += [f"receipt of index {receipt.index}: {x}" for x in sub.pending]
+    for u in sub.unchecked:
+        report.skip(f"{u['what']} (receipt of index {receipt.index})", u["reason"],
+                    unreachable=sub.unreachable)
+    if sub.problems:
+        return None
+    report.count("governance_receipts")
+    env = decode_envelope(receipt.canonical_event)
+    return _governance_event(report, bundle, digest, receipt.index, env,
+                             sub.subject.get("anchored_at_block_time"))
+
+
+def _governance_event(report: Report, bundle: Bundle, digest: str, index: int,
+                      env: dict[str, Any], anchored: int | None) -> dict[str, Any] | None:
+    lead_id = _lead(bundle)["lead_id"]
+    payload = env.get("payload") if isinstance(env.get("payload"), dict) else {}
+    assert isinstance(payload, dict)
+    where = {"index": index, "event_id": env.get("event_id"), "project_id": bundle.project_id}
+    if env.get("type") not in GOVERNANCE:
+        report.fail("lead", f"the receipt of index {index} is of a {env.get('type')} event, "
+                    "not a LEAD_TRANSFERRED or LEAD_ACKNOWLEDGED", **where)
+        return None
+    if payload.get("lead_id") != lead_id or env.get("project_id") != bundle.project_id:
+        report.fail("lead", f"the {env['type']} event at index {index} is for lead "
+                    f"{payload.get('lead_id')!r} of project {env.get('project_id')!r}, the "
+                    f"package for lead {lead_id!r} of {bundle.project_id!r}", **where)
+        return None
+    matches = payload.get("package_hash") == digest
+    if not matches:
+        report.fail("lead", f"the {env['type']} event at index {index} names package hash "
+                    f"{payload.get('package_hash')!r}; this file's SHA-256 is {digest}: it is "
+                    "not the package transferred", evidence={
+                        "recorded": payload.get("package_hash"), "file_sha256": digest},
+                    **where)
+    actor = env.get("actor") if isinstance(env.get("actor"), dict) else {}
+    assert isinstance(actor, dict)
+    row = timeline_row(index, env, "ok" if matches else "FAIL lead", anchored)
+    row["role"] = GOVERNANCE[env["type"]]
+    report.timeline.append(row)
+    return {"type": env["type"], "index": index, "department": payload.get("regulator"),
+            "by": payload.get("by") or actor.get("id"), "actor": actor,
+            "at": beijing(env.get("received_at")), "package_hash": payload.get("package_hash"),
+            "package_hash_matches": matches,
+            "anchored_at": None if anchored is None else
+            datetime.fromtimestamp(anchored, UTC).astimezone(BEIJING).isoformat()}

@@ -29,12 +29,15 @@ from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.note import open_checkpoint
 from ledger.core.sealed import MAGIC
 from verifier.anchor_check import check_anchor
+from verifier.anchor_ref import AnchorRef, parse_anchor
 from verifier.fsck_links import LINK, PREV, ProjectChains
 from verifier.fsck_sealed import RELEASE_TAIL, SealedScopes
 from verifier.policy import TrustPolicy
-from verifier.readers.chain import RegistryReader
+from verifier.readers import SourceUnavailable
+from verifier.readers.chain import OnChainCheckpoint, RegistryReader, chain_checkpoints
 from verifier.readers.db import EventRow, LedgerDB, database_url
 from verifier.report import Report
+from verifier.witness_check import check_ledger_witnesses
 
 CHUNK = 5000
 Progress = Callable[[int, int], None]  # (events just checked, total)
@@ -70,6 +73,10 @@ class _Fsck:
         self.pending_cp = next(self.checkpoints, None)
         self.anchors = {int(a["checkpoint_size"]): a for a in db.anchors(conn)}
         self.rows: list[EventRow] = []
+        # every checkpoint of this log on chain, by size: each must be a size the log
+        # signed (same root) or at least the recomputed tree at that size, never beyond it
+        self.on_chain = self._load_chain()
+        self.chain_sizes = sorted(self.on_chain)
 
     def events(self, rows: list[EventRow]) -> None:
         """One chunk: leaves recomputed and compared, project links, then the tree.
@@ -131,13 +138,29 @@ class _Fsck:
         self.report.skip(f"tree hashes and checkpoint roots from index {self.next_index}",
                          "cannot recompute the tree across missing events")
 
+    def _load_chain(self) -> dict[int, OnChainCheckpoint]:
+        if self.chain is None:
+            return {}
+        try:
+            found = chain_checkpoints(self.chain, bytes.fromhex(self.policy.pinned_log_id[2:]))
+        except SourceUnavailable as exc:
+            self.report.skip("checkpoints of the log on chain", str(exc), unreachable=True)
+            return {}
+        return {c.tree_size: c for c in found}
+
+    def _next_stop(self) -> int | None:
+        """The next size the tree must stop at: a stored checkpoint or one on chain."""
+        stops = [self.pending_cp[0]] if self.pending_cp is not None else []
+        stops += self.chain_sizes[:1]
+        return min(stops, default=None)
+
     def _tree(self, leaves: list[bytes]) -> None:
         pos = 0
         while pos < len(leaves):
             cut = len(leaves)
-            cp = self.pending_cp
-            if cp is not None and cp[0] <= self.frontier.size + cut - pos:
-                cut = pos + cp[0] - self.frontier.size
+            stop = self._next_stop()
+            if stop is not None and stop <= self.frontier.size + cut - pos:
+                cut = pos + stop - self.frontier.size
             rows, self.frontier = tree.append_leaf_hashes(self.frontier, leaves[pos:cut])
             self._compare(rows)
             pos = cut
@@ -178,6 +201,20 @@ class _Fsck:
             if size == self.frontier.size:
                 self.checkpoint(size, root_col, note, self.frontier.root)
             self.pending_cp = next(self.checkpoints, None)
+        while self.chain_sizes and self.chain_sizes[0] <= self.frontier.size:
+            on = self.on_chain.pop(self.chain_sizes.pop(0), None)
+            if on is not None and on.tree_size == self.frontier.size:
+                self._chain_only(on, self.frontier.root)
+
+    def _chain_only(self, on: OnChainCheckpoint, calculated: bytes) -> None:
+        """A checkpoint on chain of a size the log signed no checkpoint for."""
+        if on.root != calculated:
+            self.report.fail("fork", f"the chain holds checkpoint #{on.index} of size "
+                             f"{on.tree_size} with root {on.root.hex()}; the log's tree at "
+                             f"that size has root {calculated.hex()}", index=on.tree_size,
+                             evidence={"size": on.tree_size, "chain_index": on.index,
+                                       "chain_root": on.root.hex(),
+                                       "tree_root": calculated.hex()})
 
     def checkpoint(self, size: int, root_col: bytes, note: str, calculated: bytes | None) -> None:
         report, where = self.report, {"index": size, "evidence": {"checkpoint_size": size}}
@@ -194,8 +231,14 @@ class _Fsck:
             report.fail("root", f"recomputed root of size {size} is {calculated.hex()}, the "
                         f"signed checkpoint says {cp.root.hex()}", **where)
         anchor = self.anchors.pop(size, None)
+        self.on_chain.pop(size, None)  # check_anchor compares it with the signed root
         if self.chain is not None or anchor is not None:
-            check_anchor(report, self.chain, self.policy, size, cp.root, _anchor_ref(anchor))
+            try:
+                ref = _anchor_ref(anchor, size, cp.root)
+            except MalformedError as exc:
+                report.fail("anchor", f"anchor row of checkpoint {size}: {exc}", **where)
+                return
+            check_anchor(report, self.chain, self.policy, size, cp.root, ref)
 
     def finish(self) -> None:
         for size, root_col, note in _rest(self.pending_cp, self.checkpoints):
@@ -211,6 +254,21 @@ class _Fsck:
         for size in self.anchors:
             self.report.fail("anchor", f"anchor row for size {size} without a checkpoint",
                              evidence={"checkpoint_size": size})
+        self._beyond_the_log()
+
+    def _beyond_the_log(self) -> None:
+        """Chain checkpoints left unmatched once every event and checkpoint was read."""
+        for size, on in sorted(self.on_chain.items()):
+            if size > self.next_index:
+                self.report.fail("sequence", f"the chain holds checkpoint #{on.index} of size "
+                                 f"{size} (root {on.root.hex()}) but the log holds only "
+                                 f"{self.next_index} events and signed no such checkpoint",
+                                 index=size, evidence={"size": size, "chain_index": on.index,
+                                                       "chain_root": on.root.hex(),
+                                                       "log_size": self.next_index})
+            else:
+                self.report.skip(f"chain checkpoint #{on.index} (size {size})",
+                                 "the tree was not recomputed up to that size")
         self.report.counts["projects"] = self.links.projects
 
 
@@ -218,12 +276,13 @@ def _rest(first: Any, more: Any) -> list[tuple[int, bytes, str]]:
     return ([] if first is None else [first]) + list(more)
 
 
-def _anchor_ref(row: dict[str, Any] | None) -> dict[str, Any] | None:
+def _anchor_ref(row: dict[str, Any] | None, size: int, root: bytes) -> AnchorRef | None:
+    """An anchor row as a reference to the signed checkpoint (size, root)."""
     if row is None:
         return None
-    keys = ("chain_id", "registry", "log_id", "chain_index", "tx_hash", "block_number",
-            "block_hash")
-    return {k: row[k] for k in keys if k in row}
+    obj = {k: row.get(k) for k in ("chain_id", "registry", "log_id", "chain_index", "tx_hash",
+                                   "block_number", "block_hash", "block_timestamp")}
+    return parse_anchor(obj | {"tree_size": size, "root": root.hex()}, "anchor row")
 
 
 def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None = None,
@@ -246,6 +305,7 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
                 progress(len(rows), state.size)
         state.finish()
         state.sealed.verify(db, conn)
+        check_ledger_witnesses(report, policy, conn)
     if chain is None:
         report.skip("anchors on chain", "no chain given")
     return report

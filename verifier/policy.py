@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ledger.core.cosignature import WitnessKey
 from ledger.core.errors import MalformedError
 from ledger.core.json_text import loads_strict
 from ledger.core.note import NoteVerifier
+from ledger.core.trust import POLICY_FORMAT, policy_fingerprint, trust_document
 
-POLICY_FORMAT = "witness-trust/v1"
 MAX_POLICY_SIZE = 64 * 1024
 DEFAULT_UPGRADE_PATH = "/v1/receipts/{index}"
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -42,6 +43,12 @@ class TrustPolicy:
     chain: str | None = None
     upgrade_path: str = DEFAULT_UPGRADE_PATH
     genesis_hash: str | None = None
+    witnesses: tuple[str, ...] = ()  # witness verifier keys (C2SP cosignature, 0x04)
+    witness_quorum: int = 0  # how many distinct witnesses must cosign (0: none required)
+
+    @property
+    def witness_keys(self) -> list[WitnessKey]:
+        return [WitnessKey.from_vkey(v) for v in self.witnesses]
 
     @property
     def pinned_log_id(self) -> str:
@@ -55,11 +62,16 @@ class TrustPolicy:
         return self.chain_id, self.registry
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": POLICY_FORMAT, "origin": self.origin, "log_key": self.verifier.vkey(),
-                "chain": {"chain_id": self.chain_id, "registry": self.registry,
-                          "log_id": self.pinned_log_id, "endpoint": self.chain,
-                          "genesis_hash": self.genesis_hash},
-                "upgrade_path": self.upgrade_path}
+        return trust_document(origin=self.origin, log_key=self.verifier.vkey(),
+                              chain_id=self.chain_id, registry=self.registry,
+                              log_id=self.pinned_log_id, endpoint=self.chain,
+                              genesis_hash=self.genesis_hash, upgrade_path=self.upgrade_path,
+                              witnesses=self.witnesses, witness_quorum=self.witness_quorum)
+
+    @property
+    def fingerprint(self) -> str:
+        """What the center publishes for this policy (``ledger.core.trust``)."""
+        return policy_fingerprint(self.to_json())
 
 
 def _opt(obj: dict[str, Any], key: str, kind: type) -> Any:
@@ -80,7 +92,27 @@ def parse_policy(obj: Any) -> dict[str, Any]:
             "chain_id": _opt(chain, "chain_id", int), "registry": _opt(chain, "registry", str),
             "log_id": _opt(chain, "log_id", str), "chain": _opt(chain, "endpoint", str),
             "genesis_hash": _opt(chain, "genesis_hash", str),
-            "upgrade_path": _opt(obj, "upgrade_path", str)}
+            "upgrade_path": _opt(obj, "upgrade_path", str),
+            "witnesses": _witness_list(obj.get("witnesses")),
+            "witness_quorum": _opt(obj, "witness_quorum", int)}
+
+
+def _witness_list(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MalformedError("trust policy: witnesses must be a list of witness verifier keys")
+    return tuple(value)
+
+
+def _check_witnesses(witnesses: tuple[str, ...], quorum: int) -> None:
+    """Every key parses, no witness twice, and a quorum the listed witnesses can meet."""
+    names = [WitnessKey.from_vkey(v).name for v in witnesses]
+    if len(set(names)) != len(names):
+        raise MalformedError("trust policy: a witness is listed twice")
+    if not 0 <= quorum <= len(names):
+        raise MalformedError(f"trust policy: witness_quorum must be between 0 and the number "
+                             f"of witnesses ({len(names)}), not {quorum}")
 
 
 def load_policy_file(path: Path) -> dict[str, Any]:
@@ -92,12 +124,14 @@ def load_policy_file(path: Path) -> dict[str, Any]:
 def build(*, key: str | None, origin: str | None = None, chain_id: int | None = None,
           registry: str | None = None, log_id: str | None = None, chain: str | None = None,
           upgrade_path: str | None = None, genesis_hash: str | None = None,
-          base: dict[str, Any] | None = None) -> TrustPolicy:
+          base: dict[str, Any] | None = None, witnesses: tuple[str, ...] | None = None,
+          witness_quorum: int | None = None) -> TrustPolicy:
     """A policy from flags, each overriding the same field of ``base`` (a parsed file)."""
     merged = dict(base or {})
     flags = {"key": key, "origin": origin, "chain_id": chain_id, "registry": registry,
              "log_id": log_id, "chain": chain, "upgrade_path": upgrade_path,
-             "genesis_hash": genesis_hash}
+             "genesis_hash": genesis_hash, "witnesses": witnesses,
+             "witness_quorum": witness_quorum}
     merged.update({k: v for k, v in flags.items() if v is not None})
     if not merged.get("key"):
         raise MalformedError("no log key pinned: pass --key VKEY or --policy FILE")
@@ -111,9 +145,11 @@ def build(*, key: str | None, origin: str | None = None, chain_id: int | None = 
     path = merged.get("upgrade_path") or DEFAULT_UPGRADE_PATH
     if "{index}" not in path:
         raise MalformedError("upgrade path must contain {index}")
+    cosigners, quorum = tuple(merged.get("witnesses") or ()), merged.get("witness_quorum") or 0
+    _check_witnesses(cosigners, quorum)
     return TrustPolicy(verifier, merged.get("origin") or verifier.name, merged.get("chain_id"),
                        merged.get("registry"), merged.get("log_id"), merged.get("chain"), path,
-                       merged.get("genesis_hash"))
+                       merged.get("genesis_hash"), cosigners, quorum)
 
 
 def with_chain(policy: TrustPolicy, chain: str | None) -> TrustPolicy:

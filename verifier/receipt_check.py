@@ -19,10 +19,12 @@ from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
 from ledger.core.receipt import Receipt, verify_receipt_offline
 from verifier.anchor_check import check_anchor
+from verifier.anchor_ref import AnchorRef, parse_anchor
 from verifier.policy import TrustPolicy
 from verifier.readers.chain import RegistryReader
 from verifier.readers.files import check_json_depth, read_bounded, sha256_file
 from verifier.report import Report
+from verifier.witness_check import check_cosignatures
 
 MAX_EVENT_FILE = 1024 * 1024
 PSEUDONYM_PREFIX = "hk1:"  # the ledger replaces personal identifiers by keyed hashes
@@ -39,6 +41,8 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
                   event_file: Path | bytes | None = None,
                   bid_file: Path | bytes | None = None) -> Report:
     """Verify ``receipt`` against the pinned ``policy`` (and the chain when given)."""
+    # the anchor reference is decoded first: a value no chain can hold is bad input (exit 2)
+    anchor = anchor_of(receipt)
     report = Report("receipt", subject={"index": receipt.index, "origin": receipt.origin})
     where = {"index": receipt.index}
     if receipt.origin != policy.origin:
@@ -65,20 +69,26 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
         _compare_event(report, env, _load(event_file, "event file"))
     if bid_file is not None:
         _compare_file(report, env, bid_file)
-    _anchoring(report, receipt, policy, chain, checked.checkpoint)
+    _anchoring(report, receipt, policy, chain, checked.checkpoint, anchor)
     return report
 
 
+def anchor_of(receipt: Receipt) -> AnchorRef | None:
+    """The receipt's anchor reference, decoded strictly (``MalformedError`` naming the field)."""
+    raw = None if receipt.anchored is None else receipt.anchored.anchor
+    return None if raw is None else parse_anchor(raw, "receipt: anchored.anchor")
+
+
 def _anchoring(report: Report, receipt: Receipt, policy: TrustPolicy,
-               chain: RegistryReader | None, checkpoint: Any) -> None:
+               chain: RegistryReader | None, checkpoint: Any, anchor: AnchorRef | None) -> None:
     if receipt.anchored is None or checkpoint is None:
         report.pending.append("accepted (signed promise), not yet in a checkpoint: run with "
                               "--upgrade URL later")
         return
     report.count("inclusion_proofs")
     report.subject["checkpoint_size"] = checkpoint.size
-    when = check_anchor(report, chain, policy, checkpoint.size, checkpoint.root,
-                        receipt.anchored.anchor)
+    check_cosignatures(report, policy, receipt.anchored.checkpoint_note, checkpoint.size)
+    when = check_anchor(report, chain, policy, checkpoint.size, checkpoint.root, anchor)
     if when is not None:
         report.subject["anchored_at_block_time"] = when
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from ledger.cosigning import start_cosigner
 from ledger.events import Pseudonymizer
 from ledger.group_commit import GroupCommitter
 from ledger.home import open_log
@@ -32,7 +33,16 @@ from witness_api.limits import BodySizeLimit
 from witness_api.logs import AccessLog, configure_logging
 from witness_api.metrics import Metrics
 from witness_api.models import Problem
-from witness_api.routers import checkpoints, ingest, leads, meta, projects, proofs, receipts
+from witness_api.routers import (
+    checkpoints,
+    ingest,
+    leads,
+    meta,
+    projects,
+    proofs,
+    receipts,
+    trust,
+)
 from witness_api.tokens import TokenStore
 
 DESCRIPTION = f"""The trading witness ledger (交易见证链) service.
@@ -80,9 +90,13 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         anchorer = start_anchorer(services.log, settings, api.anchor, services.metrics)
         follower = start_follower(services.log, settings)
+        # Witnesses are asked next to the anchorer, in their own thread (ledger.cosigning).
+        cosigner = start_cosigner(services.log, settings) if anchorer is not None else None
         try:
             yield
         finally:
+            if cosigner is not None:
+                cosigner.set()
             if follower is not None:
                 follower.stop()
             if anchorer is not None:
@@ -94,10 +108,11 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
     app = FastAPI(title="Trading witness ledger API", version="1", description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.api = api
     app.state.services = services
     app.state.tokens = services.tokens
     problems.install(app)
-    for module in (ingest, receipts, proofs, checkpoints, projects, leads, meta):
+    for module in (ingest, receipts, proofs, checkpoints, projects, leads, meta, trust):
         app.include_router(module.router)
     app.include_router(ops.router)
     # A middleware added later wraps those added before: the size limit runs before the

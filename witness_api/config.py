@@ -21,3 +21,5 @@ class ApiSettings(BaseSettings):
     access_log: bool = Field(default=True, description="one JSON line per request")
     log_level: str = Field(default="INFO")
     anchor: bool = Field(default=True, description="run the elected anchorer in this worker")
+    policy_endpoint: str = Field(default="", max_length=2000, description=(
+        "public chain endpoint written into GET /v1/trust-policy (default: none)"))

@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         commands,
         export_commands,
         rules_commands,
+        trust_commands,
     )
 
     try:

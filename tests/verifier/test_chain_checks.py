@@ -11,15 +11,17 @@ from ledger.export import dumps_bundle, export_project
 from tests.verifier.conftest import PROJECTS, Built
 from verifier import check_bundle, check_ledger
 from verifier.readers import SourceUnavailable
-from verifier.readers.chain import OnChainCheckpoint
+from verifier.readers.chain import AnchoredEvent, ChainBlock, ChainTx, OnChainCheckpoint
 
 REGISTRY = "0x" + "ab" * 20
 CHAIN_ID = 31337
 
 
 class FakeReader:
-    def __init__(self, checkpoints: list[tuple[int, bytes]], *, down: bool = False) -> None:
+    def __init__(self, checkpoints: list[tuple[int, bytes]], log_id: bytes, *,
+                 down: bool = False) -> None:
         self.cps = checkpoints
+        self.log_id = log_id
         self.down = down
 
     def chain_id(self) -> int:
@@ -40,8 +42,20 @@ class FakeReader:
         size, root = self.cps[index]
         return OnChainCheckpoint(index, size, root, 1_700_000_000 + index, 100 + index)
 
-    def block_hash(self, number: int) -> bytes:
-        return bytes([number % 256]) * 32
+    def block(self, number: int) -> ChainBlock:
+        return ChainBlock(number, bytes([number % 256]) * 32, 1_700_000_000 + number - 100)
+
+    def transaction(self, tx_hash: bytes) -> ChainTx | None:
+        """Transaction k (hash bytes([k]) * 32) anchored checkpoint k in block 100 + k."""
+        k = tx_hash[0]
+        if tx_hash != bytes([k]) * 32 or k >= len(self.cps):
+            return None
+        size, root = self.cps[k]
+        return ChainTx(tx_hash, REGISTRY, 1, 100 + k, self.block(100 + k).hash,
+                       (AnchoredEvent(self.log_id, k, size, root),))
+
+    def anchoring_tx(self, log_id: bytes, index: int, block_number: int) -> bytes | None:
+        return bytes([index]) * 32 if index < len(self.cps) else None
 
 
 def _setup(built: Built) -> tuple[Any, FakeReader, dict[str, Any]]:
@@ -49,15 +63,18 @@ def _setup(built: Built) -> tuple[Any, FakeReader, dict[str, Any]]:
     sizes = [6, 16, 22]  # the fixture's checkpoints (its openings add 4 BIDS_UNSEALED)
     roots = [open_checkpoint(built.log.checkpoint_at(s).note, [policy.verifier],
                              policy.origin).root for s in sizes]
-    reader = FakeReader(list(zip(sizes, roots, strict=True)))
+    reader = FakeReader(list(zip(sizes, roots, strict=True)),
+                        bytes.fromhex(policy.pinned_log_id[2:]))
     bundle = export_project(built.log, PROJECTS[0])
     for k, cp in enumerate(bundle["checkpoints"]):
         size = sizes.index(int(cp["note"].split("\n")[1]))
         cp["anchor"] = {"chain_id": CHAIN_ID, "registry": REGISTRY,
                         "log_id": policy.pinned_log_id, "chain_index": size,
                         "tree_size": sizes[size], "root": roots[size].hex(),
+                        "tx_hash": "0x" + bytes([size]).hex() * 32,
                         "block_number": 100 + size,
-                        "block_hash": "0x" + bytes([100 + size]).hex() * 32}
+                        "block_hash": "0x" + bytes([100 + size]).hex() * 32,
+                        "block_timestamp": 1_700_000_000 + size}
         del k
     return policy, reader, bundle
 

@@ -1,6 +1,8 @@
 """Lead packages (``witness-bundle/v1``, ``kind: "lead"``, docs/leads.md): a real ledger from
 the demo generator with a planted late bid, bound to the embedded chain and anchored; the
-package verifies clean (offline and on chain) and each tamper is detected."""
+package verifies clean (offline and on chain) and each tamper is detected; its governance
+receipts (LEAD_TRANSFERRED, LEAD_ACKNOWLEDGED) show who and when, and that the file is the
+one transferred."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.anchoring import bind_chain
 from ledger.anchoring.anchorer import Anchorer
 from ledger.anchoring.binding import anchorer_account, open_bound_chain
+from ledger.anchoring.signer import load_checkpoint_key
 from ledger.core.note import NoteSigner
 from ledger.demo import generate_project
 from ledger.events import Pseudonymizer
@@ -42,6 +45,8 @@ class LeadLedger:
     policy: TrustPolicy
     package: bytes
     lead_id: str
+    receipts: tuple[bytes, bytes, bytes]  # LEAD_TRANSFERRED, LEAD_ACKNOWLEDGED, LEAD_RAISED
+    anchor: dict[str, Any]  # the anchor reference of the package's checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +65,25 @@ def lead_ledger(tmp_path_factory: pytest.TempPathFactory) -> LeadLedger:
         lead_id = next(lid for lid in leads if RULE in service.lead(lid)["rule_ids"])
         chain, binding = open_bound_chain(settings, log)
         try:
-            anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False))
+            anchorer = Anchorer(log, chain, binding, anchorer_account(settings, create=False),
+                                checkpoint_key=load_checkpoint_key(settings.home))
             assert anchorer.anchor_once().action == "anchored"
+            moved = service.transfer(lead_id, "市发展和改革委员会", by="移送经办 张三")
+            package = service.export_lead(lead_id)
+            acked = service.acknowledge(lead_id, by="fgw-li")
+            assert anchorer.anchor_once().action == "anchored"  # the receipts are anchored
+            assert service.export_lead(lead_id) == package  # later events, a later anchor
+            anchor = log.anchor_for(json.loads(package)["proof_size"])
         finally:
             chain.close()
-        package = service.export_lead(lead_id)
+        receipts = (log.receipt(moved).dumps().encode(), log.receipt(acked).dumps().encode(),
+                    log.receipt(service.lead(lead_id)["raised_index"]).dumps().encode())
     finally:
         log.db.dispose()
     policy = build(key=info["vkey"], origin=info["origin"], chain_id=binding.chain_id,
                    registry=binding.registry, chain=f"embedded:{home / 'chain'}")
-    return LeadLedger(home, info["origin"], policy, package, lead_id)
+    assert anchor is not None
+    return LeadLedger(home, info["origin"], policy, package, lead_id, receipts, anchor)
 
 
 @pytest.fixture
@@ -104,7 +118,8 @@ def _codes(report: Report) -> set[str]:
 def test_clean_lead_package_on_chain(lead_ledger: LeadLedger,
                                      reader: ChainRegistryReader) -> None:
     pkg = _pkg(lead_ledger)
-    assert pkg["kind"] == "lead" and pkg["checkpoints"][0]["anchor"] is not None
+    # no anchor reference in the file: found on chain by the checkpoint's size
+    assert pkg["kind"] == "lead" and pkg["checkpoints"][0]["anchor"] is None
     report = _check(pkg, lead_ledger, reader)
     assert report.outcome == "intact", report.to_text()
     assert report.counts["anchors"] == 1
@@ -129,8 +144,9 @@ def test_clean_lead_package_offline_cli(lead_ledger: LeadLedger, tmp_path: Path,
     with pytest.raises(SystemExit) as exc:
         main(["--key", lead_ledger.policy.verifier.vkey(), "--offline", "bundle", str(path)])
     out = capsys.readouterr().out
-    assert exc.value.code == 0 and "INTACT" in out and "截止时间" in out
-    assert "not checked: anchor of checkpoint" in out
+    assert exc.value.code == 0 and "截止时间" in out
+    assert f"pending: checkpoint {_pkg(lead_ledger)['proof_size']}" in out  # chain not read
+    assert "not checked: that this file is the package transferred" in out
 
 
 @pytest.mark.parametrize("resign", [False, True])
@@ -194,7 +210,7 @@ def test_evidence_payload_changed(lead_ledger: LeadLedger) -> None:
 def test_lead_checkpoint_not_on_chain(lead_ledger: LeadLedger,
                                       reader: ChainRegistryReader) -> None:
     pkg = _pkg(lead_ledger)
-    pkg["checkpoints"][0]["anchor"]["chain_index"] = 5
+    pkg["checkpoints"][0]["anchor"] = {**lead_ledger.anchor, "chain_index": 5}
     _resign(pkg, lead_ledger)
     report = _check(pkg, lead_ledger, reader)
     assert _codes(report) == {"anchor"}
@@ -219,3 +235,81 @@ def test_unknown_kind_is_bad_input(lead_ledger: LeadLedger) -> None:
     with pytest.raises(MalformedError):
         _check(pkg, lead_ledger)
 
+
+
+def _receipts(ll: LeadLedger, tmp_path: Path, *which: int) -> list[str]:
+    out = []
+    for n in which:
+        path = tmp_path / f"receipt-{n}.json"
+        path.write_bytes(ll.receipts[n])
+        out += ["--receipt", str(path)]
+    return out
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr().out
+    return int(exc.value.code or 0), json.loads(out) if out.startswith("{") else {"text": out}
+
+
+def test_governance_receipts_name_this_file(lead_ledger: LeadLedger, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "lead.json"
+    path.write_bytes(lead_ledger.package)
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(lead_ledger.policy.to_json()))
+    code, report = _cli(["--policy", str(policy), "--json", "bundle", str(path),
+                         *_receipts(lead_ledger, tmp_path, 0, 1)], capsys)
+    assert code == 0 and report["outcome"] == "intact", report
+    transfer, ack = report["subject"]["lead"]["governance"]
+    assert (transfer["type"], transfer["by"], transfer["department"]) == (
+        "LEAD_TRANSFERRED", "移送经办 张三", "市发展和改革委员会")
+    assert (ack["type"], ack["by"], ack["actor"]["role"]) == ("LEAD_ACKNOWLEDGED", "fgw-li",
+                                                              "regulator")
+    assert transfer["at"].endswith("+08:00") and transfer["anchored_at"].endswith("+08:00")
+    assert transfer["package_hash_matches"] and ack["package_hash_matches"]
+    roles = {t.get("role") for t in report["timeline"]}
+    assert {"TRANSFERRED", "ACKNOWLEDGED", "LEAD RAISED"} <= roles
+    code, _ = _cli(["--policy", str(policy), "bundle", str(path),
+                    *_receipts(lead_ledger, tmp_path, 0)], capsys)
+    assert code == 0
+
+
+def test_another_file_than_the_one_transferred_fails(
+        lead_ledger: LeadLedger, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Re-indented: the signature (over canonical JSON) still holds, but it is not the file
+    whose hash the log recorded at the transfer."""
+    path = tmp_path / "lead.json"
+    path.write_text(json.dumps(_pkg(lead_ledger), ensure_ascii=False, indent=2))
+    args = ["--key", lead_ledger.policy.verifier.vkey(), "--offline", "--json", "bundle",
+            str(path), *_receipts(lead_ledger, tmp_path, 0)]
+    code, report = _cli(args, capsys)
+    assert code == 1 and {p["code"] for p in report["problems"]} == {"lead"}
+    assert "not the package transferred" in report["problems"][0]["detail"]
+
+
+def test_a_receipt_of_another_event_fails(lead_ledger: LeadLedger, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "lead.json"
+    path.write_bytes(lead_ledger.package)
+    args = ["--key", lead_ledger.policy.verifier.vkey(), "--offline", "--json", "bundle",
+            str(path), *_receipts(lead_ledger, tmp_path, 2)]
+    code, report = _cli(args, capsys)
+    assert code == 1 and "not a LEAD_TRANSFERRED" in report["problems"][0]["detail"]
+
+
+def test_a_tampered_transfer_receipt_fails(lead_ledger: LeadLedger, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A receipt whose event is changed to name this file's hash no longer proves anything."""
+    receipt = json.loads(lead_ledger.receipts[0])
+    receipt["canonical_event"] = receipt["canonical_event"].replace("张三", "李四")
+    path = tmp_path / "lead.json"
+    path.write_bytes(lead_ledger.package)
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(receipt, ensure_ascii=False))
+    args = ["--key", lead_ledger.policy.verifier.vkey(), "--offline", "--json", "bundle",
+            str(path), "--receipt", str(forged)]
+    code, report = _cli(args, capsys)
+    assert code == 1 and report["outcome"] == "failed", report
+    assert "receipt of index" in report["problems"][0]["detail"]

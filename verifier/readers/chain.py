@@ -1,8 +1,9 @@
 """Read-only access to the registry contract through ``chain_access``.
 
-Role: the few view calls the verifier needs (``checkpointAt``, ``checkpointCount``, block
-hashes), with the minimal ABI written out here so the verifier does not depend on the
-ledger's artifacts. The registry address and log id used are always the *pinned* ones.
+Role: the few reads the verifier needs (``checkpointAt``, ``checkpointCount``, blocks, a
+transaction's receipt and recipient, the registry's CheckpointAnchored events), with the
+minimal ABI written out here so the verifier does not depend on the ledger's artifacts. The
+registry address and log id used are always the *pinned* ones.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
@@ -12,7 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chain_access import ChainBackend, ChainError, ChainRevert, ChainUnavailable, open_chain
+from eth_utils.crypto import keccak
+
+from chain_access import (
+    ChainBackend,
+    ChainError,
+    ChainRevert,
+    ChainUnavailable,
+    LogEntry,
+    open_chain,
+)
 from ledger.core.errors import MalformedError
 from verifier.readers import SourceUnavailable
 
@@ -33,6 +43,12 @@ REGISTRY_VIEW_ABI: list[dict[str, Any]] = [
 ]
 
 
+# CheckpointAnchored(bytes32 indexed logId, uint256 indexed index, uint64 treeSize,
+# bytes32 root, uint64 timestamp): topic 0 is the Keccak-256 of this signature.
+ANCHORED_SIGNATURE = "CheckpointAnchored(bytes32,uint256,uint64,bytes32,uint64)"
+ANCHORED_TOPIC = keccak(text=ANCHORED_SIGNATURE)
+
+
 @dataclass(frozen=True)
 class OnChainCheckpoint:
     index: int
@@ -40,6 +56,36 @@ class OnChainCheckpoint:
     root: bytes
     timestamp: int
     block_number: int
+
+
+@dataclass(frozen=True)
+class AnchoredEvent:
+    """One CheckpointAnchored event emitted by the pinned registry."""
+
+    log_id: bytes
+    index: int
+    tree_size: int
+    root: bytes
+
+
+@dataclass(frozen=True)
+class ChainTx:
+    """A mined transaction as the chain reports it: recipient, outcome, block, and the
+    CheckpointAnchored events the pinned registry emitted in it."""
+
+    tx_hash: bytes
+    to: str | None
+    status: int
+    block_number: int
+    block_hash: bytes
+    anchored: tuple[AnchoredEvent, ...]
+
+
+@dataclass(frozen=True)
+class ChainBlock:
+    number: int
+    hash: bytes
+    timestamp: int
 
 
 class RegistryReader(Protocol):
@@ -51,7 +97,13 @@ class RegistryReader(Protocol):
 
     def checkpoint_at(self, log_id: bytes, index: int) -> OnChainCheckpoint | None: ...
 
-    def block_hash(self, number: int) -> bytes: ...
+    def block(self, number: int) -> ChainBlock | None: ...
+
+    def transaction(self, tx_hash: bytes) -> ChainTx | None: ...
+
+    def anchoring_tx(self, log_id: bytes, index: int, block_number: int) -> bytes | None:
+        """The transaction whose CheckpointAnchored event stored checkpoint ``index``."""
+        ...
 
 
 class ChainRegistryReader:
@@ -65,8 +117,11 @@ class ChainRegistryReader:
         return int(_guard(self.backend.chain_id))
 
     def checkpoint_count(self, log_id: bytes) -> int:
-        return int(_guard(self.backend.call, self.registry, REGISTRY_VIEW_ABI,
-                          "checkpointCount", [log_id]))
+        try:
+            return int(_guard(self.backend.call, self.registry, REGISTRY_VIEW_ABI,
+                              "checkpointCount", [log_id]))
+        except ChainRevert:  # a registry that does not know the log holds none of it
+            return 0
 
     def checkpoint_at(self, log_id: bytes, index: int) -> OnChainCheckpoint | None:
         try:
@@ -77,11 +132,36 @@ class ChainRegistryReader:
         size, root, timestamp, block = out
         return OnChainCheckpoint(index, int(size), bytes(root), int(timestamp), int(block))
 
-    def block_hash(self, number: int) -> bytes:
-        return bytes(_guard(self.backend.get_block, number).hash)
+    def block(self, number: int) -> ChainBlock | None:
+        if number > int(_guard(self.backend.block_number)):
+            return None
+        info = _guard(self.backend.get_block, number)
+        return ChainBlock(int(info.number), bytes(info.hash), int(info.timestamp))
+
+    def transaction(self, tx_hash: bytes) -> ChainTx | None:
+        rec = _guard(self.backend.receipt, tx_hash)
+        if rec is None:
+            return None
+        to = _guard(self.backend.transaction_to, tx_hash)
+        events = tuple(_anchored(entry) for entry in rec.logs
+                       if entry.address.lower() == self.registry.lower()
+                       and entry.topics[:1] == (ANCHORED_TOPIC,) and len(entry.topics) == 3
+                       and len(entry.data) >= 64)
+        return ChainTx(bytes(rec.tx_hash), to, int(rec.status), int(rec.block_number),
+                       bytes(rec.block_hash), events)
+
+    def anchoring_tx(self, log_id: bytes, index: int, block_number: int) -> bytes | None:
+        found = _guard(self.backend.get_logs, self.registry, block_number, block_number,
+                       [ANCHORED_TOPIC, log_id, index.to_bytes(32, "big")])
+        return bytes(found[0].tx_hash) if found else None
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _anchored(entry: LogEntry) -> AnchoredEvent:
+    return AnchoredEvent(bytes(entry.topics[1]), int.from_bytes(entry.topics[2], "big"),
+                         int.from_bytes(entry.data[0:32], "big"), bytes(entry.data[32:64]))
 
 
 def _guard(fn: Any, *args: Any) -> Any:
@@ -145,3 +225,14 @@ def find_size(reader: RegistryReader, log_id: bytes, size: int) -> OnChainCheckp
         else:
             hi = mid
     return None
+
+
+def chain_checkpoints(reader: RegistryReader, log_id: bytes) -> list[OnChainCheckpoint]:
+    """Every checkpoint of ``log_id`` on chain, in index order (one call each)."""
+    out = []
+    for index in range(reader.checkpoint_count(log_id)):
+        found = reader.checkpoint_at(log_id, index)
+        if found is None:
+            break
+        out.append(found)
+    return out

@@ -10,13 +10,13 @@ was transferred to (the ledger transfers it to the project's supervising departm
 itself); the admin sees that it exists, sealed, and nothing of its content; supervisors do
 not see it. Anything a caller may not see answers 404, as an unknown lead. Every other
 role is refused with 403. The package is ``ledger.rules.package``'s signed
-``witness-bundle/v1`` of ``kind: "lead"`` (docs/leads.md); it needs a checkpoint covering
-the lead's events.
+``witness-bundle/v1`` of ``kind: "lead"`` (docs/leads.md): the same bytes on every download
+(``X-Content-SHA256`` is the hash LEAD_TRANSFERRED records); it needs a checkpoint covering
+the lead's events (a transfer seals one). Acknowledging appends LEAD_ACKNOWLEDGED.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledger.core.errors import WitnessError
 from ledger.errors import NotFoundError
 from ledger.rules.context import RuleContext
+from ledger.rules.package import package_hash
 from ledger.rules.service import RuleService
 from ledger.sealing.policy import in_scope
 from ledger.sealing.views import project_facts
@@ -162,7 +163,7 @@ def export_package(
         raise ProblemError(409, "lead-not-exportable", str(exc)) from None
     return Response(data, media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="lead-{lead_id}.json"',
-        "X-Content-SHA256": hashlib.sha256(data).hexdigest()})
+        "X-Content-SHA256": package_hash(data)})
 
 
 @router.post("/{lead_id}/acknowledge", summary="Acknowledge receipt of a lead",
@@ -172,9 +173,18 @@ def acknowledge(
     who: Principal = Depends(require(*LEAD_HANDLERS)),  # noqa: B008
     svc: RuleService = Depends(rule_service),  # noqa: B008
 ) -> JSONResponse:
+    """Appends LEAD_ACKNOWLEDGED once (who: the token's label, else its id; the package hash
+    the transfer recorded); again → 200, no new event; before the transfer → 409."""
     _full_view(who, lead_id, svc)
-    svc.acknowledge(lead_id)
-    return JSONResponse(_summary(svc.lead(lead_id)))
+    # the admin acknowledging on a department's behalf is center staff in the log
+    role = "regulator" if who.role == "regulator" else "center_staff"
+    index = svc.acknowledge(lead_id, by=_who(who), role=role)
+    return JSONResponse({**_summary(svc.lead(lead_id)), "acknowledged_index": index})
+
+
+def _who(who: Principal) -> str:
+    """The person a governance event names: the token's label, else its id."""
+    return who.label or f"token:{who.token_id}"
 
 
 def _full_view(who: Principal, lead_id: str, svc: RuleService) -> dict[str, Any]:
@@ -192,9 +202,11 @@ def transfer(
     who: Principal = Depends(require(*LEAD_TRANSFERRERS)),  # noqa: B008
     svc: RuleService = Depends(rule_service),  # noqa: B008
 ) -> JSONResponse:
-    """Transfer a lead (a sealed one too: by id, its content unseen); a second transfer to
-    another department is refused with 409."""
-    index = svc.transfer(lead_id, body.department, by=who.label or f"token:{who.token_id}")
+    """Transfer a lead (a sealed one too: by id, its content unseen): LEAD_TRANSFERRED names
+    the package's hash and the token's label; a second transfer to another department is
+    refused with 409."""
+    index = svc.transfer(lead_id, body.department, by=_who(who))
     lead = svc.lead(lead_id)
     return JSONResponse({"lead_id": lead_id, "department": lead["department"],
-                         "index": index, "status": lead["status"]})
+                         "index": index, "status": lead["status"],
+                         "package_hash": lead["package_hash"]})

@@ -1,0 +1,56 @@
+"""The trust policy of this log, from its recorded facts: what verifiers should pin.
+
+Role: build the ``witness-trust/v1`` document (``ledger.core.trust``) from the log key and
+origin, the recorded chain binding (chain id, genesis hash, registry, log id) and the
+configured witnesses; used by ``witness trust-policy export`` and ``GET /v1/trust-policy``.
+Nothing here is read from the chain: the binding was checked against it when recorded.
+Must not import the API or the verifier.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chain_access.rpc import redact_url
+from ledger.anchoring import read_binding
+from ledger.core.trust import trust_document
+from ledger.cosigning import parse_cosigners
+from ledger.errors import NotFoundError
+from ledger.home import read_log_info
+from ledger.log import WitnessLog
+from ledger.settings import Settings
+
+DEFAULT_UPGRADE_PATH = "/v1/receipts/{index}"
+
+
+def local_endpoint(settings: Settings) -> str:
+    """The configured chain as a verifier names it (``embedded:<home>/chain``, or the URL
+    without credentials or query)."""
+    spec = settings.chain.strip()
+    if spec == "embedded":
+        return f"embedded:{settings.home.resolve() / 'chain'}"
+    return redact_url(spec) if spec.startswith(("http://", "https://")) else spec
+
+
+def default_quorum(witnesses: int) -> int:
+    """A majority of the configured witnesses (none required without witnesses)."""
+    return witnesses // 2 + 1 if witnesses else 0
+
+
+def policy_document(settings: Settings, log: WitnessLog, *, endpoint: str | None,
+                    witness_quorum: int | None = None) -> dict[str, Any]:
+    """The trust policy of ``log``; ``NotFoundError`` while it is not bound to a chain."""
+    binding = read_binding(log)
+    if binding is None:
+        raise NotFoundError("the log is not bound to a chain yet: run `witness init`")
+    witnesses = [w.key.vkey() for w in parse_cosigners(settings.cosigners)]
+    quorum = default_quorum(len(witnesses)) if witness_quorum is None else witness_quorum
+    if not 0 <= quorum <= len(witnesses):
+        raise ValueError(f"witness quorum must be between 0 and the number of configured "
+                         f"witnesses ({len(witnesses)}), not {quorum}")
+    return trust_document(origin=log.origin, log_key=read_log_info(log.db)["vkey"],
+                          chain_id=binding.chain_id, registry=binding.registry,
+                          log_id=binding.log_id.lower(), endpoint=endpoint,
+                          genesis_hash=binding.genesis_hash,
+                          upgrade_path=DEFAULT_UPGRADE_PATH, witnesses=witnesses,
+                          witness_quorum=quorum)
