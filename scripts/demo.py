@@ -176,15 +176,13 @@ def wait_anchored(base: str, timeout: float = 120) -> str:
 
 
 def trust_policy() -> Path:
-    """What a bidder, supervisor or regulator pins: from the operator, not from the files."""
-    status = json.loads(run("witness", "--json", "chain", quiet=True).stdout)
-    vkey = run("witness", "pubkey", quiet=True).stdout.strip()
-    policy = {"format": "witness-trust/v1", "origin": ORIGIN, "log_key": vkey,
-              "chain": {"chain_id": status["chain_id"], "registry": status["registry"],
-                        "log_id": status["log_id"], "endpoint": f"embedded:{HOME / 'chain'}"}}
+    """What a bidder, supervisor or regulator pins: from the operator, not from the files
+    (log key, origin, chain id, genesis hash, registry, log id), with its fingerprint."""
     path = OUT / "trust-policy.json"
-    path.write_text(json.dumps(policy, indent=2) + "\n", encoding="utf-8")
-    print(f"    trust policy written to {path.relative_to(ROOT)}")
+    out = json.loads(run("witness", "--json", "trust-policy", "export", "-o", str(path),
+                         quiet=True).stdout)
+    print(f"    trust policy written to {path.relative_to(ROOT)}; fingerprint to publish: "
+          f"{out['fingerprint']}")
     return path
 
 
@@ -220,10 +218,14 @@ def regulator_lead(policy: Path) -> Path | None:
         return None
     lead_id = items[0]["lead_id"]
     path = OUT / "lead-package.json"
-    run("witness", "lead", "transfer", lead_id, "--to", "市发展和改革委员会")
+    run("witness", "lead", "transfer", lead_id, "--to", "市发展和改革委员会",
+        "--by", "见证中心-王工")
     run("witness", "anchor")  # the LEAD_RAISED / LEAD_TRANSFERRED events are anchored too
     run("witness", "lead", "export", lead_id, "-o", str(path))
-    run("witness-verify", "--policy", str(policy), "bundle", str(path))
+    # the transfer's receipt ties this very file (its SHA-256) to the witnessed hand-over
+    transfer = OUT / "lead-transfer-receipt.json"
+    run("witness", "receipt", "--event-id", f"{lead_id}:transferred", "-o", str(transfer))
+    run("witness-verify", "--policy", str(policy), "bundle", str(path), "--receipt", str(transfer))
     return path
 
 

@@ -1,12 +1,13 @@
-"""``witness leads``, ``witness lead show|transfer|export``, ``witness rules run|follow`` and
-``witness demo-data``: the early-warning side of the ledger from the command line.
+"""``witness leads``, ``witness lead show|transfer|acknowledge|export``, ``witness rules
+run|follow`` and ``witness demo-data``: the early-warning side of the ledger from the command line.
 
 Must not import the API or the verifier.
 """
 
 from __future__ import annotations
 
-import hashlib
+import getpass
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import click
 from ledger.cli.app import Context, cli, json_option
 from ledger.home import open_log
 from ledger.rules.context import ReferenceData, RuleContext
+from ledger.rules.package import package_hash
 from ledger.rules.service import RuleService
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -56,7 +58,7 @@ def leads_cmd(ctx: Context, project: str | None, since: str | None, status: str 
 
 @cli.group("lead")
 def lead_group() -> None:
-    """Show, transfer (移送) or export one lead."""
+    """Show, transfer (移送), acknowledge (签收) or export one lead."""
 
 
 @lead_group.command("show")
@@ -78,17 +80,57 @@ def lead_show(ctx: Context, lead_id: str) -> None:
     ctx.emit(lead, human)
 
 
+def _operator() -> str:
+    """The OS user running the command: who a governance event names by default."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name known to the OS (e.g. a bare container uid)
+        return f"uid:{os.getuid()}"
+
+
+by_option = click.option(
+    "--by", default=None, metavar="NAME",
+    help="Who does it, recorded in the log (default: the OS user running the command).")
+
+
 @lead_group.command("transfer")
 @json_option
 @click.argument("lead_id")
 @click.option("--to", "department", required=True, help="Receiving regulator / department.")
+@by_option
 @pass_ctx
-def lead_transfer(ctx: Context, lead_id: str, department: str) -> None:
-    """Transfer a lead to a regulator: appends LEAD_TRANSFERRED to the log."""
-    index = _service(ctx).transfer(lead_id, department)
-    ctx.emit({"lead_id": lead_id, "department": department, "index": index},
-             lambda d: f"lead {d['lead_id']} transferred to {d['department']} "
-                       f"(LEAD_TRANSFERRED at index {d['index']})")
+def lead_transfer(ctx: Context, lead_id: str, department: str, by: str | None) -> None:
+    """Transfer a lead to a regulator: appends LEAD_TRANSFERRED (package hash, who)."""
+    svc = _service(ctx)
+    who = _name(by)
+    index = svc.transfer(lead_id, department, by=who)
+    lead = svc.lead(lead_id)
+    ctx.emit({"lead_id": lead_id, "department": lead["department"], "index": index,
+              "by": who, "package_hash": lead["package_hash"]},
+             lambda d: f"lead {d['lead_id']} transferred to {d['department']} by {d['by']} "
+                       f"(LEAD_TRANSFERRED at index {d['index']}, package sha256 "
+                       f"{d['package_hash']})")
+
+
+@lead_group.command("acknowledge")
+@json_option
+@click.argument("lead_id")
+@by_option
+@pass_ctx
+def lead_acknowledge(ctx: Context, lead_id: str, by: str | None) -> None:
+    """Record that the regulator acknowledged a transferred lead: LEAD_ACKNOWLEDGED."""
+    who = _name(by)
+    index = _service(ctx).acknowledge(lead_id, by=who)
+    ctx.emit({"lead_id": lead_id, "index": index, "by": who},
+             lambda d: f"lead {d['lead_id']} acknowledged by {d['by']} "
+                       f"(LEAD_ACKNOWLEDGED at index {d['index']})")
+
+
+def _name(by: str | None) -> str:
+    name = _operator() if by is None else by.strip()
+    if not name or len(name) > 200 or not name.isprintable():
+        raise click.BadParameter("a name of 1 to 200 printable characters", param_hint="--by")
+    return name
 
 
 @lead_group.command("export")
@@ -97,11 +139,11 @@ def lead_transfer(ctx: Context, lead_id: str, department: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @pass_ctx
 def lead_export(ctx: Context, lead_id: str, output: Path) -> None:
-    """Write the signed lead package (check it with `witness-verify bundle`)."""
+    """Write the signed lead package (check it with `witness-verify bundle`): the same
+    bytes as the API's download, whose SHA-256 LEAD_TRANSFERRED records."""
     data = _service(ctx).export_lead(lead_id)
     output.write_bytes(data)
-    ctx.emit({"lead_id": lead_id, "output": str(output),
-              "sha256": hashlib.sha256(data).hexdigest()},
+    ctx.emit({"lead_id": lead_id, "output": str(output), "sha256": package_hash(data)},
              lambda d: f"lead package {d['lead_id']} written to {d['output']} "
                        f"(sha256 {d['sha256']})")
 

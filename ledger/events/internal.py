@@ -1,8 +1,9 @@
 """Payload models, phase "ledger-internal" (线索).
 
 Role: the events the ledger writes into the log itself: raising a violation lead (违规线索),
-transferring it to a regulator (移送), and unsealing a section's bid-phase records at its
-opening (开标解封).
+transferring it to a regulator (移送), the regulator's acknowledgement (签收), and
+unsealing a section's bid-phase records at its opening (开标解封), and binding the log's
+checkpoint key for the on-chain registry.
 Pure schema code: it must not import the store, the API or the log.
 """
 
@@ -51,7 +52,33 @@ class LeadTransferred(_Lead):
     PHASE = PHASE
 
     regulator: Name = Field(description="Receiving regulator / department (行政监督部门).")
-    package_hash: Hash | None = Field(None, description="SHA-256 of the signed lead package.")
+    package_hash: Hash | None = Field(
+        None, description="SHA-256 of the lead package file the regulator downloads "
+        "(its exact bytes; docs/leads.md).")
+    by: Name | None = Field(None, description="Who transferred it: the operator or token "
+                            "label; absent when the ledger routed a sealed lead itself.")
+    cosigners: Annotated[list[Name], Field(max_length=64)] | None = Field(
+        None, description="The witnesses whose cosignatures of the package's checkpoint the "
+        "package carries (so every later export is the same file); absent: none.")
+
+
+class LeadAcknowledged(_Lead):
+    """A regulator acknowledges receipt (签收) of a transferred lead and its package.
+
+    Appended once per lead (event id ``<lead_id>:acknowledged``); it names the
+    LEAD_TRANSFERRED event it answers and the package hash that event recorded."""
+
+    EVENT_TYPE = "LEAD_ACKNOWLEDGED"
+    EMITTED_BY = "ledger (on the regulator's acknowledgement)"
+    PHASE = PHASE
+
+    regulator: Name = Field(description="The department the lead was transferred to.")
+    package_hash: Hash | None = Field(
+        None, description="SHA-256 of the lead package acknowledged (as LEAD_TRANSFERRED "
+        "recorded it).")
+    transferred_index: Annotated[int, Field(ge=0)] = Field(
+        description="Log index of the LEAD_TRANSFERRED event acknowledged.")
+    by: Name = Field(description="Who acknowledged: the regulator token's label or id.")
 
 
 class BidsUnsealed(Payload):
@@ -79,4 +106,30 @@ class BidsUnsealed(Payload):
     trigger_type: Ident = Field(description="Its type (OPENING_STARTED, BID_DECRYPTED, …).")
 
 
-PAYLOADS: tuple[type[Payload], ...] = (LeadRaised, LeadTransferred, BidsUnsealed)
+Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
+
+
+class CheckpointSignerBound(Payload):
+    """The log binds its secp256k1 checkpoint key to its Ed25519 log key (one per registry).
+
+    The registry accepts only checkpoints this signer signed. ``statement`` is a signed note
+    by the log key naming the same origin, chain, registry, log id and signer, so anyone
+    holding the log's public key can check that the signer the registry trusts is the
+    log's own. Format: docs/formats.md.
+    """
+
+    EVENT_TYPE = "CHECKPOINT_SIGNER_BOUND"
+    EMITTED_BY = "ledger (system, when it binds to a registry)"
+    PHASE = PHASE
+
+    signer: Address = Field(description="Address of the checkpoint key (EIP-55).")
+    chain_id: Annotated[int, Field(ge=1, lt=2**64)]
+    registry: Address = Field(description="The WitnessRegistry contract (EIP-55).")
+    log_id: Hash = Field(description="The log's id in the registry: SHA-256 of its origin.")
+    statement: Annotated[str, Field(pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$",
+                                    min_length=1, max_length=2000)] = Field(
+        description="Signed note (C2SP) by the log key binding the signer, see formats.md.")
+
+
+PAYLOADS: tuple[type[Payload], ...] = (LeadRaised, LeadTransferred, LeadAcknowledged,
+                                       BidsUnsealed, CheckpointSignerBound)

@@ -1,9 +1,10 @@
 """Lead packages: a signed, self-contained ``witness-bundle/v1`` file of ``kind: "lead"``.
 
-Role: the lead, its findings, each rule's metadata and legal text excerpt, the evidence
-events and the LEAD_RAISED (and LEAD_TRANSFERRED) events with inclusion proofs against ONE
-checkpoint (anchored when possible), that checkpoint's signed note and anchor reference,
-and a signed note over the package's SHA-256. Format and checks: docs/leads.md.
+Role: the lead (its unchanging fields), its findings, each rule's metadata and legal text
+excerpt, the evidence events and the LEAD_RAISED event with inclusion proofs against ONE
+checkpoint (the first covering them), that checkpoint's signed note, and a signed note over
+the package's SHA-256. The same bytes on every export, so the hash LEAD_TRANSFERRED records
+is the hash of the file the regulator downloads. Format and checks: docs/leads.md.
 Must not import the API or the verifier.
 """
 
@@ -12,8 +13,9 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import json
 import re
-from datetime import UTC, datetime
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,11 @@ from sqlalchemy import func, select
 
 from ledger.core.canonical import canonical_json
 from ledger.core.errors import WitnessError
+from ledger.cosigning import with_cosignatures
 from ledger.export import BUNDLE_FORMAT, dumps_bundle, head_body
 from ledger.log import WitnessLog
 from ledger.rules.registry import REGISTRY, load_all
-from ledger.store.schema import anchors, checkpoints, events
+from ledger.store.schema import checkpoints, events
 
 PACKAGE_HEADER = "witness-lead-package/v1"
 LAWS_DIR = Path("/work/shared/laws")
@@ -79,19 +82,21 @@ def _article(laws_dir: Path, code: str, num: int) -> str | None:
     return None
 
 
-def _target(log: WitnessLog, last_index: int) -> tuple[int, dict[str, Any] | None]:
-    """The checkpoint size the proofs use: the first anchored one covering ``last_index``,
-    else the newest checkpoint covering it (unanchored)."""
+def _target(log: WitnessLog, last_index: int, *, seal: bool) -> int:
+    """The checkpoint size the proofs use: the FIRST checkpoint covering ``last_index``.
+
+    The log only grows and checkpoints are sealed in size order, so once one covers the
+    lead it stays the first: the package never changes with later events, checkpoints or
+    anchors. With ``seal`` (at transfer) a checkpoint is sealed when none covers it yet."""
     with log.db.read() as conn:
-        anchored = conn.execute(select(func.min(anchors.c.checkpoint_size))
-                                .where(anchors.c.checkpoint_size > last_index)).scalar()
-        latest = conn.execute(select(func.max(checkpoints.c.size))).scalar()
-    if anchored is not None:
-        return int(anchored), log.anchor_for(int(anchored))
-    if latest is None or int(latest) <= last_index:
-        raise WitnessError("the lead's events are not in a checkpoint yet: run "
-                           "`witness checkpoint` (and let anchoring catch up) first")
-    return int(latest), None
+        first = conn.execute(select(func.min(checkpoints.c.size))
+                             .where(checkpoints.c.size > last_index)).scalar()
+    if first is not None:
+        return int(first)
+    if seal:
+        return log.checkpoint().size
+    raise WitnessError("the lead's events are not in a checkpoint yet: run "
+                       "`witness checkpoint` (or transfer the lead, which seals one) first")
 
 
 def _head(log: WitnessLog, project_id: str, size: int) -> str:
@@ -130,36 +135,80 @@ def signature_body(origin: str, lead_id: str, digest: bytes) -> str:
     return f"{PACKAGE_HEADER}\n{origin}\n{lead_id}\n{base64.b64encode(digest).decode()}\n"
 
 
-def build_package(log: WitnessLog, lead: dict[str, Any], laws_dir: Path = LAWS_DIR
+# The lead's fields that never change once it is raised: the package carries only these, so
+# its bytes do not depend on when it is exported (status, department, acknowledgement and
+# the package hash itself are witnessed by LEAD_TRANSFERRED / LEAD_ACKNOWLEDGED instead).
+LEAD_FIELDS = ("lead_id", "severity", "project_id", "section_id", "raised_index",
+               "raised_event_id", "finding_ids", "rule_ids", "created_at")
+
+
+def package_hash(data: bytes) -> str:
+    """The package hash: hex SHA-256 of the exact bytes of the package file. What
+    ``X-Content-SHA256`` returns, ``witness lead export`` prints and LEAD_TRANSFERRED /
+    LEAD_ACKNOWLEDGED record."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _lead_section(lead: dict[str, Any], laws_dir: Path) -> dict[str, Any]:
+    section = copy.deepcopy({k: lead[k] for k in LEAD_FIELDS})
+    order = {fid: n for n, fid in enumerate(lead["finding_ids"])}
+    found = sorted(lead["findings"], key=lambda f: (order.get(f["finding_id"], len(order)),
+                                                    f["finding_id"]))
+    section["findings"] = [{**f, "evidence": [list(e) for e in f["evidence"]]} for f in found]
+    section["rules"] = _rules(lead["rule_ids"], laws_dir)
+    return section
+
+
+def _note(log: WitnessLog, size: int, cosigners: Collection[str] | None) -> str:
+    """The checkpoint note of ``size`` with the cosignatures of ``cosigners`` (None: all
+    stored so far)."""
+    with log.db.read() as conn:
+        note = conn.execute(select(checkpoints.c.note).where(checkpoints.c.size == size)
+                            ).scalar_one()
+        return with_cosignatures(conn, size, str(note), cosigners)
+
+
+def package_cosigners(data: bytes) -> list[str]:
+    """The witnesses whose cosignatures a package file's checkpoint note carries (its
+    signature lines other than the log's own, which comes first)."""
+    note = json.loads(data)["checkpoints"][0]["note"]
+    lines = note.split("\n\n", 1)[1].splitlines()
+    return sorted({line.split(" ")[1] for line in lines[1:] if line.startswith("\u2014 ")})
+
+
+def build_package(log: WitnessLog, lead: dict[str, Any], laws_dir: Path = LAWS_DIR, *,
+                  seal: bool = False, cosigners: Collection[str] | None = None
                   ) -> dict[str, Any]:
-    """The lead package of ``lead`` (``RuleService.lead`` output) as a JSON-ready dict."""
+    """The lead package of ``lead`` (``RuleService.lead`` output) as a JSON-ready dict:
+    the evidence and LEAD_RAISED events proven against the first checkpoint covering them
+    (``seal``: seal one if none does). Deterministic: no export time, no anchor reference
+    (the verifier finds the checkpoint on chain by its size), Ed25519 signatures, and the
+    cosignatures of ``cosigners`` only once the transfer has named them."""
     idx = {i for f in lead["findings"] for i, _ in f["evidence"]}
-    idx |= {i for i in (lead["raised_index"], lead["transferred_index"]) if i is not None}
-    size, anchor = _target(log, max(idx))
+    idx.add(int(lead["raised_index"]))
+    size = _target(log, max(idx), seal=seal)
     evs = []
     for i in sorted(idx):
         data = log.event_bytes(i)
         evs.append({"index": i, "leaf_hash": hashlib.sha256(b"\x00" + data).hexdigest(),
                     "canonical": data.decode("utf-8"),
                     "inclusion_proof": [h.hex() for h in log.inclusion_proof(i, size)]})
-    section = copy.deepcopy({k: v for k, v in lead.items() if k != "findings"})
-    section["findings"] = [{**f, "evidence": [list(e) for e in f["evidence"]]}
-                           for f in lead["findings"]]
-    section["rules"] = _rules(lead["rule_ids"], laws_dir)
     package: dict[str, Any] = {
         "format": BUNDLE_FORMAT, "kind": "lead", "origin": log.origin,
         "project_id": lead["project_id"], "log_key": log.signer.verifier.vkey(),
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "proof_size": size, "checkpoints": [{"note": log.checkpoint_at(size).note,
-                                             "anchor": anchor}],
+        "proof_size": size, "checkpoints": [{"note": _note(log, size, cosigners),
+                                             "anchor": None}],
         "consistency": [], "head": _head(log, lead["project_id"], size), "events": evs,
-        "lead": section,
+        "lead": _lead_section(lead, laws_dir),
     }
     package["signature"] = log.signer.sign(
         signature_body(log.origin, lead["lead_id"], package_digest(package)))
     return package
 
 
-def export_lead(log: WitnessLog, lead: dict[str, Any], laws_dir: Path = LAWS_DIR) -> bytes:
-    """The signed lead package file (UTF-8 JSON)."""
-    return dumps_bundle(build_package(log, lead, laws_dir)).encode("utf-8")
+def export_lead(log: WitnessLog, lead: dict[str, Any], laws_dir: Path = LAWS_DIR, *,
+                seal: bool = False, cosigners: Collection[str] | None = None) -> bytes:
+    """The signed lead package file (UTF-8 JSON); the same bytes on every export once the
+    transfer has fixed its ``cosigners``."""
+    return dumps_bundle(build_package(log, lead, laws_dir, seal=seal, cosigners=cosigners)
+                        ).encode("utf-8")

@@ -4,7 +4,8 @@ Role: after each append (``on_appended``, or ``ledger.rules.follower`` tailing t
 re-evaluate only the touched projects with only the rules that read the new events' types;
 store new findings (idempotent by finding key); for each new lead finding (RULES.md §1.3)
 record a lead and append a LEAD_RAISED event so the warning's time is witnessed;
-``transfer`` appends LEAD_TRANSFERRED. Must not import the API or the verifier.
+``transfer`` appends LEAD_TRANSFERRED (with the package hash and who), ``acknowledge``
+LEAD_ACKNOWLEDGED. Must not import the API or the verifier.
 
 Incremental evaluation keeps decoded trails in a ``TrailCache`` (LRU by project count):
 new events extend a cached trail (``ledger.rules.trail_store``: in log-index order; a gap
@@ -34,6 +35,7 @@ from sqlalchemy import insert, select, update
 from ledger.errors import NotFoundError, StateConflictError
 from ledger.events import event_to_json, parse_event
 from ledger.log import Appended, WitnessLog
+from ledger.rules import governance
 from ledger.rules.context import RuleContext
 from ledger.rules.engine import evaluate
 from ledger.rules.findings_store import (
@@ -44,6 +46,8 @@ from ledger.rules.findings_store import (
     stored_findings,
 )
 from ledger.rules.model import Finding, Trail
+from ledger.rules.package import export_lead as export_lead_file
+from ledger.rules.package import package_cosigners, package_hash
 from ledger.rules.registry import REGISTRY, load_all
 from ledger.rules.trail_cache import (  # noqa: F401  (re-exported: IndexedTrail, LogRow)
     DEFAULT_CACHE_PROJECTS,
@@ -212,7 +216,7 @@ class RuleService:
                 continue
             dept = project_facts(self.log, lead["project_id"]).supervisory_dept
             if dept:
-                self.transfer(lid, dept)
+                self.transfer(lid, dept, by=None)
 
     def _lead_event(self, lid: str, f: Finding) -> dict[str, Any]:
         note = f"{f.message_zh} / {f.message_en}"[:2000]
@@ -228,12 +232,13 @@ class RuleService:
             event["section_id"] = f.section_id
         return event_to_json(parse_event(event))
 
-    # -- transfer --------------------------------------------------------------------------
+    # -- transfer and acknowledgement (ledger.rules.governance) ------------------------------
 
-    def transfer(self, lead_id: str, department: str, package_hash: str | None = None,
-                 *, by: str | None = None) -> int:
-        """Transfer (移送) a lead: append LEAD_TRANSFERRED once; its log index. ``by``: the
-        person (token label) transferring it; the ledger itself when None."""
+    def transfer(self, lead_id: str, department: str, *, by: str | None) -> int:
+        """Transfer (移送) a lead: append LEAD_TRANSFERRED once, recording the hash of the
+        package the regulator will download and who transferred it; its log index.
+        ``by``: the person (operator, token label); None only for the ledger's own routing
+        of a sealed lead. A second transfer elsewhere is a ``StateConflictError``."""
         lead = self.lead(lead_id)
         if lead["transferred_index"] is not None:
             if lead["department"] != department:
@@ -241,40 +246,54 @@ class RuleService:
                     f"lead {lead_id} was already transferred to {lead['department']} (log "
                     f"index {lead['transferred_index']}); it is not transferred twice")
             return int(lead["transferred_index"])
-        payload: dict[str, Any] = {
-            "lead_id": lead_id, "rule_ids": lead["rule_ids"], "finding_ids": lead["finding_ids"],
-            "evidence_event_ids": [e for f in lead["findings"] for _, e in f["evidence"]],
-            "evidence_indexes": [i for f in lead["findings"] for i, _ in f["evidence"]],
-            "severity": lead["severity"], "regulator": department, "package_hash": package_hash}
-        event: dict[str, Any] = {
-            "event_id": f"{lead_id}:transferred", "type": "LEAD_TRANSFERRED",
-            "project_id": lead["project_id"], "occurred_at": self.log.clock(),
-            "actor": {"id": by[:128], "role": "center_staff"} if by else ENGINE_ACTOR,
-            "payload": {k: v for k, v in payload.items() if v is not None}}
-        if lead["section_id"]:
-            event["section_id"] = lead["section_id"]
-        with self._lock:
-            (res,) = self.log.append([event_to_json(parse_event(event))])
-            self.trails.absorb([_row_of(a) for a in _appended([res]) if not a.duplicate],
-                               contiguous=False)
-        index = res.index if isinstance(res, Appended) else self.log.index_of(event["event_id"])
+        # the package is fixed before the event naming its hash (it cannot contain it)
+        data = export_lead_file(self.log, lead, seal=True)
+        index = self._append_once(governance.transferred(
+            lead, department, package_hash(data), by, self.log.clock(), package_cosigners(data)))
+        digest = package_hash(data)
         with self.log.db.write() as conn:
             conn.execute(update(leads).where(leads.c.lead_id == lead_id).values(
                 status="transferred", transferred_index=index,
-                transferred_event_id=event["event_id"], department=department,
-                package_hash=package_hash, updated_at=self.log.clock()))
+                transferred_event_id=f"{lead_id}:transferred", department=department,
+                package_hash=digest, updated_at=self.log.clock()))
         return index
 
     def export_lead(self, lead_id: str) -> bytes:
-        """The signed lead package (``ledger.rules.package``): bytes of a JSON file."""
-        return export_lead(self, lead_id)
+        """The signed lead package (``ledger.rules.package``): the same bytes on every
+        export, from the first checkpoint covering the lead."""
+        lead = self.lead(lead_id)
+        cosigners = None
+        if lead["transferred_index"] is not None:
+            payload = json.loads(self.log.event_bytes(int(lead["transferred_index"])))["payload"]
+            cosigners = payload.get("cosigners", [])
+        return export_lead_file(self.log, lead, cosigners=cosigners)
 
-    def acknowledge(self, lead_id: str) -> None:
-        """The regulator acknowledges receipt (status only; not a log event)."""
-        self.lead(lead_id)
-        with self.log.db.write() as conn:
-            conn.execute(update(leads).where(leads.c.lead_id == lead_id).values(
-                status="acknowledged", updated_at=self.log.clock()))
+    def acknowledge(self, lead_id: str, *, by: str, role: str = "regulator") -> int:
+        """The regulator acknowledges receipt (签收): append LEAD_ACKNOWLEDGED once (who, the
+        package hash transferred); its log index. Before the transfer: a conflict."""
+        lead = self.lead(lead_id)
+        if lead["transferred_index"] is None:
+            raise StateConflictError(f"lead {lead_id} has not been transferred: there is "
+                                     "nothing to acknowledge yet")
+        index = self._append_once(governance.acknowledged(lead, by, role, self.log.clock()))
+        if lead["status"] != "acknowledged":
+            with self.log.db.write() as conn:
+                conn.execute(update(leads).where(leads.c.lead_id == lead_id).values(
+                    status="acknowledged", updated_at=self.log.clock()))
+        return index
+
+    def _append_once(self, event: dict[str, Any]) -> int:
+        """Append a governance event unless the log has its id already (idempotent, also
+        across a crash between the append and the status update); its log index."""
+        with self._lock:
+            try:
+                return self.log.index_of(event["event_id"])
+            except NotFoundError:
+                pass
+            (res,) = self.log.append([event_to_json(parse_event(event))])
+            self.trails.absorb([_row_of(a) for a in _appended([res]) if not a.duplicate],
+                               contiguous=False)
+        return res.index if isinstance(res, Appended) else self.log.index_of(event["event_id"])
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -364,10 +383,3 @@ def _lead_dict(r: Any, released: set[str]) -> dict[str, Any]:
     scope = d.pop("seal_scope", None)
     d["sealed"] = scope is not None and scope not in released
     return d
-
-
-def export_lead(service: RuleService, lead_id: str) -> bytes:
-    """The signed lead package of ``lead_id`` (see ``ledger.rules.package``)."""
-    from ledger.rules.package import export_lead as _export
-
-    return _export(service.log, service.lead(lead_id))

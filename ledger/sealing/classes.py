@@ -48,7 +48,7 @@ RESULT_TRIGGERS: Final = frozenset({
 })
 """Any of these ends the evaluation secrecy of a section (中标结果确定, 第37条)."""
 
-LEAD_TYPES: Final = frozenset({"LEAD_RAISED", "LEAD_TRANSFERRED"})
+LEAD_TYPES: Final = frozenset({"LEAD_RAISED", "LEAD_TRANSFERRED", "LEAD_ACKNOWLEDGED"})
 RELEASE_TYPE: Final = "BIDS_UNSEALED"
 
 # Roles whose presence before the opening reveals a (potential) bidder.

@@ -1,24 +1,33 @@
 """The regulator's lead endpoints: list (filters), fetch, export the signed package,
 acknowledge, transfer (移送, appends LEAD_TRANSFERRED); the role matrix of those endpoints;
-and the elected rule follower of the app's lifespan raising a lead on its own. Leads on
-sealed records: tests/api/test_sealing_matrix.py."""
+the governance events (LEAD_TRANSFERRED names the package hash and the person,
+LEAD_ACKNOWLEDGED once with the token's label; the package is byte-identical from the API and
+the CLI, before and after later events and a later anchor); and the elected rule follower of
+the app's lifespan raising a lead on its own. Leads on sealed records:
+tests/api/test_sealing_matrix.py and tests/api/test_sealed_leads.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from ledger.core.note import open_note
+from ledger.core.receipt import Receipt
 from ledger.demo import generate_project
 from ledger.rules.context import RuleContext
 from ledger.rules.package import package_digest, signature_body
 from ledger.rules.service import RuleService
+from ledger.store.schema import events as events_table
 from tests.api.conftest import BIDDER, OTHER_BIDDER, ROLES, auth
+from verifier import check_bundle
+from verifier.policy import build
 from witness_api.tokens import Scope
 
 RULE = "R-TB-46-CONTRACT-30D"
@@ -202,6 +211,7 @@ def test_transfer_then_acknowledge(client: TestClient, tokens: dict[str, str],
     assert [x["lead_id"] for x in listed] == [lid]
     r = client.post(f"/v1/leads/{lid}/acknowledge", headers=auth(tokens["regulator"]))
     assert r.status_code == 200 and r.json()["status"] == "acknowledged"
+    assert r.json()["acknowledged_index"] > first["index"]
     for bad in ({}, {"department": ""}, {"department": "x", "extra": 1}):
         r = client.post(f"/v1/leads/{lid}/transfer", json=bad, headers=auth(tokens["admin"]))
         assert r.status_code == 422, r.text
@@ -237,3 +247,129 @@ def test_follower_is_off_unless_asked(client: TestClient, tokens: dict[str, str]
 
     services = client.app.state.services  # type: ignore[attr-defined]
     assert start_follower(services.log, client.app.state.settings) is None  # type: ignore[attr-defined]
+
+
+def log_of(client: TestClient) -> Any:
+    return client.app.state.services.log  # type: ignore[attr-defined]
+
+
+def _event(client: TestClient, index: int) -> dict[str, Any]:
+    """The witnessed envelope at ``index``, as the log holds it."""
+    log = client.app.state.services.log  # type: ignore[attr-defined]
+    env: dict[str, Any] = json.loads(log.event_bytes(index))
+    return env
+
+
+def test_transfer_records_the_package_hash_and_the_person(
+        client: TestClient, tokens: dict[str, str], raised: dict[str, Any]) -> None:
+    store = client.app.state.tokens  # type: ignore[attr-defined]
+    clerk, _ = store.create("admin", label="移送经办 张三")
+    lid = raised["lead_id"]
+    r = client.post(f"/v1/leads/{lid}/transfer", json={"department": DEPT}, headers=auth(clerk))
+    assert r.status_code == 200, r.text
+    env = _event(client, r.json()["index"])
+    assert env["type"] == "LEAD_TRANSFERRED" and env["event_id"] == f"{lid}:transferred"
+    assert env["payload"]["by"] == "移送经办 张三" and env["actor"]["role"] == "center_staff"
+    assert env["actor"]["id"].startswith("person:")  # the name is not an actor id
+    assert env["payload"]["regulator"] == DEPT
+    pkg = client.get(f"/v1/leads/{lid}/package", headers=auth(tokens["regulator"]))
+    digest = hashlib.sha256(pkg.content).hexdigest()
+    assert env["payload"]["package_hash"] == r.json()["package_hash"] == digest
+    assert pkg.headers["x-content-sha256"] == digest
+    got = client.get(f"/v1/leads/{lid}", headers=auth(tokens["regulator"])).json()
+    assert got["package_hash"] == digest
+    assert f"{lid}:transferred" not in pkg.text  # a package cannot carry its own transfer
+    # what docs/api.md shows: the department fetches the transfer's receipt and checks both
+    receipt = client.get(f"/v1/receipts/{r.json()['index']}", headers=auth(tokens["regulator"]))
+    assert receipt.status_code == 200, receipt.text
+    policy = build(key=log_of(client).signer.verifier.vkey(), origin=log_of(client).origin)
+    report = check_bundle(pkg.content, policy, None, [Receipt.loads(receipt.content)])
+    assert report.exit_code == 0, report.to_text()
+    assert report.subject["lead"]["governance"][0]["by"] == "移送经办 张三"
+
+
+def test_acknowledge_is_witnessed_once_and_only_after_the_transfer(
+        client: TestClient, tokens: dict[str, str], raised: dict[str, Any]) -> None:
+    store = client.app.state.tokens  # type: ignore[attr-defined]
+    regulator, _ = store.create("regulator", label="zj-jst-li", scope=Scope(departments=(DEPT,)))
+    lid = raised["lead_id"]
+    early = client.post(f"/v1/leads/{lid}/acknowledge", headers=auth(tokens["admin"]))
+    assert early.status_code == 409 and "not been transferred" in early.json()["detail"]
+    assert early.headers["content-type"].startswith("application/problem+json")
+    moved = client.post(f"/v1/leads/{lid}/transfer", json={"department": DEPT},
+                        headers=auth(tokens["admin"])).json()
+    first = client.post(f"/v1/leads/{lid}/acknowledge", headers=auth(regulator))
+    again = client.post(f"/v1/leads/{lid}/acknowledge", headers=auth(regulator))
+    assert first.status_code == again.status_code == 200, first.text
+    index = first.json()["acknowledged_index"]
+    assert again.json()["acknowledged_index"] == index
+    log = client.app.state.services.log  # type: ignore[attr-defined]
+    with log.db.read() as conn:
+        acks = conn.execute(sa.select(sa.func.count()).select_from(events_table)
+                            .where(events_table.c.event_type == "LEAD_ACKNOWLEDGED")).scalar()
+    assert acks == 1
+    env = _event(client, index)
+    assert env["event_id"] == f"{lid}:acknowledged"
+    assert env["actor"] == {"id": "zj-jst-li", "role": "regulator"}
+    assert env["payload"]["by"] == "zj-jst-li" and env["payload"]["regulator"] == DEPT
+    assert env["payload"]["package_hash"] == moved["package_hash"]
+    assert env["payload"]["transferred_index"] == moved["index"]
+
+
+def test_package_is_the_same_file_from_the_api_and_the_cli_before_and_after_an_anchor(
+        tmp_path: Path, api_settings: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Against the embedded chain: the package downloaded and exported, then again after
+    other projects' events, a checkpoint and an anchor: one file, the one transferred."""
+    from ledger.anchoring import bind_chain
+    from ledger.anchoring.anchorer import Anchorer
+    from ledger.anchoring.binding import anchorer_account, open_bound_chain
+    from ledger.anchoring.signer import load_checkpoint_key
+    from ledger.cli.app import main as witness
+    from ledger.home import init_home, open_log
+    from ledger.settings import Settings
+    from witness_api import create_app
+
+    settings = Settings(home=tmp_path / "home", chain="embedded")
+    init_home(settings)
+    log = open_log(settings)
+    bind_chain(settings, log)
+
+    def anchor() -> None:
+        chain, binding = open_bound_chain(settings, log)
+        try:
+            acct = anchorer_account(settings, create=False)
+            anchorer = Anchorer(log, chain, binding, acct,
+                                checkpoint_key=load_checkpoint_key(settings.home))
+            assert anchorer.anchor_once().action == "anchored"
+        finally:
+            chain.close()
+
+    def cli_export(name: str) -> bytes:
+        out = tmp_path / name
+        witness(["--home", str(settings.home), "lead", "export", lid, "-o", str(out)])
+        assert "lead package" in capsys.readouterr().out  # exits only on an error
+        return out.read_bytes()
+
+    with TestClient(create_app(settings, api=api_settings)) as c:
+        store = c.app.state.tokens  # type: ignore[attr-defined]
+        ingest, admin = store.create("ingest")[0], store.create("admin", label="ops-wang")[0]
+        regulator = store.create("regulator", scope=Scope(departments=(DEPT,)))[0]
+        p = generate_project(2, "works", {"late_contract"})
+        _post_project(c, ingest, p.events)
+        svc = RuleService(c.app.state.services.log, RuleContext.default())  # type: ignore[attr-defined]
+        svc.run_project(p.project_id)
+        lid = next(x["lead_id"] for x in svc.leads(p.project_id) if RULE in x["rule_ids"])
+        moved = c.post(f"/v1/leads/{lid}/transfer", json={"department": DEPT},
+                       headers=auth(admin)).json()  # no checkpoint yet: the transfer seals one
+        before = c.get(f"/v1/leads/{lid}/package", headers=auth(regulator)).content
+        assert cli_export("before.json") == before
+        _post_project(c, ingest, generate_project(3, "goods").events)
+        c.post(f"/v1/leads/{lid}/acknowledge", headers=auth(regulator))
+    anchor()  # the app holds the embedded chain while it runs
+    with TestClient(create_app(settings, api=api_settings)) as c:
+        after = c.get(f"/v1/leads/{lid}/package", headers=auth(regulator))
+    assert after.content == before == cli_export("after.json")
+    assert after.headers["x-content-sha256"] == moved["package_hash"]
+    assert json.loads(before)["checkpoints"][0]["anchor"] is None
+    assert log.anchor_for(log.latest_checkpoint().size) is not None  # type: ignore[union-attr]
+    log.db.dispose()

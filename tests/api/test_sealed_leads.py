@@ -4,6 +4,8 @@ database), goes to the project's supervising department only, and opens with the
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from fastapi.testclient import TestClient
 from ledger.demo import generate_project
 from ledger.rules.context import RuleContext
 from ledger.rules.follower import RuleFollower
+from ledger.rules.governance import ROUTING_ACTOR
 from ledger.rules.service import RuleService
 from ledger.sealing.classes import OPENING_TRIGGERS
 from tests.api.conftest import auth
@@ -71,12 +74,20 @@ def test_a_sealed_lead_reaches_only_its_department_and_opens_with_the_section(
     assert "rule_ids" not in stub and "findings" not in stub and stub["sealed"]
     pkg = client.get(f"/v1/leads/{lead['lead_id']}/package", headers=auth(admin))
     assert pkg.status_code == 409
+    # routed by the ledger itself, naming the package the department downloads
+    moved = json.loads(services.log.event_bytes(lead["transferred_index"]))
+    assert moved["actor"] == ROUTING_ACTOR and "by" not in moved["payload"]
+    mine = client.get(f"/v1/leads/{lead['lead_id']}/package", headers=auth(regulator))
+    assert mine.headers["x-content-sha256"] == moved["payload"]["package_hash"]
+    assert hashlib.sha256(mine.content).hexdigest() == lead["package_hash"]
     _assert_database_names_no_bidder(services, _bidders(before))
 
     _post(client, ingest, after)
     follower.catch_up()
     (opened,) = [x for x in listed(supervisor) if x["lead_id"] == lead["lead_id"]]
     assert not opened["sealed"]
+    again = client.get(f"/v1/leads/{lead['lead_id']}/package", headers=auth(regulator))
+    assert again.content == mine.content  # the same file after the opening
     (full,) = [x for x in listed(admin) if x["lead_id"] == lead["lead_id"]]
     assert RULE in full["rule_ids"]
 
