@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -180,10 +180,10 @@ def summarize(report: Report, bundle: Bundle, envs: dict[int, dict[str, Any]],
     raised = lead.get("raised_index")
     env = envs.get(raised) if isinstance(raised, int) else None
     fixed = [t for s, t in sorted(anchored_at.items()) if isinstance(raised, int) and s > raised]
-    when = datetime.fromtimestamp(fixed[0], UTC).isoformat() if fixed else None
+    when = datetime.fromtimestamp(fixed[0], UTC).astimezone(BEIJING).isoformat() if fixed else None
     rules = [r for r in lead.get("rules") or [] if isinstance(r, dict)]
     report.subject["lead"] = {
-        "lead_id": lead["lead_id"], "status": lead.get("status"),
+        "lead_id": lead["lead_id"], "status": _status(governance),
         "severity": lead.get("severity"), "rule_ids": lead.get("rule_ids"),
         "section_id": lead.get("section_id"), "raised_index": raised,
         "raised_at": None if env is None else env.get("received_at"),
@@ -196,7 +196,8 @@ def summarize(report: Report, bundle: Bundle, envs: dict[int, dict[str, Any]],
                    "title_en": r.get("title_en"), "basis": r.get("basis")} for r in rules],
         "governance": list(governance),
     }
-    lines = [f"lead {lead['lead_id']} ({lead.get('severity')}, {lead.get('status')}) — "
+    lines = [f"lead {lead['lead_id']} ({lead.get('severity')}, "
+             f"{report.subject['lead']['status']}) — "
              f"project {bundle.project_id}"
              + (f" section {lead['section_id']}" if lead.get("section_id") else ""),
              f"  raised at {report.subject['lead']['raised_at']} (index {raised})"
@@ -295,3 +296,12 @@ def _governance_event(report: Report, bundle: Bundle, digest: str, index: int,
             "package_hash_matches": matches,
             "anchored_at": None if anchored is None else
             datetime.fromtimestamp(anchored, UTC).astimezone(BEIJING).isoformat()}
+
+
+def _status(governance: Sequence[Mapping[str, Any]]) -> str:
+    """What the governance receipts given prove of the lead (the package itself is fixed
+    before its transfer, so it carries no status): raised, transferred or acknowledged."""
+    types = {g.get("type") for g in governance}
+    if "LEAD_ACKNOWLEDGED" in types:
+        return "acknowledged"
+    return "transferred" if "LEAD_TRANSFERRED" in types else "raised"
