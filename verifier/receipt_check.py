@@ -11,12 +11,12 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
+from ledger.core.json_text import loads_strict
 from ledger.core.receipt import Receipt, verify_receipt_offline
 from verifier.anchor_check import check_anchor
 from verifier.anchor_ref import AnchorRef, parse_anchor
@@ -98,11 +98,7 @@ def _load(source: Path | bytes, what: str) -> bytes:
 
 
 def _compare_event(report: Report, env: dict[str, Any], data: bytes) -> None:
-    check_json_depth(data)
-    try:
-        mine = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedError(f"event file is not JSON: {exc}") from exc
+    mine = loads_strict(data, what="event file")  # a repeated key is refused, not resolved
     if not isinstance(mine, dict):
         raise MalformedError("event file is not a JSON object")
     report.count("event_fields")

@@ -11,6 +11,7 @@ import click
 from tqdm import tqdm
 
 from ledger.cli.app import Context, cli, fail, json_option
+from ledger.core.json_text import JsonInputError, loads_strict
 from ledger.events import EventValidationError, Pseudonymizer
 from ledger.home import init_home, open_log, read_log_info
 from ledger.ingest import Ingestor, ItemResult
@@ -59,10 +60,10 @@ def _read_lines(fh: TextIO) -> Iterator[tuple[int, Any | None, str | None]]:
         if len(line) > MAX_LINE_BYTES:
             yield number, None, f"line longer than {MAX_LINE_BYTES} bytes"
             continue
-        try:
-            yield number, json.loads(line), None
-        except json.JSONDecodeError as exc:
-            yield number, None, f"not JSON ({exc.msg} at column {exc.colno})"
+        try:  # strict: nesting bounded, a repeated key refused (RFC 8785 names are unique)
+            yield number, loads_strict(line, what="line"), None
+        except JsonInputError as exc:
+            yield number, None, str(exc)
 
 
 def _describe(result: ItemResult) -> str:

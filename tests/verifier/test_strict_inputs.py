@@ -128,3 +128,14 @@ def test_trust_policy_depth_is_the_core_limit(tmp_path: Path) -> None:
     path.write_text('{"format": "witness-trust/v1", "x": ' + "[" * 65 + "]" * 65 + "}")
     with pytest.raises(MalformedError, match="nested deeper than 64 levels"):
         load_policy_file(path)
+
+
+def test_own_event_file_with_a_repeated_name(built: Built, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    receipt = tmp_path / "receipt.json"
+    receipt.write_text(built.log.receipt(3, upgrade=False).dumps(), encoding="utf-8")
+    mine = json.loads(built.log.event_bytes(3))
+    event = tmp_path / "event.json"
+    event.write_text(with_repeat(mine, [], "project_id", "OTHER"), encoding="utf-8")
+    assert_refused(capsys, built, "receipt", str(receipt), "--event", str(event),
+                   expect="event file has a duplicate key 'project_id'")

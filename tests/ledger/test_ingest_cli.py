@@ -1,0 +1,38 @@
+"""`witness ingest FILE` reads each line strictly: a line with a repeated key (or nesting
+beyond the bound) is refused with the key named, the other lines are appended."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ledger.events.examples import example_event
+
+
+def witness(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WITNESS_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "ledger.cli", "--home", str(home), *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_a_line_with_a_repeated_key_is_refused_and_named(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert witness(home, "init", "--no-chain").returncode == 0
+    good = example_event("ANNOUNCEMENT_PUBLISHED")
+    other = {**good, "event_id": good["event_id"] + "-2"}
+    text = json.dumps(good, ensure_ascii=False)
+    repeated = text[:-1] + ', "project_id": "OTHER-PROJECT"}'  # the last one would win
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = [text, repeated, deep, json.dumps(other, ensure_ascii=False)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = witness(home, "--json", "ingest", str(path))
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["accepted"] == 2 and json.loads(proc.stdout)["rejected"] == 2
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 2 and "Traceback" not in proc.stderr
+    assert errors[0].startswith("witness: line 2:") and "'project_id'" in errors[0]
+    assert errors[1].startswith("witness: line 3:") and "deep" in errors[1]
