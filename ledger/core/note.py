@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,11 @@ from ledger.core.hashing import HASH_SIZE
 ED25519_ALG = 0x01
 SIG_PREFIX = "\u2014 "
 MAX_NOTE_SIZE = 16 * 1024
+MAX_SIGNATURES = 100
+"""More signature lines than this make a note malformed (as Go's note.Open)."""
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+"""Control characters other than the newline: a note is text, and a NUL or an ESC in it
+would let two readers (or a terminal) see two different notes."""
 
 
 def _key_hash(name: str, public_raw: bytes, alg: int = ED25519_ALG) -> bytes:
@@ -130,13 +136,18 @@ def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     """The body and its (key name, key hash, signature) lines, without verifying."""
     if len(note) > MAX_NOTE_SIZE:
         raise MalformedError(f"note is longer than {MAX_NOTE_SIZE} characters")
+    if _CONTROL.search(note):
+        raise MalformedError("note contains a control character")
     body, sep, sigs = note.rpartition("\n\n")
     if not sep or not sigs.endswith("\n"):
         raise MalformedError("note has no signature block")
     body += "\n"
     _check_body(body)
     out = []
-    for line in sigs[:-1].split("\n"):
+    lines = sigs[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise MalformedError(f"note has more than {MAX_SIGNATURES} signatures")
+    for line in lines:
         if not line.startswith(SIG_PREFIX) or line.count(" ") != 2:
             raise MalformedError(f"bad signature line {line[:60]!r}")
         _, name, b64 = line.split(" ")
@@ -154,11 +165,19 @@ def open_note(note: str, verifiers: Iterable[NoteVerifier]) -> str:
     """Return the body if a trusted verifier signed it; else raise :class:`SignatureError`."""
     body, sigs = split_note(note)
     known = {(v.name, v.key_hash): v for v in verifiers}
+    verified = False
     for name, key_hash, sig in sigs:
         verifier = known.get((name, key_hash))
-        if verifier is not None and verifier.verify(body.encode(), sig):
-            return body
-    raise SignatureError("note carries no valid signature by a trusted key")
+        if verifier is None:
+            continue  # another party's signature (e.g. a witness's): not ours to judge
+        if not verifier.verify(body.encode(), sig):
+            # a trusted key's line that does not verify is an attack or a corruption, even
+            # next to a valid one: refuse the note (as Go's note.Open does)
+            raise SignatureError(f"invalid signature by trusted key {name}")
+        verified = True
+    if not verified:
+        raise SignatureError("note carries no valid signature by a trusted key")
+    return body
 
 
 @dataclass(frozen=True)

@@ -262,3 +262,31 @@ def test_open_note_lone_surrogate_body() -> None:
     sig = base64.b64encode(VERIFIER.key_hash + bytes(64)).decode()
     with pytest.raises((MalformedError, SignatureError)):
         open_note(f"a\ud800\n\n— {NAME} {sig}\n", [VERIFIER])
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\r", "\t", "\x0b"])
+def test_a_control_character_anywhere_makes_the_note_malformed(char: str) -> None:
+    note = SIGNER.sign(BODY)
+    with pytest.raises(MalformedError, match="control character"):
+        split_note(note.replace("line one", f"line{char}one"))
+    with pytest.raises(MalformedError, match="control character"):
+        open_note(note[:-1] + char + "\n", [VERIFIER])
+
+
+def test_a_bad_signature_by_a_trusted_key_refuses_the_note_even_next_to_a_good_one() -> None:
+    note = SIGNER.sign(BODY)
+    good_line = note.split("\n\n", 1)[1]
+    raw = bytearray(base64.b64decode(good_line.split(" ")[2]))
+    raw[-1] ^= 1
+    bad_line = f"— {NAME} {base64.b64encode(bytes(raw)).decode()}\n"
+    for lines in (good_line + bad_line, bad_line + good_line):
+        with pytest.raises(SignatureError, match="invalid signature by trusted key"):
+            open_note(BODY + "\n" + lines, [VERIFIER])
+
+
+def test_unknown_keys_lines_are_ignored_and_too_many_lines_refused() -> None:
+    note = SIGNER.sign(BODY)
+    other = NoteSigner("other.example/witness", OTHER).sign(BODY).split("\n\n", 1)[1]
+    assert open_note(note + other, [VERIFIER]) == BODY
+    with pytest.raises(MalformedError, match="more than 100 signatures"):
+        split_note(note + other * 100)
