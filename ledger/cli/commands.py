@@ -38,6 +38,10 @@ def init(ctx: Context, origin: str | None, no_chain: bool) -> None:
     if origin:
         ctx.settings.origin = origin
     info = init_home(ctx.settings)
+    if origin and info["origin"] != origin:
+        # the origin is in every checkpoint and receipt: a log never changes it
+        raise click.UsageError(f"this log's origin is {info['origin']!r}, not {origin!r}; an "
+                               "origin never changes (use another --home for a new log)")
     data: dict[str, Any] = {"home": str(ctx.settings.home), **info, "chain": None}
     if not no_chain:
         data["chain"] = bind_chain(ctx.settings, open_log(ctx.settings)).__dict__

@@ -1,5 +1,6 @@
-"""`witness ingest FILE` reads each line strictly: a line with a repeated key (or nesting
-beyond the bound) is refused with the key named, the other lines are appended."""
+"""The ledger CLI on bad input: `witness ingest FILE` reads each line strictly (a repeated
+key or nesting beyond the bound refused and named, the other lines appended); `witness init`
+refuses to change a log's origin."""
 
 from __future__ import annotations
 
@@ -36,3 +37,14 @@ def test_a_line_with_a_repeated_key_is_refused_and_named(tmp_path: Path) -> None
     assert len(errors) == 2 and "Traceback" not in proc.stderr
     assert errors[0].startswith("witness: line 2:") and "'project_id'" in errors[0]
     assert errors[1].startswith("witness: line 3:") and "deep" in errors[1]
+
+
+def test_init_again_with_another_origin_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert witness(home, "init", "--no-chain", "--origin", "ggzy.ln.example/witness"
+                   ).returncode == 0
+    again = witness(home, "init", "--no-chain", "--origin", "ggzy.ln.example/witness")
+    assert again.returncode == 0  # idempotent with the same origin
+    other = witness(home, "init", "--no-chain", "--origin", "other.example/witness")
+    assert other.returncode == 2 and "origin never changes" in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1
