@@ -15,7 +15,7 @@ import click
 
 from ledger.cli.app import Context, cli, json_option
 from ledger.home import open_log
-from ledger.rules.context import ReferenceData, RuleContext
+from ledger.rules.context import RuleContext
 from ledger.rules.package import package_hash
 from ledger.rules.service import RuleService
 
@@ -25,16 +25,23 @@ reference_option = click.option(
     help="Reference data JSON (experts, enterprises, relations, whitelists).")
 
 
-def _service(ctx: Context, reference: Path | None = None, cache_projects: int | None = None
-             ) -> RuleService:
+def _service(ctx: Context, cache_projects: int | None = None) -> RuleService:
     log = open_log(ctx.settings)
     log.db.migrate()
-    rctx = RuleContext.default()
-    if reference is not None:
-        rctx = RuleContext(rctx.calendar, rctx.thresholds, ReferenceData.load(reference))
     if cache_projects is None:
-        return RuleService(log, rctx)
-    return RuleService(log, rctx, cache_projects=cache_projects)
+        return RuleService(log, RuleContext.default())
+    return RuleService(log, RuleContext.default(), cache_projects=cache_projects)
+
+
+def _rules_context(ctx: Context, reference: Path | None) -> RuleContext:
+    """The rules' context; without reference data, say so rather than skip in silence."""
+    from ledger.rules.follower import reference_source, rule_context
+
+    if reference_source(ctx.settings, reference) is None:
+        click.echo("witness: warning: no reference data (--reference, $WITNESS_RULES_REFERENCE "
+                   "or <home>/reference.json): the rules that read the expert registry, "
+                   "enterprise relations or whitelists cannot find anything", err=True)
+    return rule_context(ctx.settings, reference)
 
 
 def _lead_line(d: dict[str, Any]) -> str:
@@ -164,7 +171,8 @@ def rules_run(ctx: Context, project: str | None, reference: Path | None) -> None
 
     from ledger.store.schema import events
 
-    svc = _service(ctx, reference)
+    svc = _service(ctx)
+    svc.ctx = _rules_context(ctx, reference)
     if project is not None:
         pids = [project]
     else:
@@ -221,11 +229,10 @@ def rules_follow(ctx: Context, reference: Path | None, poll_seconds: float, chun
         RULES_LOCK_FILE,
         RULES_LOCK_ID,
         RuleFollower,
-        rule_context,
     )
 
-    svc = _service(ctx, None, cache_projects)
-    svc.ctx = rule_context(ctx.settings, reference)
+    svc = _service(ctx, cache_projects)
+    svc.ctx = _rules_context(ctx, reference)
     follower = RuleFollower(svc, chunk=chunk, poll_seconds=poll_seconds)
     lock = LeaderLock(svc.log, ctx.settings, lock_id=RULES_LOCK_ID, filename=RULES_LOCK_FILE)
     stop = threading.Event()

@@ -53,13 +53,21 @@ rule_cursor = Table(
 )
 
 
-def rule_context(settings: Settings, reference: Path | None = None) -> RuleContext:
-    """The default context with reference data from ``reference``, else
-    ``$WITNESS_RULES_REFERENCE``, else ``<home>/reference.json`` when it exists."""
-    ctx = RuleContext.default()
+def reference_source(settings: Settings, reference: Path | None = None) -> Path | None:
+    """Where the reference data comes from: ``reference``, else ``$WITNESS_RULES_REFERENCE``,
+    else ``<home>/reference.json`` when it exists; None: nowhere."""
     env = os.environ.get(REFERENCE_ENV)
     path = reference or (Path(env) if env else settings.home / REFERENCE_FILE)
     if reference is None and not env and not path.is_file():
+        return None
+    return path
+
+
+def rule_context(settings: Settings, reference: Path | None = None) -> RuleContext:
+    """The default context with the reference data of ``reference_source``, if any."""
+    ctx = RuleContext.default()
+    path = reference_source(settings, reference)
+    if path is None:
         return ctx
     return RuleContext(ctx.calendar, ctx.thresholds, ReferenceData.load(path))
 

@@ -1,6 +1,6 @@
 """The ledger CLI on bad input: `witness ingest FILE` reads each line strictly (a repeated
 key or nesting beyond the bound refused and named, the other lines appended); `witness init`
-refuses to change a log's origin."""
+refuses to change a log's origin; the rules say when they run without reference data."""
 
 from __future__ import annotations
 
@@ -48,3 +48,14 @@ def test_init_again_with_another_origin_is_refused(tmp_path: Path) -> None:
     other = witness(home, "init", "--no-chain", "--origin", "other.example/witness")
     assert other.returncode == 2 and "origin never changes" in other.stderr
     assert len(other.stderr.strip().splitlines()) == 1
+
+
+def test_rules_without_reference_data_say_what_they_cannot_find(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert witness(home, "init", "--no-chain").returncode == 0
+    proc = witness(home, "rules", "run")
+    assert proc.returncode == 0 and "warning: no reference data" in proc.stderr
+    (home / "reference.json").write_text('{"experts": [], "enterprises": [], "relations": []}',
+                                         encoding="utf-8")
+    quiet = witness(home, "rules", "run")
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr
