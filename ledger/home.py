@@ -55,6 +55,9 @@ def init_home(settings: Settings) -> dict[str, str]:
 def open_log(settings: Settings, *, db: Database | None = None) -> WitnessLog:
     """Open an initialised log; its origin comes from the database, not the environment."""
     db = db or Database(settings.database_url)
+    if db.engine.url.get_backend_name() != "sqlite":
+        with db.engine.connect():  # a server that is down is not "no log": let it say so
+            pass
     try:
         info = read_log_info(db)
     except Exception as exc:  # no schema yet

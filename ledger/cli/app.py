@@ -17,6 +17,7 @@ from ledger.settings import Settings
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
+EXIT_UNREACHABLE = 3
 
 
 class Context:
@@ -86,5 +87,23 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # last resort: no traceback for users, details on demand
         if os.environ.get("WITNESS_DEBUG"):
             raise
+        source = _unreachable_source(exc)
+        if source is not None:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            fail(f"cannot reach {source}: {first}", EXIT_UNREACHABLE)
         fail(f"internal error ({type(exc).__name__}): {exc}; set WITNESS_DEBUG=1 for details",
              EXIT_FAILURE)
+
+
+def _unreachable_source(exc: BaseException) -> str | None:
+    """"the database" / "the chain" when ``exc`` says that source could not be reached.
+
+    Looked up in ``sys.modules`` rather than imported: a command that met such an error has
+    imported its module already, and every other command stays fast to start."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return "the database"
+    chain_errors = sys.modules.get("chain_access.errors")
+    if chain_errors is not None and isinstance(exc, chain_errors.ChainUnavailable):
+        return "the chain"
+    return None

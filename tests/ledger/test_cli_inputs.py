@@ -59,3 +59,19 @@ def test_rules_without_reference_data_say_what_they_cannot_find(tmp_path: Path) 
                                          encoding="utf-8")
     quiet = witness(home, "rules", "run")
     assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr
+
+
+def test_a_database_that_is_down_is_unreachable_not_uninitialised(tmp_path: Path) -> None:
+    env = {**os.environ, "WITNESS_HOME": str(tmp_path / "home"),
+           "WITNESS_DB_URL": "postgresql+psycopg://witness@127.0.0.1:9/witness"}  # discard port
+    proc = subprocess.run([sys.executable, "-m", "ledger.cli", "status"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.startswith("witness: cannot reach the database: ")
+    assert len(proc.stderr.strip().splitlines()) == 1 and "witness init" not in proc.stderr
+
+
+def test_a_fresh_home_says_to_run_init(tmp_path: Path) -> None:
+    proc = witness(tmp_path / "missing", "status")
+    assert proc.returncode == 1 and "witness init" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
