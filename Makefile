@@ -45,7 +45,9 @@ demo: setup node
 	$(BIN)/python scripts/demo.py
 
 serve: setup
-	$(BIN)/witness serve
+	# a fresh checkout has no log yet: create it (keys, schema, registry) first
+	$(BIN)/witness status >/dev/null 2>&1 || $(BIN)/witness init
+	$(BIN)/witness serve $(SERVE_ARGS)
 
 bench: setup node
 	$(BIN)/python scripts/bench.py
