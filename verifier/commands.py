@@ -5,6 +5,7 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,17 @@ def load_receipt(path: Path) -> Receipt:
 @click.option("--file", "bid_file", type=FILE, help="Your bid file: its SHA-256 must match.")
 @click.option("--upgrade", "upgrade_url", help="Ledger base URL to fetch the anchored receipt.")
 @click.option("-o", "--output", type=FILE, help="Where to write the upgraded receipt.")
+@click.option("--token-file", type=FILE, help="A file holding your API token for --upgrade "
+              "(default: $WITNESS_TOKEN); never put a token on the command line.")
 @click.pass_context
 def receipt_cmd(ctx: click.Context, receipt_path: Path, event_file: Path | None,
-                bid_file: Path | None, upgrade_url: str | None, output: Path | None) -> None:
+                bid_file: Path | None, upgrade_url: str | None, output: Path | None,
+                token_file: Path | None) -> None:
     """Verify a RECEIPT: promise, leaf, inclusion proof, checkpoint, anchor."""
     opts, policy, chain = _setup(ctx)
     receipt = load_receipt(receipt_path)
     if upgrade_url:
-        receipt = _upgrade(receipt, upgrade_url, policy)
+        receipt = _upgrade(receipt, upgrade_url, policy, _token(token_file))
     report = check_receipt(receipt, policy, chain, event_file, bid_file)
     if upgrade_url and report.ok:
         target = output or receipt_path.with_name(receipt_path.stem + ".upgraded.json")
@@ -66,9 +70,19 @@ def receipt_cmd(ctx: click.Context, receipt_path: Path, event_file: Path | None,
     opts.emit(report)
 
 
-def _upgrade(old: Receipt, base: str, policy: TrustPolicy) -> Receipt:
+def _token(token_file: Path | None) -> str | None:
+    """The bearer token for --upgrade: from ``token_file`` (first line), else $WITNESS_TOKEN."""
+    if token_file is None:
+        return os.environ.get("WITNESS_TOKEN") or None
+    text = read_bounded(token_file, 4096, "token file").decode("utf-8", "replace").strip()
+    if not text or any(c.isspace() for c in text):
+        raise MalformedError(f"token file {token_file} does not hold one token")
+    return text
+
+
+def _upgrade(old: Receipt, base: str, policy: TrustPolicy, token: str | None) -> Receipt:
     url = receipt_url(base, policy.upgrade_path, old.index)
-    data = fetch(url, MAX_RECEIPT_SIZE)
+    data = fetch(url, MAX_RECEIPT_SIZE, token)
     check_json_depth(data)
     new = Receipt.loads(data)
     same = (new.origin, new.index, new.leaf_hash, new.canonical_event)

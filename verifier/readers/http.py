@@ -20,15 +20,24 @@ def receipt_url(base: str, path_template: str, index: int) -> str:
     return base.rstrip("/") + "/" + path_template.format(index=index).lstrip("/")
 
 
-def fetch(url: str, limit: int) -> bytes:
-    """GET ``url``; the body, refused beyond ``limit`` bytes. Unreachable → SourceUnavailable."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+def fetch(url: str, limit: int, token: str | None = None) -> bytes:
+    """GET ``url`` (with the bearer ``token`` when given; it is never printed); the body,
+    refused beyond ``limit`` bytes. Unreachable → SourceUnavailable; refused → bad input."""
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as resp:
             body: bytes = resp.read(limit + 1)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             raise MalformedError(f"{url}: the ledger knows no such receipt (404)") from exc
+        if exc.code in (401, 403):  # reached, and refused: the caller's token, not the network
+            raise MalformedError(
+                f"{url}: the ledger refused the request (HTTP {exc.code}): "
+                + ("the token is not accepted for this receipt" if token else
+                   "it needs your token: set $WITNESS_TOKEN or pass --token-file")) from exc
         raise SourceUnavailable(f"{url}: HTTP {exc.code}") from exc
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise SourceUnavailable(f"{url}: {getattr(exc, 'reason', exc)}") from exc
