@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
+from ledger.rules.helpers import CAP_TOLERANCE, ROUND_SCOPED_RULES
 from ledger.rules.model import RuleMeta
 from ledger.rules.portfolio import PORTFOLIO, PortfolioRule
 from ledger.rules.registry import load_all
@@ -34,6 +36,7 @@ def _entry(m: RuleMeta, doc: str | None) -> list[str]:
     lines = [f"## {m.id} — {m.title_zh}", "", f"{m.title_en}", "",
              f"- **Section:** §{m.section} · **Version:** {m.version}",
              f"- **Basis:** {m.basis}",
+             *_cited(m),
              f"- **Severity:** {m.severity} · **Lead:** {'yes' if m.lead else 'no'} · "
              f"**Confidence:** {m.confidence}",
              f"- **Applies:** {m.applies}",
@@ -44,6 +47,38 @@ def _entry(m: RuleMeta, doc: str | None) -> list[str]:
     return [*lines, ""]
 
 
+def _cited(m: RuleMeta) -> list[str]:
+    """What a finding cites per regime, where that is not the whole basis."""
+    names = {"TB": "works (招标投标法)", "GP": "procurement (政府采购)"}
+    return [f"- **Cited for {names[r]}:** {b}" for r, b in m.basis_by_regime.items()
+            if b and b != m.basis]
+
+
+def _rounds_and_lots(registry: dict[str, Any]) -> list[str]:
+    """The hand-written scope rules: tender rounds, lots and the tolerance of money caps."""
+    scoped = ", ".join(f"`{r}`" for r in sorted(ROUND_SCOPED_RULES) if r in registry)
+    return [
+        "## Tender rounds, lots and money caps", "",
+        "A lot that fails (for example fewer than three bids: 招标投标法 第28条, 实施条例 "
+        "第44条) and is tendered again starts a new round at each `RETENDER_STARTED`. A round "
+        "holds the events logged after the previous restart up to its own restart; "
+        "`PROJECT_REGISTERED` and `METHOD_CHANGED` hold for every later round. A new round "
+        "is measured against its own documents and deadline, so it needs a new `DOC_ISSUED` "
+        "or `DEADLINE_CHANGED`. These rules check each round of each lot on its own "
+        "(deadlines, the opening and its record, one price per bidder, notices to that "
+        f"round's bidders, that round's document holders): {scoped}. The §6 collusion rules "
+        "compare the bids of a lot's current round only.", "",
+        "Rules that hold per lot (标段/包) or per contract read that lot's events plus the "
+        "project-wide ones (no section id): a performance bond is set against the contracts "
+        "of its own lot and winner (实施条例 第58条 \"中标合同金额的10%\"), a package's "
+        "clarification is owed to the firms that obtained that package's documents, and a "
+        "per-lot finding carries the lot's section id.", "",
+        f"A money cap (bond caps, the performance-bond cap, the 10 % top-up cap, the maximum "
+        f"price) counts as exceeded only when the amount is above the cap by more than "
+        f"{CAP_TOLERANCE} 元 (half a fen, below one fen): a cap computed from a percentage "
+        "has more decimals than an amount paid to the fen.", ""]
+
+
 def render() -> str:
     registry = load_all()
     portfolio = load_portfolio()
@@ -52,7 +87,17 @@ def render() -> str:
              f"{len(registry)} trail rules (one project's trail) and {len(portfolio)} portfolio "
              "rules (RULES.md §13, across projects) registered. Severity / lead follow "
              "RULES.md §1.3; a **Check** line says what the implementation reads where the "
-             "events cannot carry everything the predicate names.", ""]
+             "events cannot carry everything the predicate names.", "",
+             "A finding cites the basis of its project's regime only: a works project "
+             "(招标投标法 system) the 招标投标法, its 实施条例 and the measures made under "
+             "them, a government procurement the 政府采购法, its 实施条例 and 87号令; the "
+             "电子签名法, 公平竞争审查条例 and 民法典 hold in both. **Cited for** lines give "
+             "that basis where it is not the whole entry; where a finding cites the other "
+             "system's law, the line says why.", "",
+             "Findings print times in Beijing time (+08:00), amounts in 元 with two "
+             "decimals and the percentage where a cap is involved, durations in days, hours "
+             "and minutes, and lists in words (`ledger.rules.wording`).", ""]
+    lines += _rounds_and_lots(registry)
     gaps = []
     for rid in sorted(registry, key=lambda r: (int(registry[r].meta.section or 0), r)):
         m, check = registry[rid].meta, registry[rid].check

@@ -1,5 +1,5 @@
-"""Small helpers every rule section uses: timestamps, decimal amounts, lots, the trail's "now",
-the current tender round and the bidders' prices.
+"""Small helpers every rule section uses: timestamps, decimal amounts, lots and their tender
+rounds, the trail's "now" and the bidders' prices.
 
 Pure. Must not import the store, the API or the verifier.
 """
@@ -36,21 +36,111 @@ def lots(trail: Trail) -> list[tuple[str | None, Trail]]:
     return [(s, trail.for_section(s)) for s in sids]
 
 
+CAP_TOLERANCE: Final = Decimal("0.005")
+"""Money caps (bond ≤ 2 % of the estimate, performance bond ≤ 10 % of the contract, …) are
+exceeded only by more than half a fen: a cap computed from a percentage has more decimals
+than the bank can pay, and an amount rounded to the fen must not count as over it."""
+
+
+def over_cap(amount: Decimal, cap: Decimal) -> bool:
+    """``amount`` exceeds ``cap`` by more than ``CAP_TOLERANCE`` (both in 元)."""
+    return amount - cap > CAP_TOLERANCE
+
+
 def trail_now(trail: Trail) -> datetime:
     """The trail's "now": the latest ledger receipt time (so due-date rules are reproducible)."""
     latest = trail.latest_received()
     return latest if latest is not None else max(e.received_at for e in trail.events)
 
 
+STANDING: Final = frozenset({"PROJECT_REGISTERED", "METHOD_CHANGED"})
+"""Event types that hold for every later round of a lot: a re-tender renews documents,
+deadline, downloads, bonds, bids, the opening, the evaluation and the award, not these."""
+
+
+def rounds(section: Trail) -> list[Trail]:
+    """One lot's trail split into its tender rounds (轮次), oldest first.
+
+    A lot that fails (招标投标法 第28条; 实施条例 第44条: fewer than three bids) and is
+    tendered again starts a new round at each RETENDER_STARTED. Round k holds the events
+    logged after the previous RETENDER_STARTED up to and including its own (the restart closes
+    the round it ends), plus the ``STANDING`` events logged before it; the last round runs to
+    the end of the trail. A round-scoped rule (deadlines, the opening, the opening record,
+    one price per bidder, notices to bidders, document holders) checks each round on its own,
+    so a second round is measured against its own documents and deadline. A trail without a
+    restart is one round (the trail itself). Memoised per trail: do not mutate.
+    """
+    return section.memo(rounds, _rounds)
+
+
+def _cuts(section: Trail) -> list[int]:
+    """Log indexes of the restarts that close a round: those followed by any later event
+    (a restart still last in the trail has opened no new round yet, and a round's own trail
+    ends with its restart, so splitting a round again gives the round itself)."""
+    last = section.events[-1].index if section.events else -1
+    return [e.index for e in section.of_type("RETENDER_STARTED") if e.index < last]
+
+
+def _rounds(section: Trail) -> list[Trail]:
+    cuts = _cuts(section)
+    if not cuts:
+        return [section]
+    out: list[Trail] = []
+    lows = [-1, *cuts]
+    highs = [*cuts, None]
+    for low, high in zip(lows, highs, strict=True):
+        evs = tuple(e for e in section.events
+                    if (e.index <= low and e.type in STANDING)
+                    or (e.index > low and (high is None or e.index <= high)))
+        out.append(Trail(section.project_id, evs))
+    return out
+
+
+def lot_rounds(trail: Trail) -> list[tuple[str | None, Trail]]:
+    """(section id, round trail) for every round of every lot (``lots`` × ``rounds``): the
+    iteration of every rule that holds per lot and per tender round."""
+    return trail.memo(lot_rounds, _lot_rounds)
+
+
+def _lot_rounds(trail: Trail) -> list[tuple[str | None, Trail]]:
+    return [(sid, rnd) for sid, lot in lots(trail) for rnd in rounds(lot)]
+
+
+ROUND_SCOPED_RULES: Final = (
+    "R-TB-24-DEADLINE", "R-GP-35-DEADLINE", "R-TBR-21-CLARIFY-15D", "R-GPR-31-CLARIFY-15D",
+    "R-EB-22-CLARIFY-NOTIFY", "R-TB-22-DOWNLOADER-SECRECY", "R-TBR-25-BID-VALIDITY",
+    "R-TB-28-LATE-BID", "R-EB-27-NO-EARLY-DECRYPT", "R-TB-28-MIN3-BIDDERS",
+    "R-TBR-26-BOND-VALIDITY", "R-TBR-35-WITHDRAWAL-REFUND", "R-TB-34-OPENING-TIME-PLACE",
+    "R-TB-36-ALL-BIDS-OPENED", "R-EB-31-DECRYPT-FAILURE", "R-TBR-44-OPENING-OBJECTION",
+    "R-GP87-40-NO-EXPERT-AT-OPENING", "R-GP87-39-AV-COVERAGE", "R-TBR-46-RANDOM-DRAW",
+    "R-GP87-64-SCORE-INTEGRITY", "R-GP87-62-NEGOTIATED-SCORES", "R-TBR-52-BIDDER-CLARIFICATION",
+    "R-TBR-51-MUST-REJECT", "R-EV-21-ABNORMALLY-LOW", "R-TB-45-NOTIFY-ALL",
+    "R-TBR-22-DOC-OBJECTION",
+)
+"""The rules that check each tender round of a lot on its own (``lot_rounds``, or
+``round_holding`` for an event measured against its round's deadline); docs/rules.md lists
+them. The §6 collusion rules compare the bids of a lot's current round only."""
+
+
+def round_holding(section: Trail, event: TrailEvent) -> Trail:
+    """The tender round of ``section`` (``rounds``) that logged ``event``: a withdrawal, a
+    draw or a payment is measured against the deadline of its own round."""
+    for rnd in rounds(section):
+        if rnd.events and event.index <= rnd.events[-1].index:
+            return rnd
+    return rounds(section)[-1]
+
+
 def round_start(trail: Trail) -> int:
-    """Log index of the trail's last RETENDER_STARTED, -1 when none: bids, decryptions and
-    opening records up to it belong to an abandoned round (memoised per trail)."""
+    """Log index of the RETENDER_STARTED that opened the trail's last round (``rounds``),
+    -1 when none: bids, decryptions and opening records up to it belong to an abandoned round
+    (memoised per trail)."""
     return trail.memo(round_start, _round_start)
 
 
 def _round_start(trail: Trail) -> int:
-    restart = trail.last("RETENDER_STARTED")
-    return restart.index if restart is not None else -1
+    cuts = _cuts(trail)
+    return cuts[-1] if cuts else -1
 
 
 PRICE_SOURCES: Final = ("BID_DECRYPTED", "BID_EXTRACTED", "OPENING_RECORD_PUBLISHED")

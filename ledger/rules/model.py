@@ -159,6 +159,9 @@ class RuleMeta:
     confidence: Confidence
     applies: str = "all"  # human-readable applicability, e.g. "TB ∧ must_tender"
     version: int = 1
+    # The basis cited for a project of each regime ("TB": 招标投标法 system, "GP": 政府采购);
+    # filled by the registry from ``basis`` unless the rule declares it (ledger.rules.regimes).
+    basis_by_regime: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ class Finding:
     message_zh: str
     message_en: str
     subjects: tuple[str, ...] = field(default=())
+    basis: str = ""  # the cited basis of the project's regime (RuleMeta.basis_by_regime)
 
     @property
     def key(self) -> str:

@@ -26,6 +26,7 @@ from ledger.core.errors import WitnessError
 from ledger.cosigning import with_cosignatures
 from ledger.export import BUNDLE_FORMAT, dumps_bundle, head_body
 from ledger.log import WitnessLog
+from ledger.rules.regimes import applicable
 from ledger.rules.registry import REGISTRY, load_all
 from ledger.store.schema import checkpoints, events
 
@@ -109,7 +110,23 @@ def _head(log: WitnessLog, project_id: str, size: int) -> str:
                                      int(row[0]), size))
 
 
-def _rules(rule_ids: list[str], laws_dir: Path) -> list[dict[str, Any]]:
+def project_regime(log: WitnessLog, project_id: str) -> str | None:
+    """The project's regime ("TB" / "GP") from its PROJECT_REGISTERED, None without one."""
+    with log.db.read() as conn:
+        data = conn.execute(select(events.c.canonical)
+                            .where(events.c.project_id == project_id,
+                                   events.c.event_type == "PROJECT_REGISTERED")
+                            .order_by(events.c.idx).limit(1)).scalar()
+    if data is None:
+        return None
+    regime = (json.loads(bytes(data)).get("payload") or {}).get("regime")
+    return str(regime) if regime is not None else None
+
+
+def _rules(rule_ids: list[str], laws_dir: Path, regime: str | None = None
+           ) -> list[dict[str, Any]]:
+    """Each rule's metadata with the basis of the project's regime and its article texts
+    (a works lead never quotes procurement law, nor the reverse)."""
     load_all()
     out = []
     for rid in rule_ids:
@@ -117,11 +134,12 @@ def _rules(rule_ids: list[str], laws_dir: Path) -> list[dict[str, Any]]:
         if meta is None:
             out.append({"id": rid, "registered": False})
             continue
+        basis = applicable(meta.basis, meta.basis_by_regime, regime)
         out.append({"id": meta.id, "version": meta.version, "title_zh": meta.title_zh,
-                    "title_en": meta.title_en, "basis": meta.basis, "section": meta.section,
+                    "title_en": meta.title_en, "basis": basis, "section": meta.section,
                     "severity": meta.severity, "lead": meta.lead, "confidence": meta.confidence,
                     "applies": meta.applies, "reads": list(meta.reads),
-                    "legal_text": legal_excerpts(meta.basis, laws_dir)})
+                    "legal_text": legal_excerpts(basis, laws_dir)})
     return out
 
 
@@ -149,13 +167,14 @@ def package_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _lead_section(lead: dict[str, Any], laws_dir: Path) -> dict[str, Any]:
+def _lead_section(lead: dict[str, Any], laws_dir: Path, regime: str | None = None
+                  ) -> dict[str, Any]:
     section = copy.deepcopy({k: lead[k] for k in LEAD_FIELDS})
     order = {fid: n for n, fid in enumerate(lead["finding_ids"])}
     found = sorted(lead["findings"], key=lambda f: (order.get(f["finding_id"], len(order)),
                                                     f["finding_id"]))
     section["findings"] = [{**f, "evidence": [list(e) for e in f["evidence"]]} for f in found]
-    section["rules"] = _rules(lead["rule_ids"], laws_dir)
+    section["rules"] = _rules(lead["rule_ids"], laws_dir, regime)
     return section
 
 
@@ -199,7 +218,7 @@ def build_package(log: WitnessLog, lead: dict[str, Any], laws_dir: Path = LAWS_D
         "proof_size": size, "checkpoints": [{"note": _note(log, size, cosigners),
                                              "anchor": None}],
         "consistency": [], "head": _head(log, lead["project_id"], size), "events": evs,
-        "lead": _lead_section(lead, laws_dir),
+        "lead": _lead_section(lead, laws_dir, project_regime(log, lead["project_id"])),
     }
     package["signature"] = log.signer.sign(
         signature_body(log.origin, lead["lead_id"], package_digest(package)))

@@ -21,6 +21,7 @@ from ledger.rules.context import RuleContext
 from ledger.rules.helpers import PRICE_SOURCES, bid_prices
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.portfolio import portfolio_hit, portfolio_rule
+from ledger.rules.wording import label, listing, pct
 
 _COVER = "R-OP-11-COVER-BIDDER"
 _KING = "R-OP-11-BID-KING"
@@ -107,9 +108,9 @@ def cover_bidder(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]
                              "top_winners": [w for w, _ in top],
                              "colocated_share": round(colocated / n, 4)},
                             f"{org} 投标 {n} 次、中标 {wins} 次，"
-                            f"{colocated} 次陪同 {[w for w, _ in top]} 中标",
+                            f"{colocated} 次陪同 {listing(w for w, _ in top)} 中标",
                             f"{org}: {n} bids, {wins} wins, {colocated} bids in sections won by "
-                            f"{[w for w, _ in top]}", subjects=[org])
+                            f"{listing((w for w, _ in top), 'en')}", subjects=[org])
 
 
 @portfolio_rule(_KING, title_zh="标王", title_en="Bid king (标王): abnormally high win rate",
@@ -139,9 +140,9 @@ def bid_king(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
                                  "value_share": round(share, 4), "by_rate": by_rate,
                                  "by_value": by_value},
                                 f"{org} 在 {cat}/{region} 投标 {n} 次中标 {len(won)} 次，"
-                                f"中标金额占比 {share:.1%}",
+                                f"中标金额占比 {pct(share)}",
                                 f"{org} in {cat}/{region}: {len(won)} wins of {n} bids, "
-                                f"{share:.1%} of awarded value", subjects=[org])
+                                f"{pct(share)} of awarded value", subjects=[org])
 
 
 def electronic_hits(lot: Lot, ctx: RuleContext) -> list[Finding]:
@@ -193,10 +194,11 @@ def clique(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
         yield portfolio_hit(_CLIQUE, ev,
                             {"bidders": list(group), "sections": len(lots), "winners": rotation,
                              "collusion_rules": sorted({f.rule_id for f in hits})},
-                            f"{list(group)} 共同投标 {len(lots)} 个标段，轮流中标 {rotation}，"
-                            f"并有电子串标迹象",
-                            f"{list(group)} co-bid in {len(lots)} sections, winners rotating "
-                            f"{rotation}, with electronic collusion hits", subjects=list(group))
+                            f"{listing(group)} 共同投标 {len(lots)} 个标段，轮流中标"
+                            f"（{listing(rotation)}），并有电子串标迹象",
+                            f"{listing(group, 'en')} co-bid in {len(lots)} sections, winners "
+                            f"rotating ({listing(rotation, 'en')}), with electronic collusion hits",
+                            subjects=list(group))
 
 
 def _committee(lot: Trail) -> set[str]:
@@ -273,9 +275,9 @@ def expert_affinity(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Findi
                                  "wins_with": len(won), "base_rate": round(base, 4),
                                  "branch": "win_rate"},
                                 f"专家 {expert} 在场时 {bidder} 中标 {len(won)}/{len(with_e)}，"
-                                f"基准中标率 {base:.1%}",
+                                f"基准中标率 {pct(base)}",
                                 f"{bidder} won {len(won)}/{len(with_e)} with expert {expert} "
-                                f"sitting; base rate {base:.1%}", subjects=[expert, bidder])
+                                f"sitting; base rate {pct(base)}", subjects=[expert, bidder])
 
 
 def binomial_tail(n: int, k: int, p: float) -> float:
@@ -322,9 +324,10 @@ def draw_frequency(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Findin
                                     {"expert": expert, who: org, "pool": pool, "draws": len(evs),
                                      "times_drawn": k, "p": round(p, 6), "tail": tail},
                                     f"专家 {expert} 在 {org} 的 {len(evs)} 次抽取中被抽中 {k} 次"
-                                    f"（p={p:.3f}，尾概率 {tail:.2e}）",
+                                    f"（单次抽中概率 {pct(p)}，尾概率 {tail:.2e}）",
                                     f"expert {expert} drawn {k} of {len(evs)} times for {org} "
-                                    f"(p={p:.3f}, tail {tail:.2e})", subjects=[expert, org])
+                                    f"(chance per draw {pct(p)}, tail {tail:.2e})",
+                                    subjects=[expert, org])
 
 
 @portfolio_rule(_AGENT, title_zh="代理机构所代理项目中标人集中",
@@ -381,9 +384,11 @@ def retender_loop(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding
                                  "new_method": change.get("new_method") if change else None,
                                  "winner_in_every_round": winner if constant else None},
                                 f"项目 {t.project_id} 流标 {len(fails)} 次后"
-                                + (f"改为 {change.get('new_method')}" if change else "")
+                                + (f"改为{label(change.get('new_method'))}" if change else "")
                                 + (f"，由每轮均参与的 {winner} 中标" if constant else ""),
                                 f"project {t.project_id} failed {len(fails)} times, then "
-                                + (f"method {change.get('new_method')}" if change else "")
+                                + (f"method {label(change.get('new_method'), 'en')}"
+                                   if change else "")
+
                                 + (f"; won by {winner}, a bidder in every round" if constant
                                    else ""), subjects=[winner] if constant and winner else [])

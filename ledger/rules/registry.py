@@ -12,6 +12,8 @@ from typing import Any
 
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Confidence, Finding, RuleMeta, Severity, Trail, TrailEvent
+from ledger.rules.regimes import applicable, basis_by_regime
+from ledger.rules.wording import in_beijing_time
 
 Check = Callable[[Trail, RuleContext], Iterable[Finding]]
 
@@ -28,11 +30,18 @@ REGISTRY: dict[str, Rule] = {}
 def rule(
     id: str, *, title_zh: str, title_en: str, basis: str, section: str,
     reads: Sequence[str], severity: Severity, lead: bool, confidence: Confidence,
-    applies: str = "all", version: int = 1,
+    applies: str = "all", version: int = 1, basis_tb: str = "", basis_gp: str = "",
+    cross: str = "",
 ) -> Callable[[Check], Check]:
-    """Register ``check`` under ``id``; ids are unique across the catalogue."""
+    """Register ``check`` under ``id``; ids are unique across the catalogue.
+
+    ``basis`` is the whole catalogue entry; a finding cites the part of it that holds in its
+    project's regime (``ledger.rules.regimes``), or ``basis_tb`` / ``basis_gp`` where the
+    rule declares that regime's basis itself; ``cross`` says why both systems apply."""
+    declared = {k: v for k, v in (("TB", basis_tb), ("GP", basis_gp)) if v}
     meta = RuleMeta(id, title_zh, title_en, basis, section, tuple(reads), severity, lead,
-                    confidence, applies, version)
+                    confidence, applies, version,
+                    basis_by_regime(id, basis, declared, cross))
 
     def register(check: Check) -> Check:
         if id in REGISTRY:
@@ -55,9 +64,15 @@ def hit(
     return Finding(
         rule_id=meta.id, rule_version=meta.version, severity=severity or meta.severity,
         lead=meta.lead if lead is None else lead, project_id=trail.project_id,
-        section_id=sec, evidence=evs, computed=dict(computed), message_zh=zh, message_en=en,
+        section_id=sec, evidence=evs, computed=_beijing(computed), message_zh=zh, message_en=en,
         subjects=tuple(subjects),
+        basis=applicable(meta.basis, meta.basis_by_regime, trail.flags.get("regime")),
     )
+
+
+def _beijing(computed: Mapping[str, Any]) -> dict[str, Any]:
+    """Computed values with their instants in Beijing time (``wording.in_beijing_time``)."""
+    return {k: in_beijing_time(v) for k, v in computed.items()}
 
 
 def _common_section(evidence: Iterable[TrailEvent]) -> str | None:

@@ -61,7 +61,9 @@ def test_planted_too_few_experts() -> None:
     assert f.severity == "violation" and f.lead
     assert f.computed == {"members": 5, "experts": 3, "minimum": 5}
     assert [i for i, _ in f.evidence] == [pos(ev, committee_of(ev))]
-    assert "3×3 ≥ 2×5" in f.message_en
+    # the comparison as it stands, never the requirement as if met
+    assert "3×3=9 < 2×5=10" in f.message_en and "3×3=9 < 2×5=10" in f.message_zh
+    assert "≥" not in f.message_en + f.message_zh
 
 
 def test_planted_committee_of_four() -> None:

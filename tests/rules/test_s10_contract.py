@@ -60,7 +60,9 @@ def test_contract_30d(notice: str, signed: str, hits: int, days: int) -> None:
     assert len(found) == hits
     if hits:
         f = found[0]
-        assert (f.severity, f.computed["days"], f.computed["overdue"]) == ("violation", days, False)
+        # a late contract is overdue even once signed; "missing" says whether it is still absent
+        assert (f.severity, f.computed["days"], f.computed["overdue"],
+                f.computed["missing"]) == ("violation", days, True, False)
         assert [i for i, _ in f.evidence] == [idx(trail, "AWARD_NOTICE_ISSUED"),
                                               idx(trail, "CONTRACT_SIGNED")]
 

@@ -23,8 +23,10 @@ from ledger.rules.catalogue.s03_timing import (
     ts,
 )
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import lot_rounds
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import Lang, bj_date, bj_time, duration, label, listing, quoted, yuan
 
 NOTICE_KINDS = ("prequal", "tender")
 # changed_fields naming the procurement subject or the qualification conditions (GP87 第27条)
@@ -111,9 +113,9 @@ def tbr_15_media(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit(rid, trail, [first, *anns],
                           {"part": "a", "first_issue": t_issue.isoformat(),
                            "media": sorted({str(a.get("media_id")) for a in anns})},
-                          f"文件 {t_issue.date()} 发出前未在指定媒介发布公告",
+                          f"文件 {bj_date(t_issue)} 发出前未在指定媒介发布公告",
                           f"no announcement on a designated medium before the documents were "
-                          f"issued on {t_issue.date()}")
+                          f"issued on {bj_date(t_issue)}")
         for kind in NOTICE_KINDS:
             of_kind = [a for a in anns if a.get("kind") == kind]
             latest = {a.get("media_id"): a for a in of_kind}  # last one per medium
@@ -121,8 +123,8 @@ def tbr_15_media(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if len(set(hashes.values())) > 1:
                 yield hit(rid, trail, latest.values(), {"part": "b", "kind": kind,
                                                         "content_hash": hashes},
-                          f"{kind} 公告在不同媒介内容不一致：{sorted(hashes)}",
-                          f"{kind} announcement differs between media {sorted(hashes)}")
+                          f"{label(kind)}公告在不同媒介内容不一致：{listing(sorted(hashes))}",
+                          f"{label(kind, 'en')} announcement differs between media {listing(sorted(hashes), 'en')}")
             yield from _sync(trail, ctx, kind, of_kind)
 
 
@@ -142,9 +144,9 @@ def _sync(trail: Trail, ctx: RuleContext, kind: str, anns: list[TrailEvent]
         hours = round(gap.total_seconds() / 3600, 1)
         yield hit("R-TBR-15-ANNOUNCE-MEDIA", trail, [plat, des],
                   {"part": "c", "kind": kind, "gap_hours": hours},
-                  f"{kind} 公告在交易平台与指定媒介发布相隔 {hours} 小时，超过1日",
-                  f"{kind} announcement on the platform and the designated medium {hours} h "
-                  f"apart > 24 h", severity="warning", lead=False)
+                  f"{label(kind)}公告在交易平台与指定媒介发布相隔 {duration(gap)}，超过1日",
+                  f"{label(kind, 'en')} announcement on the platform and the designated medium "
+                  f"{duration(gap, 'en')} apart > 1 d", severity="warning", lead=False)
 
 
 @rule("R-TBR-16-DOC-FEE", title_zh="文件收费限于印刷、邮寄成本；政府采购资格预审文件免费",
@@ -162,11 +164,12 @@ def tbr_16_fee(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         fee = Decimal(str(e.get("fee") or "0"))
         if gp and not is_tender_doc(e) and fee > 0:
             yield hit("R-TBR-16-DOC-FEE", trail, [e], {"fee": str(fee), "doc_kind": "prequal_doc"},
-                      f"政府采购资格预审文件收费 {fee} 元，应当免费提供",
-                      f"GP prequalification documents sold for {fee} CNY; they must be free")
+                      f"政府采购资格预审文件收费 {yuan(fee)}，应当免费提供",
+                      f"GP prequalification documents sold for {yuan(fee, 'en')}; they must be free")
         elif cap is not None and fee > cap:
             yield hit("R-TBR-16-DOC-FEE", trail, [e], {"fee": str(fee), "cap": str(cap)},
-                      f"文件售价 {fee} 元高于上限 {cap} 元", f"document fee {fee} CNY > cap {cap}",
+                      f"文件售价 {yuan(fee)} 高于上限 {yuan(cap)}",
+                      f"document fee {yuan(fee, 'en')} > cap {yuan(cap, 'en')}",
                       severity="info", lead=False)
 
 
@@ -192,9 +195,9 @@ def tbr_17_prequal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-TBR-17-PREQUAL-SUBMIT", trail, [doc, source],
                       {"days": days, "minimum": 5, "sale_end": until.isoformat(),
                        "deadline": t_dl.isoformat()},
-                      f"资格预审文件 {until.date()} 停止发售至申请截止 {t_dl.date()} 仅 {days} 日，少于5日",
-                      f"{days} days between the end of sale {until.date()} and the prequal "
-                      f"deadline {t_dl.date()} < 5")
+                      f"资格预审文件 {bj_date(until)} 停止发售至申请截止 {bj_date(t_dl)} 仅 {days} 日，少于5日",
+                      f"{days} days between the end of sale {bj_date(until)} and the prequal "
+                      f"deadline {bj_date(t_dl)} < 5")
 
 
 @rule("R-TBR-19-PREQUAL-MIN3", title_zh="通过资格预审的申请人少于3个应当重新招标",
@@ -262,8 +265,8 @@ def gp87_16_period(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       {"kind": kind, "working_days": days, "working_days_inclusive": incl,
                        "minimum": 5, "tier": tier, "published": p.isoformat(),
                        "period_end": end.isoformat()},
-                      f"{kind} 公告 {p.date()} 至 {end.date()} 仅 {days} 个工作日（含首日 {incl}），少于5个",
-                      f"{kind} announcement {p.date()}..{end.date()} = {days} working days "
+                      f"{label(kind)}公告 {bj_date(p)} 至 {bj_date(end)} 仅 {days} 个工作日（含首日 {incl}），少于5个",
+                      f"{label(kind, 'en')} announcement {bj_date(p)}..{bj_date(end)} = {days} working days "
                       f"({incl} counting the first day) < 5", severity=sev, lead=sev == "violation")
 
 
@@ -294,8 +297,8 @@ def gpr_31_provision(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-GPR-31-DOC-PROVISION", trail, docs,
                           {"working_days": days, "working_days_inclusive": incl, "minimum": 5,
                            "tier": tier, "from": start.isoformat(), "until": end.isoformat()},
-                          f"文件提供期 {start.date()} 至 {end.date()} 仅 {days} 个工作日（含首日 {incl}），少于5个",
-                          f"documents available {start.date()}..{end.date()} = {days} working "
+                          f"文件提供期 {bj_date(start)} 至 {bj_date(end)} 仅 {days} 个工作日（含首日 {incl}），少于5个",
+                          f"documents available {bj_date(start)}..{bj_date(end)} = {days} working "
                           f"days ({incl} counting the first day) < 5",
                           severity=sev, lead=sev == "violation")
             if len(untils) == 1 and t_now is not None and t_now >= end:
@@ -312,7 +315,7 @@ def _few_takers(trail: Trail, lot: Trail, docs: list[TrailEvent], end: datetime
         yield hit("R-GPR-31-DOC-PROVISION", trail, docs,
                   {"downloaders": len(takers), "minimum": 3, "until": end.isoformat()},
                   f"提供期限届满时仅 {len(takers)} 家获取文件，未顺延",
-                  f"only {len(takers)} downloaders when provision ended {end.date()}; "
+                  f"only {len(takers)} downloaders when provision ended {bj_date(end)}; "
                   "not extended (optional)", severity="info", lead=False)
 
 
@@ -335,9 +338,9 @@ def gpr_21_prequal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-GPR-21-PREQUAL-TIME", trail, [anns[0], docs[0], source],
                       {"working_days": days, "minimum": 5, "published": p.isoformat(),
                        "deadline": t_dl.isoformat()},
-                      f"资格预审公告 {p.date()} 至申请截止 {t_dl.date()} 仅 {days} 个工作日，少于5个",
-                      f"{days} working days between the prequal announcement {p.date()} and "
-                      f"the application deadline {t_dl.date()} < 5")
+                      f"资格预审公告 {bj_date(p)} 至申请截止 {bj_date(t_dl)} 仅 {days} 个工作日，少于5个",
+                      f"{days} working days between the prequal announcement {bj_date(p)} and "
+                      f"the application deadline {bj_date(t_dl)} < 5")
 
 
 def _clarified_deadline(lot: Trail, c: TrailEvent) -> tuple[datetime, TrailEvent, int] | None:
@@ -363,7 +366,7 @@ def _clarified_deadline(lot: Trail, c: TrailEvent) -> tuple[datetime, TrailEvent
 def gpr_31_clarify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "GP":
         return
-    for _sid, lot in lots(trail):
+    for _sid, lot in lot_rounds(trail):  # a clarification against its own round
         original = {a.get("media_id") for a in announcements(lot, *NOTICE_KINDS)}
         clar_anns = announcements(lot, "clarification")
         for c in lot.of_type("CLARIFICATION_ISSUED"):
@@ -389,6 +392,22 @@ def gpr_31_clarify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             sev: Severity = "info" if only_days and c.get("affects_bid_prep") is False \
                 else "violation"
             yield hit("R-GPR-31-CLARIFY-15D", trail, evidence, problems,
-                      f"澄清 {c.occurred_at.date()} 问题：{problems}",
-                      f"clarification of {c.occurred_at.date()}: {problems}",
+                      f"{bj_date(c.occurred_at)} 的澄清：{_clarify_words(problems, 'zh')}",
+                      f"clarification of {bj_date(c.occurred_at)}: {_clarify_words(problems, 'en')}",
+
                       severity=sev, lead=sev == "violation")
+
+
+def _clarify_words(problems: dict[str, object], lang: Lang) -> str:
+    """A procurement clarification's problems in words (days short, forbidden changes, original media left out)."""
+    zh, out = lang == "zh", []
+    if "days" in problems:
+        dl, days, least = bj_time(ts(str(problems["deadline"]))), problems["days"], problems["minimum"]
+        out.append(f"距投标截止 {dl} 仅 {days} 日，少于 {least} 日" if zh else f"{days} days before the deadline {dl}, fewer than {least}")
+    if "forbidden_changes" in problems:
+        changed = quoted(problems["forbidden_changes"], lang)
+        out.append(f"改变了采购标的或资格条件（{changed}）" if zh else f"it changes the subject or the qualification conditions ({changed})")
+    if "media_missing" in problems:
+        media = quoted(problems["media_missing"], lang)
+        out.append(f"未在原公告媒体 {media} 发布澄清公告" if zh else f"no clarification notice on the original media {media}")
+    return ("；" if zh else "; ").join(out)

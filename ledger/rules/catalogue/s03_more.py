@@ -20,8 +20,10 @@ from ledger.rules.catalogue.s03_timing import (
     ts,
 )
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import lot_rounds
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_date, label, listing, quoted, yuan
 
 LIST_ROLES = ("tenderer", "agent", "system")  # project staff and platform system accounts
 VALIDITY_WORDS = ("bid_validity", "投标有效期")
@@ -70,7 +72,7 @@ def tbr_32_1_same(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
               "agent, system); project-staff assignment is not recorded")
 def tb_22_secrecy(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     allowed = tuple(ctx.thresholds.extra.get("downloader_list_roles", LIST_ROLES))
-    for _sid, lot in lots(trail):
+    for _sid, lot in lot_rounds(trail):
         found = effective_deadline(lot)
         if found is None:
             continue
@@ -87,9 +89,9 @@ def tb_22_secrecy(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-TB-22-DOWNLOADER-SECRECY", trail, [a, dl_ev],
                       {"role": role, "action": action, "problems": problems,
                        "accessed": a.occurred_at.isoformat(), "deadline": t_dl.isoformat()},
-                      f"投标截止 {t_dl.date()} 前 {who}（{role}）{action} 潜在投标人名单",
-                      f"{who} ({role}) did {action} on the downloader list before the deadline "
-                      f"{t_dl.date()}", subjects=[who])
+                      f"投标截止 {bj_date(t_dl)} 前 {who}（{label(role)}）{label(action)}了潜在投标人名单",
+                      f"{who} ({label(role, 'en')}) did {label(action, 'en')} on the downloader list before the deadline "
+                      f"{bj_date(t_dl)}", subjects=[who])
 
 
 @rule("R-TBR-28-SITE-VISIT", title_zh="不得组织单个或者部分潜在投标人踏勘项目现场",
@@ -111,17 +113,18 @@ def tbr_28_visit(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if missing:
                 yield hit("R-TBR-28-SITE-VISIT", trail, [v, *(holders[m] for m in missing)],
                           {"not_invited": missing, "invitees": len(v.get("invitees"))},
-                          f"踏勘现场未邀请已获取文件的 {missing}",
-                          f"site visit without document holders {missing}", subjects=missing)
+                          f"踏勘现场未邀请已获取文件的 {listing(missing)}",
+                          f"site visit without document holders {listing(missing, 'en')}",
+                          subjects=missing)
             docs = [e for e in lot.of_type("DOC_ISSUED") if is_tender_doc(e)]
             if gp and docs:
                 until = max(ts(e.payload["available_until"]) for e in docs)
                 if v.occurred_at < until:
                     yield hit("R-TBR-28-SITE-VISIT", trail, [v, *docs],
                               {"visit": v.occurred_at.isoformat(), "until": until.isoformat()},
-                              f"踏勘现场 {v.occurred_at.date()} 早于文件提供期限截止 {until.date()}",
-                              f"site visit {v.occurred_at.date()} before the provision period "
-                              f"ends {until.date()}", severity="warning", lead=False)
+                              f"踏勘现场 {bj_date(v.occurred_at)} 早于文件提供期限截止 {bj_date(until)}",
+                              f"site visit {bj_date(v.occurred_at)} before the provision period "
+                              f"ends {bj_date(until)}", severity="warning", lead=False)
 
 
 def _validity_days(doc: TrailEvent) -> int | None:
@@ -141,7 +144,7 @@ def _validity_days(doc: TrailEvent) -> int | None:
               "changed_fields name the bid validity")
 def tbr_25_validity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     rid = "R-TBR-25-BID-VALIDITY"
-    for _sid, lot in lots(trail):
+    for _sid, lot in lot_rounds(trail):
         doc, found = first_tender_issue(lot), effective_deadline(lot)
         if doc is None or found is None:
             continue
@@ -161,14 +164,14 @@ def tbr_25_validity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             left = ctx.calendar.wd(win.occurred_at, _noon(end))
             if left < 30:
                 yield hit(rid, trail, [doc, dl_ev, win], {**base, "working_days_left": left},
-                          f"定标 {win.occurred_at.date()} 距投标有效期届满 {end} 仅 {left} 个工作日，少于30个",
-                          f"award {win.occurred_at.date()} only {left} working days before the "
+                          f"定标 {bj_date(win.occurred_at)} 距投标有效期届满 {end} 仅 {left} 个工作日，少于30个",
+                          f"award {bj_date(win.occurred_at)} only {left} working days before the "
                           f"validity ends {end} (< 30)", severity="warning", lead=False)
         for n in lot.of_type("AWARD_NOTICE_ISSUED"):
             if local_date(n.occurred_at) > end:
                 yield hit(rid, trail, [doc, dl_ev, n], {**base, "notice": n.occurred_at.isoformat()},
-                          f"中标通知书 {n.occurred_at.date()} 晚于投标有效期届满 {end}，无延期",
-                          f"award notice {n.occurred_at.date()} after the bid validity ended "
+                          f"中标通知书 {bj_date(n.occurred_at)} 晚于投标有效期届满 {end}，无延期",
+                          f"award notice {bj_date(n.occurred_at)} after the bid validity ended "
                           f"{end}, not extended")
 
 
@@ -201,9 +204,9 @@ def gpr_28_split(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-GPR-28-SPLIT", trail, [*contracts, *trail.of_type("CONTRACT_AMENDED")],
                       {"total": str(total), "threshold": str(limit), "contracts": len(contracts),
                        "method": f.get("method")},
-                      f"以 {f.get('method')} 方式多次采购累计 {total} 元，超过公开招标数额标准 {limit} 元",
-                      f"{len(contracts)} non-open purchases total {total} CNY > open-tender "
-                      f"threshold {limit}")
+                      f"以{label(f.get('method'))}方式多次采购累计 {yuan(total)}，超过公开招标数额标准 {yuan(limit)}",
+                      f"{len(contracts)} non-open purchases total {yuan(total, 'en')} > open-tender "
+                      f"threshold {yuan(limit, 'en')}")
     if f.get("regime") == "TB" and not f.get("must_tender"):
         table = {**TB_MUST_TENDER, **extra.get("tb_must_tender_threshold", {})}
         limit = Decimal(str(table.get(str(f.get("subject")), TB_MUST_TENDER["works"])))
@@ -212,9 +215,9 @@ def gpr_28_split(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if max(amounts) < limit <= total and max(times) - min(times) <= timedelta(days=365):
             yield hit("R-GPR-28-SPLIT", trail, contracts,
                       {"total": str(total), "threshold": str(limit), "contracts": len(contracts)},
-                      f"{len(contracts)} 个合同均低于必须招标标准 {limit} 元，合计 {total} 元",
-                      f"{len(contracts)} contracts each below the must-tender threshold {limit} "
-                      f"CNY total {total}", severity="warning")
+                      f"{len(contracts)} 个合同均低于必须招标标准 {yuan(limit)}，合计 {yuan(total)}",
+                      f"{len(contracts)} contracts each below the must-tender threshold "
+                      f"{yuan(limit, 'en')} total {yuan(total, 'en')}", severity="warning")
 
 
 @rule("R-GP87-29-TERMINATION", title_zh="不得擅自终止招标；终止后及时退还保证金",
@@ -234,7 +237,9 @@ def gp87_29_termination(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if gp and not any(w in reason for w in CANCELLED_WORDS):
                 yield hit("R-GP87-29-TERMINATION", trail, [term], {"reason": reason},
                           f"终止采购理由「{reason}」不属于采购任务取消",
-                          f"termination reason '{reason}' is not a cancelled procurement task")
+                          f"termination reason {quoted(reason, 'en')} is not a cancelled "
+                          "procurement task")
+
             yield from _refunds(trail, lot, term, ctx, gp)
 
 
@@ -261,9 +266,10 @@ def _refunds(trail: Trail, lot: Trail, term: TrailEvent, ctx: RuleContext, gp: b
         sev: Severity = "violation" if gp else "warning"
         yield hit("R-GP87-29-TERMINATION", trail, evidence,
                   {"due": due.isoformat(), "late_or_missing": late},
-                  f"终止 {term.occurred_at.date()} 后保证金未在 {due} 前退还：{sorted(late)}",
+                  f"终止 {bj_date(term.occurred_at)} 后保证金未在 {due} 前退还：{listing(sorted(late))}",
                   f"bonds not refunded by {due} after termination on "
-                  f"{term.occurred_at.date()}: {sorted(late)}",
+                  f"{bj_date(term.occurred_at)}: {listing(sorted(late), 'en')}",
+
                   severity=sev, lead=gp, subjects=sorted(late))
 
 

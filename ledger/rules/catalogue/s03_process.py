@@ -7,12 +7,15 @@ Must not import the store, the API or the verifier.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from ledger.rules.calendar import cd, period_tier
 from ledger.rules.catalogue.s03_timing import effective_deadline, ts
 from ledger.rules.context import RuleContext
-from ledger.rules.model import Finding, Severity, Trail
+from ledger.rules.helpers import lot_rounds
+from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_date, label, listing
 
 METHOD_APPROVALS = ("method", "non_open_method")
 
@@ -36,9 +39,9 @@ def tbr_16_sale(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         yield hit("R-TBR-16-SALE-PERIOD", trail, [e],
                   {"days": days, "days_inclusive": days + 1, "minimum": 5, "tier": tier,
                    "until_after_deadline": after_dl},
-                  f"发售期 {start.date()} 至 {end.date()} 为 {days} 日（含首日 {days + 1} 日），少于5日"
+                  f"发售期 {bj_date(start)} 至 {bj_date(end)} 为 {days} 日（含首日 {days + 1} 日），少于5日"
                   if tier else "发售截止晚于投标截止",
-                  f"sale period {start.date()}..{end.date()} = {days} days ({days + 1} inclusive) < 5"
+                  f"sale period {bj_date(start)}..{bj_date(end)} = {days} days ({days + 1} inclusive) < 5"
                   if tier else "sale period ends after the bid deadline",
                   severity=sev, lead=sev == "violation")
 
@@ -68,7 +71,27 @@ def tb_17_invite(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             problems["pool_size"] = {"pool": min(pools), "drawn": len(invitees)}
     if problems:
         yield hit("R-TB-17-INVITE-MIN3", trail, invs, {"problems": problems},
-                  f"邀请招标问题：{problems}", f"invitation problems: {problems}")
+                  *_invite_words(problems))
+
+
+def _invite_words(problems: dict[str, object]) -> tuple[str, str]:
+    """An invitation's problems in words: too few invitees, a non-random selection, too
+    few witnesses of the draw, a pool smaller than twice the drawn."""
+    zh, en = [], []
+    if "invitees" in problems:
+        zh.append(f"仅邀请 {problems['invitees']} 家，少于3家")
+        en.append(f"only {problems['invitees']} invitees, fewer than 3")
+    if "selection_method" in problems:
+        zh.append("供应商未以随机方式选择")
+        en.append("suppliers not selected at random")
+    if "draw_witnesses" in problems:
+        zh.append(f"抽取时在场监督的采购人工作人员仅 {problems['draw_witnesses']} 名，少于2名")
+        en.append(f"only {problems['draw_witnesses']} purchaser staff witnessed the draw (< 2)")
+    if isinstance(pool := problems.get("pool_size"), dict):
+        zh.append(f"备选库 {pool['pool']} 家，少于抽取数 {pool['drawn']} 家的两倍")
+        en.append(f"pool of {pool['pool']} is less than twice the {pool['drawn']} drawn")
+    return f"邀请招标不符合规定：{'；'.join(zh)}", f"invitation problems: {'; '.join(en)}"
+
 
 
 @rule("R-EB-20-NO-REGISTRATION-GATE", title_zh="不得设置投标报名等下载前置条件",
@@ -127,8 +150,21 @@ def gp_27_open(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     reg = trail.first("PROJECT_REGISTERED")
     evs = [e for e in (reg, first) if e is not None]
     yield hit("R-GP-27-OPEN-REQUIRED", trail, evs, {"method": f.get("method"), "approval": None},
-              f"达到公开招标数额标准却采用 {f.get('method')}，无事先批准",
-              f"above the open-tender threshold but method {f.get('method')} without prior approval")
+              f"达到公开招标数额标准却采用{label(f.get('method'))}，无事先批准",
+              f"above the open-tender threshold but method {label(f.get('method'), 'en')} "
+              "without prior approval")
+
+
+def _clarified_rounds(trail: Trail) -> Iterator[tuple[TrailEvent, datetime, TrailEvent]]:
+    """(clarification, the deadline it is measured against, that deadline's event) per lot
+    and tender round: a package's clarification counts against that package's deadline in
+    the round it was issued in (a project-wide one against each lot's)."""
+    for _sid, rnd in lot_rounds(trail):
+        found = effective_deadline(rnd)
+        if found is None:
+            continue
+        for c in rnd.of_type("CLARIFICATION_ISSUED"):
+            yield c, found[0], found[1]
 
 
 @rule("R-TBR-21-CLARIFY-15D", title_zh="澄清或修改在投标截止至少15日前通知，否则顺延截止时间",
@@ -141,11 +177,7 @@ def gp_27_open(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
 def tbr_21_clarify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "TB":
         return
-    found = effective_deadline(trail)
-    if found is None:
-        return
-    t_dl, dl_ev = found
-    for c in trail.of_type("CLARIFICATION_ISSUED"):
+    for c, t_dl, dl_ev in _clarified_rounds(trail):
         days = cd(c.occurred_at, t_dl)
         if days >= 15:
             continue
@@ -153,9 +185,9 @@ def tbr_21_clarify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         yield hit("R-TBR-21-CLARIFY-15D", trail, [c, dl_ev],
                   {"days": days, "minimum": 15, "clarified": c.occurred_at.isoformat(),
                    "deadline": t_dl.isoformat(), "affects_bid_prep": c.get("affects_bid_prep")},
-                  f"澄清 {c.occurred_at.date()} 距投标截止 {t_dl.date()} 仅 {days} 日，少于15日",
-                  f"{days} days between clarification {c.occurred_at.date()} and deadline "
-                  f"{t_dl.date()} < 15", severity=sev, lead=sev == "violation")
+                  f"澄清 {bj_date(c.occurred_at)} 距投标截止 {bj_date(t_dl)} 仅 {days} 日，少于15日",
+                  f"{days} days between clarification {bj_date(c.occurred_at)} and deadline "
+                  f"{bj_date(t_dl)} < 15", severity=sev, lead=sev == "violation")
 
 
 @rule("R-EB-22-CLARIFY-NOTIFY", title_zh="澄清修改通知所有已下载文件的潜在投标人",
@@ -164,12 +196,22 @@ def tbr_21_clarify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="3", reads=("DOC_DOWNLOADED", "CLARIFICATION_ISSUED"), severity="violation",
       lead=True, confidence="V")
 def eb_22_notify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for c in trail.of_type("CLARIFICATION_ISSUED"):
-        before = {d.get("downloader_org"): d for d in trail.of_type("DOC_DOWNLOADED")
+    """Per lot and tender round: a clarification of one package's documents (or of the whole
+    project's, when it names no section) must reach the firms that obtained that package's
+    documents in that round, not those of another package or an abandoned round."""
+    for _sid, rnd in lot_rounds(trail):
+        yield from _eb_22_round(trail, rnd)
+
+
+def _eb_22_round(trail: Trail, rnd: Trail) -> Iterator[Finding]:
+    for c in rnd.of_type("CLARIFICATION_ISSUED"):
+        before = {d.get("downloader_org"): d for d in rnd.of_type("DOC_DOWNLOADED")
                   if d.occurred_at < c.occurred_at}
         missing = sorted(set(before) - set(c.get("recipients") or []))
         if missing:
             yield hit("R-EB-22-CLARIFY-NOTIFY", trail, [c, *(before[m] for m in missing)],
                       {"not_notified": missing},
-                      f"澄清未通知已下载文件的 {missing}", f"clarification not sent to {missing}",
+                      f"澄清未通知已下载文件的 {listing(missing)}",
+                      f"clarification not sent to {listing(missing, 'en')}",
+
                       subjects=missing)

@@ -10,10 +10,12 @@ from datetime import datetime
 
 from ledger.rules.calendar import cd
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import lot_rounds
 from ledger.rules.helpers import lots as lots  # re-exported to the section modules
 from ledger.rules.helpers import ts as ts
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_date
 
 TENDER_KINDS = ("tender_doc", "tender")  # schema value; "tender" kept for older trails
 PREQUAL_KINDS = ("prequal_doc", "prequal")
@@ -64,6 +66,15 @@ def _deadline_days(trail: Trail) -> tuple[int, TrailEvent, TrailEvent, datetime]
     return cd(t_issue, deadline[0]), issue, deadline[1], deadline[0]
 
 
+def _round_deadline_days(trail: Trail) -> Iterator[tuple[int, TrailEvent, TrailEvent, datetime]]:
+    """``_deadline_days`` of every lot's every tender round that is shorter than twenty days:
+    a re-tendered round counts from its own documents to its own deadline."""
+    for _sid, rnd in lot_rounds(trail):
+        found = _deadline_days(rnd)
+        if found is not None and found[0] < 20:
+            yield found
+
+
 @rule("R-TB-24-DEADLINE", title_zh="招标文件发出至投标截止不少于二十日",
       title_en="At least 20 days from first issue of tender documents to the bid deadline",
       basis='TB 第24条 "自招标文件开始发出之日起至投标人提交投标文件截止之日止，最短不得少于二十日"',
@@ -73,15 +84,13 @@ def tb_24_deadline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     if flags.get("regime") != "TB" or not flags.get("must_tender"):
         return
-    found = _deadline_days(trail)
-    if found is None or found[0] >= 20:
-        return
-    days, issue, dl_event, t_dl = found
-    t_issue = issue.payload["available_from"]
-    yield hit("R-TB-24-DEADLINE", trail, [issue, dl_event],
-              {"days": days, "minimum": 20, "issued": t_issue, "deadline": t_dl.isoformat()},
-              f"招标文件 {t_issue[:10]} 发出至投标截止 {t_dl.date()} 仅 {days} 日，少于二十日",
-              f"{days} days between {t_issue[:10]} and {t_dl.date()} < 20")
+    for found in _round_deadline_days(trail):
+        days, issue, dl_event, t_dl = found
+        t_issue = issue.payload["available_from"]
+        yield hit("R-TB-24-DEADLINE", trail, [issue, dl_event],
+                  {"days": days, "minimum": 20, "issued": t_issue, "deadline": t_dl.isoformat()},
+                  f"招标文件 {bj_date(ts(t_issue))} 发出至投标截止 {bj_date(t_dl)} 仅 {days} 日，少于二十日",
+                  f"{days} days between {bj_date(ts(t_issue))} and {bj_date(t_dl)} < 20")
 
 
 @rule("R-GP-35-DEADLINE", title_zh="政府采购招标文件发出至投标截止不少于二十日",
@@ -94,12 +103,10 @@ def gp_35_deadline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     if flags.get("regime") != "GP" or flags.get("method") not in ("open", "invited"):
         return
-    found = _deadline_days(trail)
-    if found is None or found[0] >= 20:
-        return
-    days, issue, dl_event, t_dl = found
-    t_issue = issue.payload["available_from"]
-    yield hit("R-GP-35-DEADLINE", trail, [issue, dl_event],
-              {"days": days, "minimum": 20, "issued": t_issue, "deadline": t_dl.isoformat()},
-              f"招标文件 {t_issue[:10]} 发出至投标截止 {t_dl.date()} 仅 {days} 日，少于二十日",
-              f"{days} days between {t_issue[:10]} and {t_dl.date()} < 20")
+    for found in _round_deadline_days(trail):
+        days, issue, dl_event, t_dl = found
+        t_issue = issue.payload["available_from"]
+        yield hit("R-GP-35-DEADLINE", trail, [issue, dl_event],
+                  {"days": days, "minimum": 20, "issued": t_issue, "deadline": t_dl.isoformat()},
+                  f"招标文件 {bj_date(ts(t_issue))} 发出至投标截止 {bj_date(t_dl)} 仅 {days} 日，少于二十日",
+                  f"{days} days between {bj_date(ts(t_issue))} and {bj_date(t_dl)} < 20")

@@ -6,23 +6,79 @@ Must not import the store, the API or the verifier.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from ledger.rules.catalogue.s04_terms import dec, docs, terms
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import over_cap
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import Lang, money_str, pct, share, yuan
 
 _DOC = ("PROJECT_REGISTERED", "DOC_ISSUED")
 
 
 def _problems(rule_id: str, trail: Trail, e: TrailEvent, problems: dict[str, object],
-              zh: str, en: str) -> Iterator[Finding]:
+              zh: str, en: str, also: Sequence[TrailEvent] = ()) -> Iterator[Finding]:
+    """One finding per document version listing its problems in words (``also``: the
+    events the compared values come from, e.g. the registration carrying the estimate)."""
     if problems:
-        keys = ", ".join(problems)
-        yield hit(rule_id, trail, [e], {"problems": problems, "doc_version": e.get("version")},
-                  f"{zh}：{keys}", f"{en}: {keys}")
+        said = [(_say(k, v, "zh"), _say(k, v, "en")) for k, v in problems.items()]
+        yield hit(rule_id, trail, [e, *also],
+                  {"problems": problems, "doc_version": e.get("version")},
+                  f"{zh}：{'；'.join(z for z, _ in said)}",
+                  f"{en}: {'; '.join(x for _, x in said)}", section_id=e.section_id)
+
+
+def _amount(value: object, lang: Lang) -> str:
+    amount = dec(value)
+    return yuan(amount, lang) if amount is not None else ("未载明" if lang == "zh" else "none")
+
+
+def _say(key: str, value: object, lang: Lang) -> str:
+    """One problem of a document's price or bond terms as a sentence."""
+    v: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    zh = lang == "zh"
+    if key == "bond_amount":
+        gp = v.get("regime") == "GP"
+        over = share(dec(v["amount"]) or Decimal(0), dec(v["base"]) or Decimal(0))
+        cap = pct(Decimal(str(v["ratio"])))
+        if zh:
+            return (f"投标保证金 {_amount(v['amount'], lang)}，为{'预算金额' if gp else '估算价'} "
+                    f"{_amount(v['base'], lang)} 的 {over}，超过 {cap}（上限 "
+                    f"{_amount(v['cap'], lang)}）")
+        return (f"bid bond {_amount(v['amount'], lang)} is {over} of the "
+                f"{'budget' if gp else 'estimate'} {_amount(v['base'], lang)}, above {cap} "
+                f"(cap {_amount(v['cap'], lang)})")
+    if key == "price_weight":
+        return (f"价格分值比重 {v['percent']}% 低于 {v['minimum']}%" if zh else
+                f"price weight {v['percent']}% below the minimum {v['minimum']}%")
+    if key == "max_price_above_budget":
+        return (f"最高限价 {_amount(v['max_price'], lang)} 超过预算金额 {_amount(v['budget'], lang)}"
+                if zh else f"maximum price {_amount(v['max_price'], lang)} above the budget "
+                f"{_amount(v['budget'], lang)}")
+    if key == "perf_bond_percent":
+        return (f"履约保证金比例 {value}% 超过 10%" if zh else
+                f"performance bond of {value}% above 10%")
+    if key in _AMOUNT_PHRASES:
+        return _AMOUNT_PHRASES[key][0 if zh else 1].format(_amount(value, lang))
+    return _FLAG_PHRASES[key][0 if zh else 1]
+
+
+_AMOUNT_PHRASES = {
+    "min_price": ("规定了最低投标限价 {}", "a minimum bid price of {} is set"),
+    "max_price_not_disclosed": ("最高投标限价 {} 未在招标文件中载明",
+                                "the maximum price {} is not stated in the documents"),
+    "budget_not_disclosed": ("预算金额 {} 未在招标文件中载明",
+                             "the budget {} is not stated in the documents"),
+}
+_FLAG_PHRASES = {
+    "price_formula": ("价格分未采用低价优先法计算", "the price score is not lowest-price-first"),
+    "trims_extremes": ("价格分计算去掉了最高和最低报价", "the highest and lowest prices are dropped"),
+    "cash_allowed": ("允许以现金形式提交投标保证金", "cash bid bonds are allowed"),
+}
 
 
 @rule("R-GP87-55-PRICE-WEIGHT", title_zh="综合评分法价格分值比重与计算方法",
@@ -87,13 +143,16 @@ def tbr_26_bond_cap(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         t = terms(e)
         problems: dict[str, object] = {}
         bond = dec(t.get("bond_amount"))
-        if bond is not None and base is not None and bond > ratio * base:
-            problems["bond_amount"] = {"amount": str(bond), "cap": str(ratio * base),
-                                       "base": str(base)}
+        if bond is not None and base is not None and over_cap(bond, ratio * base):
+            problems["bond_amount"] = {"amount": money_str(bond), "base": money_str(base),
+                                       "cap": money_str(ratio * base), "ratio": str(ratio),
+                                       "regime": f.get("regime")}
         if gp and "cash" in (t.get("bond_forms_allowed") or []):
             problems["cash_allowed"] = True
+        reg = trail.first("PROJECT_REGISTERED")  # carries the estimate / budget compared
         yield from _problems("R-TBR-26-BOND-CAP", trail, e, problems,
-                             "投标保证金条款违规", "bid bond terms")
+                             "投标保证金条款违规", "bid bond terms",
+                             also=[reg] if reg is not None and "bond_amount" in problems else [])
 
 
 @rule("R-TBR-58-PERF-BOND-CAP", title_zh="履约保证金不超过合同金额的10%",
@@ -109,18 +168,52 @@ def tbr_58_perf(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield from _problems("R-TBR-58-PERF-BOND-CAP", trail, e,
                                  {"perf_bond_percent": str(pct)}, "履约保证金比例超过10%",
                                  "performance bond percent above cap")
-    contract = trail.last("CONTRACT_SIGNED")
     gp = trail.flags.get("regime") == "GP"
     for p in trail.of_type("PERFORMANCE_BOND_PAID"):
         amount = dec(p.get("amount"))
-        c_amount = dec(contract.get("amount")) if contract else None
-        over = amount is not None and c_amount is not None and amount > cap * c_amount
+        contracts = bonded_contracts(trail, p)
+        c_amount = sum((dec(c.get("amount")) or Decimal(0) for c in contracts), Decimal(0)) \
+            if contracts else None
+        over = amount is not None and c_amount is not None and over_cap(amount, cap * c_amount)
         cash = gp and p.get("form") == "cash"
         if over or cash:
-            yield hit("R-TBR-58-PERF-BOND-CAP", trail, [p, *([contract] if contract else [])],
+            yield hit("R-TBR-58-PERF-BOND-CAP", trail, [p, *contracts],
                       {"amount": str(amount), "contract_amount": str(c_amount), "cash": cash},
-                      f"履约保证金 {amount}，合同金额 {c_amount}，现金={cash}",
-                      f"performance bond {amount} vs contract {c_amount}; cash={cash}")
+                      *_perf_words(amount, c_amount, cap, over, cash),
+                      section_id=p.section_id or _one_section(contracts))
+
+
+def _perf_words(amount: Decimal | None, contract: Decimal | None, cap: Decimal, over: bool,
+                cash: bool) -> tuple[str, str]:
+    """The performance-bond finding in words: the amounts, the share and the cap."""
+    zh, en = [], []
+    if over and amount is not None and contract is not None:
+        zh.append(f"履约保证金 {yuan(amount)}，为中标合同金额 {yuan(contract)} 的 "
+                  f"{share(amount, contract)}，超过 {pct(cap)}（上限 {yuan(cap * contract)}）")
+        en.append(f"performance bond {yuan(amount, 'en')} is {share(amount, contract)} of the "
+                  f"contract amount {yuan(contract, 'en')}, above {pct(cap)} "
+                  f"(cap {yuan(cap * contract, 'en')})")
+    if cash:
+        zh.append("政府采购履约保证金以现金形式提交")
+        en.append("the procurement performance bond was paid in cash")
+    return "；".join(zh), "; ".join(en)
+
+
+def bonded_contracts(trail: Trail, bond: TrailEvent) -> list[TrailEvent]:
+    """The contracts a performance bond secures (实施条例 第58条 "中标合同金额"): the winner's
+    contracts of the bond's own lot (the last version of each contract id), or of every lot
+    when the bond names none. Another lot's contract is never the base."""
+    latest: dict[object, TrailEvent] = {}
+    for c in trail.of_type("CONTRACT_SIGNED"):
+        same_lot = bond.section_id is None or c.section_id in (bond.section_id, None)
+        if same_lot and c.get("winner_org") == bond.get("bidder_org"):
+            latest[(c.section_id, c.get("contract_id"))] = c
+    return list(latest.values())
+
+
+def _one_section(events: list[TrailEvent]) -> str | None:
+    sections = {e.section_id for e in events} - {None}
+    return next(iter(sections)) if len(sections) == 1 else None
 
 
 @rule("R-TBR-37-CONSORTIUM-STATEMENT", title_zh="公告或招标文件载明是否接受联合体投标",

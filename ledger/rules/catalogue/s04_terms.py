@@ -13,6 +13,7 @@ from ledger.rules.context import RuleContext
 from ledger.rules.helpers import dec as dec  # re-exported to the section modules
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import label, labels, quoted
 
 NO_SCOPE = {None, "", "none", "national", "全国", "无"}
 LOCAL_TYPES = {"ownership", "org_form", "location", "local_branch", "local_tax_social_security"}
@@ -47,9 +48,14 @@ def _term_hits(rule_id: str, trail: Trail, e: TrailEvent, bad: list[tuple[str, M
         listed = [{"where": w, "type": x.get("type"), "id": x.get("id"), "value": x.get("value"),
                    "region_scope": x.get("region_scope"),
                    "industry_scope": x.get("industry_scope")} for w, x in bad]
-        types = ", ".join(sorted({str(x.get("type")) for _, x in bad}))
+        types = sorted({str(x.get("type")) for _, x in bad})
+        where = {"qualification": ("资格条件", "qualification"), "scoring": ("评分因素", "scoring")}
+        zh_items = [f"{where[w][0]} {x.get('id') or ''}（{label(x.get('type'))}）" for w, x in bad]
+        en_items = [f"{where[w][1]} {x.get('id') or ''} ({label(x.get('type'), 'en')})" for w, x in bad]
         yield hit(rule_id, trail, [e], {"terms": listed, "doc_version": e.get("version")},
-                  f"{zh}：{types}", f"{en}: {types}", **kw)
+                  f"{zh}：{'、'.join(zh_items) or labels(types)}",
+                  f"{en}: {', '.join(en_items) or labels(types, 'en')}", **kw)
+
 
 
 @rule("R-TBR-32-3-REGION-INDUSTRY-PERF", title_zh="以特定区域或行业的业绩、奖项作为加分或中标条件",
@@ -81,11 +87,12 @@ def tbr_32_5_brand(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if refs:
             sev: Severity = "violation" if strict else "info"
             shown = strict or refs
-            names = "、".join(str(r.get("value")) for r in shown)
+            names = [r.get("value") for r in shown]
             yield hit("R-TBR-32-5-BRAND", trail, [e],
                       {"brand_refs": list(shown), "equivalent_allowed": not strict},
-                      f"招标文件指定{'' if strict else '（允许相当于）'}：{names}",
-                      f"document names {names}" + ("" if strict else " (or equivalent)"),
+                      f"招标文件指定{'' if strict else '（允许相当于）'}：{quoted(names)}",
+                      f"document names {quoted(names, 'en')}" + ("" if strict else " (or equivalent)"),
+
                       severity=sev, lead=bool(strict))
 
 

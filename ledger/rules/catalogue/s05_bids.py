@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from ledger.rules.catalogue.s03_timing import effective_deadline, lots, ts
+from ledger.rules.catalogue.s03_timing import effective_deadline, ts
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import lot_rounds
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_time, duration
 
 
 def received(e: TrailEvent) -> datetime:
@@ -40,7 +42,7 @@ def valid_bids(trail: Trail, t_dl: datetime | None) -> list[TrailEvent]:
       section="5", reads=("DOC_ISSUED", "DEADLINE_CHANGED", "BID_SUBMITTED", "BID_MODIFIED"),
       severity="violation", lead=True, confidence="V", applies="all")
 def tb_28_late_bid(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         found = effective_deadline(lot)
         if found is None:
             continue
@@ -54,10 +56,11 @@ def tb_28_late_bid(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-TB-28-LATE-BID", trail, [e, dl_ev],
                       {"bidder_org": e.get("bidder_org"), "received_at": t.isoformat(),
                        "deadline": t_dl.isoformat(), "late_seconds": late, "kind": e.type},
-                      f"{e.get('bidder_org')} 的投标文件于 {t.isoformat()} 送达，晚于截止时间 "
-                      f"{t_dl.isoformat()} {late} 秒，仍被接收",
-                      f"{what} of {e.get('bidder_org')} received {t.isoformat()}, "
-                      f"{late} s after the deadline {t_dl.isoformat()}",
+                      f"{e.get('bidder_org')} 的{'投标文件' if e.type == 'BID_SUBMITTED' else '投标修改'}"
+                      f"于 {bj_time(t)} 送达，晚于截止时间 {bj_time(t_dl)} "
+                      f"{duration(late)}，仍被接收",
+                      f"{what} of {e.get('bidder_org')} received {bj_time(t)}, "
+                      f"{duration(late, 'en')} after the deadline {bj_time(t_dl)}",
                       section_id=sid, subjects=[e.get("bidder_org")])
 
 
@@ -88,7 +91,7 @@ def tbr_36_seal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           "DOC_ISSUED", "DEADLINE_CHANGED"),
       severity="violation", lead=True, confidence="V", applies="all")
 def eb_27_early_decrypt(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         found = effective_deadline(lot)
         opening = lot.first("OPENING_STARTED")
         limits = [t for t in (found[0] if found else None,
@@ -106,9 +109,9 @@ def eb_27_early_decrypt(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-EB-27-NO-EARLY-DECRYPT", trail, [e, *anchors[:1]],
                       {"event": e.type, "at": e.occurred_at.isoformat(),
                        "limit": t_lim.isoformat(), "actor": e.actor.get("id")},
-                      f"{e.occurred_at.isoformat()} 在投标截止/开标 {t_lim.isoformat()} 前发生 {e.type}",
-                      f"{e.type} at {e.occurred_at.isoformat()} before the deadline/opening "
-                      f"{t_lim.isoformat()}", section_id=sid)
+                      f"{bj_time(e.occurred_at)} 在投标截止/开标 {bj_time(t_lim)} 前发生 {e.type}",
+                      f"{e.type} at {bj_time(e.occurred_at)} before the deadline/opening "
+                      f"{bj_time(t_lim)}", section_id=sid)
 
 
 @rule("R-EB-27-RECEIPT", title_zh="即时发出投标文件签收回执",
@@ -130,7 +133,7 @@ def eb_27_receipt(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       severity="violation", lead=True, confidence="V", applies="all (opening: TB∧GP tendering)")
 def tb_28_min3(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     gp = trail.flags.get("regime") == "GP"
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         found = effective_deadline(lot)
         bids = valid_bids(lot, found[0] if found else None)
         n = len(bids)

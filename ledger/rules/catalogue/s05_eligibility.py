@@ -12,8 +12,10 @@ from datetime import timedelta
 from ledger.rules.calendar import local_date
 from ledger.rules.catalogue.s03_timing import effective_deadline, is_tender_doc, lots, now, ts
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import lot_rounds, round_holding
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_date, label
 
 CONTROL_KINDS = ("control", "holding", "management", "legal_rep", "same_legal_rep", "shareholder")
 
@@ -36,8 +38,10 @@ def tbr_26_basic(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-TBR-26-BOND-BASIC-ACCOUNT", trail, [e],
                       {"bidder_org": e.get("bidder_org"), "form": e.get("form"),
                        "payer_name": e.get("payer_name")},
-                      f"{e.get('bidder_org')} 的保证金（{e.get('form')}）非从基本账户转出",
-                      f"bond of {e.get('bidder_org')} ({e.get('form')}) not from its basic account",
+                      f"{e.get('bidder_org')} 的保证金（{label(e.get('form'))}）非从基本账户转出",
+                      f"bond of {e.get('bidder_org')} ({label(e.get('form'), 'en')}) not from its "
+                      "basic account",
+
                       subjects=[e.get("bidder_org")])
 
 
@@ -47,7 +51,7 @@ def tbr_26_basic(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       reads=("DOC_ISSUED", "DEADLINE_CHANGED", "BOND_PAID"), severity="warning", lead=False,
       confidence="V")
 def tbr_26_validity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         found = effective_deadline(lot)
         doc = next((d for d in reversed(lot.of_type("DOC_ISSUED")) if is_tender_doc(d)), None)
         days = doc and (doc.get("bid_validity_days")
@@ -62,8 +66,8 @@ def tbr_26_validity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-TBR-26-BOND-VALIDITY", trail, [e, doc],
                           {"valid_until": until, "validity_end": end.isoformat(),
                            "bid_validity_days": days},
-                          f"保函有效期至 {until[:10]}，早于投标有效期届满 {end}",
-                          f"guarantee valid until {until[:10]} < bid validity end {end}",
+                          f"保函有效期至 {bj_date(ts(until))}，早于投标有效期届满 {end}",
+                          f"guarantee valid until {bj_date(ts(until))} < bid validity end {end}",
                           section_id=sid, subjects=[e.get("bidder_org")])
 
 
@@ -77,10 +81,10 @@ def tbr_35_refund(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     cal, gp = ctx.calendar, trail.flags.get("regime") == "GP"
     t_now = now(trail)
     for sid, lot in lots(trail):
-        found = effective_deadline(lot)
         for w in lot.of_type("BID_WITHDRAWN"):
             org = w.get("bidder_org")
             paid = [b for b in lot.of_type("BOND_PAID") if b.get("bidder_org") == org]
+            found = effective_deadline(round_holding(lot, w))  # the withdrawal's own round
             if not paid or (found and w.occurred_at >= found[0]):
                 continue
             due = cal.due_wd(w.occurred_at, 5) if gp else cal.due(w.occurred_at, 5)

@@ -30,6 +30,7 @@ from ledger.rules.catalogue.s06_common import (
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import Lang, label, listing
 
 _T40 = "TBR 第40条"
 
@@ -52,15 +53,16 @@ def same_machine(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         )
         found = merge((kind, v, g) for kind, evs, fn in checks for v, g in shared(evs, fn))
         for group, ids in found:
-            orgs, shown = parties(group), _show(ids)
+            orgs, shown, shown_en = parties(group), _show(ids), _show(ids, "en")
             yield hit("R-CL-E-SAME-MACHINE", trail, group, {"identifiers": ids, "bidders": orgs},
                       f"{len(orgs)} 家投标人 {', '.join(orgs)} 的机器标识相同（{shown}）",
-                      f"{len(orgs)} bidders {', '.join(orgs)} share {shown}",
+                      f"{len(orgs)} bidders {', '.join(orgs)} share {shown_en}",
                       section_id=sid, subjects=orgs)
 
 
-def _show(fields: dict[str, str]) -> str:
-    return ", ".join(f"{k}={short(v)}" for k, v in fields.items())
+def _show(fields: dict[str, str], lang: Lang = "zh") -> str:
+    """The shared values, each named in words and quoted as recorded."""
+    return listing((f"{label(k, lang)}“{short(v)}”" for k, v in fields.items()), lang)
 
 
 def _mac(ctx: RuleContext, e: TrailEvent) -> str | None:
@@ -149,7 +151,7 @@ def same_metadata(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       {"fields": fields, "bidders": orgs, "company_is_agent_or_other_bidder": third},
                       f"投标人 {', '.join(orgs)} 的文件元数据 {_show(fields)}"
                       + ("（为代理机构或其他投标人）" if third else "（相同）"),
-                      f"bidders {', '.join(orgs)} have file metadata {_show(fields)}"
+                      f"bidders {', '.join(orgs)} have file metadata {_show(fields, 'en')}"
                       + (" (the agent or another bidder)" if third else " (shared)"),
                       section_id=sid, subjects=orgs, severity="violation" if third else None)
 
@@ -202,7 +204,7 @@ def same_handler(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             orgs = parties(group)
             yield hit("R-TBR-40-2-SAME-HANDLER", trail, group, {"fields": fields, "bidders": orgs},
                       f"{len(orgs)} 家投标人的联系人/授权代表相同（{_show(fields)}）",
-                      f"{len(orgs)} bidders share {_show(fields)}", section_id=sid, subjects=orgs)
+                      f"{len(orgs)} bidders share {_show(fields, 'en')}", section_id=sid, subjects=orgs)
 
 
 @rule("R-TBR-40-3-SAME-PM", title_zh="不同投标人的项目管理成员为同一人",
@@ -218,7 +220,8 @@ def same_pm(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             orgs = parties(group)
             yield hit("R-TBR-40-3-SAME-PM", trail, group, {"fields": fields, "bidders": orgs},
                       f"{len(orgs)} 家投标人载明的项目经理相同（{_show(fields)}）",
-                      f"{len(orgs)} bidders name the same project manager ({_show(fields)})",
+                      f"{len(orgs)} bidders name the same project manager ({_show(fields, 'en')})",
+
                       section_id=sid, subjects=orgs)
 
 

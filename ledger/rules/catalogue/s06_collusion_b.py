@@ -33,6 +33,7 @@ from ledger.rules.context import RuleContext
 from ledger.rules.helpers import PRICE_SOURCES, bid_prices
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import duration, label, labels, listing, yuan
 
 
 def _spread(steps: list[Decimal]) -> Decimal | None:
@@ -56,6 +57,8 @@ def _grid_bp(prices: list[Decimal], ceiling: Decimal | None) -> int | None:
 
 _PATTERN_ZH = {"arithmetic": "等差", "geometric": "等比",
                "ceiling_grid_bp": "均为最高投标限价同一比例步长的整数倍"}
+_PATTERN_EN = {"arithmetic": "arithmetic", "geometric": "geometric",
+               "ceiling_grid_bp": "multiples of one step of the maximum price"}
 
 
 def _opened_prices(sec: Trail) -> list[tuple[Decimal, str, TrailEvent]]:
@@ -97,9 +100,11 @@ def price_pattern(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           {"prices": [str(p) for p in prices], "differences": diffs,
                            "patterns": found, "tolerance": str(tol)},
                           f"{len(prices)} 个投标报价呈规律性差异（{kinds_zh}），相邻报价差额分别为 "
-                          f"{'、'.join(d + ' 元' for d in diffs)}",
-                          f"{len(prices)} prices regularly spaced ({', '.join(found)}): "
-                          f"differences {diffs}", section_id=sid,
+                          f"{listing(yuan(b - a) for a, b in pairwise(prices))}",
+                          f"{len(prices)} prices regularly spaced "
+                          f"({listing((_PATTERN_EN.get(k, label(k, 'en')) for k in found), 'en')}): "
+                          f"differences {listing((yuan(b - a, 'en') for a, b in pairwise(prices)), 'en')}",
+                          section_id=sid,
                           subjects=[org for _, org, _ in priced])
         vectors = [e for _, _, e in priced]  # item lists come from the same opened bid
         for value, group in shared(vectors, lambda e: e.get("item_price_vector_hash")):
@@ -149,8 +154,9 @@ def same_bond_account(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 orgs = parties(group)
                 yield hit("R-TBR-40-6-SAME-BOND-ACCOUNT", trail, group,
                           {"guarantee_" + key: value, "bidders": orgs},
-                          f"{', '.join(orgs)} 的保函经同一 {key} 办理",
-                          f"guarantees of {', '.join(orgs)} bought from the same {key}",
+                          f"{listing(orgs)} 的保函经同一{label(key)}办理",
+                          f"guarantees of {listing(orgs, 'en')} bought from the same "
+                          f"{label(key, 'en')}",
                           section_id=sid, subjects=orgs, severity="warning")
 
 
@@ -193,8 +199,8 @@ def group_related(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         for (a, b), kinds in sorted(links.items()):
             yield hit("R-TBR-39-GROUP-RELATED", trail, [by_org[a], by_org[b]],
                       {"pair": [a, b], "links": sorted(set(kinds))},
-                      f"投标人 {a} 与 {b} 存在关联：{', '.join(sorted(set(kinds)))}",
-                      f"bidders {a} and {b} are linked: {', '.join(sorted(set(kinds)))}",
+                      f"投标人 {a} 与 {b} 存在关联：{labels(sorted(set(kinds)))}",
+                      f"bidders {a} and {b} are linked: {labels(sorted(set(kinds)), 'en')}",
                       section_id=sid, subjects=[a, b])
 
 
@@ -244,10 +250,10 @@ def timing_cluster(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                     yield hit("R-CL-TIMING-CLUSTER", trail, [a, b],
                               {"kind": kind, "gap_seconds": gap, "pair": orgs,
                                "shared": [n for n, _ in common], "files_created_close": created},
-                              f"{orgs[0]} 与 {orgs[1]} 的 {kind} 间隔 {gap:.0f} 秒，且共用"
-                              f" {[n for n, _ in common] or '文件创建时间'}",
-                              f"{kind} of {orgs[0]} and {orgs[1]} {gap:.0f} s apart, sharing "
-                              f"{[n for n, _ in common] or 'file creation time'}",
+                              f"{orgs[0]} 与 {orgs[1]} 的 {kind} 间隔 {duration(gap)}，且共用"
+                              f"{labels([n for n, _ in common]) if common else '文件创建时间'}",
+                              f"{kind} of {orgs[0]} and {orgs[1]} {duration(gap, 'en')} apart, "
+                              f"sharing {labels([n for n, _ in common], 'en') if common else 'file creation time'}",
                               section_id=sid, subjects=orgs)
 
 
@@ -283,8 +289,8 @@ def give_way(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-CL-GIVE-WAY", trail, evs,
                       {"dropped": sorted(drop), "related_pairs": [list(p) for p in pairs],
                        "pattern": "dropouts_related"},
-                      f"{len(drop)} 家获取文件或缴纳保证金后未投标 {sorted(drop)}，且与剩余投标人关联",
-                      f"{len(drop)} parties {sorted(drop)} dropped out and are related to the "
+                      f"{len(drop)} 家获取文件或缴纳保证金后未投标（{listing(sorted(drop))}），且与剩余投标人关联",
+                      f"{len(drop)} parties ({listing(sorted(drop), 'en')}) dropped out and are related to the "
                       "remaining bidders", section_id=sid, subjects=sorted(drop))
 
 
@@ -316,9 +322,10 @@ def tenderer_bidder(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                     yield hit("R-TBR-41-TENDERER-BIDDER", trail, [s, *matches],
                               {"identifier": attr[0], "value": attr[1], "staff": s.actor.get("id"),
                                "bidders": orgs, "pattern": "shared_identifier"},
-                              f"招标人/代理人员 {s.actor.get('id')} 的 {attr[0]} 与投标人 {orgs} 相同",
-                              f"tenderer/agent staff {s.actor.get('id')} shares {attr[0]} with "
-                              f"bidders {orgs}", section_id=sid, subjects=orgs)
+                              f"招标人/代理人员 {s.actor.get('id')} 的{label(attr[0])}与投标人 {listing(orgs)} 相同",
+                              f"tenderer/agent staff {s.actor.get('id')} shares the "
+                              f"{label(attr[0], 'en')} of bidders {listing(orgs, 'en')}",
+                              section_id=sid, subjects=orgs)
         opening = sec.first("OPENING_STARTED")
         for a in sec.of_type("ACCESS_LOG"):
             res, role = a.get("resource"), a.actor.get("role")
@@ -327,8 +334,8 @@ def tenderer_bidder(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-TBR-41-TENDERER-BIDDER", trail, [a],
                           {"resource": res, "actor": a.actor.get("id"), "role": role,
                            "pattern": "base_price_access"},
-                          f"开标前 {a.actor.get('id')}（{role}）访问标底",
-                          f"{a.actor.get('id')} ({role}) accessed the base price before opening",
+                          f"开标前 {a.actor.get('id')}（{label(role)}）访问标底",
+                          f"{a.actor.get('id')} ({label(role, 'en')}) accessed the base price before opening",
                           section_id=sid)
             if role not in _STAFF or res not in _SENSITIVE:
                 continue
@@ -339,8 +346,9 @@ def tenderer_bidder(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                               {"resource": res, "bidder": c.get("bidder_org"),
                                "hours_after_access": round(hours, 2),
                                "pattern": "access_then_change"},
-                              f"{role} 访问 {res} 后 {hours:.1f} 小时，{c.get('bidder_org')} "
+                              f"{label(role)}访问{label(res)}后 {duration(hours * 3600)}，{c.get('bidder_org')} "
                               f"{'修改' if c.type == 'BID_MODIFIED' else '撤回'}投标文件",
-                              f"{c.type} by {c.get('bidder_org')} {hours:.1f} h after {role} "
-                              f"accessed {res}", section_id=sid, severity="warning",
+                              f"{c.type} by {c.get('bidder_org')} {duration(hours * 3600, 'en')} after "
+                              f"{label(role, 'en')} accessed the {label(res, 'en')}", section_id=sid, severity="warning",
+
                               subjects=[c.payload["bidder_org"]])

@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.rules.calendar import local_date
-from ledger.rules.catalogue.s03_timing import effective_deadline, is_tender_doc, lots, ts
+from ledger.rules.catalogue.s03_timing import effective_deadline, is_tender_doc, ts
 from ledger.rules.catalogue.s05_bids import valid_bids
 from ledger.rules.context import RuleContext
-from ledger.rules.helpers import PRICE_SOURCES, bid_prices, dec
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices, dec, lot_rounds
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_time, duration, listing, yuan
 
 
 def announced_place(lot: Trail) -> TrailEvent | None:
@@ -34,7 +35,7 @@ def announced_place(lot: Trail) -> TrailEvent | None:
 def tb_34_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     tol = ctx.thresholds.opening_tolerance_minutes
     paper = not trail.flags.get("electronic")
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         opening = lot.first("OPENING_STARTED")
         found = effective_deadline(lot)
         if opening is None or found is None:
@@ -62,10 +63,12 @@ def tb_34_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                    "delta_minutes": mins, "tolerance_minutes": tol, "problems": problems,
                    "place": opening.get("place"),
                    "announced_place": place_doc.get("opening_place") if place_doc else None},
-                  f"开标 {t_op.isoformat()} 与投标截止 {t_dl.isoformat()} 相差 {mins} 分钟"
-                  f"（容差 {tol} 分钟）；问题：{'、'.join(problems)}",
-                  f"opening {t_op.isoformat()} is {mins} min from the deadline "
-                  f"{t_dl.isoformat()} (tolerance {tol} min); problems: {', '.join(problems)}",
+                  f"开标 {bj_time(t_op)} {'早于' if delta < 0 else '晚于'}投标截止 "
+                  f"{bj_time(t_dl)} {duration(abs(delta) * 60)}（容差 {tol} 分钟）；"
+                  f"{listing(_OPENING_ZH[p] for p in problems)}",
+                  f"opening {bj_time(t_op)} is {duration(abs(delta) * 60, 'en')} "
+                  f"{'before' if delta < 0 else 'after'} the deadline {bj_time(t_dl)} "
+                  f"(tolerance {tol} min): {listing((_OPENING_EN[p] for p in problems), 'en')}",
                   severity=severity, section_id=sid, lead=severity == "violation")
 
 
@@ -79,7 +82,7 @@ def tb_34_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       applies="all (the read-out price is checked against the price decrypted / read from "
               "the opened bid)")
 def tb_36_all_opened(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         record = lot.last("OPENING_RECORD_PUBLISHED")
         ended = lot.last("OPENING_ENDED")
         if record is None:
@@ -101,8 +104,8 @@ def tb_36_all_opened(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-TB-36-ALL-BIDS-OPENED", trail, evs,
                       {"missing": missing, "price_mismatch": sorted(wrong)},
                       _tb_36_zh(missing, wrong, entries),
-                      f"opening record misses {missing}; price differs from the opened bid "
-                      f"for {sorted(wrong)}", section_id=sid, subjects=missing + sorted(wrong))
+                      _tb_36_en(missing, sorted(wrong)), section_id=sid,
+                      subjects=missing + sorted(wrong))
 
 
 def _misread(lot: Trail, record: TrailEvent, entries: dict[str, Any]
@@ -117,11 +120,32 @@ def _misread(lot: Trail, record: TrailEvent, entries: dict[str, Any]
     return out
 
 
+_OPENING_ZH = {"early": "提前开标", "late": "开标时间与截止时间不一致",
+               "late_within_tolerance": "在容差内推迟开标", "place": "开标地点与招标文件不一致"}
+_OPENING_EN = {"early": "opened early", "late": "not opened at the deadline",
+               "late_within_tolerance": "opened late within the tolerance",
+               "place": "not opened at the announced place"}
+_OBJECTION_ZH = {"no_reply_on_spot": "未当场答复", "no_record": "未制作记录"}
+_OBJECTION_EN = {"no_reply_on_spot": "no reply on the spot", "no_record": "no record made"}
+
+
+def _yuan_of(value: object) -> str:
+    amount = dec(value)
+    return yuan(amount) if amount is not None else "（未载明）"
+
+
+def _tb_36_en(missing: list[str], wrong: list[str]) -> str:
+    parts = [f"the opening record omits the bids of {listing(missing, 'en')}"] if missing else []
+    if wrong:
+        parts.append(f"it reads prices differing from the opened bids of {listing(wrong, 'en')}")
+    return "; ".join(parts)
+
+
 def _tb_36_zh(missing: list[str], wrong: dict[str, tuple[Decimal, TrailEvent]],
               entries: dict[str, Any]) -> str:
     parts = [f"开标记录未载明 {'、'.join(missing)} 的投标"] if missing else []
-    parts += [f"开标记录载明 {o} 的报价为 {entries[o].get('bid_price')} 元，而其投标文件开启所得"
-              f"报价为 {p} 元" for o, (p, _) in sorted(wrong.items())]
+    parts += [f"开标记录载明 {o} 的报价为 {_yuan_of(entries[o].get('bid_price'))}，而其投标文件"
+              f"开启所得报价为 {yuan(p)}" for o, (p, _) in sorted(wrong.items())]
     return "；".join(parts)
 
 
@@ -132,7 +156,7 @@ def _tb_36_zh(missing: list[str], wrong: dict[str, tuple[Decimal, TrailEvent]],
       section="7", reads=("BID_DECRYPTED", "SCORE_SUBMITTED"), severity="violation", lead=True,
       confidence="V", applies="electronic")
 def eb_31_decrypt_failure(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         fails = [e for e in lot.of_type("BID_DECRYPTED") if e.get("success") is False]
         failed_orgs = {e.get("bidder_org"): e for e in fails}
         later_ok = {e.get("bidder_org") for e in lot.of_type("BID_DECRYPTED") if e.get("success")}
@@ -162,7 +186,7 @@ def eb_31_decrypt_failure(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="7", reads=("OPENING_OBJECTION", "OPENING_ENDED"), severity="violation",
       lead=True, confidence="V")
 def tbr_44_objection(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         ended = lot.first("OPENING_ENDED")
         for o in lot.of_type("OPENING_OBJECTION"):
             replied = o.get("replied_at")
@@ -177,8 +201,11 @@ def tbr_44_objection(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           {"bidder_org": o.get("bidder_org"), "problems": problems,
                            "replied_at": replied,
                            "opening_ended": ended.occurred_at.isoformat() if ended else None},
-                          f"{o.get('bidder_org')} 的开标异议：{'、'.join(problems)}",
-                          f"opening objection of {o.get('bidder_org')}: {', '.join(problems)}",
+                          f"{o.get('bidder_org')} 的开标异议："
+                          f"{listing(_OBJECTION_ZH[p] for p in problems)}",
+                          f"opening objection of {o.get('bidder_org')}: "
+                          f"{listing((_OBJECTION_EN[p] for p in problems), 'en')}",
+
                           section_id=sid, subjects=[o.get("bidder_org")])
 
 
@@ -190,7 +217,7 @@ def tbr_44_objection(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       severity="violation", lead=True, confidence="V", applies="GP: violation; TB: warning")
 def gp87_40_expert_at_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     sev: Severity = "violation" if trail.flags.get("regime") == "GP" else "warning"
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         start, end = lot.first("OPENING_STARTED"), lot.first("OPENING_ENDED")
         members = {m.get("person_id") for c in lot.of_type("COMMITTEE_FORMED")
                    for m in c.get("members") or []}
@@ -222,7 +249,7 @@ def gp87_39_av(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """Partial: AV segments carry no time spans in the catalogue, so only an opening with no
     recording id at all is detected; gap and anchoring checks are not implemented."""
     sev: Severity = "violation" if trail.flags.get("regime") == "GP" else "warning"
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         start = lot.first("OPENING_STARTED")
         if start is None:
             continue

@@ -20,8 +20,10 @@ from ledger.rules.catalogue.s08_common import (
     random_draws,
 )
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import round_holding
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import label, listing
 
 
 def _applies_committee(flags: Mapping[str, Any]) -> bool:
@@ -61,9 +63,7 @@ def composition(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             continue
         n, e = bad["members"], bad["experts"]
         yield hit("R-TB-37-COMPOSITION", trail, [com.formed, *com.replaced.values()], bad,
-                  f"评标委员会 {n} 人、专家 {e} 人：须为不少于 {n_min} 人的单数且专家 3×{e} ≥ 2×{n}",
-                  f"committee of {n} with {e} experts: needs an odd number ≥ {n_min} and "
-                  f"3×{e} ≥ 2×{n}", section_id=sid)
+                  *_composition_words(n, e, n_min), section_id=sid)
 
 
 @rule("R-GP87-47-SEVEN", title_zh="大额、复杂或社会影响大的政府采购项目评标委员会七人以上",
@@ -89,8 +89,9 @@ def gp_seven(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if reasons and n < 7:
             yield hit("R-GP87-47-SEVEN", trail, [com.formed],
                       {"members": n, "minimum": 7, "reasons": reasons, "budget": str(budget)},
-                      f"评标委员会 {n} 人少于 7 人（{', '.join(reasons)}）",
-                      f"committee of {n} < 7 although {', '.join(reasons)}", section_id=sid)
+                      f"评标委员会 {n} 人，少于 7 人（{listing(_SEVEN_ZH[r] for r in reasons)}）",
+                      f"committee of {n} < 7 although "
+                      f"{listing((_SEVEN_EN[r] for r in reasons), 'en')}", section_id=sid)
 
 
 @rule("R-GP87-47-ROLES", title_zh="政府采购评标委员会成员身份限制",
@@ -121,7 +122,10 @@ def gp_roles(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if problems:
             shown = [f"{pid}:{what}" for pid, what in problems]
             yield hit("R-GP87-47-ROLES", trail, [com.formed], {"problems": shown},
-                      f"评标委员会成员身份不符：{shown}", f"committee role restrictions broken: {shown}",
+                      "评标委员会成员身份不符：" + listing(
+                          f"{pid}{_ROLES_ZH[what]}" for pid, what in problems),
+                      "committee role restrictions broken: " + listing(
+                          (f"{pid} {_ROLES_EN[what]}" for pid, what in problems), "en"),
                       section_id=sid, subjects=sorted({pid for pid, _ in problems}))
 
 
@@ -151,11 +155,53 @@ def supervisor_not_member(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-TBR-46-SUPERVISOR-NOT-MEMBER", trail, evs,
                       {"persons": persons, "supervisory_dept": dept,
                        "acting_as_supervisor": [e.actor.get("id") for e in evs[1:]]},
-                      f"评标委员会成员 {persons} 为行政监督人员", f"committee members {persons} are "
+                      f"评标委员会成员 {listing(persons)} 为行政监督人员",
+                      f"committee members {listing(persons, 'en')} are "
                       "supervisory staff", section_id=sid, subjects=persons)
 
 
-_DRAW_ZH = {"not_drawn": "未经随机抽取", "direct_with_approval": "经批准直接确定",
+_SEVEN_ZH = {"budget≥10000000": "采购预算金额在1000万元以上", "is_complex": "技术复杂",
+             "high_social_impact": "社会影响较大"}
+_SEVEN_EN = {"budget≥10000000": "the budget is CNY 10 million or more",
+             "is_complex": "it is technically complex", "high_social_impact": "of wide impact"}
+_ROLES_ZH = {"expert_employed_by_purchaser": " 为本单位评审专家，只能作为采购人代表",
+             "member_employed_by_agent": " 为本项目代理机构工作人员",
+             "purchaser_rep_is_chair": " 为采购人代表却担任组长"}
+_ROLES_EN = {"expert_employed_by_purchaser": "is an expert employed by the purchaser",
+             "member_employed_by_agent": "works for the procurement agent",
+             "purchaser_rep_is_chair": "is the purchaser's representative and chairs"}
+
+
+def _composition_words(n: int, e: int, n_min: int) -> tuple[str, str]:
+    """What the committee fails, each comparison written as it actually stands."""
+    zh, en = [], []
+    if n < n_min or n % 2 == 0:
+        zh.append(f"成员 {n} 人，须为不少于 {n_min} 人的单数")
+        en.append(f"{n} members, not an odd number of at least {n_min}")
+    if 3 * e < 2 * n:
+        zh.append(f"专家 {e} 人，少于成员总数的三分之二（3×{e}={3 * e} < 2×{n}={2 * n}）")
+        en.append(f"{e} experts, fewer than two thirds of the members "
+                  f"(3×{e}={3 * e} < 2×{n}={2 * n})")
+    return (f"评标委员会组成不符合规定：{'；'.join(zh)}",
+            f"committee composition unlawful: {'; '.join(en)}")
+
+
+def _qualification_words(suspended: list[str], weak: list[dict[str, object]], years: int
+                         ) -> tuple[str, str]:
+    zh = [f"专家 {listing(suspended)} 已被暂停评标资格"] if suspended else []
+    en = [f"experts {listing(suspended, 'en')} are suspended"] if suspended else []
+    for w in weak:
+        y, senior = w["years_in_field"], w["senior_title"]
+        zh.append(f"专家 {w['person']} 从业 {y if y is not None else '（未载明）'} 年"
+                  f"{'、无高级职称' if senior is False else ''}（须满 {years} 年并具有高级职称）")
+        en.append(f"expert {w['person']} has {y if y is not None else 'unrecorded'} years in "
+                  f"the field{', no senior title' if senior is False else ''} (needs {years} "
+                  "years and a senior title)")
+    return f"专家资格不符：{'；'.join(zh)}", f"expert qualification: {'; '.join(en)}"
+
+
+_DRAW_ZH = {
+"not_drawn": "未经随机抽取", "direct_with_approval": "经批准直接确定",
             "specialty_mismatch": "专业与抽取专业不符"}
 
 
@@ -193,7 +239,8 @@ def random_draw(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             sev: Severity = {"not_drawn": "violation", "direct_with_approval": "info"}.get(
                 what, "warning")  # type: ignore[assignment]
             yield hit("R-TBR-46-RANDOM-DRAW", trail, evs, {"persons": persons, "problem": what},
-                      f"专家 {persons}：{_DRAW_ZH[what]}", f"experts {persons}: {what}",
+                      f"专家 {listing(persons)}：{_DRAW_ZH[what]}",
+                      f"experts {listing(persons, 'en')}: {label(what, 'en')}",
                       section_id=sid, subjects=persons, severity=sev, lead=sev != "info")
         rounds = [d for d in draws if d.get("declined_ids")]
         if len(rounds) > th.max_redraw_rounds:
@@ -207,11 +254,10 @@ def random_draw(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
 
 def _early_draw(trail: Trail, sec: Trail, sid: str | None, ctx: RuleContext
                 ) -> Iterator[Finding]:
-    dl = effective_deadline(sec)
     lead = timedelta(hours=ctx.thresholds.draw_lead_hours)
-    for d in random_draws(sec) if dl is not None else []:
-        assert dl is not None
-        if d.occurred_at < dl[0] - lead:
+    for d in random_draws(sec):
+        dl = effective_deadline(round_holding(sec, d))  # the deadline of the draw's round
+        if dl is not None and d.occurred_at < dl[0] - lead:
             hours = (dl[0] - d.occurred_at).total_seconds() / 3600
             yield hit("R-TBR-46-RANDOM-DRAW", trail, [d, dl[1]],
                       {"hours_before_deadline": round(hours, 2),
@@ -246,7 +292,6 @@ def expert_qualification(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-TB-37-EXPERT-QUALIFICATION", trail, [com.formed],
                       {"suspended": suspended, "unqualified": weak,
                        "min_years": ctx.thresholds.expert_min_years},
-                      f"专家资格：暂停 {suspended}；不满 8 年或无高级职称 {weak}",
-                      f"expert qualification: suspended {suspended}; under 8 years or no senior "
-                      f"title {weak}", section_id=sid, subjects=suspended + [str(w["person"]) for w in weak],
+                      *_qualification_words(suspended, weak, ctx.thresholds.expert_min_years),
+                      section_id=sid, subjects=suspended + [str(w["person"]) for w in weak],
                       severity="violation" if suspended else None, lead=True if suspended else None)

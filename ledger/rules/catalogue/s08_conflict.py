@@ -14,6 +14,7 @@ from ledger.rules.catalogue.s08_common import committee, random_draws, scores_by
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import label, listing
 
 
 def _edges(ctx: RuleContext, person: str, orgs: list[str], since: datetime
@@ -60,6 +61,8 @@ def conflict(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             continue
         orgs = bidder_orgs(sec)
         staff_links: list[str] = []
+        staff_words: list[tuple[str, str, str]] = []
+
         for pid in [*com.members, *com.replaced]:
             draw = next((d for d in sec.of_type("EXPERT_DRAW") if pid in d.get("drawn_ids", [])),
                         com.formed)
@@ -83,19 +86,23 @@ def conflict(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           [com.formed, draw, *own, *([first] if first else [])],
                           {"person": pid, "links": links, "false_declaration": false_decl,
                            "scored": first is not None},
-                          f"评标委员会成员 {pid} 与投标人存在利害关系（{', '.join(links)}）未回避"
+                          f"评标委员会成员 {pid} 与投标人存在利害关系（{_links_zh(edges)}）未回避"
                           + ("，且声明无关联" if false_decl else ""),
-                          f"committee member {pid} has a conflict ({', '.join(links)}) and did "
+                          f"committee member {pid} has a conflict ({_links_en(edges)}) and did "
                           "not recuse" + (" (declared no relation)" if false_decl else ""),
                           section_id=sid, subjects=[pid, *sorted({o for o, _ in edges} - {"-"})])
             staff = _edges(ctx, pid, staff_orgs, draw.occurred_at)
             if staff and not left:
                 staff_links += sorted({f"{pid}~{o}:{k}" for o, k in staff})
+                staff_words += [(pid, o, k) for o, k in sorted(staff)]
         if staff_links:
             yield hit("R-TBR-46-CONFLICT", trail, [com.formed],
                       {"links": staff_links, "with": "tenderer_or_agent"},
-                      f"评标委员会成员与招标人或代理机构存在关系（{', '.join(staff_links)}）",
-                      f"committee members linked to the tenderer or agent ({', '.join(staff_links)})",
+                      "评标委员会成员与招标人或代理机构存在关系（" + listing(
+                          f"{p} 与 {o} 存在{label(k)}" for p, o, k in staff_words) + "）",
+                      "committee members linked to the tenderer or agent (" + listing(
+                          (f"{p}: {label(k, 'en')} with {o}" for p, o, k in staff_words),
+                          "en") + ")",
                       section_id=sid, subjects=sorted({x.split("~")[0] for x in staff_links}),
                       severity="warning")
 
@@ -123,12 +130,27 @@ def list_secrecy(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if role == "bidder" or who not in staff:
                 yield hit("R-TB-37-LIST-SECRECY", trail, [a],
                           {"actor": who, "role": role, "before": result_type},
-                          f"{who}（{role}）在结果确定前访问评标委员会名单",
-                          f"{who} ({role}) accessed the committee list before {result_type}",
+                          f"{who}（{label(role)}）在{_BEFORE[result_type][0]}前访问评标委员会名单",
+                          f"{who} ({label(role, 'en')}) accessed the committee list before "
+                          f"{_BEFORE[result_type][1]}",
                           section_id=sid, subjects=[who])
 
 
 _REASONS = ("recusal", "left_post", "health")
+_BEFORE = {"RESULT_ANNOUNCED": ("中标结果公告", "the result was announced"),
+           "WINNER_DETERMINED": ("中标人确定", "the winner was determined")}
+_REPLACE_ZH = {"replacement_not_drawn_at_random": "替补专家未经随机抽取"}
+_REPLACE_EN = {"replacement_not_drawn_at_random": "the replacement was not drawn at random"}
+
+
+def _links_zh(edges: list[tuple[str, str]]) -> str:
+    return listing("曾受处罚" if k == "prior_penalty" else f"与 {o} 存在{label(k)}"
+                   for o, k in sorted(set(edges)))
+
+
+def _links_en(edges: list[tuple[str, str]]) -> str:
+    return listing(("prior penalty" if k == "prior_penalty" else f"{label(k, 'en')} with {o}"
+                    for o, k in sorted(set(edges))), "en")
 
 
 @rule("R-TBR-46-REPLACEMENT", title_zh="评标委员会成员依法更换、随机抽取替补、被更换者评审无效",
@@ -151,8 +173,10 @@ def replacement(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-TBR-46-REPLACEMENT", trail, [r, *draws],
                           {"replaced": old, "replacement": new, "reason": reason,
                            "problems": problems},
-                          f"成员 {old} 由 {new} 更换（{reason}）：{problems}",
-                          f"member {old} replaced by {new} ({reason}): {problems}",
+                          f"成员 {old} 由 {new} 更换（理由：{label(reason)}）："
+                          f"{listing(_REPLACE_ZH.get(p, '更换理由非法定事由') for p in problems)}",
+                          f"member {old} replaced by {new} (reason: {label(reason, 'en')}): "
+                          f"{listing((_REPLACE_EN.get(p, 'not a statutory reason') for p in problems), 'en')}",
                           section_id=sid, subjects=[old, new],
                           severity="violation" if draws == [] else "warning")
             late = [s for s in scores_by(sec, old) if s.index > r.index]

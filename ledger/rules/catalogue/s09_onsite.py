@@ -25,6 +25,7 @@ from ledger.rules.catalogue.s08_common import (
 from ledger.rules.context import RuleContext, Thresholds
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import duration, label, labels, listing, minutes_words
 
 
 def _sessions(trail: Trail) -> Iterator[tuple[str | None, Trail, Session]]:
@@ -77,8 +78,9 @@ def fast_eval(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if took < need:
             yield hit("R-SITE-FAST-EVAL", trail, [sess.start, sess.end],
                       {"minutes": round(took, 1), "required_minutes": need, "valid_bids": n_valid},
-                      f"评标用时 {took:.0f} 分钟，少于 {need:.0f} 分钟（{n_valid} 个有效投标）",
-                      f"evaluation took {took:.0f} min < {need:.0f} min for {n_valid} valid bids",
+                      f"评标用时 {minutes_words(took)}，少于 {minutes_words(need)}（{n_valid} 个有效投标）",
+                      f"evaluation took {minutes_words(took, 'en')} < {minutes_words(need, 'en')} for {n_valid} valid bids",
+
                       section_id=sid)
         yield from _viewing(trail, sec, sid, ctx)
         last = {}
@@ -89,8 +91,8 @@ def fast_eval(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             spread = (times[-1] - times[0]).total_seconds()
             yield hit("R-SITE-FAST-EVAL", trail, list(last.values()),
                       {"experts": len(times), "final_scores_within_s": spread},
-                      f"{len(times)} 名专家的最终评分在 {spread:.0f} 秒内提交",
-                      f"{len(times)} experts submitted final scores within {spread:.0f} s",
+                      f"{len(times)} 名专家的最终评分在 {duration(int(spread))}内提交",
+                      f"{len(times)} experts submitted final scores within {duration(int(spread), 'en')}",
                       section_id=sid)
 
 
@@ -115,9 +117,20 @@ def _viewing(trail: Trail, sec: Trail, sid: str | None, ctx: RuleContext) -> Ite
             yield hit("R-SITE-FAST-EVAL", trail, list(unseen.values()) or scores_by(sec, ex)[:1],
                       {"expert": ex, "scored_unviewed": sorted(unseen), "view_seconds": brief,
                        "min_view_seconds": ctx.thresholds.doc_view_min_seconds},
-                      f"专家 {ex} 未查阅即评分 {sorted(unseen)}，查阅时长不足 {brief}",
-                      f"expert {ex} scored without viewing {sorted(unseen)}; short viewing {brief}",
+                      *_view_words(ex, sorted(unseen), brief, ctx.thresholds.doc_view_min_seconds),
                       section_id=sid, subjects=[ex])
+
+
+def _view_words(ex: str, unseen: list[str], brief: dict[str, int], need: int) -> tuple[str, str]:
+    """Which bids an expert scored unread, and which he read too briefly, in words."""
+    zh = [f"未查阅即评分：{listing(unseen)}"] if unseen else []
+    en = [f"scored without viewing {listing(unseen, 'en')}"] if unseen else []
+    if brief:
+        zh.append("查阅时长不足 " + duration(need) + "：" + listing(
+            f"{b}（{duration(s)}）" for b, s in sorted(brief.items())))
+        en.append(f"viewed for less than {duration(need, 'en')}: " + listing(
+            (f"{b} ({duration(s, 'en')})" for b, s in sorted(brief.items())), "en"))
+    return f"专家 {ex} " + "；".join(zh), f"expert {ex} " + "; ".join(en)
 
 
 def _views_by_pair(sec: Trail) -> dict[tuple[str, str], list[TrailEvent]]:
@@ -191,11 +204,11 @@ def _absence(trail: Trail, sec: Trail, sid: str | None, sess: Session, pid: str,
     else:
         return
     yield hit("R-SITE-EXPERT-LEAVES", trail, evidence, values,
-              f"成员 {pid} 评标期间离开评标室 {minutes:.0f} 分钟"
-              + (f"，到过 {values['seen_outside']}" if outside else "")
+              f"成员 {pid} 评标期间离开评标室 {minutes_words(minutes)}"
+              + (f"，到过{labels(b.get('zone') for b in outside)}" if outside else "")
               + (f"，离开时提交 {len(scored)} 项评分" if scored else ""),
-              f"member {pid} left the evaluation room for {minutes:.0f} min"
-              + (f", seen in {values['seen_outside']}" if outside else "")
+              f"member {pid} left the evaluation room for {minutes_words(minutes, 'en')}"
+              + (f", seen in {labels((b.get('zone') for b in outside), 'en')}" if outside else "")
               + (f", {len(scored)} scores submitted while away" if scored else ""),
               section_id=sid, subjects=[pid], severity=sev)
 
@@ -231,8 +244,8 @@ def unauthorized_badge(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit("R-SITE-UNAUTHORIZED-BADGE", trail, [b],
                       {"person": pid, "role": role, "zone": zone, "room": b.get("room"),
                        "reason": why, "priority": "high" if linked else "normal"},
-                      f"评标期间 {pid}（{role}）进入 {zone} {b.get('room') or ''}，非授权人员",
-                      f"{pid} ({role}) entered {zone} {b.get('room') or ''} during evaluation "
+                      f"评标期间 {pid}（{label(role)}）进入{label(zone)} {b.get('room') or ''}，非授权人员",
+                      f"{pid} ({label(role, 'en')}) entered the {label(zone, 'en')} {b.get('room') or ''} during evaluation "
                       "without authorisation", section_id=sid, subjects=[pid], severity=sev)
 
 
@@ -272,9 +285,9 @@ def private_contact(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-SITE-PRIVATE-CONTACT", trail, [p],
                           {"member": m, "other": other, "distance_m": str(dist),
                            "duration_s": dur, "zone": p.get("zone")},
-                          f"成员 {m} 与投标人相关人员 {other} 在 {p.get('zone')} 距离 {dist} 米接触 {dur} 秒",
-                          f"member {m} was {dist} m from bidder-linked {other} for {dur} s in "
-                          f"{p.get('zone')}", section_id=sid, subjects=[m, str(other)],
+                          f"成员 {m} 与投标人相关人员 {other} 在{label(p.get('zone'))}距离 {dist} 米接触 {duration(int(dur))}",
+                          f"member {m} was {dist} m from bidder-linked {other} for {duration(int(dur), 'en')} in the {label(p.get('zone'), 'en')}",
+                          section_id=sid, subjects=[m, str(other)],
                           severity="violation" if strong else "warning")
 
 
@@ -307,7 +320,7 @@ def identity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           {"person": pid, "result": last.get("result"),
                            "match_score": str(score) if score is not None else None,
                            "min_match": str(floor)},
-                          f"成员 {pid} 身份核验未通过（{last.get('result')}，{score}）仍评分",
+                          f"成员 {pid} 身份核验{label(last.get('result'))}（比对得分 {score}）仍评分",
                           f"member {pid} scored after a failed identity check "
                           f"({last.get('result')}, score {score})", section_id=sid, subjects=[pid])
             elif last is None and recorded:
@@ -332,16 +345,16 @@ def comms(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                               for d in sec.of_type("DEVICE_DEPOSITED"))]
         if missing:
             yield hit("R-SITE-COMMS", trail, [sess.start], {"not_deposited": missing},
-                      f"成员 {missing} 评标开始前未存放通讯工具",
-                      f"members {missing} deposited no device before the evaluation started",
+                      f"成员 {listing(missing)} 评标开始前未存放通讯工具",
+                      f"members {listing(missing, 'en')} deposited no device before the evaluation started",
                       section_id=sid, subjects=missing)
         for s in sec.of_type("SIGNAL_DETECTED"):
             if sess.active(s.occurred_at) and (sess.room is None or s.get("room") == sess.room):
                 yield hit("R-SITE-COMMS", trail, [s],
                           {"room": s.get("room"), "device_type": s.get("device_type"),
                            "person": s.get("person_id")},
-                          f"评标期间在 {s.get('room')} 检测到 {s.get('device_type')} 信号",
-                          f"{s.get('device_type')} signal detected in {s.get('room')} during "
+                          f"评标期间在 {s.get('room')} 检测到{label(s.get('device_type'))}信号",
+                          f"{label(s.get('device_type'), 'en')} signal detected in {s.get('room')} during "
                           "evaluation", section_id=sid)
 
 

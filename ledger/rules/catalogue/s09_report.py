@@ -12,6 +12,7 @@ from ledger.rules.catalogue.s08_common import committee
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Severity, Trail
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import listing
 
 
 @rule("R-TBR-53-REPORT", title_zh="评标报告的候选人、签字与不同意见",
@@ -46,10 +47,28 @@ def report(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             continue
         sev: Severity = ("violation" if "candidates" in problems
                          else "warning" if "no_e_signature" in problems else "info")
-        yield hit("R-TBR-53-REPORT", trail, [signed], problems,
-                  f"评标报告问题：{problems}（候选人须不超过 3 个并排序；全体成员签字）",
-                  f"evaluation report issues: {problems} (≤ 3 ranked candidates; all members sign)",
+        yield hit("R-TBR-53-REPORT", trail, [signed], problems, *_report_words(problems),
                   section_id=sid, severity=sev, lead=sev == "violation")
+
+
+def _report_words(problems: dict[str, object]) -> tuple[str, str]:
+    """A report's problems in words: candidates beyond three or unranked, members who
+    neither signed nor dissented (deemed consent), no electronic signature."""
+    zh, en = [], []
+    cands = problems.get("candidates")
+    if isinstance(cands, dict):
+        ranks = listing(cands["ranks"])
+        zh.append(f"推荐中标候选人 {cands['count']} 个（排序 {ranks}），须不超过 3 个并标明排序")
+        en.append(f"{cands['count']} candidates (ranks {listing(cands['ranks'], 'en')}); at "
+                  "most 3, ranked")
+    if isinstance(silent := problems.get("not_signed"), list):
+        zh.append(f"成员 {listing(silent)} 未签字也未写明不同意见（视为同意）")
+        en.append(f"members {listing(silent, 'en')} neither signed nor dissented (deemed "
+                  "consent)")
+    if problems.get("no_e_signature"):
+        zh.append("评标报告无电子签名")
+        en.append("the report carries no electronic signature")
+    return f"评标报告：{'；'.join(zh)}", f"evaluation report: {'; '.join(en)}"
 
 
 @rule("R-EV-27-THIN-COMPETITION", title_zh="有效投标不足三个", title_en="Fewer than 3 valid bids "

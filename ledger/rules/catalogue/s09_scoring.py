@@ -11,11 +11,12 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from ledger.rules.catalogue.s06_common import bidder_orgs, dec, per_section
+from ledger.rules.catalogue.s06_common import bidder_orgs, dec
 from ledger.rules.context import RuleContext
-from ledger.rules.helpers import PRICE_SOURCES, bid_prices, price_reads
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices, lot_rounds, over_cap, price_reads
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import listing, pct, yuan
 
 Key = tuple[str, str]  # (bidder_org, factor_id)
 
@@ -57,7 +58,7 @@ def _score_facts(sec: Trail) -> Facts:
               "not implemented)")
 def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ratio = Decimal(ctx.thresholds.score_outlier_ratio)
-    for sid, sec in per_section(trail):
+    for sid, sec in lot_rounds(trail):
         signed = sec.last("EVAL_REPORT_SIGNED")
         table = latest_scores(sec)
         facts = sec.memo(_score_facts, _score_facts)
@@ -79,8 +80,10 @@ def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-GP87-64-SCORE-INTEGRITY", trail, evs + report,
                           {"bidder": b, "factor": f, "scores": sorted(values),
                            "problem": "objective_inconsistent", "in_signed_report": after},
-                          f"客观评审因素 {f}（{b}）评分不一致：{sorted(values)}",
-                          f"objective factor {f} for {b} scored inconsistently: {sorted(values)}",
+                          f"客观评审因素 {f}（{b}）评分不一致：{listing(sorted(values))}",
+                          f"objective factor {f} for {b} scored inconsistently: "
+                          f"{listing(sorted(values), 'en')}",
+
                           section_id=sid, severity="violation" if after else "warning")
             elif len(evs) >= 3:
                 yield from _outliers(trail, sid, b, f, by_expert, ratio, facts)
@@ -123,7 +126,11 @@ def _totals(trail: Trail, sid: str | None, table: dict[Key, dict[str, TrailEvent
     if bad:
         yield hit("R-GP87-64-SCORE-INTEGRITY", trail, [signed],
                   {"totals": bad, "problem": "total_mismatch"},
-                  f"报告总分与复算不符：{bad}", f"report totals differ from recomputed: {bad}",
+                  "评标报告所载总分与按评分复算不符：" + listing(
+                      f"{o} 报告 {v['report']} 分、复算 {v['recomputed']} 分" for o, v in bad.items()),
+                  "report totals differ from the recomputed scores: " + listing(
+                      (f"{o} reported {v['report']}, recomputed {v['recomputed']}"
+                       for o, v in bad.items()), "en"),
                   section_id=sid, subjects=sorted(bad))
 
 
@@ -132,7 +139,7 @@ def _totals(trail: Trail, sid: str | None, table: dict[Key, dict[str, TrailEvent
       basis='GP87 第62条(四) "对需要专业判断的主观评审因素协商评分"; GPR 第41条 "进行独立评审"',
       section="9", reads=("SCORE_SUBMITTED",), severity="warning", lead=True, confidence="D")
 def negotiated_scores(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, sec in per_section(trail):
+    for sid, sec in lot_rounds(trail):
         subj = {k: v for k, v in latest_scores(sec).items()
                 if any(e.get("is_objective") is False for e in v.values())}
         bidders = {b for b, _ in subj}
@@ -156,7 +163,7 @@ def negotiated_scores(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           "SCORE_SUBMITTED"), severity="violation", lead=True, confidence="V",
       applies="all (off-platform exchange and price changes are not in the events)")
 def bidder_clarification(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, sec in per_section(trail):
+    for sid, sec in lot_rounds(trail):
         for a in sec.of_type("BIDDER_CLARIFICATION_ANSWERED"):
             b = a.get("bidder_org")
             asked = [r for r in sec.of_type("BIDDER_CLARIFICATION_REQUESTED")
@@ -187,7 +194,7 @@ def must_reject(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                         dec(flags.get("budget_amount")) if flags.get("regime") == "GP" else None)
             if c is not None]
     cap = min(caps) if caps else None
-    for sid, sec in per_section(trail):
+    for sid, sec in lot_rounds(trail):
         rejected = {e.get("bidder_org") for e in sec.of_type("BID_REJECTED")}
         if cap is not None:
             yield from _above_cap(trail, sid, sec, cap, rejected)
@@ -198,8 +205,9 @@ def must_reject(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-TBR-51-MUST-REJECT", trail, [e for _, e in reads],
                           {"bidder": org, "prices": prices},
                           f"{org} 的投标文件开启后读出 {len(prices)} 个不同报价"
-                          f"（{'、'.join(p + ' 元' for p in prices)}），未被否决",
-                          f"{org}'s opened bid shows {len(prices)} different prices {prices}, "
+                          f"（{listing(yuan(Decimal(p)) for p in prices)}），未被否决",
+                          f"{org}'s opened bid shows {len(prices)} different prices "
+                          f"({listing((yuan(Decimal(p), 'en') for p in prices), 'en')}), "
                           "not rejected", section_id=sid, subjects=[org])
 
 
@@ -212,12 +220,13 @@ def _above_cap(trail: Trail, sid: str | None, sec: Trail, cap: Decimal,
     prices = bid_prices(sec)
     for org in bidder_orgs(sec):
         price, src = prices.get(org, (None, None))
-        if (price is not None and src is not None and price > cap and org not in rejected
+        if (price is not None and src is not None and over_cap(price, cap) and org not in rejected
                 and (org in in_report or org in scored)):
             yield hit("R-TBR-51-MUST-REJECT", trail, [src] + ([signed] if signed else []),
                       {"bidder": org, "bid_price": str(price), "ceiling": str(cap)},
-                      f"{org} 的投标报价 {price} 元高于最高投标限价 {cap} 元，未被否决",
-                      f"{org}'s price {price} > ceiling {cap} but not rejected",
+                      f"{org} 的投标报价 {yuan(price)} 高于最高投标限价 {yuan(cap)}，未被否决",
+                      f"{org}'s price {yuan(price, 'en')} > ceiling {yuan(cap, 'en')} but not "
+                      "rejected",
                       section_id=sid, subjects=[str(org)])
 
 
@@ -229,7 +238,7 @@ def _above_cap(trail: Trail, sid: str | None, sec: Trail, cap: Decimal,
       severity="warning", lead=False, confidence="V2", applies="all (0.80 threshold D)")
 def abnormally_low(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ratio = Decimal(ctx.thresholds.abnormally_low_ratio)
-    for sid, sec in per_section(trail):
+    for sid, sec in lot_rounds(trail):
         asked = {r.get("bidder_org") for r in sec.of_type("BIDDER_CLARIFICATION_REQUESTED")}
         rejected = {e.get("bidder_org"): e for e in sec.of_type("BID_REJECTED")}
         prices = bid_prices(sec)
@@ -246,9 +255,11 @@ def abnormally_low(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit("R-EV-21-ABNORMALLY-LOW", trail, [src] + ([rej] if rej else []),
                           {"bidder": org, "bid_price": str(p), "mean_others": str(round(mean, 2)),
                            "ratio": str(round(p / mean, 4)), "rejected_below_cost": below_cost},
-                          f"{org} 的投标报价 {p} 元为其他报价均值 {mean:.2f} 元的 {p / mean:.1%}，"
+                          f"{org} 的投标报价 {yuan(p)} 为其他报价均值 {yuan(mean)} 的 {pct(p / mean)}，"
                           "未要求其澄清",
-                          f"{org}'s price {p} is {p / mean:.1%} of the others' mean {mean:.2f}; "
+                          f"{org}'s price {yuan(p, 'en')} is {pct(p / mean)} of the others' mean "
+                          f"{yuan(mean, 'en')}; "
+
                           "no clarification was requested", section_id=sid, subjects=[str(org)],
                           severity="violation" if below_cost else None,
                           lead=True if below_cost else None)

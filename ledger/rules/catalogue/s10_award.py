@@ -14,6 +14,7 @@ from ledger.rules.catalogue.s10_common import (
     bidders,
     day,
     is_tb_must,
+    lot_rounds,
     lots,
     now,
     regime,
@@ -23,6 +24,7 @@ from ledger.rules.catalogue.s10_common import (
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_date, bj_time, label, listing
 
 _PUB_START = "R-TBR-54-PUBLICITY-START"
 _PUB_PERIOD = "R-TBR-54-PUBLICITY-PERIOD"
@@ -109,9 +111,11 @@ def no_award_before_end(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if pub is not None and t < ts(pub.payload["end"]):
                 yield hit(_NO_AWARD, trail, [pub, award],
                           {"award_at": t.isoformat(), "publicity_end": pub.payload["end"]},
-                          f"{award.type} 于 {t.isoformat()} 发生，早于公示结束 {pub.payload['end']}",
-                          f"{award.type} at {t.isoformat()} before publicity end "
-                          f"{pub.payload['end']}", section_id=sid)
+                          f"{award.type} 于 {bj_time(t)} 发生，早于公示结束 "
+                          f"{bj_time(ts(pub.payload['end']))}",
+                          f"{award.type} at {bj_time(t)} before publicity end "
+                          f"{bj_time(ts(pub.payload['end']))}", section_id=sid)
+
             for obj in lot.of_type("OBJECTION_FILED"):
                 if obj.get("subject") not in ("evaluation_result", "result") or at(obj) > t:
                     continue
@@ -120,9 +124,9 @@ def no_award_before_end(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                     yield hit(_NO_AWARD, trail, [obj, award],
                               {"award_at": t.isoformat(), "objection_at": at(obj).isoformat(),
                                "replied_at": at(reply).isoformat() if reply else None},
-                              f"对评标结果的异议（{at(obj).isoformat()}）尚未答复即 {award.type}",
-                              f"{award.type} at {t.isoformat()} while the result objection of "
-                              f"{at(obj).isoformat()} was unanswered", section_id=sid)
+                              f"对评标结果的异议（{bj_time(at(obj))}）尚未答复即 {award.type}",
+                              f"{award.type} at {bj_time(t)} while the result objection of "
+                              f"{bj_time(at(obj))} was unanswered", section_id=sid)
 
 
 @rule(_RANK1, title_zh="国有资金主导项目确定排名第一的中标候选人",
@@ -139,9 +143,9 @@ def rank1(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             continue
         yield hit(_RANK1, trail, [win],
                   {"rank_of_winner": rank, "reason": reason, "evidence_ref": win.get("evidence_ref")},
-                  f"确定排名第 {rank} 的候选人为中标人，理由 {reason or '无'}，证明材料 "
+                  f"确定排名第 {rank} 的候选人为中标人，理由 {label(reason) if reason else '无'}，证明材料 "
                   f"{win.get('evidence_ref') or '无'}",
-                  f"winner ranked {rank}; reason {reason or 'none'}, evidence "
+                  f"winner ranked {rank}; reason {label(reason, 'en') if reason else 'none'}, evidence "
                   f"{win.get('evidence_ref') or 'none'}", subjects=[str(win.get("winner_org"))])
 
 
@@ -169,8 +173,8 @@ def winner_from_candidates(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         org = str(win.payload["winner_org"])
         if org not in cands:
             yield hit(_FROM_CAND, trail, [rep, win], {"winner": org, "candidates": sorted(cands)},
-                      f"中标人 {org} 不在推荐的中标候选人 {sorted(cands)} 之中",
-                      f"winner {org} not among the candidates {sorted(cands)}",
+                      f"中标人 {org} 不在推荐的中标候选人（{listing(sorted(cands))}）之中",
+                      f"winner {org} not among the candidates ({listing(sorted(cands), 'en')})",
                       section_id=sid, subjects=[org])
             continue
         if not gp:
@@ -179,8 +183,9 @@ def winner_from_candidates(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         skipped = sorted(b for b, r in cands.items() if r < cands[org] and b not in out)
         if skipped and not (win.get("reason_if_not_rank1") and win.get("evidence_ref")):
             yield hit(_FROM_CAND, trail, [rep, win], {"winner": org, "skipped": skipped},
-                      f"未按顺序确定成交供应商：排名在前的 {skipped} 无放弃或不合格记录",
-                      f"winner {org} chosen over higher-ranked {skipped} without a recorded cause",
+                      f"未按顺序确定成交供应商：排名在前的 {listing(skipped)} 无放弃或不合格记录",
+                      f"winner {org} chosen over higher-ranked {listing(skipped, 'en')} without a "
+                      "recorded cause",
                       section_id=sid, subjects=[org])
         rep_d = _delivered(lot, "purchaser")
         if rep_d is not None and not ctx.calendar.met_wd(at(win), at(rep_d), 5):
@@ -199,7 +204,7 @@ def winner_from_candidates(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       reads=("BID_SUBMITTED", "AWARD_NOTICE_ISSUED", "RESULT_NOTICE_ISSUED", "WINNER_DETERMINED"),
       severity="warning", lead=False, confidence="V")
 def notify_all(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    for sid, lot in lots(trail):
+    for sid, lot in lot_rounds(trail):
         notices = lot.of_type("AWARD_NOTICE_ISSUED")
         if not notices:
             continue
@@ -211,8 +216,9 @@ def notify_all(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if missing:
             yield hit(_NOTIFY, trail, [first, *results],
                       {"notice_day": str(day(first)), "not_notified": missing},
-                      f"中标通知书 {day(first)} 发出，当日未通知未中标人 {missing}",
-                      f"award notice {day(first)}; bidders {missing} not notified that day",
+                      f"中标通知书 {day(first)} 发出，当日未通知未中标人 {listing(missing)}",
+                      f"award notice {day(first)}; bidders {listing(missing, 'en')} not notified "
+                      "that day",
                       section_id=sid, subjects=missing)
         for later in notices[1:]:
             if set(later.payload.get("recipients", [])) == winners:
@@ -223,10 +229,13 @@ def notify_all(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if not causes:
                 yield hit(_NOTIFY, trail, [first, later],
                           {"first": sorted(winners), "later": later.payload.get("recipients")},
-                          f"中标通知书发出后改变中标结果：{sorted(winners)} → "
-                          f"{later.payload.get('recipients')}，无法定事由",
-                          f"result changed after the award notice: {sorted(winners)} → "
-                          f"{later.payload.get('recipients')} without a statutory cause",
+                          f"中标通知书发出后改变中标结果：{listing(sorted(winners))} → "
+                          f"{listing(later.payload.get('recipients') or [])}，无法定事由",
+                          f"result changed after the award notice: "
+                          f"{listing(sorted(winners), 'en')} → "
+                          f"{listing(later.payload.get('recipients') or [], 'en')} without a "
+                          "statutory cause",
+
                           severity="violation", lead=True, section_id=sid)
 
 
@@ -265,9 +274,9 @@ def gp_result_timeline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         short = bool(end) and cal.wd(at(ann), ts(end)) < 1
         if no_experts or short:
             zh = (["结果公告未列明评审专家名单"] if no_experts else []) + (
-                [f"结果公告期 {day(ann)} 至 {end[:10]} 不足1个工作日"] if short else [])
+                [f"结果公告期 {day(ann)} 至 {bj_date(ts(end))} 不足1个工作日"] if short else [])
             en = (["result announcement omits the expert list"] if no_experts else []) + (
-                [f"announcement period {day(ann)}..{end[:10]} < 1 working day"] if short else [])
+                [f"announcement period {day(ann)}..{bj_date(ts(end))} < 1 working day"] if short else [])
             yield hit(_GP_TIMELINE, trail, [ann],
                       {"expert_list_included": not no_experts, "period_end": end,
                        "working_days": cal.wd(at(ann), ts(end)) if end else None},

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ledger.rules.calendar import local_date
+from ledger.rules.catalogue.s03_timing import effective_deadline
 from ledger.rules.helpers import dec, trail_now
+from ledger.rules.helpers import lot_rounds as lot_rounds  # per lot and tender round
 from ledger.rules.helpers import lots as lots  # re-exported to the section modules
 from ledger.rules.helpers import ts as ts
 from ledger.rules.model import Trail, TrailEvent
@@ -82,12 +84,16 @@ def winner_org(trail: Trail) -> str | None:
 
 
 def bidders(trail: Trail) -> list[str]:
-    """Accepted bidders (first-seen order), minus those that withdrew."""
+    """Accepted bidders (first-seen order), minus those that withdrew and those whose bid
+    arrived after the deadline of ``trail`` (pass one tender round, ``lot_rounds``): a late
+    bid is no bid (招标投标法 第28条), so its sender is not owed the result notice."""
     withdrawn = {e.get("bidder_org") for e in trail.of_type("BID_WITHDRAWN")}
+    found = effective_deadline(trail)
     seen: dict[str, None] = {}
     for e in trail.of_type("BID_SUBMITTED"):
         org = e.get("bidder_org")
-        if e.get("accepted", True) and org and org not in withdrawn:
+        late = found is not None and at(e) >= found[0]
+        if e.get("accepted", True) and org and org not in withdrawn and not late:
             seen.setdefault(str(org), None)
     return list(seen)
 

@@ -13,9 +13,10 @@ from decimal import Decimal
 from ledger.rules.calendar import cd, local_date
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.context import RuleContext
-from ledger.rules.helpers import PRICE_SOURCES, bid_prices
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices, over_cap
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import pct, share, yuan
 
 _C30 = "R-TB-46-CONTRACT-30D"
 _CONSISTENT = "R-TBR-57-CONTRACT-CONSISTENT"
@@ -50,7 +51,8 @@ def contract_30d(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             days = cd(c.at(notice), c.at(contract)) if contract else cd(c.at(notice), c.now(trail))
             yield hit(_C30, trail, [notice, *([contract] if contract else [])],
                       {"notice": str(c.day(notice)), "signed": str(on) if on else None,
-                       "days": days, "due": str(due), "overdue": contract is None},
+                       "days": days, "due": str(due), "overdue": True,
+                       "missing": contract is None},
                       f"中标通知书 {c.day(notice)} 发出，" + (
                           f"{on} 才签订合同（{days} 日），晚于 {due}" if on
                           else f"截至 {due} 仍未签订合同"),
@@ -101,9 +103,9 @@ def contract_consistent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             yield hit(_CONSISTENT, trail, [source, contract],
                       {"contract_amount": str(amount), "winning_price": str(price),
                        "difference": str(amount - price)},
-                      f"合同价款 {amount} 元与中标价 {price} 元不一致（相差 {amount - price} 元）",
-                      f"contract amount {amount} != winning price {price} "
-                      f"(difference {amount - price})", section_id=sid, subjects=[org])
+                      f"合同价款 {yuan(amount)} 与中标价 {yuan(price)} 不一致（相差 {yuan(amount - price)}）",
+                      f"contract amount {yuan(amount, 'en')} != winning price {yuan(price, 'en')} "
+                      f"(difference {yuan(amount - price, 'en')})", section_id=sid, subjects=[org])
         rec = lot.last("OPENING_RECORD_PUBLISHED")
         entry = next((x for x in (rec.payload.get("entries", []) if rec else [])
                       if x.get("bidder_org") == org), None)
@@ -124,10 +126,10 @@ def contract_consistent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                        "ratio": str((added / amount).quantize(Decimal("0.0001"))),
                        "limit": th.contract_amend_warn_ratio,
                        "window_days": th.contract_amend_window_days},
-                      f"签约后 {th.contract_amend_window_days} 日内补充合同增加 {added} 元，"
-                      f"超过原合同价款 {amount} 元的 {th.contract_amend_warn_ratio}",
-                      f"top-ups of {added} within {th.contract_amend_window_days} days exceed "
-                      f"{th.contract_amend_warn_ratio} of {amount}", severity="warning",
+                      f"签约后 {th.contract_amend_window_days} 日内补充合同增加 {yuan(added)}，"
+                      f"超过原合同价款 {yuan(amount)} 的 {pct(Decimal(th.contract_amend_warn_ratio))}",
+                      f"top-ups of {yuan(added, 'en')} within {th.contract_amend_window_days} days exceed "
+                      f"{pct(Decimal(th.contract_amend_warn_ratio))} of {yuan(amount, 'en')}", severity="warning",
                       section_id=sid, subjects=[org])
 
 
@@ -144,11 +146,14 @@ def gp_additional(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         amended = _amended(trail, contract, True)
         amount = c.money(contract.get("amount")) or Decimal(0)
         added = sum((c.money(a.get("added_amount")) or Decimal(0) for a in amended), Decimal(0))
-        if amended and added > amount * ratio:
+        if amended and over_cap(added, amount * ratio):
             yield hit(_TOPUP, trail, [contract, *amended],
                       {"added": str(added), "original": str(amount), "limit": str(amount * ratio)},
-                      f"补充合同合计 {added} 超过原合同 {amount} 的 10%（{amount * ratio}）",
-                      f"top-ups {added} > 10% of {amount} ({amount * ratio})")
+                      f"补充合同合计 {yuan(added)}，为原合同金额 {yuan(amount)} 的 {share(added, amount)}，"
+                      f"超过 {pct(ratio)}（上限 {yuan(amount * ratio)}）",
+                      f"top-ups of {yuan(added, 'en')} are {share(added, amount)} of the contract "
+                      f"amount {yuan(amount, 'en')}, above {pct(ratio)} (cap {yuan(amount * ratio, 'en')})")
+
 
 
 @rule(_PUBFILE, title_zh="政府采购合同2个工作日内公告、7个工作日内备案",
@@ -298,6 +303,8 @@ def bond_refund_gp(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if paid < fee:
                 yield hit(_BOND_GP, trail, [bond, refund],
                           {"bidder": org, "expected_fee": str(fee), "paid": str(paid)},
-                          f"{org} 保证金超期退还，应付资金占用费约 {fee}，实付 {paid}",
-                          f"late refund to {org}: expected overdue fee {fee}, paid {paid}",
+                          f"{org} 保证金超期退还，应付资金占用费约 {yuan(fee)}，实付 {yuan(paid)}",
+                          f"late refund to {org}: expected overdue fee about {yuan(fee, 'en')}, "
+                          f"paid {yuan(paid, 'en')}",
+
                           severity="warning", lead=False, section_id=sid, subjects=[org])

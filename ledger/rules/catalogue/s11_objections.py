@@ -13,8 +13,10 @@ from datetime import date, datetime
 from ledger.rules.calendar import WorkCalendar, cd, local_date
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import round_holding
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import bj_time, listing
 
 _DOC_OBJ = "R-TBR-22-DOC-OBJECTION"
 _TB_COMPLAINT = "R-TBR-60-COMPLAINT-HANDLING"
@@ -70,8 +72,8 @@ def doc_objection(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if subject not in ("prequal_doc", "tender_doc", *_RESULT):
             continue
         scope = trail.for_section(obj.section_id) if obj.section_id else trail
-        deadline = _doc_deadline(scope, subject) if subject in ("prequal_doc", "tender_doc") \
-            else None
+        deadline = _doc_deadline(round_holding(scope, obj), subject) \
+            if subject in ("prequal_doc", "tender_doc") else None  # the objection's own round
         reply = c.replies_for(scope, obj, ("OBJECTION_REPLIED",))
         due = ctx.calendar.due(c.at(obj), 3)
         if _reply_late(trail, reply, due):
@@ -102,14 +104,14 @@ def _not_suspended(trail: Trail, scope: Trail, obj: TrailEvent, reply: TrailEven
     if moved:
         yield hit(_DOC_OBJ, trail, [obj, moved[0]],
                   {"filed": t0.isoformat(), "event": moved[0].type, "at": c.at(moved[0]).isoformat()},
-                  f"异议答复前未暂停：{moved[0].type} 于 {c.at(moved[0]).isoformat()} 进行",
-                  f"{moved[0].type} at {c.at(moved[0]).isoformat()} before the objection was "
+                  f"异议答复前未暂停：{moved[0].type} 于 {bj_time(c.at(moved[0]))} 进行",
+                  f"{moved[0].type} at {bj_time(c.at(moved[0]))} before the objection was "
                   "answered, without suspension")
     elif deadline is not None and obj.get("subject") == "tender_doc" and t0 <= deadline[0] < t1:
         yield hit(_DOC_OBJ, trail, [obj, deadline[1], *([reply] if reply else [])],
                   {"filed": t0.isoformat(), "deadline": deadline[0].isoformat()},
-                  f"异议答复前投标截止时间 {deadline[0].isoformat()} 已过，且未暂停或延期",
-                  f"bid deadline {deadline[0].isoformat()} passed before the objection was "
+                  f"异议答复前投标截止时间 {bj_time(deadline[0])} 已过，且未暂停或延期",
+                  f"bid deadline {bj_time(deadline[0])} passed before the objection was "
                   "answered, without suspension or postponement")
 
 
@@ -287,7 +289,9 @@ def gp_challenge_reply(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       {**computed, "not_notified": missing}, zh, en, subjects=[org])
         elif missing and reply is not None:
             yield hit(_CH_REPLY, trail, [ch, reply], {"not_notified": missing},
-                      f"质疑答复未通知 {missing}", f"challenge reply did not notify {missing}",
+                      f"质疑答复未通知 {listing(missing)}",
+                      f"challenge reply did not notify {listing(missing, 'en')}",
+
                       severity="warning", lead=False, subjects=missing)
 
 
@@ -314,9 +318,9 @@ def gp_suspend_contract(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                 yield hit(_SUSPEND, trail, [f, k],
                           {"filed": t0.isoformat(), "signed": tk.isoformat(),
                            "replied": t1.isoformat() if t1 else None},
-                          f"{f.type}（{t0.isoformat()}）答复前于 {tk.isoformat()} 签订合同",
-                          f"contract signed {tk.isoformat()} while the {f.type} of "
-                          f"{t0.isoformat()} was unanswered", subjects=[str(f.get("filer_org"))])
+                          f"{f.type}（{bj_time(t0)}）答复前于 {bj_time(tk)} 签订合同",
+                          f"contract signed {bj_time(tk)} while the {f.type} of "
+                          f"{bj_time(t0)} was unanswered", subjects=[str(f.get("filer_org"))])
             elif tk < t0 and not [s for s in scope.of_type("ACTIVITY_SUSPENDED") if c.at(s) >= t0]:
                 yield hit(_SUSPEND, trail, [k, f], {"signed": tk.isoformat(), "filed": t0.isoformat()},
                           f"合同已签订后收到可能影响结果的{f.type}，未见中止履行记录",

@@ -12,6 +12,7 @@ from datetime import timedelta
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
+from ledger.rules.wording import duration, listing, pct
 
 _OPLOG = "R-EB-49-OPERATION-LOG"
 _TAMPER = "R-EB-49-NO-TAMPER"
@@ -50,9 +51,9 @@ def operation_log(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     yield hit(_OPLOG, trail, bad[:_EVIDENCE_CAP],
               {"missing": len(bad), "operations": len(ops), "share": share,
                "limit": ctx.thresholds.oplog_missing_share},
-              f"{len(ops)} 个平台操作中 {len(bad)} 个缺少网络地址或操作人（{share:.1%}）",
+              f"{len(ops)} 个平台操作中 {len(bad)} 个缺少网络地址或操作人（{pct(share)}）",
               f"{len(bad)} of {len(ops)} platform operations lack a network address or operator "
-              f"({share:.1%})", section_id=None)
+              f"({pct(share)})", section_id=None)
 
 
 @rule(_TAMPER, title_zh="不得伪造、篡改或者损毁电子招标投标活动信息",
@@ -122,14 +123,16 @@ def esign(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         missing = sorted(members - signers)
         if members and missing:
             yield hit(_ESIGN, trail, [rep], {"not_signed_by": missing},
-                      f"评标报告缺少委员会成员 {missing} 的签名",
-                      f"evaluation report not signed by members {missing}", subjects=missing)
+                      f"评标报告缺少委员会成员 {listing(missing)} 的签名",
+                      f"evaluation report not signed by members {listing(missing, 'en')}",
+                      subjects=missing)
     bad = [e for e in docs if _unsigned(e)]
     if bad:
         types = sorted({e.type for e in bad})
         yield hit(_ESIGN, trail, bad[:_EVIDENCE_CAP], {"unsigned": len(bad), "types": types},
-                  f"{len(bad)} 份应电子签名的数据电文无签名：{types}",
-                  f"{len(bad)} required data messages carry no e-signature: {types}",
+                  f"{len(bad)} 份应电子签名的数据电文无签名：{listing(types)}",
+                  f"{len(bad)} required data messages carry no e-signature: "
+                  f"{listing(types, 'en')}",
                   section_id=None)
 
 
@@ -178,8 +181,9 @@ def trusted_time(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             gap = (cause.occurred_at - effect.occurred_at).total_seconds()
             yield hit(_TIME, trail, [cause, effect],
                       {"cause": cause.type, "effect": effect.type, "seconds_earlier": gap},
-                      f"{effect.type} 的业务时间早于其前因 {cause.type} {gap:.0f} 秒",
-                      f"{effect.type} occurred {gap:.0f} s before its cause {cause.type}")
+                      f"{effect.type} 的业务时间早于其前因 {cause.type} {duration(gap)}",
+                      f"{effect.type} occurred {duration(gap, 'en')} before its cause {cause.type}")
+
 
 
 @rule(_PAPER, title_zh="纸质文件与数据电文不一致时以数据电文为准",
