@@ -26,7 +26,7 @@ from ledger.errors import NotFoundError
 from ledger.log import WitnessLog
 from ledger.sealing.policy import OPERATOR, Viewer, in_scope, may_see
 from ledger.sealing.views import ProjectRecords, Record, SealedError, load_project
-from ledger.store.log_queries import anchor_reference
+from ledger.store.log_queries import anchor_references
 from ledger.store.schema import anchors, checkpoints
 
 BUNDLE_FORMAT = "witness-bundle/v1"
@@ -45,11 +45,12 @@ def _first_covering(conn: Connection, index: int) -> int | None:
     return None if value is None else int(value)
 
 
-def _anchor_refs(conn: Connection, sizes: list[int]) -> dict[int, dict[str, Any]]:
-    rows = conn.execute(select(anchors, checkpoints.c.root)
-                        .join(checkpoints, checkpoints.c.size == anchors.c.checkpoint_size)
-                        .where(anchors.c.checkpoint_size.in_(sizes))).all()
-    return {int(r.checkpoint_size): anchor_reference(r, bytes(r.root)) for r in rows}
+def _checkpoint_entry(log: WitnessLog, conn: Connection, size: int) -> dict[str, Any]:
+    """A bundle's checkpoint: the note, the primary chain's ``anchor`` and, when the log is
+    anchored on further chains, their references as ``anchors``."""
+    cp = log.checkpoint_at(size)
+    primary, others = anchor_references(conn, size, cp.root)
+    return {"note": cp.note, "anchor": primary} | ({"anchors": others} if others else {})
 
 
 def _target_size(conn: Connection, last_index: int) -> int:
@@ -81,8 +82,7 @@ def export_project(log: WitnessLog, project_id: str,
         target = _target_size(conn, chosen[-1].index)
         sizes = sorted({s for s in (_first_covering(conn, r.index) for r in chosen) if s}
                        | {target})
-        refs = _anchor_refs(conn, sizes)
-    cps = [{"note": log.checkpoint_at(s).note, "anchor": refs.get(s)} for s in sizes]
+        cps = [_checkpoint_entry(log, conn, s) for s in sizes]
     consistency = [{"from": a, "to": b, "proof": [h.hex() for h in log.consistency_proof(a, b)]}
                    for a, b in itertools.pairwise(sizes)]
     evs = [{"index": r.index, "leaf_hash": r.leaf.hex(),

@@ -34,7 +34,7 @@ from ledger.sealing.batch import BatchWriter
 from ledger.sealing.keys import Sealer
 from ledger.store import log_queries as q
 from ledger.store.database import Database
-from ledger.store.schema import anchors, checkpoints, events, section_phases
+from ledger.store.schema import checkpoints, events, section_phases
 
 Clock = Callable[[], str]
 
@@ -287,27 +287,26 @@ class WitnessLog:
 
     def anchored_proof(self, index: int) -> AnchoredProof | None:
         """Proof against the first *anchored* checkpoint covering ``index`` (so upgrading a
-        receipt twice gives the same file); before that, against the newest checkpoint,
-        with no anchor (the verifier reports it as pending)."""
+        receipt twice gives the same proof; anchors on further chains are added as they
+        come); before that, against the newest checkpoint, with no anchor (pending)."""
         with self.db.read() as conn:
-            row = conn.execute(
-                select(anchors).where(anchors.c.checkpoint_size > index)
-                .order_by(anchors.c.checkpoint_size).limit(1)
-            ).first()
-        if row is not None:
-            cp = self.checkpoint_at(int(row.checkpoint_size))
+            size = q.first_anchored(conn, index)
+        if size is not None:
+            cp = self.checkpoint_at(size)
+            with self.db.read() as conn:
+                primary, others = q.anchor_references(conn, size, cp.root)
             return AnchoredProof(cp.note, tuple(self.inclusion_proof(index, cp.size)),
-                                 q.anchor_reference(row, cp.root))
+                                 primary, tuple(others))
         latest = self.latest_checkpoint()
         if latest is None or latest.size <= index:
             return None
         return AnchoredProof(latest.note, tuple(self.inclusion_proof(index, latest.size)), None)
 
     def anchor_for(self, size: int) -> dict[str, Any] | None:
-        """The anchor reference of the checkpoint of ``size``, if it was anchored."""
+        """The primary chain's anchor reference of the checkpoint of ``size``, if anchored."""
+        root = self.checkpoint_at(size).root
         with self.db.read() as conn:
-            row = conn.execute(select(anchors).where(anchors.c.checkpoint_size == size)).first()
-        return None if row is None else q.anchor_reference(row, self.checkpoint_at(size).root)
+            return q.anchor_references(conn, size, root)[0]
 
     # -- proofs ---------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ Must not import the API or the verifier.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from chain_access.rpc import redact_url
 from ledger.anchoring import read_binding
-from ledger.core.trust import trust_document
+from ledger.anchoring.chains import bound_chains
+from ledger.core.trust import chain_entry, trust_document
 from ledger.cosigning import parse_cosigners
 from ledger.errors import NotFoundError
 from ledger.home import read_log_info
@@ -38,7 +40,8 @@ def default_quorum(witnesses: int) -> int:
 
 
 def policy_document(settings: Settings, log: WitnessLog, *, endpoint: str | None,
-                    witness_quorum: int | None = None) -> dict[str, Any]:
+                    witness_quorum: int | None = None,
+                    optional: Collection[int] = ()) -> dict[str, Any]:
     """The trust policy of ``log``; ``NotFoundError`` while it is not bound to a chain."""
     binding = read_binding(log)
     if binding is None:
@@ -53,4 +56,21 @@ def policy_document(settings: Settings, log: WitnessLog, *, endpoint: str | None
                           log_id=binding.log_id.lower(), endpoint=endpoint,
                           genesis_hash=binding.genesis_hash,
                           upgrade_path=DEFAULT_UPGRADE_PATH, witnesses=witnesses,
-                          witness_quorum=quorum)
+                          witness_quorum=quorum,
+                          chains=further_chains(log, endpoint is not None, optional))
+
+
+def further_chains(log: WitnessLog, with_endpoints: bool,
+                   optional: Collection[int] = ()) -> list[dict[str, Any]]:
+    """The policy entries of the chains bound after the first (``witness chain bind``), each
+    required unless its chain id is in ``optional``; endpoints only when asked for."""
+    return [chain_entry(chain_id=b.binding.chain_id, registry=b.binding.registry,
+                        log_id=b.binding.log_id.lower(),
+                        endpoint=_endpoint(b.binding.spec) if with_endpoints else None,
+                        genesis_hash=b.binding.genesis_hash,
+                        required=b.binding.chain_id not in optional)
+            for b in bound_chains(log) if not b.primary]
+
+
+def _endpoint(spec: str) -> str:
+    return redact_url(spec) if spec.startswith(("http://", "https://")) else spec

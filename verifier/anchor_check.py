@@ -29,6 +29,7 @@ from verifier.readers.chain import (
     find_size,
 )
 from verifier.report import Report
+from verifier.succession import Succession, accept, for_report
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,16 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def _claims(ref: AnchorRef, policy: TrustPolicy, size: int, root: bytes) -> list[Mismatch]:
-    """How the anchor reference contradicts the trust anchors or the signed checkpoint."""
+def _claims(ref: AnchorRef, policy: TrustPolicy, size: int, root: bytes,
+            log_id: bytes) -> list[Mismatch]:
+    """How the anchor reference contradicts the trust anchors or the signed checkpoint
+    (``log_id``: the pinned log id, or a successor followed from it)."""
     bad = []
     if ref.chain_id != policy.chain_id:
         bad.append(Mismatch("chain_id", ref.chain_id, f"the policy trusts {policy.chain_id}"))
     if ref.registry.lower() != str(policy.registry).lower():
         bad.append(Mismatch("registry", ref.registry, f"the policy trusts {policy.registry}"))
-    if _hex(ref.log_id) != policy.pinned_log_id:
+    if ref.log_id != log_id:
         bad.append(Mismatch("log_id", _hex(ref.log_id),
                             f"the policy trusts {policy.pinned_log_id}"))
     if ref.tree_size != size:
@@ -133,17 +136,26 @@ def check_anchor(report: Report, reader: RegistryReader | None, policy: TrustPol
 
 
 def _by_size(report: Report, reader: RegistryReader, log_id: bytes, size: int,
-             root: bytes) -> int | None:
-    """No reference: the chain is searched for the signed size."""
-    found = find_size(reader, log_id, size)
-    if found is None:
-        report.pending.append(f"checkpoint {size} is not anchored on chain yet")
+             root: bytes, links: Succession | None) -> int | None:
+    """No reference: the chain is searched for the signed size (along the links when the
+    pinned log is frozen)."""
+    if links is None:
+        found = find_size(reader, log_id, size)
+        where = None if found is None else (log_id, found)
+    else:
+        where = links.find(reader, size)
+    if where is None:
+        report.pending.append(f"checkpoint {size} is not anchored on chain yet" if links is None
+                              else links.pending(size))
         return None
+    log_id, found = where
     if found.root != root:
         report.fail("fork", f"the chain holds size {size} with root {found.root.hex()}, "
                     f"the log signed root {root.hex()}", index=size,
                     evidence={"size": size, "chain_root": found.root.hex(),
                               "signed_root": root.hex()})
+        return None
+    if links is not None and not accept(report, links, log_id, found):
         return None
     return found.timestamp
 
@@ -152,9 +164,12 @@ def _check_on_chain(report: Report, reader: RegistryReader, policy: TrustPolicy,
                     root: bytes, ref: AnchorRef | None) -> int | None:
     log_id = bytes.fromhex(policy.pinned_log_id[2:])
     report.count("anchors")
+    links = for_report(report, reader, log_id)  # None unless the pinned log is frozen
     if ref is None:
-        return _by_size(report, reader, log_id, size, root)
-    wrong = _claims(ref, policy, size, root)
+        return _by_size(report, reader, log_id, size, root, links)
+    if links is not None and ref.log_id in links.logs:
+        log_id = ref.log_id  # a successor followed from the pinned log
+    wrong = _claims(ref, policy, size, root, log_id)
     on = None if wrong else reader.checkpoint_at(log_id, ref.chain_index)
     if on is not None and on.tree_size == size and on.root != root:
         # a fork only when the chain holds another root for this very size
@@ -170,4 +185,6 @@ def _check_on_chain(report: Report, reader: RegistryReader, policy: TrustPolicy,
                     evidence={"size": size, "anchor": ref.to_json(),
                               "mismatches": [m.to_json() for m in wrong]})
         return None
-    return on.timestamp if on is not None else None
+    if on is None or (links is not None and not accept(report, links, log_id, on)):
+        return None
+    return on.timestamp

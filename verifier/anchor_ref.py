@@ -22,6 +22,7 @@ UINT64_LIMIT = 2**64
 UINT256_LIMIT = 2**256
 _HASH = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+MAX_REFS = 16  # anchors on further chains one checkpoint may name
 FIELDS = ("chain_id", "registry", "log_id", "chain_index", "tree_size", "root", "tx_hash",
           "block_number", "block_hash", "block_timestamp")
 
@@ -93,3 +94,12 @@ def parse_anchor(obj: Any, where: str) -> AnchorRef:
         block_number=_uint(obj, "block_number", UINT64_LIMIT, where),
         block_hash=_hash(obj, "block_hash", where),
         block_timestamp=_uint(obj, "block_timestamp", UINT64_LIMIT, where))
+
+
+def parse_anchors(raw: Any, where: str) -> tuple[AnchorRef, ...]:
+    """The optional ``anchors`` list (references on further chains), decoded strictly."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_REFS:
+        raise MalformedError(f"{where} must be a list of at most {MAX_REFS} anchor references")
+    return tuple(parse_anchor(a, f"{where}.{k}") for k, a in enumerate(raw))

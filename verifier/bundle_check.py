@@ -28,6 +28,7 @@ from verifier import lead_check
 from verifier.anchor_check import check_anchor
 from verifier.bundle_parse import Bundle, BundleEvent, parse_bundle
 from verifier.bundle_seals import BundleSeals
+from verifier.further_chains import FurtherChains, check_further
 from verifier.policy import TrustPolicy
 from verifier.readers.chain import RegistryReader
 from verifier.readers.files import check_json_depth
@@ -115,12 +116,21 @@ def _anchors(report: Report, bundle: Bundle, cps: dict[int, Checkpoint], policy:
              chain: RegistryReader | None) -> dict[int, int]:
     """Block time of each checkpoint found on chain, by size."""
     out: dict[int, int] = {}
-    refs = {Checkpoint.parse(open_note(n, [policy.verifier])).size: a
-            for n, a in bundle.checkpoints if _signed(n, policy)}
-    for size, cp in sorted(cps.items()):
-        when = check_anchor(report, chain, policy, size, cp.root, refs.get(size))
-        if when is not None:
-            out[size] = when
+    refs = {Checkpoint.parse(open_note(n, [policy.verifier])).size: (a, more)
+            for (n, a), more in zip(bundle.checkpoints, bundle.further or
+                                    [()] * len(bundle.checkpoints), strict=True)
+            if _signed(n, policy)}
+    further = FurtherChains(policy, chain is not None)
+    try:
+        for size, cp in sorted(cps.items()):
+            ref, more = refs.get(size, (None, ()))
+            when = check_anchor(report, chain, policy, size, cp.root, ref)
+            if when is not None:
+                out[size] = when
+            if policy.chains or more:
+                check_further(report, further, size, cp.root, ref, more)
+    finally:
+        further.close()
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import HASH_SIZE
 from ledger.core.json_text import loads_strict
-from verifier.anchor_ref import AnchorRef, parse_anchor
+from verifier.anchor_ref import AnchorRef, parse_anchor, parse_anchors
 
 BUNDLE_FORMAT = "witness-bundle/v1"
 MAX_BUNDLE_SIZE = 64 * 1024 * 1024
@@ -48,6 +48,8 @@ class Bundle:
     # Sections still sealed until their opening (None: the project as a whole); their
     # bid-phase records are not in the bundle, and no count is given.
     sealed: tuple[str | None, ...] = ()
+    # The anchors of each checkpoint (same order as ``checkpoints``) on further chains.
+    further: tuple[tuple[AnchorRef, ...], ...] = ()
 
 
 def _need(cond: bool, what: str) -> None:
@@ -140,4 +142,9 @@ def parse_bundle(data: bytes) -> Bundle:
                   lead if kind == "lead" else None,
                   obj.get("signature") if kind == "lead" else None,
                   obj if kind == "lead" else None,
-                  _sealed(obj["sealed"]) if "sealed" in obj else ())
+                  _sealed(obj["sealed"]) if "sealed" in obj else (),
+                  tuple(_further(c, k) for k, c in enumerate(obj["checkpoints"])))
+
+
+def _further(obj: dict[str, Any], k: int) -> tuple[AnchorRef, ...]:
+    return parse_anchors(obj.get("anchors"), f"bundle: checkpoints.{k}.anchors")

@@ -32,11 +32,13 @@ from verifier.anchor_check import check_anchor
 from verifier.anchor_ref import AnchorRef, parse_anchor
 from verifier.fsck_links import LINK, PREV, ProjectChains
 from verifier.fsck_sealed import RELEASE_TAIL, SealedScopes
+from verifier.further_chains import FurtherChains, check_further
 from verifier.policy import TrustPolicy
 from verifier.readers import SourceUnavailable
-from verifier.readers.chain import OnChainCheckpoint, RegistryReader, chain_checkpoints
+from verifier.readers.chain import OnChainCheckpoint, RegistryReader
 from verifier.readers.db import EventRow, LedgerDB, database_url
 from verifier.report import Report
+from verifier.succession import linked_checkpoints
 from verifier.witness_check import check_ledger_witnesses
 
 CHUNK = 5000
@@ -71,7 +73,9 @@ class _Fsck:
         self.payload_bad: set[int] = set()
         self.checkpoints = db.checkpoints(conn)
         self.pending_cp = next(self.checkpoints, None)
-        self.anchors = {int(a["checkpoint_size"]): a for a in db.anchors(conn)}
+        self.anchors, self.further, self.stray = _split_anchors(db.anchors(conn),
+                                                                db.log_info(conn))
+        self.further_chains = FurtherChains(policy, chain is not None)
         self.rows: list[EventRow] = []
         # every checkpoint of this log on chain, by size: each must be a size the log
         # signed (same root) or at least the recomputed tree at that size, never beyond it
@@ -142,7 +146,9 @@ class _Fsck:
         if self.chain is None:
             return {}
         try:
-            found = chain_checkpoints(self.chain, bytes.fromhex(self.policy.pinned_log_id[2:]))
+            # a frozen pinned log: its trusted checkpoints, then its successors' (succession)
+            found = linked_checkpoints(self.report, self.chain,
+                                       bytes.fromhex(self.policy.pinned_log_id[2:]))
         except SourceUnavailable as exc:
             self.report.skip("checkpoints of the log on chain", str(exc), unreachable=True)
             return {}
@@ -239,6 +245,14 @@ class _Fsck:
                 report.fail("anchor", f"anchor row of checkpoint {size}: {exc}", **where)
                 return
             check_anchor(report, self.chain, self.policy, size, cp.root, ref)
+        more = self.further.pop(size, [])
+        if self.policy.chains or more:
+            try:
+                refs = [r for r in (_anchor_ref(m, size, cp.root) for m in more) if r]
+            except MalformedError as exc:
+                report.fail("anchor", f"anchor row of checkpoint {size}: {exc}", **where)
+                return
+            check_further(report, self.further_chains, size, cp.root, None, refs)
 
     def finish(self) -> None:
         for size, root_col, note in _rest(self.pending_cp, self.checkpoints):
@@ -251,9 +265,14 @@ class _Fsck:
         if extra and self.tree_ok:
             self.report.fail("node", f"{extra} stored tree hash(es) beyond the last event: "
                              f"events were removed", index=self.next_index)
-        for size in self.anchors:
+        for size in sorted(set(self.anchors) | set(self.further)):
             self.report.fail("anchor", f"anchor row for size {size} without a checkpoint",
                              evidence={"checkpoint_size": size})
+        for row in self.stray:
+            self.report.fail("anchor", f"anchor row for size {row['checkpoint_size']} names "
+                             f"chain {row['chain_id']} registry {row['registry']}, which the "
+                             "log is not bound to", evidence={"anchor_row": row})
+        self.further_chains.close()
         self._beyond_the_log()
 
     def _beyond_the_log(self) -> None:
@@ -274,6 +293,34 @@ class _Fsck:
 
 def _rest(first: Any, more: Any) -> list[tuple[int, bytes, str]]:
     return ([] if first is None else [first]) + list(more)
+
+
+def _split_anchors(rows: list[dict[str, Any]], info: dict[str, str]
+                   ) -> tuple[dict[int, dict[str, Any]], dict[int, list[dict[str, Any]]],
+                              list[dict[str, Any]]]:
+    """Anchor rows by size: those on the further chains recorded in ``log_info``
+    (``chains.<n>.``), and the others, checked as the primary chain's: a row naming a chain
+    the log is not bound to is compared with the pinned chain and fails. Of two such rows
+    for one size, the one on the recorded primary chain is taken first."""
+    def key(prefix: str) -> tuple[str, str]:
+        return info.get(prefix + "chain_id", ""), info.get(prefix + "registry", "").lower()
+
+    bound = {key(k.removesuffix("chain_id")) for k in info
+             if k.startswith("chains.") and k.endswith(".chain_id")}
+    primary = key("chain.")
+    first: dict[int, dict[str, Any]] = {}
+    further: dict[int, list[dict[str, Any]]] = {}
+    stray: list[dict[str, Any]] = []
+    for row in sorted(rows, key=lambda r: (str(r["chain_id"]), str(r["registry"]).lower())
+                      != primary):
+        size = int(row["checkpoint_size"])
+        if (str(row["chain_id"]), str(row["registry"]).lower()) in bound:
+            further.setdefault(size, []).append(row)
+        elif size in first:
+            stray.append(row)  # another claim for the size, on no chain the log is bound to
+        else:
+            first[size] = row
+    return first, further, stray
 
 
 def _anchor_ref(row: dict[str, Any] | None, size: int, root: bytes) -> AnchorRef | None:

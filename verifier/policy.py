@@ -18,12 +18,44 @@ from ledger.core.cosignature import WitnessKey
 from ledger.core.errors import MalformedError
 from ledger.core.json_text import loads_strict
 from ledger.core.note import NoteVerifier
-from ledger.core.trust import POLICY_FORMAT, policy_fingerprint, trust_document
+from ledger.core.trust import (
+    POLICY_FORMAT,
+    POLICY_FORMATS,
+    chain_entry,
+    policy_fingerprint,
+    trust_document,
+)
 
 MAX_POLICY_SIZE = 64 * 1024
 DEFAULT_UPGRADE_PATH = "/v1/receipts/{index}"
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+MAX_CHAINS = 8
+
+
+@dataclass(frozen=True)
+class ChainPin:
+    """A further chain of a v2 policy (``chains``): where else the log's checkpoints are
+    anchored, and whether a checkpoint counts as anchored before that chain holds it."""
+
+    chain_id: int
+    registry: str
+    log_id: str
+    endpoint: str | None
+    genesis_hash: str | None
+    required: bool
+
+    @property
+    def name(self) -> str:
+        return f"chain {self.chain_id} (registry {self.registry})"
+
+    def matches(self, chain_id: int, registry: str) -> bool:
+        return chain_id == self.chain_id and registry.lower() == self.registry.lower()
+
+    def to_json(self) -> dict[str, Any]:
+        return chain_entry(chain_id=self.chain_id, registry=self.registry, log_id=self.log_id,
+                           endpoint=self.endpoint, genesis_hash=self.genesis_hash,
+                           required=self.required)
 
 
 def log_id_for(origin: str) -> str:
@@ -45,6 +77,7 @@ class TrustPolicy:
     genesis_hash: str | None = None
     witnesses: tuple[str, ...] = ()  # witness verifier keys (C2SP cosignature, 0x04)
     witness_quorum: int = 0  # how many distinct witnesses must cosign (0: none required)
+    chains: tuple[ChainPin, ...] = ()  # further chains (v2 policies)
 
     @property
     def witness_keys(self) -> list[WitnessKey]:
@@ -66,7 +99,13 @@ class TrustPolicy:
                               chain_id=self.chain_id, registry=self.registry,
                               log_id=self.pinned_log_id, endpoint=self.chain,
                               genesis_hash=self.genesis_hash, upgrade_path=self.upgrade_path,
-                              witnesses=self.witnesses, witness_quorum=self.witness_quorum)
+                              witnesses=self.witnesses, witness_quorum=self.witness_quorum,
+                              chains=[c.to_json() for c in self.chains])
+
+    def on_chain(self, pin: ChainPin) -> TrustPolicy:
+        """This policy with ``pin`` in place of the primary chain (to check that chain)."""
+        return replace(self, chain_id=pin.chain_id, registry=pin.registry, log_id=pin.log_id,
+                       chain=pin.endpoint, genesis_hash=pin.genesis_hash, chains=())
 
     @property
     def fingerprint(self) -> str:
@@ -83,8 +122,10 @@ def _opt(obj: dict[str, Any], key: str, kind: type) -> Any:
 
 def parse_policy(obj: Any) -> dict[str, Any]:
     """The fields of a policy document, validated, as keyword arguments for :func:`build`."""
-    if not isinstance(obj, dict) or obj.get("format") != POLICY_FORMAT:
-        raise MalformedError(f"trust policy is not a {POLICY_FORMAT} document")
+    if not isinstance(obj, dict) or obj.get("format") not in POLICY_FORMATS:
+        raise MalformedError(f"trust policy is not a {' or '.join(POLICY_FORMATS)} document")
+    if obj["format"] == POLICY_FORMAT and "chains" in obj:
+        raise MalformedError(f"trust policy: chains needs format {POLICY_FORMATS[1]}")
     chain = obj.get("chain") or {}
     if not isinstance(chain, dict):
         raise MalformedError("trust policy: chain must be an object")
@@ -94,7 +135,37 @@ def parse_policy(obj: Any) -> dict[str, Any]:
             "genesis_hash": _opt(chain, "genesis_hash", str),
             "upgrade_path": _opt(obj, "upgrade_path", str),
             "witnesses": _witness_list(obj.get("witnesses")),
-            "witness_quorum": _opt(obj, "witness_quorum", int)}
+            "witness_quorum": _opt(obj, "witness_quorum", int),
+            "chains": _chain_list(obj.get("chains"))}
+
+
+def _chain_list(value: Any) -> tuple[ChainPin, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_CHAINS:
+        raise MalformedError(f"trust policy: chains must be a list of at most {MAX_CHAINS}")
+    return tuple(_chain_pin(v, k) for k, v in enumerate(value))
+
+
+def _chain_pin(obj: Any, k: int) -> ChainPin:
+    where = f"trust policy: chains.{k}"
+    if not isinstance(obj, dict):
+        raise MalformedError(f"{where} must be an object")
+    chain_id, registry = obj.get("chain_id"), obj.get("registry")
+    log_id, required = obj.get("log_id"), obj.get("required")
+    if not isinstance(chain_id, int) or isinstance(chain_id, bool) or chain_id < 0:
+        raise MalformedError(f"{where}.chain_id must be a non-negative integer")
+    if not isinstance(registry, str) or not _ADDRESS.match(registry):
+        raise MalformedError(f"{where}.registry must be a 0x-prefixed 20-byte address")
+    if not isinstance(log_id, str) or not _HASH.match(log_id):
+        raise MalformedError(f"{where}.log_id must be 0x followed by 64 hex digits")
+    if not isinstance(required, bool):
+        raise MalformedError(f"{where}.required must be true or false")
+    genesis = _opt(obj, "genesis_hash", str)
+    if genesis is not None and not _HASH.match(genesis):
+        raise MalformedError(f"{where}.genesis_hash must be 0x followed by 64 hex digits")
+    return ChainPin(chain_id, registry, log_id.lower(), _opt(obj, "endpoint", str), genesis,
+                    required)
 
 
 def _witness_list(value: Any) -> tuple[str, ...] | None:
@@ -125,13 +196,14 @@ def build(*, key: str | None, origin: str | None = None, chain_id: int | None = 
           registry: str | None = None, log_id: str | None = None, chain: str | None = None,
           upgrade_path: str | None = None, genesis_hash: str | None = None,
           base: dict[str, Any] | None = None, witnesses: tuple[str, ...] | None = None,
-          witness_quorum: int | None = None) -> TrustPolicy:
+          witness_quorum: int | None = None,
+          chains: tuple[ChainPin, ...] | None = None) -> TrustPolicy:
     """A policy from flags, each overriding the same field of ``base`` (a parsed file)."""
     merged = dict(base or {})
     flags = {"key": key, "origin": origin, "chain_id": chain_id, "registry": registry,
              "log_id": log_id, "chain": chain, "upgrade_path": upgrade_path,
              "genesis_hash": genesis_hash, "witnesses": witnesses,
-             "witness_quorum": witness_quorum}
+             "witness_quorum": witness_quorum, "chains": chains}
     merged.update({k: v for k, v in flags.items() if v is not None})
     if not merged.get("key"):
         raise MalformedError("no log key pinned: pass --key VKEY or --policy FILE")
@@ -149,7 +221,8 @@ def build(*, key: str | None, origin: str | None = None, chain_id: int | None = 
     _check_witnesses(cosigners, quorum)
     return TrustPolicy(verifier, merged.get("origin") or verifier.name, merged.get("chain_id"),
                        merged.get("registry"), merged.get("log_id"), merged.get("chain"), path,
-                       merged.get("genesis_hash"), cosigners, quorum)
+                       merged.get("genesis_hash"), cosigners, quorum,
+                       tuple(merged.get("chains") or ()))
 
 
 def with_chain(policy: TrustPolicy, chain: str | None) -> TrustPolicy:

@@ -19,7 +19,8 @@ from ledger.core.hashing import leaf_hash
 from ledger.core.json_text import loads_strict
 from ledger.core.receipt import Receipt, verify_receipt_offline
 from verifier.anchor_check import check_anchor
-from verifier.anchor_ref import AnchorRef, parse_anchor
+from verifier.anchor_ref import AnchorRef, parse_anchor, parse_anchors
+from verifier.further_chains import FurtherChains, check_further
 from verifier.policy import TrustPolicy
 from verifier.readers.chain import RegistryReader
 from verifier.readers.files import check_json_depth, read_bounded, sha256_file
@@ -43,6 +44,8 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
     """Verify ``receipt`` against the pinned ``policy`` (and the chain when given)."""
     # the anchor reference is decoded first: a value no chain can hold is bad input (exit 2)
     anchor = anchor_of(receipt)
+    further = parse_anchors(None if receipt.anchored is None else
+                            list(receipt.anchored.anchors), "receipt: anchored.anchors")
     report = Report("receipt", subject={"index": receipt.index, "origin": receipt.origin})
     where = {"index": receipt.index}
     if receipt.origin != policy.origin:
@@ -70,7 +73,21 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
     if bid_file is not None:
         _compare_file(report, env, bid_file)
     _anchoring(report, receipt, policy, chain, checked.checkpoint, anchor)
+    if receipt.anchored is not None and checked.checkpoint is not None:
+        _further(report, policy, chain is not None, checked.checkpoint, anchor, further)
     return report
+
+
+def _further(report: Report, policy: TrustPolicy, online: bool, checkpoint: Any,
+             anchor: AnchorRef | None, further: tuple[AnchorRef, ...]) -> None:
+    """The checkpoint on the policy's further chains (and any other chain the receipt names)."""
+    if not policy.chains and not further:
+        return
+    chains = FurtherChains(policy, online)
+    try:
+        check_further(report, chains, checkpoint.size, checkpoint.root, anchor, further)
+    finally:
+        chains.close()
 
 
 def anchor_of(receipt: Receipt) -> AnchorRef | None:

@@ -48,6 +48,9 @@ class AnchoredProofOut(BaseModel):
     checkpoint: str = Field(description="The signed checkpoint (C2SP note) the proof leads to.")
     inclusion_proof: list[Hex32]
     anchor: dict[str, Any] | None = Field(None, description="Chain reference once anchored.")
+    anchors: list[dict[str, Any]] | None = Field(
+        None, description="References on the further chains the log is bound to (absent "
+        "with one chain).")
 
 
 class ReceiptOut(BaseModel):

@@ -11,9 +11,10 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, select
 
-from ledger.anchoring import read_binding
+from ledger.anchoring import ChainBinding
+from ledger.anchoring.chains import bound_chains
 from ledger.core.note import NoteVerifier
 from ledger.core.receipt import Receipt
 from ledger.errors import NotFoundError
@@ -51,13 +52,19 @@ def audit_project(services: Services, project_id: str, viewer: Viewer) -> dict[s
 
 
 def chain_info(services: Services) -> dict[str, Any]:
-    """The bound chain and registry, and the latest anchor; 404 while the log is unbound."""
-    binding = read_binding(services.log)
-    if binding is None:
-        raise NotFoundError("the log is not bound to a chain yet (`witness chain bind`)")
+    """The primary chain and registry with its latest anchor, and (``chains``) every further
+    chain the log is anchored on with its own; 404 while the log is unbound."""
+    bound = bound_chains(services.log)
+    if not bound or not bound[0].primary:
+        raise NotFoundError("the log is not bound to a chain yet (`witness init`)")
     with services.db.read() as conn:
-        top = conn.execute(select(func.max(anchors.c.checkpoint_size))).scalar()
-        latest = None if top is None else conn.execute(
-            select(anchors).where(anchors.c.checkpoint_size == top)).first()
-    return {**asdict(binding),
-            "latest_anchor": None if latest is None else dict(latest._mapping)}
+        facts = [{**asdict(b.binding), "latest_anchor": _latest(conn, b.binding)}
+                 for b in bound]
+    return facts[0] | ({"chains": facts[1:]} if len(facts) > 1 else {})
+
+
+def _latest(conn: Connection, binding: ChainBinding) -> dict[str, Any] | None:
+    mine = (anchors.c.chain_id == binding.chain_id) & (anchors.c.registry == binding.registry)
+    row = conn.execute(select(anchors).where(mine)
+                       .order_by(anchors.c.checkpoint_size.desc()).limit(1)).first()
+    return None if row is None else dict(row._mapping)

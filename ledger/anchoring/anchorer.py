@@ -2,10 +2,14 @@
 
 One attempt: reconcile what a previous run left; seal a checkpoint if the log grew; check
 that the chain's latest checkpoint is one of the log's own signed checkpoints (else stop:
-``ForeignCheckpoint``, an integrity failure); sign the checkpoint with the log's checkpoint
+``ForeignCheckpoint``, an integrity failure); then, for every stored checkpoint newer than
+the chain's latest, in order of size (checkpoints sealed on demand too: a lead transfer,
+``witness checkpoint``), at most ``max_per_round`` of them: sign it with the log's checkpoint
 key and the ``anchor`` transaction with the anchorer account, locally; write the intent (tx
 hash, nonce, raw bytes) and commit; broadcast; wait for the confirmations; record the
-anchor. A process killed at any point leaves either no intent (nothing sent), or an intent
+anchor. An Anchorer works on one chain; a log bound to several runs one per chain.
+
+A process killed at any point leaves either no intent (nothing sent), or an intent
 whose transaction reconcile finds mined (recorded, never re-sent) or not (the same bytes re-
 broadcast, so the same nonce: never two anchors for one checkpoint). Must not import the API
 or the verifier.
@@ -35,6 +39,9 @@ from ledger.store.schema import anchor_intents, anchors
 
 _log = logging.getLogger("witness.anchorer")
 FAULT_ENV = "WITNESS_FAULT"  # test hook: "after_intent" or "after_send" kills the process
+#: Anchor transactions per round at most: a burst of checkpoints sealed on demand costs at
+#: most this many anchors (~100k gas each) per checkpoint interval; the rest wait.
+MAX_ANCHORS_PER_ROUND = 8
 
 
 class AnchorDivergence(WitnessError):
@@ -59,8 +66,10 @@ class AnchorOutcome:
     action: str  # "anchored" | "reconciled" | "up-to-date"
     checkpoint_size: int
     chain_size: int
-    tx_hash: str | None = None
-    gas_used: int | None = None
+    tx_hash: str | None = None  # of the last anchor sent in this attempt
+    gas_used: int | None = None  # of the last anchor sent in this attempt
+    anchored: int = 0  # anchors sent in this attempt
+    remaining: int = 0  # stored checkpoints still waiting for a later round
 
 
 def _now() -> str:
@@ -73,7 +82,8 @@ class Anchorer:
     def __init__(self, log: WitnessLog, chain: ChainBackend, binding: ChainBinding,
                  account: LocalAccount, *, checkpoint_key: CheckpointKey | None = None,
                  on_anchored: Callable[[AnchorOutcome], None] | None = None,
-                 on_failed: Callable[[Exception], None] | None = None) -> None:
+                 on_failed: Callable[[Exception], None] | None = None,
+                 max_per_round: int = MAX_ANCHORS_PER_ROUND) -> None:
         self.log = log
         self.chain = chain
         self.binding = binding
@@ -82,8 +92,14 @@ class Anchorer:
         # Observers (e.g. the service's Prometheus metrics); the ledger never imports the API.
         self.on_anchored = on_anchored
         self.on_failed = on_failed
+        self.max_per_round = max(1, max_per_round)
         self._abi = registry.abi()
         self._log_id = bytes.fromhex(binding.log_id.removeprefix("0x"))
+        # this chain's rows in the anchors and anchor_intents tables
+        self._mine = ((anchors.c.chain_id == binding.chain_id)
+                      & (anchors.c.registry == binding.registry))
+        self._my_intents = ((anchor_intents.c.chain_id == binding.chain_id)
+                            & (anchor_intents.c.registry == binding.registry))
 
     # -- chain view -------------------------------------------------------------------
 
@@ -133,13 +149,39 @@ class Anchorer:
 
     def anchor_once(self) -> AnchorOutcome:
         reconciled = self.reconcile()
-        checkpoint = self.log.checkpoint()
-        _, chain_size, chain_root = self.check_chain()
-        if checkpoint.size <= chain_size:  # equal: check_chain refused anything beyond
+        newest = self.log.checkpoint()
+        count, chain_size, chain_root = self.check_chain()
+        due = self._due(count, chain_size, newest)
+        if not due:
             action = "reconciled" if reconciled else "up-to-date"
-            return AnchorOutcome(action, checkpoint.size, chain_size)
+            return AnchorOutcome(action, newest.size, chain_size)
         if self.checkpoint_key is None:
             raise WitnessError("anchoring needs the log's checkpoint key (checkpoint.key)")
+        first_chain_size, sent = chain_size, 0
+        tx_hash: str | None = None
+        gas: int | None = None
+        for checkpoint in due[:self.max_per_round]:
+            tx_hash, gas = self._anchor(checkpoint, chain_size, chain_root)
+            chain_size, chain_root, sent = checkpoint.size, checkpoint.root, sent + 1
+        return AnchorOutcome("anchored", chain_size, first_chain_size, tx_hash, gas, sent,
+                             len(due) - sent)
+
+    def _due(self, count: int, chain_size: int, newest: CheckpointRecord
+             ) -> list[CheckpointRecord]:
+        """Stored checkpoints to anchor, in order: every one beyond the chain's latest (size 0
+        never: the registry takes no empty tree). A chain with no checkpoint of this log yet
+        (just bound) starts with the newest: older ones are not sent there one by one."""
+        if newest.size <= chain_size:  # equal: check_chain refused anything beyond
+            return []
+        if count == 0:
+            return [newest] if newest.size > 0 else []
+        return [c for c in self.log.checkpoints_between(chain_size + 1, newest.size)
+                if c.size > 0]
+
+    def _anchor(self, checkpoint: CheckpointRecord, chain_size: int, chain_root: bytes
+                ) -> tuple[str, int]:
+        """Send one anchor over the chain's ``chain_size``/``chain_root``: (tx hash, gas)."""
+        assert self.checkpoint_key is not None
         proof = self._proof_from_chain(chain_size, chain_root, checkpoint)
         sig = self.checkpoint_key.sign_checkpoint(
             self.binding.chain_id, self.binding.registry, self._log_id, checkpoint.size,
@@ -154,8 +196,7 @@ class Anchorer:
         rec = self.chain.receipt(ref.tx_hash)
         assert rec is not None
         self._record_anchor(rec)
-        return AnchorOutcome("anchored", checkpoint.size, chain_size,
-                             "0x" + ref.tx_hash.hex(), ref.gas_used)
+        return "0x" + ref.tx_hash.hex(), ref.gas_used
 
     def _proof_from_chain(self, chain_size: int, chain_root: bytes,
                           checkpoint: CheckpointRecord) -> list[bytes]:
@@ -177,6 +218,7 @@ class Anchorer:
 
     def _record_intent(self, tx: PreparedTx, size: int, from_size: int) -> None:
         with self.log.db.write() as conn:
+            # attempts are numbered across all chains (the table's key)
             attempt = conn.execute(select(func.max(anchor_intents.c.attempt))).scalar()
             conn.execute(insert(anchor_intents), [{
                 "attempt": (attempt or 0) + 1, "checkpoint_size": size, "from_size": from_size,
@@ -195,7 +237,7 @@ class Anchorer:
         block = self.chain.get_block(rec.block_number)
         with self.log.db.write() as conn:
             if conn.execute(select(anchors.c.checkpoint_size)
-                            .where(anchors.c.checkpoint_size == size)).first():
+                            .where(self._mine & (anchors.c.checkpoint_size == size))).first():
                 return
             conn.execute(insert(anchors), [{
                 "checkpoint_size": size, "chain_id": self.binding.chain_id,
@@ -205,14 +247,15 @@ class Anchorer:
                 "block_timestamp": block.timestamp, "gas_used": rec.gas_used,
                 "confirmed_at": _now(),
             }])
-        _log.info("anchored size %d root %s in block %d", size, root.hex(), rec.block_number)
+        _log.info("anchored size %d root %s on chain %d in block %d", size, root.hex(),
+                  self.binding.chain_id, rec.block_number)
 
     # -- crash recovery ----------------------------------------------------------------
 
     def reconcile(self) -> bool:
-        """Finish the newest unrecorded intent: record it if mined, re-send it if not."""
+        """Finish this chain's newest unrecorded intent: record it if mined, re-send it if not."""
         with self.log.db.read() as conn:
-            row = conn.execute(select(anchor_intents).order_by(
+            row = conn.execute(select(anchor_intents).where(self._my_intents).order_by(
                 anchor_intents.c.attempt.desc()).limit(1)).first()
             done = row is not None and conn.execute(
                 select(anchors.c.tx_hash).where(anchors.c.tx_hash == row.tx_hash)).first()

@@ -55,25 +55,33 @@ class ChainBinding:
 
 
 def read_binding(log: WitnessLog) -> ChainBinding | None:
-    info = read_log_info(log.db)
-    if _PREFIX + "registry" not in info:
+    """The first (primary) chain of the log, if it is bound to one."""
+    return binding_from(read_log_info(log.db), _PREFIX)
+
+
+def binding_from(info: dict[str, str], prefix: str) -> ChainBinding | None:
+    """The binding recorded under ``prefix`` in the ``log_info`` facts, if any."""
+    if prefix + "registry" not in info:
         return None
-    fields: dict[str, Any] = {k: info[_PREFIX + k] for k in ChainBinding.__dataclass_fields__
-                              if _PREFIX + k in info}
+    fields: dict[str, Any] = {k: info[prefix + k] for k in ChainBinding.__dataclass_fields__
+                              if prefix + k in info}
     fields["chain_id"] = int(fields["chain_id"])
     return ChainBinding(**fields)
 
 
-def _record(log: WitnessLog, binding: ChainBinding) -> None:
+def record_binding(log: WitnessLog, binding: ChainBinding, prefix: str = _PREFIX) -> None:
+    """Record ``binding`` in ``log_info`` under ``prefix`` (``chain.``: the first chain)."""
     with log.db.write() as conn:
-        conn.execute(insert(log_info), [{"key": _PREFIX + k, "value": str(v)}
+        conn.execute(insert(log_info), [{"key": prefix + k, "value": str(v)}
                                         for k, v in asdict(binding).items()])
 
 
-def anchorer_account(settings: Settings, *, create: bool) -> LocalAccount:
-    """The anchorer key: a 0600 file in the data dir for the embedded chain, else the
-    keystore (``WITNESS_CHAIN_KEYSTORE``) or ``WITNESS_CHAIN_PRIVATE_KEY``; never argv."""
-    if not settings.chain.startswith("embedded"):
+def anchorer_account(settings: Settings, *, create: bool, spec: str | None = None
+                     ) -> LocalAccount:
+    """The anchorer key for chain ``spec`` (default: the configured chain): a 0600 file in
+    the data dir for an embedded chain, else the keystore (``WITNESS_CHAIN_KEYSTORE``) or
+    ``WITNESS_CHAIN_PRIVATE_KEY``; never argv."""
+    if not (spec or settings.chain).startswith("embedded"):
         from chain_access.rpc import load_signer
 
         keystore = os.environ.get("WITNESS_CHAIN_KEYSTORE")
@@ -91,7 +99,13 @@ def open_bound_chain(settings: Settings, log: WitnessLog, *, readonly: bool = Fa
     binding = read_binding(log)
     if binding is None:
         raise WitnessError("the log is not bound to a chain yet: run `witness init`")
-    chain = open_chain(settings.chain, settings.home, readonly=readonly,
+    return open_binding(settings, binding, settings.chain, readonly=readonly), binding
+
+
+def open_binding(settings: Settings, binding: ChainBinding, spec: str, *,
+                 readonly: bool = False) -> ChainBackend:
+    """Open chain ``spec`` and check it is the one ``binding`` recorded."""
+    chain = open_chain(spec, settings.home, readonly=readonly,
                        confirmations=settings.confirmations)
     try:
         check_identity(chain, binding.identity(), contract=binding.registry,
@@ -99,7 +113,7 @@ def open_bound_chain(settings: Settings, log: WitnessLog, *, readonly: bool = Fa
     except BaseException:
         chain.close()
         raise
-    return chain, binding
+    return chain
 
 
 def bind_chain(settings: Settings, log: WitnessLog) -> ChainBinding:
@@ -109,30 +123,39 @@ def bind_chain(settings: Settings, log: WitnessLog) -> ChainBinding:
         chain, binding = open_bound_chain(settings, log)
         chain.close()
         return binding
-    account = anchorer_account(settings, create=True)
+    binding = register_on(settings, log, settings.chain)
+    record_binding(log, binding)
+    append_signer_event(log, binding)
+    return binding
+
+
+def register_on(settings: Settings, log: WitnessLog, spec: str,
+                attach: str | None = None) -> ChainBinding:
+    """Deploy (or attach to ``attach``) a registry on chain ``spec`` and register the log
+    there with its checkpoint signer and anchorer account; the binding, not yet recorded."""
+    account = anchorer_account(settings, create=True, spec=spec)
     key = load_checkpoint_key(settings.home, create=True)
-    chain = open_chain(settings.chain, settings.home, confirmations=settings.confirmations)
+    chain = open_chain(spec, settings.home, confirmations=settings.confirmations)
     try:
-        if settings.chain.startswith("embedded") and chain.balance(account.address) == 0:
+        if spec.startswith("embedded") and chain.balance(account.address) == 0:
             chain.fund(account.address, EMBEDDED_FUNDING_WEI)  # type: ignore[attr-defined]
-        address = _registry_address(chain, account)
+        address = registry_address(chain, account, attach)
         log_id = registry.log_id_for(log.origin)
-        _register(chain, address, log_id, account, key)
-        binding = ChainBinding(
-            spec=settings.chain, chain_id=chain.chain_id(),
+        register_log(chain, address, log_id, account, key)
+        return ChainBinding(
+            spec=spec, chain_id=chain.chain_id(),
             genesis_hash="0x" + chain.genesis_hash().hex(), registry=address,
             code_hash="0x" + code_hash(chain.get_code(address)).hex(),
             log_id="0x" + log_id.hex(), anchorer=account.address, signer=key.address,
         )
-        _record(log, binding)
-        _append_signer_event(log, binding)
-        return binding
     finally:
         chain.close()
 
 
-def _registry_address(chain: ChainBackend, account: LocalAccount) -> str:
-    attach = os.environ.get("WITNESS_REGISTRY")
+def registry_address(chain: ChainBackend, account: LocalAccount,
+                     attach: str | None = None) -> str:
+    """The registry to register with: ``attach`` (or ``WITNESS_REGISTRY``), else a new one."""
+    attach = attach or os.environ.get("WITNESS_REGISTRY")
     if attach:
         if not chain.get_code(attach):
             raise WitnessError(f"no contract at WITNESS_REGISTRY={attach} on {chain.description}")
@@ -141,7 +164,7 @@ def _registry_address(chain: ChainBackend, account: LocalAccount) -> str:
     return address
 
 
-def _register(chain: ChainBackend, address: str, log_id: bytes, account: LocalAccount,
+def register_log(chain: ChainBackend, address: str, log_id: bytes, account: LocalAccount,
               key: CheckpointKey) -> None:
     abi = registry.abi()
     if chain.call(address, abi, "isRegistered", [log_id]):
@@ -157,7 +180,7 @@ def _register(chain: ChainBackend, address: str, log_id: bytes, account: LocalAc
                    account)
 
 
-def _append_signer_event(log: WitnessLog, binding: ChainBinding) -> None:
+def append_signer_event(log: WitnessLog, binding: ChainBinding) -> None:
     """Record the signer in the log, bound by a note signed with the log key: anyone with
     the log's public key can then check that the registry trusts the log's own signer."""
     log_id = bytes.fromhex(binding.log_id.removeprefix("0x"))

@@ -16,9 +16,7 @@ from typing import IO, Any
 
 from sqlalchemy import text
 
-from ledger.anchoring.anchorer import Anchorer
-from ledger.anchoring.binding import anchorer_account, open_bound_chain
-from ledger.anchoring.signer import load_checkpoint_key
+from ledger.anchoring.chains import follow_all
 from ledger.log import WitnessLog
 from ledger.settings import Settings
 
@@ -85,13 +83,8 @@ def run_elected_anchorer(log: WitnessLog, settings: Settings, stop: threading.Ev
         while not stop.is_set():
             if lock.try_acquire():
                 _log.info("elected as the anchorer")
-                chain, binding = open_bound_chain(settings, log)
-                try:
-                    Anchorer(log, chain, binding, anchorer_account(settings, create=False),
-                             checkpoint_key=load_checkpoint_key(settings.home), **observers) \
-                        .follow(settings.checkpoint_interval, settings.checkpoint_max_events, stop)
-                finally:
-                    chain.close()
+                # one loop per bound chain: a chain that is down never holds the others back
+                follow_all(settings, log, stop, **observers)
                 return
             stop.wait(retry_seconds)
     finally:

@@ -1,4 +1,4 @@
-"""Readiness of the anchoring side: chain reachable, anchoring lag (for ``/readyz``).
+"""Readiness of the anchoring side: chains reachable, anchoring lag (for ``/readyz``).
 
 Must not import the API or the verifier.
 """
@@ -9,34 +9,50 @@ from sqlalchemy import func, select
 
 from chain_access import ChainError
 from ledger.anchoring.anchorer import Anchorer, ForeignCheckpoint
-from ledger.anchoring.binding import open_bound_chain, read_binding
+from ledger.anchoring.chains import BoundChain, bound_chains, open_bound
 from ledger.home import open_log
+from ledger.log import WitnessLog
 from ledger.settings import Settings
 from ledger.store.schema import anchors
 
 
 def readiness(settings: Settings) -> tuple[str, bool, str]:
-    """("chain", ok, detail): the bound chain answers and its latest checkpoint is one the
-    log signed (else not ready: an integrity failure); lag = events not yet anchored."""
+    """("chain", ok, detail): every bound chain answers and its latest checkpoint is one the
+    log signed (else not ready: an integrity failure); lag = events not yet anchored there.
+    A further chain that is down is named with its lag but does not make the service unready
+    (the primary chain and the others still anchor); the primary chain being down does."""
     log = open_log(settings)
     try:
-        if read_binding(log) is None:
+        chains = bound_chains(log)
+        if not chains:
             return "chain", True, "not bound to a chain (witness init --no-chain)"
-        try:
-            chain, binding = open_bound_chain(settings, log, readonly=True)
-        except ChainError as exc:
-            return "chain", False, str(exc)
-        try:
-            block = chain.block_number()
-            Anchorer(log, chain, binding, account=None).check_chain()  # type: ignore[arg-type]
-        except ForeignCheckpoint as exc:
-            return "chain", False, str(exc)
-        finally:
-            chain.close()
-        with log.db.read() as conn:
-            anchored = conn.execute(select(func.max(anchors.c.checkpoint_size))).scalar() or 0
-        lag = log.size() - int(anchored)
-        return "chain", True, (f"chain {binding.chain_id} at block {block}; "
-                               f"anchored size {anchored}, lag {lag} events")
+        ok, details = True, []
+        for bound in chains:
+            chain_ok, detail = _one(settings, log, bound)
+            ok = ok and (chain_ok or (not bound.primary and "unreachable" in detail))
+            details.append(detail)
+        return "chain", ok, "; ".join(details)
     finally:
         log.db.dispose()
+
+
+def _one(settings: Settings, log: WitnessLog, bound: BoundChain) -> tuple[bool, str]:
+    with log.db.read() as conn:
+        anchored = conn.execute(select(func.max(anchors.c.checkpoint_size)).where(
+            (anchors.c.chain_id == bound.binding.chain_id)
+            & (anchors.c.registry == bound.binding.registry))).scalar() or 0
+    lag = f"anchored size {anchored}, lag {log.size() - int(anchored)} events"
+    try:
+        chain = open_bound(settings, bound, readonly=True)
+    except ChainError as exc:
+        return False, f"chain {bound.binding.chain_id} unreachable ({lag}): {exc}"
+    try:
+        block = chain.block_number()
+        Anchorer(log, chain, bound.binding, account=None).check_chain()  # type: ignore[arg-type]
+    except ForeignCheckpoint as exc:
+        return False, str(exc)
+    except ChainError as exc:
+        return False, f"chain {bound.binding.chain_id} unreachable ({lag}): {exc}"
+    finally:
+        chain.close()
+    return True, f"chain {bound.binding.chain_id} at block {block}; {lag}"

@@ -20,7 +20,8 @@ pass_ctx = click.make_pass_decorator(Context)
 
 @cli.group("trust-policy")
 def trust_policy() -> None:
-    """The trust policy (witness-trust/v1) bidders, supervisors and regulators pin."""
+    """The trust policy (witness-trust/v1; v2 with further chains) bidders, supervisors and
+    regulators pin."""
 
 
 @trust_policy.command("export")
@@ -32,16 +33,20 @@ def trust_policy() -> None:
               "names its own node with --chain.")
 @click.option("--witness-quorum", type=int, help="Cosignatures required (default: a majority "
               "of the configured witnesses).")
+@click.option("--optional-chain", "optional", type=int, multiple=True, metavar="CHAIN_ID",
+              help="A further bound chain whose anchor is not required (repeatable; default: "
+              "every bound chain is required).")
 @pass_ctx
 def export_policy(ctx: Context, output: Path | None, endpoint: str | None, no_endpoint: bool,
-                  witness_quorum: int | None) -> None:
+                  witness_quorum: int | None, optional: tuple[int, ...]) -> None:
     """Export the log key, origin, chain id, genesis hash, registry, log id and witnesses;
     prints the fingerprint to publish (e.g. on the center's website)."""
     settings = ctx.settings
     log = open_log(settings)
     try:
         where = None if no_endpoint else (endpoint or local_endpoint(settings))
-        doc = policy_document(settings, log, endpoint=where, witness_quorum=witness_quorum)
+        doc = policy_document(settings, log, endpoint=where, witness_quorum=witness_quorum,
+                              optional=optional)
     finally:
         log.db.dispose()
     fingerprint = policy_fingerprint(doc)

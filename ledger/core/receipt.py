@@ -25,6 +25,8 @@ from ledger.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoi
 from ledger.core.verify import verify_inclusion
 
 RECEIPT_FORMAT = "witness-receipt/v1"
+#: Anchors on further chains a receipt or bundle checkpoint may carry (``anchors``).
+MAX_ANCHORS = 16
 PROMISE_HEADER = "witness-receipt/v1"
 MAX_RECEIPT_SIZE = 1024 * 1024
 
@@ -90,14 +92,18 @@ class AnchoredProof:
 
     checkpoint_note: str
     inclusion_proof: tuple[bytes, ...]
-    anchor: dict[str, Any] | None = None
+    anchor: dict[str, Any] | None = None  # on the log's primary chain
+    # On the further chains the log is bound to; written only when there are some, so a
+    # single-chain receipt is byte-identical to one made before several chains existed.
+    anchors: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "checkpoint": self.checkpoint_note,
             "inclusion_proof": [h.hex() for h in self.inclusion_proof],
             "anchor": self.anchor,
         }
+        return out | ({"anchors": list(self.anchors)} if self.anchors else {})
 
     @classmethod
     def from_json(cls, obj: Any) -> AnchoredProof:
@@ -109,8 +115,12 @@ class AnchoredProof:
         anchor = obj.get("anchor")
         if anchor is not None and not isinstance(anchor, dict):
             raise MalformedError("anchor must be an object")
+        more = obj.get("anchors", [])
+        if not isinstance(more, list) or len(more) > MAX_ANCHORS or \
+                not all(isinstance(a, dict) for a in more):
+            raise MalformedError(f"anchors must be a list of at most {MAX_ANCHORS} objects")
         hashes = tuple(_hex_hash(h, "inclusion proof hash") for h in proof)
-        return cls(obj["checkpoint"], hashes, anchor)
+        return cls(obj["checkpoint"], hashes, anchor, tuple(more))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ from typing import Any
 from ledger.core.canonical import canonical_json
 
 POLICY_FORMAT = "witness-trust/v1"
+#: A policy that also lists further chains (``chains``). A reader that knows only v1 refuses
+#: it instead of silently checking fewer chains than the policy requires.
+POLICY_FORMAT_V2 = "witness-trust/v2"
+POLICY_FORMATS = (POLICY_FORMAT, POLICY_FORMAT_V2)
 LOCATORS = ("endpoint", "upgrade_path")
 _HEX_FIELDS = ("registry", "log_id", "genesis_hash")
 
@@ -27,13 +31,25 @@ _HEX_FIELDS = ("registry", "log_id", "genesis_hash")
 def trust_document(*, origin: str, log_key: str, chain_id: int | None, registry: str | None,
                    log_id: str, endpoint: str | None, genesis_hash: str | None,
                    upgrade_path: str, witnesses: Sequence[str] = (),
-                   witness_quorum: int = 0) -> dict[str, Any]:
-    """The policy document, every field present (``None`` where not pinned)."""
-    return {"format": POLICY_FORMAT, "origin": origin, "log_key": log_key,
-            "chain": {"chain_id": chain_id, "registry": registry, "log_id": log_id,
-                      "endpoint": endpoint, "genesis_hash": genesis_hash},
-            "upgrade_path": upgrade_path, "witnesses": list(witnesses),
-            "witness_quorum": witness_quorum}
+                   witness_quorum: int = 0,
+                   chains: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The policy document, every field present (``None`` where not pinned). ``chains``:
+    further chains, each ``chain_entry``; with any, the document is v2."""
+    doc = {"format": POLICY_FORMAT_V2 if chains else POLICY_FORMAT, "origin": origin,
+           "log_key": log_key,
+           "chain": {"chain_id": chain_id, "registry": registry, "log_id": log_id,
+                     "endpoint": endpoint, "genesis_hash": genesis_hash},
+           "upgrade_path": upgrade_path, "witnesses": list(witnesses),
+           "witness_quorum": witness_quorum}
+    return doc | ({"chains": [dict(c) for c in chains]} if chains else {})
+
+
+def chain_entry(*, chain_id: int, registry: str, log_id: str, endpoint: str | None,
+                genesis_hash: str | None, required: bool) -> dict[str, Any]:
+    """One further chain of a v2 policy: a missing anchor on a ``required`` chain leaves a
+    checkpoint pending; any chain's anchor that contradicts the log is a failure."""
+    return {"chain_id": chain_id, "registry": registry, "log_id": log_id,
+            "endpoint": endpoint, "genesis_hash": genesis_hash, "required": required}
 
 
 def _anchors(obj: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +59,8 @@ def _anchors(obj: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, dict):
             value = _anchors(value)
+        elif isinstance(value, list):
+            value = [_anchors(v) if isinstance(v, dict) else v for v in value]
         elif key in _HEX_FIELDS and isinstance(value, str):
             value = value.lower()
         out[key] = value

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from ledger.core import tree
 from ledger.core.errors import WitnessError
-from ledger.store.schema import SEALED_TYPE, events
+from ledger.store.schema import SEALED_TYPE, anchors, events, log_info
 
 
 def log_size(conn: Connection) -> int:
@@ -127,6 +127,35 @@ def sealed_row(index: int, blinded_id: str, project_id: str, received_at: str, l
     """A sealed record's row: nothing in it names the bidder or the event type."""
     return (index, blinded_id, project_id, None, SEALED_TYPE, None, received_at, leaf, digest,
             blob, scope_hex, submitter)
+
+
+def primary_chain(conn: Connection) -> tuple[int, str] | None:
+    """(chain id, registry) of the log's first chain (``ledger.anchoring.binding``), if any."""
+    rows = dict(conn.execute(select(log_info.c.key, log_info.c.value).where(
+        log_info.c.key.in_(("chain.chain_id", "chain.registry")))).all())
+    if len(rows) < 2:
+        return None
+    return int(rows["chain.chain_id"]), rows["chain.registry"]
+
+
+def anchor_references(conn: Connection, size: int, root: bytes
+                      ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The anchors of the checkpoint of ``size``: the primary chain's reference (the
+    ``anchor`` field of receipts and bundles) and those on every further chain (``anchors``,
+    ordered by chain id and registry so that a file is the same each time it is made)."""
+    rows = conn.execute(select(anchors).where(anchors.c.checkpoint_size == size)
+                        .order_by(anchors.c.chain_id, anchors.c.registry)).all()
+    primary = primary_chain(conn)
+    first = [r for r in rows if (int(r.chain_id), r.registry) == primary]
+    others = [anchor_reference(r, root) for r in rows if (int(r.chain_id), r.registry) != primary]
+    return (anchor_reference(first[0], root) if first else None), others
+
+
+def first_anchored(conn: Connection, index: int) -> int | None:
+    """The smallest checkpoint covering ``index`` that is anchored on some chain."""
+    size = conn.execute(select(func.min(anchors.c.checkpoint_size))
+                        .where(anchors.c.checkpoint_size > index)).scalar()
+    return None if size is None else int(size)
 
 
 def anchor_reference(row: Any, root: bytes) -> dict[str, Any]:

@@ -102,12 +102,14 @@ anchor_intents = Table(
     Column("created_at", String(40), nullable=False),
 )
 
+# One row per (chain, checkpoint): a log anchors the same checkpoints on every chain it is
+# bound to (ledger.anchoring.binding). Keyed by chain id and registry since migration 0008.
 anchors = Table(
     "anchors",
     metadata,
     Column("checkpoint_size", BigInteger, primary_key=True, autoincrement=False),
-    Column("chain_id", BigInteger, nullable=False),
-    Column("registry", String(42), nullable=False),
+    Column("chain_id", BigInteger, primary_key=True, nullable=False),
+    Column("registry", String(42), primary_key=True, nullable=False),
     Column("log_id", String(66), nullable=False),
     Column("chain_index", BigInteger, nullable=False),
     Column("tx_hash", String(66), nullable=False, unique=True),

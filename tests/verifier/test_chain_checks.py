@@ -57,6 +57,16 @@ class FakeReader:
     def anchoring_tx(self, log_id: bytes, index: int, block_number: int) -> bytes | None:
         return bytes([index]) * 32 if index < len(self.cps) else None
 
+    def frozen_state(self, log_id: bytes) -> tuple[bool, int] | None:
+        self._up()
+        return False, 0  # never frozen (tests/verifier/test_succession.py freezes)
+
+    def predecessor_of(self, log_id: bytes) -> tuple[bytes, int, bytes] | None:
+        return None
+
+    def successor_of(self, log_id: bytes) -> bytes | None:
+        return None
+
 
 def _setup(built: Built) -> tuple[Any, FakeReader, dict[str, Any]]:
     policy = replace(built.policy, chain_id=CHAIN_ID, registry=REGISTRY)

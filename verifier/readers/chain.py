@@ -1,9 +1,10 @@
 """Read-only access to the registry contract through ``chain_access``.
 
 Role: the few reads the verifier needs (``checkpointAt``, ``checkpointCount``, blocks, a
-transaction's receipt and recipient, the registry's CheckpointAnchored events), with the
-minimal ABI written out here so the verifier does not depend on the ledger's artifacts. The
-registry address and log id used are always the *pinned* ones.
+transaction's receipt and recipient, the registry's CheckpointAnchored events, a log's
+frozen state and its successor/predecessor links), with the minimal ABI written out here so
+the verifier does not depend on the ledger's artifacts. The registry address is always the
+*pinned* one; the log id the pinned one or a successor ``verifier.succession`` followed.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
@@ -41,6 +42,23 @@ REGISTRY_VIEW_ABI: list[dict[str, Any]] = [
      "inputs": [{"name": "logId", "type": "bytes32", "internalType": "bytes32"}],
      "outputs": [{"name": "", "type": "uint256", "internalType": "uint256"}]},
 ]
+
+
+_LOG_ID_IN = [{"name": "logId", "type": "bytes32", "internalType": "bytes32"}]
+# The freeze and succession views (docs/verifier.md, "A frozen log and its successor").
+SUCCESSION_VIEW_ABI: list[dict[str, Any]] = [
+    {"type": "function", "name": "frozenState", "stateMutability": "view", "inputs": _LOG_ID_IN,
+     "outputs": [{"name": "frozen", "type": "bool", "internalType": "bool"},
+                 {"name": "lastGoodIndex", "type": "uint256", "internalType": "uint256"}]},
+    {"type": "function", "name": "predecessorOf", "stateMutability": "view",
+     "inputs": _LOG_ID_IN,
+     "outputs": [{"name": "predecessor", "type": "bytes32", "internalType": "bytes32"},
+                 {"name": "startSize", "type": "uint64", "internalType": "uint64"},
+                 {"name": "startRoot", "type": "bytes32", "internalType": "bytes32"}]},
+    {"type": "function", "name": "successorOf", "stateMutability": "view", "inputs": _LOG_ID_IN,
+     "outputs": [{"name": "", "type": "bytes32", "internalType": "bytes32"}]},
+]
+_ZERO32 = bytes(32)
 
 
 # CheckpointAnchored(bytes32 indexed logId, uint256 indexed index, uint64 treeSize,
@@ -105,6 +123,19 @@ class RegistryReader(Protocol):
         """The transaction whose CheckpointAnchored event stored checkpoint ``index``."""
         ...
 
+    def frozen_state(self, log_id: bytes) -> tuple[bool, int] | None:
+        """(frozen, last good index) of ``log_id``; None when the registry does not know it."""
+        ...
+
+    def predecessor_of(self, log_id: bytes) -> tuple[bytes, int, bytes] | None:
+        """(predecessor, start size, start root) of a successor log; None when ``log_id`` is
+        unknown or continues no log."""
+        ...
+
+    def successor_of(self, log_id: bytes) -> bytes | None:
+        """The successor registered for the frozen ``log_id``; None when there is none."""
+        ...
+
 
 class ChainRegistryReader:
     """A :class:`RegistryReader` over a ``chain_access`` backend and the pinned registry."""
@@ -154,6 +185,26 @@ class ChainRegistryReader:
         found = _guard(self.backend.get_logs, self.registry, block_number, block_number,
                        [ANCHORED_TOPIC, log_id, index.to_bytes(32, "big")])
         return bytes(found[0].tx_hash) if found else None
+
+    def _succession_view(self, fn: str, log_id: bytes) -> Any:
+        try:
+            return _guard(self.backend.call, self.registry, SUCCESSION_VIEW_ABI, fn, [log_id])
+        except ChainRevert:  # UnknownLog, or a registry without these views
+            return None
+
+    def frozen_state(self, log_id: bytes) -> tuple[bool, int] | None:
+        out = self._succession_view("frozenState", log_id)
+        return None if out is None else (bool(out[0]), int(out[1]))
+
+    def predecessor_of(self, log_id: bytes) -> tuple[bytes, int, bytes] | None:
+        out = self._succession_view("predecessorOf", log_id)
+        if out is None or bytes(out[0]) == _ZERO32:
+            return None
+        return bytes(out[0]), int(out[1]), bytes(out[2])
+
+    def successor_of(self, log_id: bytes) -> bytes | None:
+        out = self._succession_view("successorOf", log_id)
+        return None if out is None or bytes(out) == _ZERO32 else bytes(out)
 
     def close(self) -> None:
         self.backend.close()
