@@ -48,6 +48,11 @@ class AnchorDivergence(WitnessError):
     """The chain holds a checkpoint our log cannot extend: the log was rewritten or reset."""
 
 
+FINAL_REVERTS = frozenset({"LogIsFrozen", "UnknownLog", "NotAnchorer"})
+"""Registry errors no retry can cure: the log frozen by the registry's admin, not
+registered, or this account not (or no longer) allowed to anchor it."""
+
+
 class ForeignCheckpoint(AnchorDivergence):
     """The chain's latest checkpoint is not one the log signed: a root that differs from the
     log's signed checkpoint of that size, or a size beyond the log. Someone anchored what the
@@ -277,6 +282,12 @@ class Anchorer:
 
     # -- the loop ----------------------------------------------------------------------
 
+    def _retry(self, exc: Exception, stop: threading.Event, backoff: float) -> None:
+        if self.on_failed is not None:
+            self.on_failed(exc)
+        _log.warning("anchoring failed, retrying in %.0f s: %s", backoff, exc)
+        stop.wait(backoff)
+
     def follow(self, interval: float, max_events: int, stop: threading.Event) -> None:
         """Anchor every ``interval`` seconds or ``max_events`` new events until ``stop``."""
         backoff, next_due, last_size = 1.0, 0.0, -1
@@ -291,14 +302,20 @@ class Anchorer:
                     last_size, next_due, backoff = outcome.checkpoint_size, started + interval, 1.0
                     if self.on_anchored is not None and outcome.action == "anchored":
                         self.on_anchored(outcome)
-            except (ChainUnavailable, ChainRevert) as exc:
+            except ChainRevert as exc:
+                if exc.name in FINAL_REVERTS:  # retrying cannot help: stop and say why
+                    if self.on_failed is not None:
+                        self.on_failed(exc)
+                    _log.error("anchoring stopped: the registry refuses this log (%s)", exc)
+                    raise
+                self._retry(exc, stop, backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            except ChainUnavailable as exc:
                 # Down, slow or a transaction refused (e.g. raced by another anchorer): keep
                 # the intent, back off, reconcile on the next attempt. A mismatched chain or a
                 # diverged log is not retried: those propagate and stop the anchorer.
-                if self.on_failed is not None:
-                    self.on_failed(exc)
-                _log.warning("anchoring failed, retrying in %.0f s: %s", backoff, exc)
-                stop.wait(backoff)
+                self._retry(exc, stop, backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
             except ForeignCheckpoint as exc:

@@ -152,20 +152,24 @@ def anchor_all_once(settings: Settings, log: WitnessLog
 
 
 def follow_all(settings: Settings, log: WitnessLog, stop: threading.Event,
-               **observers: Any) -> None:
+               **observers: Any) -> list[tuple[BoundChain, Exception]]:
     """Anchor on every bound chain until ``stop``, one thread per chain: a chain that is
-    down (even at start) is retried with backoff while the others keep anchoring."""
-    threads = [threading.Thread(target=_follow_one, args=(settings, log, bound, stop),
+    down (even at start) is retried with backoff while the others keep anchoring. Returns
+    why each chain that stopped by itself stopped (a foreign checkpoint, a frozen log)."""
+    stopped: list[tuple[BoundChain, Exception]] = []
+    threads = [threading.Thread(target=_follow_one, args=(settings, log, bound, stop, stopped),
                                 kwargs=observers, name=f"witness-anchorer-{bound.number}",
                                 daemon=True) for bound in bound_chains(log)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return stopped
 
 
 def _follow_one(settings: Settings, log: WitnessLog, bound: BoundChain,
-                stop: threading.Event, **observers: Any) -> None:
+                stop: threading.Event, stopped: list[tuple[BoundChain, Exception]],
+                **observers: Any) -> None:
     backoff = 1.0
     while not stop.is_set():
         try:
@@ -179,8 +183,13 @@ def _follow_one(settings: Settings, log: WitnessLog, bound: BoundChain,
         try:
             chain_anchorer(settings, log, bound, chain, **observers).follow(
                 settings.checkpoint_interval, settings.checkpoint_max_events, stop)
-        except Exception:  # this chain stops (e.g. a foreign checkpoint); the others go on
+        except (WitnessError, ChainError) as exc:  # this chain stops (a foreign checkpoint,
+            # a frozen log); the others go on. Known causes: their message says it all.
+            _log.error("anchoring on chain %s stopped: %s", bound.name, exc)
+            stopped.append((bound, exc))
+        except Exception as exc:
             _log.exception("anchoring on chain %s stopped", bound.name)
+            stopped.append((bound, exc))
         finally:
             chain.close()
         return

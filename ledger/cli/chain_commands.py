@@ -48,7 +48,10 @@ def anchor(ctx: Context, follow: bool) -> None:
             signal.signal(sig, lambda *_: stop.set())
         click.echo(f"anchoring every {settings.checkpoint_interval:g} s on every bound chain; "
                    "Ctrl-C to stop", err=True)
-        follow_all(settings, log, stop)
+        stopped = follow_all(settings, log, stop)
+        if stopped:  # every chain stopped by itself: say why, as `witness anchor` would
+            _stop_if_frozen([exc for _, exc in stopped])
+            _exit_for([exc for _, exc in stopped])
         return
     results = anchor_all_once(settings, log)
     _stop_if_frozen([r[1] for r in results])

@@ -326,6 +326,10 @@ def test_witness_anchor_on_a_frozen_log_is_one_line_exit_1(tmp_path: Path) -> No
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"witness: integrity failure: the registry's admin froze log "
                                   f"{binding.log_id} after its checkpoint #0"), proc.stderr
+    follow = run_witness(settings, "anchor", "--follow", check=False)  # stops, not retries
+    assert follow.returncode == 1 and "Traceback" not in follow.stderr, follow.stderr
+    assert follow.stderr.strip().splitlines()[-1].startswith(
+        f"witness: integrity failure: the registry's admin froze log {binding.log_id}")
 
 
 @pytest.mark.hardhat
