@@ -38,12 +38,14 @@ COMMON_TYPES: tuple[tuple[str, str], ...] = (
         "Timestamp",
         "RFC 3339 date-time string **with an explicit offset** (`Z` or `±hh:mm`, "
         "not `-00:00`), at most 6 fractional digits, e.g. `2025-03-03T09:30:00+08:00`. "
-        "Naive times are rejected. Kept as a string (`t`/`z` upper-cased) so bytes are stable.",
+        "Naive times are rejected, and so is any instant outside "
+        "`2000-01-01T00:00:00Z` ≤ t ≤ `2100-01-01T00:00:00Z` (a year 0001 or 9999 is a typo, "
+        "not a business time). Kept as a string (`t`/`z` upper-cased) so bytes are stable.",
     ),
     (
         "Money",
-        "Amount in yuan as a decimal **string** matching `^-?[0-9]{1,15}(\\.[0-9]{1,4})?$`. "
-        "JSON numbers are rejected.",
+        "Amount in yuan as a decimal **string** matching `^[0-9]{1,15}(\\.[0-9]{1,4})?$`: "
+        "never negative, and no sign at all (so no `-0`). JSON numbers are rejected.",
     ),
     (
         "Decimal",
@@ -55,8 +57,16 @@ COMMON_TYPES: tuple[tuple[str, str], ...] = (
         "Identifier, 1–128 characters of `A-Z a-z 0-9 . _ : -` (credit codes, person ids, "
         "event ids).",
     ),
-    ("Name", "Single-line text, 1–200 characters, no control characters."),
-    ("Text", "Free text, 1–2000 characters; tab and line breaks allowed."),
+    ("Name", "Single-line text, 1–200 characters, no control characters and no invisible ones "
+             "(see below). Chinese as people write it."),
+    ("Text", "Free text, 1–2000 characters; tab and line breaks allowed; no invisible "
+             "characters."),
+    ("ClassName", "A classification entry as the platform writes it: a code (`A02010104`) or "
+                  "the national name (评标专家专业分类 `房屋建筑工程/施工`), 1–100 characters, "
+                  "single line, no invisible characters. Compared as written."),
+    ("DocRef", "A document or case number as issued (文号 / 案号, e.g. `沈发改审批〔2026〕12号`) "
+               "or a platform reference: 1–128 characters, single line, no invisible "
+               "characters."),
     ("Url", "`http(s)://` URL, at most 2048 characters."),
     ("Signature", "Detached signature, base64 or base64url, at most 8192 characters."),
     ("IpOrHash", "IPv4/IPv6 address, or its `hk1:` pseudonym (see below)."),
@@ -229,7 +239,29 @@ def _common_types_section() -> list[str]:
     """The table of named scalar types."""
     out = ["## Common types", "", "| type | meaning |", "|---|---|"]
     out += [f"| {name} | {_md(text)} |" for name, text in COMMON_TYPES]
-    return [*out, ""]
+    return [*out, "", *BOUNDS]
+
+
+BOUNDS: tuple[str, ...] = (
+    "### Bounds, rounds and lots",
+    "",
+    "- **Invisible characters.** Name, Text, ClassName and DocRef refuse bidirectional "
+    "controls (U+202A–U+202E, U+2066–U+2069) and zero-width characters (U+200B–U+200D, "
+    "U+2060, U+FEFF): they make a name display differently from its bytes.",
+    "- **Rounds.** `round` (1-based) on documents, downloads, bonds, bids and their opening "
+    "steps says which tender round an event belongs to; `RETENDER_STARTED.round` is the round "
+    "it starts. When given it must agree with the count of `RETENDER_STARTED` before the event "
+    "in its section (round 1 before the first). `BOND_REFUNDED.cause` `retender` is the refund "
+    "of a failed round's bond.",
+    "- **Lots.** `PROJECT_REGISTERED.lots` gives each lot (标段/包) its own estimate, budget "
+    "and maximum price; caps the law measures per lot (the bid bond's 2 %) use the lot's "
+    "amount when it is given, else the project's.",
+    "- **Older events.** These bounds apply when an event is posted. The log verifies the "
+    "stored canonical bytes, never the schema, and nothing re-validates stored events on "
+    "read: an event stored before a bound existed (a negative amount, say) still verifies "
+    "and is still read by the rules.",
+    "",
+)
 
 
 def _pseudonym_section() -> list[str]:

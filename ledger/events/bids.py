@@ -15,6 +15,7 @@ from ledger.events.documents import BondForm
 from ledger.events.types import (
     MODEL_CONFIG,
     AccountOrHash,
+    DocRef,
     EmailOrHash,
     Hash,
     Ident,
@@ -25,13 +26,15 @@ from ledger.events.types import (
     OpaqueOrHash,
     Payload,
     PhoneOrHash,
+    Round,
     Text,
     Timestamp,
 )
 
 PHASE = "bids"
 
-_Meta = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_Meta = Name
+_ROUND = "Tender round (1-based; RETENDER_STARTED starts the next)."
 
 
 class BondPaid(Payload):
@@ -54,6 +57,7 @@ class BondPaid(Payload):
     issuer: Name | None = Field(None, description="Bank or insurer of a guarantee.")
     guarantee_no: Ident | None = None
     valid_until: Timestamp | None = None
+    round: Round | None = Field(None, description=_ROUND)
 
 
 class FileMeta(BaseModel):
@@ -111,13 +115,15 @@ class BidSubmitted(Payload):
     contact_email: EmailOrHash | None = None
     authorized_rep_id: Ident | None = None
     consortium_members: Annotated[list[Ident], Field(max_length=20)] | None = None
+    round: Round | None = Field(None, description=_ROUND)
 
 
 class _BidChange(Payload):
     """Common fields of bid modification / withdrawal."""
 
     bidder_org: Ident
-    written_notice_ref: Ident | None = None
+    written_notice_ref: DocRef | None = None
+    round: Round | None = Field(None, description=_ROUND)
 
 
 class BidModified(_BidChange):
@@ -143,6 +149,7 @@ class _BidOpenStep(Payload):
     so the first at which its price may enter the trail (see ``BidSubmitted``)."""
 
     bidder_org: Ident
+    round: Round | None = Field(None, description=_ROUND)
     success: bool
     failure_cause: Literal["bidder", "non_bidder"] | None = None
     failure_note: Text | None = None
@@ -198,7 +205,11 @@ class BondRefunded(Payload):
     bidder_org: Ident
     amount: Money
     interest: Money | None = None
-    cause: Literal["withdrawal", "not_won", "won", "termination"]
+    cause: Literal["withdrawal", "not_won", "won", "termination", "retender"] = Field(
+        description="Why the bond is refunded: the bid was withdrawn, did not win, won, the "
+        "tender was terminated, or its round failed and the lot is tendered again (retender)."
+    )
+    round: Round | None = Field(None, description="Round of the bond refunded.")
 
 
 PAYLOADS: tuple[type[Payload], ...] = (

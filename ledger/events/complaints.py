@@ -1,7 +1,8 @@
 """Payload models, phase "objections & complaints" (异议、询问、质疑与投诉).
 
 Role: TB objections, GP inquiries and challenges, their replies, suspension/resumption of
-the activity, and administrative complaints with their excluded periods.
+the activity, administrative complaints with their excluded periods, and 12345 hotline
+tickets; a filing may name the bidders, agents or experts it is about.
 Pure schema code: it must not import the store, the API or the log.
 """
 
@@ -11,7 +12,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from ledger.events.types import MODEL_CONFIG, BigIdList, Hash, Ident, Name, Payload, Text, Timestamp
+from ledger.events.types import (
+    MODEL_CONFIG,
+    BigIdList,
+    DocRef,
+    Hash,
+    Ident,
+    Name,
+    Payload,
+    Text,
+    Timestamp,
+)
 
 PHASE = "complaints"
 
@@ -19,6 +30,15 @@ ObjectionSubject = Literal[
     "prequal_doc", "tender_doc", "opening", "evaluation_result", "process", "result"
 ]
 Outcome = Literal["upheld", "partially_upheld", "dismissed", "not_accepted", "withdrawn"]
+
+
+class NamedParty(BaseModel):
+    """A party a filing is about (被质疑、被投诉或被反映的主体), so filings link across projects."""
+
+    model_config = MODEL_CONFIG
+
+    role: Literal["bidder", "agent", "expert", "tenderer", "other"]
+    party_id: Ident = Field(description="Unified social credit code, or the expert's id.")
 
 
 class _Filed(Payload):
@@ -29,7 +49,8 @@ class _Filed(Payload):
     received_at: Timestamp
     may_affect_result: bool | None = None
     content_hash: Hash | None = None
-    case_id: Ident | None = None
+    case_id: DocRef | None = Field(None, description="Case number (案号) as issued.")
+    named: Annotated[list[NamedParty], Field(max_length=50)] | None = None
 
 
 class ObjectionFiled(_Filed):
@@ -122,11 +143,28 @@ class ComplaintFiled(Payload):
     EMITTED_BY = "regulator"
     PHASE = PHASE
 
-    case_id: Ident
+    case_id: DocRef
     complainant_org: Ident
     subject: ObjectionSubject
     received_at: Timestamp
     department: Name | None = None
+    content_hash: Hash | None = None
+    named: Annotated[list[NamedParty], Field(max_length=50)] | None = None
+
+
+class HotlineTicketFiled(Payload):
+    """A 12345 hotline ticket (12345政务服务便民热线工单) about the project reaches the center."""
+
+    EVENT_TYPE = "HOTLINE_TICKET_FILED"
+    EMITTED_BY = "12345 hotline"
+    PHASE = PHASE
+
+    ticket_id: Ident
+    received_at: Timestamp
+    subject: ObjectionSubject
+    caller_org: Ident | None = Field(None, description="The caller's organisation, if given.")
+    named: Annotated[list[NamedParty], Field(max_length=50)] | None = None
+    assigned_to: Name | None = Field(None, description="The department the ticket went to.")
     content_hash: Hash | None = None
 
 
@@ -137,7 +175,7 @@ class ComplaintAccepted(Payload):
     EMITTED_BY = "regulator"
     PHASE = PHASE
 
-    case_id: Ident
+    case_id: DocRef
     accepted_at: Timestamp
 
 
@@ -148,7 +186,7 @@ class ComplaintDecided(Payload):
     EMITTED_BY = "regulator"
     PHASE = PHASE
 
-    case_id: Ident
+    case_id: DocRef
     decided_at: Timestamp
     outcome: Outcome
     excluded_periods: Annotated[list[ExcludedPeriod], Field(max_length=50)] | None = None
@@ -166,4 +204,5 @@ PAYLOADS: tuple[type[Payload], ...] = (
     ComplaintFiled,
     ComplaintAccepted,
     ComplaintDecided,
+    HotlineTicketFiled,
 )

@@ -7,13 +7,15 @@ Pure schema code: it must not import the store, the API or the log.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from ledger.events.types import (
     MODEL_CONFIG,
     BigIdList,
+    ClassName,
     DecimalStr,
     Hash,
     Ident,
@@ -23,6 +25,7 @@ from ledger.events.types import (
     Name,
     OpaqueOrHash,
     Payload,
+    Round,
     Text,
     Timestamp,
 )
@@ -50,7 +53,7 @@ QualificationType = Literal[
     "qualification_grade",
     "other",
 ]
-Scope = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Scope = ClassName
 BondForm = Literal[
     "transfer",
     "cash",
@@ -68,13 +71,34 @@ class QualificationReq(BaseModel):
     model_config = MODEL_CONFIG
 
     type: QualificationType
-    value: Annotated[str, Field(max_length=200)] | None = Field(
+    value: Name | None = Field(
         None, description="Threshold or required value as written (e.g. '5000' or '一级')."
     )
-    unit: Annotated[str, Field(max_length=20)] | None = None
+    unit: Annotated[ClassName, Field(max_length=20)] | None = Field(
+        None, description="Unit as written (e.g. '万元', '人')."
+    )
     region_scope: Scope | None = Field(None, description="Region the requirement is tied to.")
     industry_scope: Scope | None = Field(None, description="Industry / ownership restriction.")
     mandatory_cert: Name | None = Field(None, description="Certificate demanded, if any.")
+
+
+class ScoreBand(BaseModel):
+    """One band (档次/区间) of a scoring factor: the points an expert may give for it.
+
+    A discrete level is a band with ``min`` equal to ``max``.
+    """
+
+    model_config = MODEL_CONFIG
+
+    label: Name | None = Field(None, description="The band as written (e.g. '优', '良').")
+    min: DecimalStr = Field(description="Lowest points of the band.")
+    max: DecimalStr = Field(description="Highest points of the band.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreBand:
+        if Decimal(self.min) > Decimal(self.max):
+            raise ValueError("band min is greater than band max")
+        return self
 
 
 class ScoringFactor(BaseModel):
@@ -82,10 +106,27 @@ class ScoringFactor(BaseModel):
 
     model_config = MODEL_CONFIG
 
-    id: Ident
+    id: Ident = Field(
+        description="Factor id within the document; SCORE_SUBMITTED.factor_id refers to it."
+    )
+    name: Name | None = Field(None, description="The factor as written (e.g. '施工组织设计').")
     category: Literal["price", "technical", "commercial", "qualification_like"]
-    points: DecimalStr
+    points: DecimalStr = Field(description="Full points of the factor (分值).")
     is_objective: bool
+    bands: Annotated[list[ScoreBand], Field(max_length=50)] | None = Field(
+        None, description="Bands a subjective factor is quantified into (政府采购货物和服务"
+        "招标投标管理办法 第55条); a score in none of them is outside the method."
+    )
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_within_points(cls, bands: list[ScoreBand] | None, info: ValidationInfo
+                             ) -> list[ScoreBand] | None:
+        # A band above the factor's full points could never be given lawfully.
+        points = info.data.get("points")
+        if points is not None and any(Decimal(b.max) > Decimal(points) for b in bands or ()):
+            raise ValueError("a band's max is greater than the factor's points")
+        return bands
     type: QualificationType | None = Field(
         None, description="Set when the factor scores a qualification-like item."
     )
@@ -117,6 +158,9 @@ class StructuredTerms(BaseModel):
     trims_extremes: bool | None = Field(None, description="Highest/lowest scores are trimmed.")
     brand_refs: Annotated[list[BrandRef], Field(max_length=100)] | None = None
     min_price: Money | None = Field(None, description="最低投标限价, if any.")
+    max_price: Money | None = Field(
+        None, description="最高投标限价 of this document's lot (the event's section)."
+    )
     max_price_disclosed: bool | None = None
     budget_disclosed: bool | None = None
     bond_amount: Money | None = None
@@ -156,6 +200,7 @@ class DocIssued(Payload):
     bid_validity_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     structured_terms: StructuredTerms | None = None
     standard_template_id: Ident | None = Field(None, description="标准招标文件 template used.")
+    round: Round | None = Field(None, description="Tender round the document belongs to.")
 
 
 class DocDownloaded(Payload):
@@ -171,6 +216,7 @@ class DocDownloaded(Payload):
     ip: IpOrHash | None = None
     mac: MacOrHash | None = None
     device_fp: OpaqueOrHash | None = None
+    round: Round | None = Field(None, description="Tender round of the document obtained.")
 
 
 class _Meeting(Payload):

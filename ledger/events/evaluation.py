@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from ledger.events.opening import SignatureRef
+from ledger.events.opening import AvSegment, SignatureRef
 from ledger.events.types import (
+    DEFAULT_LIST_MAX,
     MODEL_CONFIG,
+    ClassName,
     DecimalStr,
+    DocRef,
     Hash,
     Ident,
     IdList,
@@ -30,22 +33,62 @@ PHASE = "evaluation"
 _Count = Annotated[int, Field(ge=0, le=10_000)]
 
 
+class Declined(BaseModel):
+    """A drawn expert who declined (or could not be reached), with the reason given."""
+
+    model_config = MODEL_CONFIG
+
+    person_id: Ident
+    reason: Literal["unavailable", "conflict_of_interest", "health", "unreachable", "other"]
+    note: Name | None = None
+
+
 class ExpertDraw(Payload):
-    """Experts are drawn from the pool (专家抽取)."""
+    """Experts are drawn from the pool (专家抽取).
+
+    ``drawn_ids`` are the drawn experts who accepted; experts drawn but declining are not
+    among them: they are in ``declined_ids``, and ``declined`` may give each one's reason.
+    """
 
     EVENT_TYPE = "EXPERT_DRAW"
     EMITTED_BY = "expert-pool system"
     PHASE = PHASE
 
     pool_id: Ident
-    specialties: Annotated[list[Ident], Field(max_length=50)]
+    specialties: Annotated[list[ClassName], Field(max_length=50)] = Field(
+        description="Specialties drawn, as the pool names them: a code or the national "
+        "classification name (评标专家专业分类, e.g. '房屋建筑工程/施工')."
+    )
     required_count: Annotated[int, Field(ge=1, le=100)]
     method: Literal["random", "direct"]
-    justification_ref: Ident | None = Field(None, description="Approval for direct appointment.")
-    drawn_ids: IdList
-    declined_ids: IdList | None = None
+    justification_ref: DocRef | None = Field(None, description="Approval for direct appointment.")
+    drawn_ids: IdList = Field(description="Drawn experts who accepted.")
+    declined_ids: IdList | None = Field(
+        None, description="Drawn experts who declined; never also in drawn_ids."
+    )
+    declined: Annotated[list[Declined], Field(max_length=DEFAULT_LIST_MAX)] | None = Field(
+        None, description="Reasons of the declines; each person must be in declined_ids."
+    )
     operator: Ident
     supervisor: Ident | None = None
+
+    @field_validator("declined_ids")
+    @classmethod
+    def _not_also_drawn(cls, ids: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        both = sorted(set(ids or ()) & set(info.data.get("drawn_ids") or ()))
+        if both:
+            raise ValueError(f"also in drawn_ids: {', '.join(both[:5])}")
+        return ids
+
+    @field_validator("declined")
+    @classmethod
+    def _reasons_of_declined(cls, items: list[Declined] | None, info: ValidationInfo
+                             ) -> list[Declined] | None:
+        known = set(info.data.get("declined_ids") or ())
+        missing = sorted({d.person_id for d in items or ()} - known)
+        if missing:
+            raise ValueError(f"not in declined_ids: {', '.join(missing[:5])}")
+        return items
 
 
 class CommitteeMember(BaseModel):
@@ -55,7 +98,9 @@ class CommitteeMember(BaseModel):
 
     person_id: Ident
     role: Literal["tenderer_rep", "expert"]
-    specialty: Ident | None = None
+    specialty: ClassName | None = Field(
+        None, description="Specialty, written as in EXPERT_DRAW.specialties."
+    )
     employer_org: Ident | None = None
     senior_title: bool | None = Field(None, description="高级职称 or equivalent.")
     years_in_field: Annotated[int, Field(ge=0, le=80)] | None = None
@@ -149,6 +194,11 @@ class EvalEnded(_Session):
     EVENT_TYPE = "EVAL_ENDED"
     EMITTED_BY = "venue system"
     PHASE = PHASE
+
+    av_segments: Annotated[list[AvSegment], Field(max_length=1000)] | None = Field(
+        None, description="Audio/video segments recorded during the evaluation (全程录音"
+        "录像, 政府采购法实施条例 第39条)."
+    )
 
 
 class EvalPaused(_Session):

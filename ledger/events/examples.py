@@ -1,4 +1,4 @@
-"""One realistic, valid example event per type (a works tender in Hangzhou, +08:00).
+"""One realistic, valid example event per type (a works tender in Shenyang, Liaoning, +08:00).
 
 Role: load ``examples.json`` (shipped with the package) and expand each entry into a full
 ``EventIn`` dict for docs, tests and demo data.
@@ -15,8 +15,8 @@ from typing import Any
 
 __all__ = ["EXAMPLE_PROJECT_ID", "EXAMPLE_SECTION_ID", "example_event", "example_types"]
 
-EXAMPLE_PROJECT_ID = "ZJ-HZ-2025-0317"
-EXAMPLE_SECTION_ID = "ZJ-HZ-2025-0317-S01"
+EXAMPLE_PROJECT_ID = "LN-SY-2025-0317"
+EXAMPLE_SECTION_ID = "LN-SY-2025-0317-S01"
 
 
 @cache

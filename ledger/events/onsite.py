@@ -1,7 +1,8 @@
 """Payload models, phase "on-site order" (现场秩序: 智能胸卡, 身份核验, 通讯设备).
 
 Role: identity checks, smart-badge zone entries/exits/proximity, device deposit, signal
-detection, and access to sensitive resources (ACCESS_LOG).
+detection, access to sensitive resources (ACCESS_LOG), and the venues, seats and link
+sessions of a remote cross-region evaluation (远程异地评标).
 Pure schema code: it must not import the store, the API or the log.
 """
 
@@ -9,9 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from ledger.events.types import DecimalStr, Ident, IpOrHash, Payload, ZoneKind
+from ledger.events.types import (
+    MODEL_CONFIG,
+    DecimalStr,
+    Ident,
+    IdList,
+    IpOrHash,
+    Name,
+    Payload,
+    ZoneKind,
+)
 
 PHASE = "onsite"
 
@@ -131,6 +141,81 @@ class AccessLog(Payload):
     success: bool | None = None
 
 
+# Remote cross-region evaluation (远程异地评标): one evaluation held at a main venue and
+# satellite venues of other cities, joined by audio/video links; each expert sits in one.
+RegionCode = Annotated[str, Field(
+    pattern=r"^[1-9][0-9]{5}$",
+    description="Administrative division code (GB/T 2260) of the venue's city or county.")]
+
+
+class RemoteVenue(BaseModel):
+    """One venue of a remote evaluation."""
+
+    model_config = MODEL_CONFIG
+
+    venue_id: Ident
+    name: Name
+    region_code: RegionCode
+    platform: Name | None = Field(None, description="The trading platform running the venue.")
+
+
+class RemoteEvalArranged(Payload):
+    """A remote cross-region evaluation is arranged: its main and satellite venues."""
+
+    EVENT_TYPE = "REMOTE_EVAL_ARRANGED"
+    EMITTED_BY = "trading center"
+    PHASE = PHASE
+
+    session_id: Ident
+    main_venue: RemoteVenue
+    satellite_venues: Annotated[list[RemoteVenue], Field(min_length=1, max_length=30)]
+    remote_seats: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        None, description="Expert seats reserved at the satellite venues.")
+
+
+class ExpertSeated(Payload):
+    """An expert takes a seat at one venue of a remote evaluation (the venue they sat in)."""
+
+    EVENT_TYPE = "EXPERT_SEATED"
+    EMITTED_BY = "venue system"
+    PHASE = PHASE
+
+    session_id: Ident
+    person_id: Ident
+    venue_id: Ident
+    region_code: RegionCode
+    seat_id: Ident | None = None
+    remote: bool = Field(description="Seated at a satellite venue, not the main one.")
+
+
+class _Link(Payload):
+    """Common fields of a main–satellite audio/video link session."""
+
+    session_id: Ident
+    link_id: Ident
+    main_venue_id: Ident
+    satellite_venue_id: Ident
+
+
+class RemoteLinkOpened(_Link):
+    """A link session between the main and a satellite venue opens."""
+
+    EVENT_TYPE = "REMOTE_LINK_OPENED"
+    EMITTED_BY = "remote evaluation system"
+    PHASE = PHASE
+
+
+class RemoteLinkClosed(_Link):
+    """A link session closes, at the end of the evaluation or on a failure."""
+
+    EVENT_TYPE = "REMOTE_LINK_CLOSED"
+    EMITTED_BY = "remote evaluation system"
+    PHASE = PHASE
+
+    cause: Literal["finished", "failure", "other"]
+    av_recording_ids: IdList | None = None
+
+
 PAYLOADS: tuple[type[Payload], ...] = (
     IdentityVerified,
     BadgeEnter,
@@ -139,4 +224,8 @@ PAYLOADS: tuple[type[Payload], ...] = (
     DeviceDeposited,
     SignalDetected,
     AccessLog,
+    RemoteEvalArranged,
+    ExpertSeated,
+    RemoteLinkOpened,
+    RemoteLinkClosed,
 )

@@ -6,9 +6,10 @@ Pure schema code: it must not import the store, the API or the log.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ledger.events.types import (
     MODEL_CONFIG,
@@ -37,6 +38,29 @@ class _OpeningSession(Payload):
     av_recording_ids: IdList | None = None
 
 
+class AvSegment(BaseModel):
+    """One stored audio/video segment: which recording, the span it covers, its file hash.
+
+    A full recording (全程录音录像, 政府采购法实施条例 第39条) is a set of segments whose
+    spans cover the session without gaps.
+    """
+
+    model_config = MODEL_CONFIG
+
+    recording_id: Ident = Field(description="Recording (camera / channel) id.")
+    kind: Literal["audio", "video", "audio_video"] = "audio_video"
+    start: Timestamp = Field(description="First instant the segment covers.")
+    end: Timestamp = Field(description="Last instant the segment covers.")
+    sha256: Hash = Field(description="SHA-256 of the stored segment file.")
+    room: Ident | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AvSegment:
+        if datetime.fromisoformat(self.end) <= datetime.fromisoformat(self.start):
+            raise ValueError("segment end is not after its start")
+        return self
+
+
 class OpeningStarted(_OpeningSession):
     """The bid opening starts (开标开始)."""
 
@@ -51,6 +75,11 @@ class OpeningEnded(_OpeningSession):
     EVENT_TYPE = "OPENING_ENDED"
     EMITTED_BY = "agent / venue system"
     PHASE = PHASE
+
+    av_segments: Annotated[list[AvSegment], Field(max_length=1000)] | None = Field(
+        None, description="Audio/video segments recorded during the opening (全程录音录像, "
+        "政府采购法实施条例 第39条)."
+    )
 
 
 class OpeningEntry(BaseModel):

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ledger.events.types import (
     MODEL_CONFIG,
+    ClassName,
+    DocRef,
     Hash,
     Ident,
     IdList,
     Money,
     Name,
     Payload,
+    Round,
     Text,
     Timestamp,
     Url,
@@ -66,10 +69,23 @@ class ApprovalRef(BaseModel):
 
     model_config = MODEL_CONFIG
 
-    ref: Ident = Field(description="Approval document number or platform reference.")
+    ref: DocRef = Field(description="Approval document number (文号) or platform reference.")
     scope: Literal["scope", "method", "organisation", "non_open_method", "other"]
     issued_by: Name | None = None
     issued_at: Timestamp | None = None
+
+
+class LotInfo(BaseModel):
+    """One lot (标段/包) with its own amounts: caps that the law measures per lot (the bid
+    bond's 2 % of the estimate, 招标投标法实施条例 第26条; the maximum price) use these."""
+
+    model_config = MODEL_CONFIG
+
+    section_id: Ident = Field(description="The lot's id (the events' section_id).")
+    name: Name | None = Field(None, description="Lot name (标段/包名称).")
+    estimate_amount: Money | None = Field(None, description="估算价 of the lot (CNY).")
+    budget_amount: Money | None = Field(None, description="预算金额 of the lot (CNY).")
+    max_price: Money | None = Field(None, description="最高投标限价 of the lot (CNY).")
 
 
 class ProjectRegistered(Payload):
@@ -92,7 +108,9 @@ class ProjectRegistered(Payload):
     approval_refs: Annotated[list[ApprovalRef], Field(max_length=20)] | None = None
     fiscal_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
     budget_item_code: Ident | None = None
-    catalog_item: Ident | None = Field(None, description="政府采购品目 code.")
+    catalog_item: ClassName | None = Field(
+        None, description="政府采购品目, by code (A02010104) or name (台式计算机)."
+    )
     gp_above_open_threshold: bool | None = Field(None, description="Budget ≥ 公开招标数额标准.")
     tenderer_org: OrgRef = Field(description="招标人 / 采购人.")
     agent_org: OrgRef | None = Field(None, description="招标代理 / 采购代理机构.")
@@ -103,6 +121,21 @@ class ProjectRegistered(Payload):
     sections: Annotated[list[Ident], Field(max_length=100)] | None = Field(
         None, description="Lot (标段/包) ids of the project."
     )
+    lots: Annotated[list[LotInfo], Field(max_length=100)] | None = Field(
+        None, description="Per-lot amounts, one entry per lot (its section_id). The "
+        "project-level amounts remain the project's totals."
+    )
+
+    @field_validator("lots")
+    @classmethod
+    def _one_entry_per_lot(cls, lots: list[LotInfo] | None) -> list[LotInfo] | None:
+        # Two entries for one lot would leave the lot's cap ambiguous. A lot missing from
+        # `sections` is not refused: `sections` is optional and often filled later.
+        ids = [lot.section_id for lot in lots or ()]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"section_id listed twice: {', '.join(twice[:5])}")
+        return lots
 
 
 class AnnouncementPublished(Payload):
@@ -147,7 +180,7 @@ class _ProcessChange(Payload):
     """Common fields of restart / termination / method change."""
 
     reason: Text
-    approval_ref: Ident | None = None
+    approval_ref: DocRef | None = Field(None, description="Approval document number (文号).")
 
 
 class RetenderStarted(_ProcessChange):
@@ -160,6 +193,10 @@ class RetenderStarted(_ProcessChange):
     cause: (
         Literal["too_few_bidders", "all_rejected", "winner_failed", "complaint", "other"] | None
     ) = None
+    round: Round | None = Field(
+        None, description="The round this starts (2 for the first re-tender); when given it "
+        "must equal 1 + the number of RETENDER_STARTED before it in the section."
+    )
 
 
 class TenderTerminated(_ProcessChange):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
@@ -17,11 +17,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 __all__ = [
     "DEFAULT_LIST_MAX",
     "MODEL_CONFIG",
+    "TIME_MAX",
+    "TIME_MIN",
     "AccountOrHash",
     "ActorRole",
     "B64Signature",
     "BigIdList",
+    "ClassName",
     "DecimalStr",
+    "DocRef",
     "EmailOrHash",
     "Hash",
     "HashList",
@@ -34,6 +38,7 @@ __all__ = [
     "OpaqueOrHash",
     "Payload",
     "PhoneOrHash",
+    "Round",
     "Text",
     "Timestamp",
     "Url",
@@ -45,6 +50,13 @@ DEFAULT_LIST_MAX = 200
 
 _NO_CTRL = r"^[^\x00-\x1f\x7f]*$"  # single-line text: no control characters at all
 _TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # multi-line text: \t \n \r allowed
+# Bidirectional overrides/isolates and zero-width characters: invisible in a display, they
+# can make a name read differently from its bytes (a bidder "ABC" shown as "CBA").
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# The plausible window of a business time: it keeps typos such as year 0001 or 9999 out
+# of deadlines that rules count from.
+TIME_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TIME_MAX = datetime(2100, 1, 1, tzinfo=UTC)
 _HK1 = re.compile(r"^hk1:[0-9a-f]{32}$")
 _TS_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
@@ -77,6 +89,18 @@ def _check_timestamp(value: str) -> str:
         raise ValueError(f"not a valid date-time: {exc}") from None
     if parsed.tzinfo is None:  # pragma: no cover - the pattern already requires an offset
         raise ValueError("naive timestamps are not allowed")
+    if not TIME_MIN <= parsed <= TIME_MAX:
+        raise ValueError("outside the plausible window 2000-01-01T00:00:00Z .. "
+                         "2100-01-01T00:00:00Z")
+    return value
+
+
+def _check_visible(value: str) -> str:
+    """Refuse bidirectional-control and zero-width characters (see ``_INVISIBLE``)."""
+    found = _INVISIBLE.search(value)
+    if found:
+        raise ValueError(f"invisible character U+{ord(found.group()):04X} "
+                         "(bidirectional control or zero-width) is not allowed")
     return value
 
 
@@ -106,12 +130,14 @@ Timestamp = Annotated[
 ]
 """RFC 3339 date-time with an explicit offset (``Z`` or ``±hh:mm``), kept as a string."""
 
+_MONEY = r"^[0-9]{1,15}(\.[0-9]{1,4})?$"
 Money = Annotated[
     str,
-    StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$", max_length=21),
-    _schema("Money", {"pattern": r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$"}),
+    StringConstraints(pattern=_MONEY, max_length=20),
+    _schema("Money", {"pattern": _MONEY}),
 ]
-"""Amount in yuan (CNY) as a decimal string, at most 4 decimals; never a JSON number."""
+"""Amount in yuan (CNY) as a decimal string, at most 4 decimals, never negative (no sign at
+all, so no ``-0`` either); never a JSON number."""
 
 DecimalStr = Annotated[
     str,
@@ -137,16 +163,42 @@ Ident = Annotated[
 Name = Annotated[
     str,
     StringConstraints(pattern=_NO_CTRL, min_length=1, max_length=200),
+    AfterValidator(_check_visible),
     _schema("Name", {"minLength": 1, "maxLength": 200}),
 ]
-"""A single-line human-readable name (1–200 characters, no control characters)."""
+"""A single-line human-readable name (1–200 characters, no control, bidirectional or
+zero-width characters)."""
 
 Text = Annotated[
     str,
     StringConstraints(pattern=_TEXT, min_length=1, max_length=2000),
+    AfterValidator(_check_visible),
     _schema("Text", {"minLength": 1, "maxLength": 2000}),
 ]
-"""Free text, 1–2000 characters (line breaks allowed)."""
+"""Free text, 1–2000 characters (line breaks allowed; no bidirectional or zero-width
+characters)."""
+
+ClassName = Annotated[
+    str,
+    StringConstraints(pattern=_NO_CTRL, min_length=1, max_length=100),
+    AfterValidator(_check_visible),
+    _schema("ClassName", {"minLength": 1, "maxLength": 100}),
+]
+"""A classification entry as people write it: a code (``A010101``) or the national name
+(评标专家专业分类 ``房屋建筑工程/施工``), 1–100 characters, single line, no invisible
+characters. Compared as written: a platform uses one form for one classification."""
+
+DocRef = Annotated[
+    str,
+    StringConstraints(pattern=_NO_CTRL, min_length=1, max_length=128),
+    AfterValidator(_check_visible),
+    _schema("DocRef", {"minLength": 1, "maxLength": 128}),
+]
+"""A document number as issued (文号, e.g. ``沈发改审批〔2026〕12号``) or a platform
+reference: 1–128 characters, single line, no invisible characters."""
+
+Round = Annotated[int, Field(ge=1, le=100)]
+"""The tender round (1 = first tender, 2 = after the first RETENDER_STARTED, …)."""
 
 Url = Annotated[
     str,

@@ -98,6 +98,11 @@ RULES_TYPES = [
     "TENDER_TERMINATED",
     "METHOD_CHANGED",
     "ACCESS_LOG",
+    "REMOTE_EVAL_ARRANGED",
+    "EXPERT_SEATED",
+    "REMOTE_LINK_OPENED",
+    "REMOTE_LINK_CLOSED",
+    "HOTLINE_TICKET_FILED",
 ]
 
 
@@ -114,7 +119,7 @@ def _locs(data: Any) -> set[str]:
 
 
 def test_catalogue_covers_rules_and_lead_events() -> None:
-    assert len(RULES_TYPES) == 69
+    assert len(RULES_TYPES) == 74
     assert set(EVENT_TYPES) == {*RULES_TYPES, "LEAD_RAISED", "LEAD_TRANSFERRED",
                                 "LEAD_ACKNOWLEDGED", "BIDS_UNSEALED", "CHECKPOINT_SIGNER_BOUND"}
     assert set(example_types()) == set(EVENT_TYPES)
@@ -299,7 +304,7 @@ def test_oversize_strings_and_lists_rejected() -> None:
         ("mac", "3c:7c:3f:1a:20"),
         ("accepted", "true"),
         ("accepted", 1),
-        ("bidder_org", "浙江宏业"),
+        ("bidder_org", "辽宁宏业"),
         ("bidder_org", ""),
         ("device_fp", "hk1:short"),
     ],

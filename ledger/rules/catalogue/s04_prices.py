@@ -133,15 +133,17 @@ def tbr_27_limits(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TBR 第26条 "投标保证金不得超过招标项目估算价的2%"; GPR 第33条 "投标保证金不得超过采购项目'
             '预算金额的2%……应当以支票、汇票、本票或者金融机构、担保机构出具的保函等非现金形式提交"',
       section="4", reads=(*_DOC, "BOND_PAID"), severity="violation", lead=True, confidence="V",
-      applies="all (per-lot bases and the 80万 absolute cap are not implemented)")
+      applies="all (a lot's own estimate / budget from PROJECT_REGISTERED.lots when given, "
+              "else the project's; the 80万 absolute cap is not implemented)")
 def tbr_26_bond_cap(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     gp = f.get("regime") == "GP"
-    base = dec(f.get("budget_amount") if gp else f.get("estimate_amount"))
     ratio = Decimal(ctx.thresholds.bond_cap_ratio)
+    reg = trail.first("PROJECT_REGISTERED")  # carries the estimate / budget compared
     for e in docs(trail):
         t = terms(e)
         problems: dict[str, object] = {}
+        base = _bond_base(f, reg, e.section_id, gp)
         bond = dec(t.get("bond_amount"))
         if bond is not None and base is not None and over_cap(bond, ratio * base):
             problems["bond_amount"] = {"amount": money_str(bond), "base": money_str(base),
@@ -149,10 +151,21 @@ def tbr_26_bond_cap(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                                        "regime": f.get("regime")}
         if gp and "cash" in (t.get("bond_forms_allowed") or []):
             problems["cash_allowed"] = True
-        reg = trail.first("PROJECT_REGISTERED")  # carries the estimate / budget compared
         yield from _problems("R-TBR-26-BOND-CAP", trail, e, problems,
                              "投标保证金条款违规", "bid bond terms",
                              also=[reg] if reg is not None and "bond_amount" in problems else [])
+
+
+def _bond_base(flags: Mapping[str, Any], reg: TrailEvent | None, section_id: str | None,
+               gp: bool) -> Decimal | None:
+    """The amount the bond cap is measured on: the document's lot's own estimate (TB) or
+    budget (GP) when the registration lists the lot with it, else the project's (the 2 %
+    of 第26条 / GPR 第33条 is of the project tendered, which for a lot is the lot)."""
+    key = "budget_amount" if gp else "estimate_amount"
+    lots = (reg.get("lots") if reg is not None else None) or []
+    own = next((lot.get(key) for lot in lots
+                if isinstance(lot, Mapping) and lot.get("section_id") == section_id), None)
+    return dec(own) if own is not None else dec(flags.get(key))
 
 
 @rule("R-TBR-58-PERF-BOND-CAP", title_zh="履约保证金不超过合同金额的10%",
