@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "demo-output"
 HOME = OUT / "witness-data"
 BIN = Path(sys.executable).parent
-ORIGIN = "demo.ggzy.zj.example/witness"
+ORIGIN = "demo.ggzy.ln.example/witness"  # the Liaoning center's demo log
 PROJECTS = 6
 
 
@@ -145,7 +145,11 @@ def before_opening(base: str, sealed: list[dict[str, Any]]) -> None:
           "bidders' names")
     if any(hits.values()):
         raise SystemExit(f"demo: bidder names in the raw database before the opening: {hits}")
-    sup = {"Authorization": f"Bearer {token('supervisor', '--project', pid)}"}
+    # the city's supervisor: a token scoped by region (2101 沈阳, 2102 大连, …), not by project
+    reg = registration(sealed, pid)
+    region = reg["region_code"][:4]
+    print(f"    {pid}: region {region}, supervised by {reg['supervisory_dept']}")
+    sup = {"Authorization": f"Bearer {token('supervisor', '--region', region)}"}
     print(f"$ curl -H 'Authorization: Bearer …' {base}/v1/projects/{pid}/timeline  # supervisor")
     timeline = httpx.get(f"{base}/v1/projects/{pid}/timeline", headers=sup, timeout=30).json()
     shown = sorted({e["type"] for e in timeline["events"] if e.get("type")})
@@ -161,6 +165,12 @@ def before_opening(base: str, sealed: list[dict[str, Any]]) -> None:
           f"HTTP {seen[1]} to the bidder who sent it")
     if seen != (404, 200):
         raise SystemExit(f"demo: a sealed bid's receipt answered {seen}, not (404, 200)")
+
+
+def registration(events: list[dict[str, Any]], pid: str) -> dict[str, Any]:
+    """The PROJECT_REGISTERED payload of ``pid`` (who oversees it: region and department)."""
+    return next(ev["payload"] for ev in events
+                if ev["project_id"] == pid and ev["type"] == "PROJECT_REGISTERED")
 
 
 def wait_anchored(base: str, timeout: float = 120) -> str:
@@ -210,7 +220,7 @@ def supervisor_bundle(project_id: str, policy: Path) -> Path:
     return path
 
 
-def regulator_lead(policy: Path) -> Path | None:
+def regulator_lead(policy: Path, trail: Path) -> Path | None:
     leads = json.loads(run("witness", "--json", "leads", quiet=True).stdout)
     items = leads if isinstance(leads, list) else leads.get("leads", [])
     run("witness", "leads")
@@ -218,8 +228,9 @@ def regulator_lead(policy: Path) -> Path | None:
         return None
     lead_id = items[0]["lead_id"]
     path = OUT / "lead-package.json"
-    run("witness", "lead", "transfer", lead_id, "--to", "市发展和改革委员会",
-        "--by", "见证中心-王工")
+    # handed to the project's own supervising department (e.g. 沈阳市住房和城乡建设局)
+    dept = registration(read_trail(trail), items[0]["project_id"])["supervisory_dept"]
+    run("witness", "lead", "transfer", lead_id, "--to", dept, "--by", "见证中心-王工")
     run("witness", "anchor")  # the LEAD_RAISED / LEAD_TRANSFERRED events are anchored too
     run("witness", "lead", "export", lead_id, "-o", str(path))
     # the transfer's receipt ties this very file (its SHA-256) to the witnessed hand-over
@@ -276,7 +287,7 @@ def finish(trail: Path, policy: Path) -> None:
     run("witness-verify", "--policy", str(policy), "ledger", "--db", str(HOME / "witness.db"),
         "--no-progress")
     step("13. Regulator: the leads, one transferred (移送), its signed package verified")
-    lead = regulator_lead(policy)
+    lead = regulator_lead(policy, trail)
     step("Done. Outputs")
     for path in (HOME, trail, policy, OUT / "bidder-receipt.json", bundle, lead,
                  OUT / "serve.log"):

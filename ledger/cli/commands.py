@@ -28,7 +28,7 @@ def _log(ctx: Context) -> WitnessLog:
 
 @cli.command()
 @json_option
-@click.option("--origin", default=None, help="Log origin (C2SP), e.g. ggzy.zj.gov.cn/witness.")
+@click.option("--origin", default=None, help="Log origin (C2SP), e.g. ggzy.ln.example/witness.")
 @click.option("--no-chain", is_flag=True, help="Do not deploy/attach the registry yet.")
 @pass_ctx
 def init(ctx: Context, origin: str | None, no_chain: bool) -> None:
@@ -198,6 +198,10 @@ def status(ctx: Context) -> None:
             "database": log.db.engine.url.render_as_string(hide_password=True),
             "checkpoint": None if cp is None else {"size": cp.size, "root": cp.root.hex(),
                                                    "created_at": cp.created_at}}
+    from ledger.cli.rules_commands import calendar_warning
+    from ledger.rules.follower import operator_calendar
+
+    calendar_warning(operator_calendar(ctx.settings))
     ctx.emit(data, _status_text)
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from ledger.demo import phases_award, phases_eval, phases_pre
+from ledger.demo import names, phases_award, phases_eval, phases_pre, phases_remote
 from ledger.demo.builder import Builder, ordered
 from ledger.demo.parties import draw_parties, draw_prices, plant_sharing
 from ledger.demo.plan import schedule
@@ -46,8 +46,10 @@ class GeneratedProject:
 
 
 def _project_id(seed: int, kind: Kind) -> str:
+    """``LN-<city>-<GC works | CG goods>-<8 hex>``: the city drawn from the digest too."""
     digest = hashlib.sha256(f"demo|{seed}|{kind}".encode()).hexdigest()[:8].upper()
-    return f"ZJ-{'GC' if kind == 'works' else 'CG'}-{digest}"
+    city = names.CITIES[int(digest, 16) % len(names.CITIES)]
+    return f"LN-{names.CITY_ABBR[city]}-{'GC' if kind == 'works' else 'CG'}-{digest}"
 
 
 def generate_project(
@@ -68,7 +70,7 @@ def generate_project(
     counts = _bidder_counts(rng, plants, sections or rng.randint(1, 3), bidders)
     amount = Decimal(rng.randrange(800, 9000) * 10_000 if kind == "works"
                      else rng.randrange(150, 950) * 10_000)
-    parties = draw_parties(rng, pid, kind, amount, counts)
+    parties = draw_parties(rng, pid, kind, amount, counts, names.city_of(pid))
     for sec in parties.sections:
         if sec.index == 0:
             plant_sharing(sec, plants)
@@ -76,13 +78,15 @@ def generate_project(
     plan = schedule(b, kind, plants, parties, amount)
     reference: dict[str, Any] = {"experts": [], "enterprises": [], "relations": []}
     name = rng.choice(WORKS_NAMES if kind == "works" else GOODS_NAMES)
-    phases_pre.register(b, plan, f"{rng.choice(('杭州市', '宁波市', '绍兴市', '嘉兴市'))}{name}")
+    phases_pre.register(b, plan, f"{parties.city}市{name}")
     doc_hash = phases_pre.announce_and_issue(b, plan)
     phases_pre.downloads(b, plan, doc_hash)
     phases_award.complaint(b, plan)
+    phases_remote.hotline_ticket(b, plan)
     phases_pre.bonds_and_bids(b, plan)
     phases_pre.opening(b, plan)
     outcomes = phases_eval.evaluate_all(b, plan, reference)
+    phases_remote.remote_evaluation(b, plan)
     phases_award.award_all(b, plan, outcomes)
     reference["enterprises"] = [
         {"org_id": bd.org.org_id, "name": bd.org.name, "basic_account": bd.account}

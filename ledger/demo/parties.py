@@ -56,6 +56,12 @@ class Parties:
     office_ip: str
     agent_ip: str
     sections: list[Section]
+    city: str = "沈阳"  # the project's city: its tenderer, supervisors and trading center
+
+    @property
+    def region_code(self) -> str:
+        """The city's 6-digit 行政区划代码 (what region-scoped supervisor tokens match)."""
+        return f"{names.CITY_CODES[self.city]}00"
 
 
 def _bidder(rng: random.Random, subject: str, used_names: set[str], used_ips: set[str]) -> Bidder:
@@ -71,22 +77,20 @@ def _bidder(rng: random.Random, subject: str, used_names: set[str], used_ips: se
         account=f"{rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} "
                 f"{rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",
         author=f"{rng.choice(names.PINYIN)}.{short.lower()}",
-        license_serial=f"ZJTB-52-{rng.randrange(10**8):08d}", file_hash=names.sha(rng),
+        license_serial=f"LNTB-52-{rng.randrange(10**8):08d}", file_hash=names.sha(rng),
         file_size=rng.randrange(8_000_000, 90_000_000),
     )
 
 
 def draw_parties(rng: random.Random, project_id: str, subject: str, amount: Decimal,
-                 bidder_counts: list[int]) -> Parties:
+                 bidder_counts: list[int], city: str = "沈阳") -> Parties:
     """Tenderer, agent and per-section bidders (every name, id and identifier distinct)."""
     used_names: set[str] = set()
     used_ips: set[str] = set()
-    tenderer = Org(names.credit_code(rng, "杭州", "12"),
-                   rng.choice(("杭州市城市建设发展中心", "浙江省机关事务管理局",
-                               "宁波市交通工程建设中心", "温州市教育局", "绍兴市卫生健康委员会")))
-    agent = Org(names.credit_code(rng, "杭州"),
-                rng.choice(("浙江中诚工程咨询有限公司", "浙江求是招标代理有限公司",
-                            "杭州信达投资咨询估价监理有限公司", "浙江国际招(投)标有限公司")))
+    name, kind = rng.choice(_TENDERERS)
+    tenderer = Org(names.credit_code(rng, city, kind), f"{city}市{name}")
+    agent_name, agent_city = rng.choice(_AGENTS)
+    agent = Org(names.credit_code(rng, agent_city), agent_name)
     per_section = amount / len(bidder_counts)
     sections = [
         Section(f"{project_id}-S{k + 1:02d}", k, (per_section * Decimal("0.97")).quantize(
@@ -95,8 +99,15 @@ def draw_parties(rng: random.Random, project_id: str, subject: str, amount: Deci
     ]
     return Parties(tenderer, agent, f"tenderer-{rng.choice(names.PINYIN)}",
                    f"agent-{rng.choice(names.PINYIN)}", names.public_ip(rng, used_ips),
-                   names.public_ip(rng, used_ips), sections)
+                   names.public_ip(rng, used_ips), sections, city)
 
+
+# Tenderers (the city is prefixed) with the credit code's authority and type: 11 a state
+# organ, 12 a public institution; agents with the city that registered them.
+_TENDERERS = (("城乡建设事务服务中心", "12"), ("机关事务服务中心", "12"), ("交通运输局", "11"),
+              ("教育局", "11"), ("卫生健康委员会", "11"))
+_AGENTS = (("辽宁中诚工程咨询有限公司", "沈阳"), ("辽宁求实招标代理有限公司", "沈阳"),
+           ("大连信达投资咨询监理有限公司", "大连"), ("鞍山国信招标代理有限公司", "鞍山"))
 
 _SHARED = {
     "same_mac": ("mac",), "same_machine_code": ("machine_code",),

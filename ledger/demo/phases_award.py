@@ -14,10 +14,8 @@ from decimal import Decimal
 from ledger.demo import names
 from ledger.demo.builder import Builder, at, ts
 from ledger.demo.phases_eval import Outcome
-from ledger.demo.phases_pre import agent, bidder_actor, tenderer
+from ledger.demo.phases_pre import BANK, GP_MEDIA, PLATFORM_MEDIA, agent, bidder_actor, tenderer
 from ledger.demo.plan import Plan
-
-BANK = {"id": "bank-icbc-zj", "role": "system"}
 
 
 def complaint(b: Builder, plan: Plan) -> None:
@@ -67,7 +65,7 @@ def _award(b: Builder, plan: Plan, out: Outcome) -> None:
         short = plan.has("short_publicity") and sec.index == 0
         end = at(start.date() + timedelta(days=1 if short else 5), 17)
         b.emit("CANDIDATE_PUBLICITY", start, {
-            "start": ts(start), "end": ts(end), "media": "ZJ-ZTB-PLATFORM",
+            "start": ts(start), "end": ts(end), "media": PLATFORM_MEDIA,
             "content_hash": names.sha(b.rng),
             "candidates": [bd.org.org_id for bd, _ in out.ranked[:3]]},
             actor=agent(plan), section=sid)
@@ -87,12 +85,12 @@ def _award(b: Builder, plan: Plan, out: Outcome) -> None:
     period_end = at(b.plus_wd(noticed.date(), 1), 17)
     b.emit("RESULT_ANNOUNCED", noticed + timedelta(minutes=30), {
         "published_at": ts(noticed + timedelta(minutes=30)), "period_end": ts(period_end),
-        "expert_list_included": True, "media": "ZJ-ZTB-PLATFORM",
+        "expert_list_included": True, "media": PLATFORM_MEDIA,
         "content_hash": names.sha(b.rng)}, actor=agent(plan), section=sid)
     if plan.tb:
         filed = at(b.plus_days(decided.date(), 7), 11)
         b.emit("TENDER_REPORT_FILED", filed, {"filed_at": ts(filed),
-                                              "to_department": "浙江省住房和城乡建设厅",
+                                              "to_department": plan.supervisory_dept,
                                               "report_hash": names.sha(b.rng)},
                actor=tenderer(plan), section=sid)
     _contract_and_refunds(b, plan, out, noticed.date())
@@ -116,8 +114,8 @@ def _contract_and_refunds(b: Builder, plan: Plan, out: Outcome, noticed: date) -
     if not plan.tb:
         for kind, n in (("CONTRACT_PUBLISHED", 1), ("CONTRACT_FILED", 3)):
             when = at(b.plus_wd(signed.date(), n), 10)
-            extra = ({"media": "CCGP-ZJ", "content_hash": names.sha(b.rng)}
-                     if n == 1 else {"department": "浙江省财政厅"})
+            extra = ({"media": GP_MEDIA, "content_hash": names.sha(b.rng)}
+                     if n == 1 else {"department": plan.supervisory_dept})
             b.emit(kind, when, {"contract_id": contract_id, **extra}, actor=tenderer(plan),
                    section=sid)
     for pos, bd in enumerate(sec.bidders):

@@ -21,6 +21,7 @@ from ledger.demo.plan import Plan
 
 BADGES = {"id": "badge-system", "role": "system"}
 VENUE = {"id": "venue-system", "role": "system"}
+EXPERT_POOL = "LN-EXPERT-POOL"  # 辽宁省综合评标评审专家库
 FACTORS = (("P1", Decimal(40), True), ("T1", Decimal(40), False), ("C1", Decimal(20), False))
 
 
@@ -70,7 +71,7 @@ def _section(b: Builder, plan: Plan, sec: Section, reference: dict[str, Any]) ->
     experts = [p for p, role in sec.members if role == "expert"]
     spec = b.rng.choice(names.SPECIALTIES[plan.kind])
     b.emit("EXPERT_DRAW", at(day, 7, 40 + sec.index), {
-        "pool_id": "ZJ-EXPERT-POOL", "specialties": [spec], "required_count": len(experts),
+        "pool_id": EXPERT_POOL, "specialties": [spec], "required_count": len(experts),
         "method": "random", "drawn_ids": [p.person_id for p in experts],
         "operator": staff["id"], "supervisor": f"SUP-{b.rng.randrange(1000):03d}"},
         actor={"id": "expert-pool", "role": "system"}, section=sid)
@@ -110,11 +111,11 @@ def _committee(b: Builder, plan: Plan, sec: Section, spec: str,
             members.append({"person_id": person.person_id, "role": role,
                             "employer_org": plan.parties.tenderer.org_id})
             continue
-        employer = names.credit_code(b.rng, "杭州", "12")
+        employer = names.credit_code(b.rng, "沈阳", "12")
         years = b.rng.randint(10, 32)
         members.append({"person_id": person.person_id, "role": "expert", "specialty": spec,
                         "employer_org": employer, "senior_title": True, "years_in_field": years,
-                        "pool_id": "ZJ-EXPERT-POOL"})
+                        "pool_id": EXPERT_POOL})
         reference["experts"].append({
             "person_id": person.person_id, "name": person.name, "specialty": spec,
             "senior_title": True, "years_in_field": years, "status": "active",

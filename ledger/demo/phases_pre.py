@@ -16,9 +16,17 @@ from ledger.demo.builder import Builder, at, ts, ts_ms
 from ledger.demo.parties import Bidder, Section
 from ledger.demo.plan import Plan
 
-PLATFORM = {"id": "ztb-platform", "role": "system"}
-OPENING_PLACE = "浙江省公共资源交易中心电子开标大厅"
-APP_NAME = "浙江省电子招标投标投标工具 V5.2"
+PLATFORM = {"id": "ln-ggzy-platform", "role": "system"}  # 辽宁省公共资源交易平台
+PLATFORM_MEDIA = "LN-GGZY-PLATFORM"
+GP_MEDIA = "CCGP-LN"  # 中国政府采购网 辽宁分网
+APP_NAME = "辽宁省公共资源交易平台投标文件制作工具 V5.2"
+BANK = {"id": "bank-icbc-ln", "role": "system"}
+BANK_NAME = "中国工商银行股份有限公司辽宁省分行"
+
+
+def opening_place(plan: Plan) -> str:
+    """The city center's electronic opening hall (the city platforms of the provincial one)."""
+    return f"{plan.parties.city}市公共资源交易中心电子开标大厅"
 
 
 def tenderer(plan: Plan) -> dict[str, Any]:
@@ -50,18 +58,18 @@ def register(b: Builder, plan: Plan, project_name: str) -> None:
         "fiscal_year": plan.registered.year,
         "tenderer_org": {"org_id": p.tenderer.org_id, "name": p.tenderer.name},
         "agent_org": {"org_id": p.agent.org_id, "name": p.agent.name},
-        "supervisory_dept": "浙江省住房和城乡建设厅" if plan.tb else "浙江省财政厅",
+        "supervisory_dept": plan.supervisory_dept, "region_code": p.region_code,
         "sections": [s.section_id for s in p.sections],
     }
     if plan.tb:
         payload["estimate_amount"] = amount
-        ref = f"ZJFG-{plan.registered.year}-{b.rng.randrange(9999):04d}"
-        payload["approval_refs"] = [{"ref": ref,
-                                     "scope": "method", "issued_by": "浙江省发展和改革委员会",
+        ref = f"LNFG-{plan.registered.year}-{b.rng.randrange(9999):04d}"
+        payload["approval_refs"] = [{"ref": ref, "scope": "method",
+                                     "issued_by": f"{p.city}市发展和改革委员会",
                                      "issued_at": ts(plan.registered - timedelta(days=20))}]
     else:
         payload.update(budget_amount=amount, gp_above_open_threshold=True,
-                       budget_item_code=f"ZJCZ-{plan.registered.year}-{b.rng.randrange(99999):05d}",
+                       budget_item_code=f"LNCZ-{plan.registered.year}-{b.rng.randrange(99999):05d}",
                        catalog_item="A02010104")
     b.emit("PROJECT_REGISTERED", plan.registered, payload, actor=tenderer(plan),
            context={"client_ip": p.office_ip})
@@ -71,7 +79,7 @@ def announce_and_issue(b: Builder, plan: Plan) -> str:
     """Tender announcement on two designated media and the tender document; its hash."""
     content, doc_hash = names.sha(b.rng), names.sha(b.rng)
     period_end = at(b.plus_wd(plan.announced.date(), 5), 17) if not plan.tb else plan.doc_until
-    for media in ("ZJ-ZTB-PLATFORM", "CN-CEBPUBSERVICE" if plan.tb else "CCGP-ZJ"):
+    for media in (PLATFORM_MEDIA, "CN-CEBPUBSERVICE" if plan.tb else GP_MEDIA):
         b.emit("ANNOUNCEMENT_PUBLISHED", plan.announced,
                {"kind": "tender", "media_id": media, "published_at": ts(plan.announced),
                 "period_start": ts(plan.announced), "period_end": ts(period_end),
@@ -79,12 +87,12 @@ def announce_and_issue(b: Builder, plan: Plan) -> str:
                context={"client_ip": plan.parties.agent_ip})
     b.emit("DOC_ISSUED", plan.announced, {
         "doc_kind": "tender_doc", "version": 1, "doc_hash": doc_hash,
-        "doc_size": b.rng.randrange(2_000_000, 30_000_000), "doc_name": "招标文件.zjzf",
+        "doc_size": b.rng.randrange(2_000_000, 30_000_000), "doc_name": "招标文件.lnzf",
         "available_from": ts(plan.announced), "available_until": ts(plan.doc_until),
         "fee": "0.00", "bid_deadline": ts(plan.deadline), "opening_time": ts(plan.deadline),
-        "opening_place": OPENING_PLACE, "bid_validity_days": 90,
+        "opening_place": opening_place(plan), "bid_validity_days": 90,
         "structured_terms": _terms(plan), "standard_template_id":
-            "ZJ-SGZB-2024" if plan.tb else "ZJ-ZFCG-HW-2024",
+            "LN-SGZB-2024" if plan.tb else "LN-ZFCG-HW-2024",
     }, actor=agent(plan), context={"client_ip": plan.parties.agent_ip})
     return doc_hash
 
@@ -120,17 +128,28 @@ def downloads(b: Builder, plan: Plan, doc_hash: str) -> None:
 
 def bonds_and_bids(b: Builder, plan: Plan) -> None:
     for sec in plan.parties.sections:
+        taken: list[datetime] = []
         for pos, bd in enumerate(sec.bidders):
             paid = plan.deadline - timedelta(days=b.rng.randint(2, 6), hours=b.rng.randint(0, 5))
             b.emit("BOND_PAID", paid, {
                 "bidder_org": bd.org.org_id, "amount": str(bond_amount(plan)),
                 "form": "transfer", "payer_name": bd.org.name, "payer_account_hash": bd.account,
-                "payer_is_basic_account": True, "issuer": "中国工商银行浙江省分行",
-            }, actor={"id": "bank-icbc-zj", "role": "system"}, section=sec.section_id)
+                "payer_is_basic_account": True, "issuer": BANK_NAME,
+            }, actor=BANK, section=sec.section_id)
             late = plan.has("late_bid") and sec.index == 0 and pos == len(sec.bidders) - 1
             received = (plan.deadline + timedelta(minutes=7, seconds=12) if late else
-                        plan.deadline - b.minutes(30, 60 * 40))
+                        _apart(b, plan.deadline, taken))
+            taken.append(received)
             _bid(b, sec, bd, received)
+
+
+def _apart(b: Builder, deadline: datetime, taken: list[datetime]) -> datetime:
+    """A lawful arrival time at least 5 minutes from the section's other bids: independent
+    bidders that happen to upload in the same minute would read as coordinated timing."""
+    while True:
+        received = deadline - b.minutes(30, 60 * 40)
+        if all(abs(received - t) >= timedelta(minutes=5) for t in taken):
+            return received
 
 
 def _bid(b: Builder, sec: Section, bd: Bidder, received: datetime) -> None:
@@ -140,7 +159,7 @@ def _bid(b: Builder, sec: Section, bd: Bidder, received: datetime) -> None:
     b.emit("BID_SUBMITTED", received, {
         "bidder_org": bd.org.org_id, "bidder_name": bd.org.name, "received_at": ts_ms(received),
         "accepted": True, "encrypted": True, "file_hash": bd.file_hash,
-        "file_size": bd.file_size, "file_name": f"{short}-投标文件.zjtf",
+        "file_size": bd.file_size, "file_name": f"{short}-投标文件.lntf",
         "file_meta": {"author": bd.author, "last_modified_by": bd.author,
                       "company": bd.org.name, "app_name": APP_NAME,
                       "app_license_serial": bd.license_serial, "created_at": ts(created),
@@ -160,7 +179,7 @@ def opening(b: Builder, plan: Plan) -> None:
     start = plan.deadline + (timedelta(hours=2, minutes=10) if plan.has("late_opening")
                              else timedelta(0))
     for sec in plan.parties.sections:
-        base = {"place": OPENING_PLACE, "host": plan.parties.agent_user,
+        base = {"place": opening_place(plan), "host": plan.parties.agent_user,
                 "bid_count": len(sec.bidders),
                 "av_recording_ids": [f"AV-OPEN-{sec.section_id}"]}
         actor = agent(plan)

@@ -37,6 +37,12 @@ class Plan:
     def tb(self) -> bool:
         return self.kind == "works"
 
+    @property
+    def supervisory_dept(self) -> str:
+        """行政监督部门 in the project's city: housing and construction (TB), finance (GP)."""
+        city = self.parties.city
+        return f"{city}市住房和城乡建设局" if self.tb else f"{city}市财政局"
+
     def has(self, planted_class: str) -> bool:
         return planted_class in self.planted
 
