@@ -13,16 +13,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ledger.rules.calendar import OPERATOR_CALENDAR
 from ledger.rules.helpers import CAP_TOLERANCE, ROUND_SCOPED_RULES
 from ledger.rules.model import RuleMeta
-from ledger.rules.portfolio import PORTFOLIO, PortfolioRule
+from ledger.rules.portfolio import PortfolioRule
 from ledger.rules.registry import load_all
 
 
 def load_portfolio() -> dict[str, PortfolioRule]:
-    import ledger.rules.portfolio_rules  # noqa: F401  (registers the portfolio rules)
+    from ledger.rules.portfolio import load_portfolio as load  # registers every module
 
-    return dict(PORTFOLIO)
+    return dict(load())
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
@@ -72,11 +73,58 @@ def _rounds_and_lots(registry: dict[str, Any]) -> list[str]:
         "project-wide ones (no section id): a performance bond is set against the contracts "
         "of its own lot and winner (实施条例 第58条 \"中标合同金额的10%\"), a package's "
         "clarification is owed to the firms that obtained that package's documents, and a "
-        "per-lot finding carries the lot's section id.", "",
+        "per-lot finding carries the lot's section id. The bid-bond cap is measured on the "
+        "lot's own estimate or budget when `PROJECT_REGISTERED.lots` gives it, else on the "
+        "project's.", "",
         f"A money cap (bond caps, the performance-bond cap, the 10 % top-up cap, the maximum "
         f"price) counts as exceeded only when the amount is above the cap by more than "
         f"{CAP_TOLERANCE} 元 (half a fen, below one fen): a cap computed from a percentage "
         "has more decimals than an amount paid to the fen.", ""]
+
+
+def _calendar_years() -> list[str]:
+    """The hand-written part on the working-day calendar: its format and adding a year."""
+    return [
+        "## Working-day calendar", "",
+        "Periods in days follow 民法典 第201条—第203条 (the start day not counted; a last day "
+        "on a statutory holiday moves to the next working day) and periods in working days "
+        "skip weekends and statutory holidays but count make-up working days (调休). Which "
+        "days those are comes from the State Council General Office's notice on holiday "
+        "arrangements, published once a year, usually in November or December. The package "
+        "ships the years it knows in `ledger/rules/data/calendar_cn.json`; the operator adds "
+        f"a year in `<home>/{OPERATOR_CALENDAR}` (the witness home; a year given there "
+        "replaces the shipped one). Both files have the same format: the dates of each "
+        "year, as ISO dates in local (Beijing) time:", "",
+        "```json",
+        '{"years": {"2027": {"holidays": ["2027-01-01", "…"], "workdays": ["…"]}}}',
+        "```", "",
+        "`holidays` lists every statutory holiday day (including the weekend days inside a "
+        "holiday), `workdays` every weekend day re-designated as a working day. A rule whose "
+        "deadline needs a day of a year neither file covers does not compute it on a guess: "
+        "it stops, and the project gets one `R-CAL-YEAR-MISSING` finding (info) naming the "
+        "year, the rules concerned and how to load it; run the rules again once the year "
+        "is added. From 1 November on, "
+        "`witness status` and `witness rules run` warn on stderr when next year is not "
+        "loaded yet (and all year when the current year is missing).", ""]
+
+
+def _measures() -> list[str]:
+    """The hand-written note on the rules that witness the trading center's own measures."""
+    return [
+        "## The trading center's measures", "",
+        "Three measures of 辽宁省公共资源交易中心 leave their trace in the trail. Remote "
+        "cross-region evaluation (远程异地评标) records the main and satellite venues "
+        "(`REMOTE_EVAL_ARRANGED`), the venue each expert sat in (`EXPERT_SEATED`) and the link "
+        "sessions (`REMOTE_LINK_OPENED` / `REMOTE_LINK_CLOSED`); `R-REMOTE-EXPERT-HOME-REGION` "
+        "and `R-REMOTE-SAME-EMPLOYER-SEATED` warn of what the measure is meant to stop. Fast "
+        "bond refunds (保证金智能快退) are held to the statutory periods of each regime, and "
+        "`R-BOND-REFUND-DUE-SOON` warns (info) while a refund is outstanding with at most "
+        "one day (one working day in procurement) left. Linked complaints (质疑投诉联动) "
+        "read objections, challenges, complaints and 12345 tickets (`HOTLINE_TICKET_FILED`) "
+        "across projects through the parties they name (`named`): "
+        "`R-COMPLAINT-LINKED-PARTY`, with `Thresholds.extra[\"complaint_link_min_projects\"]` "
+        "(default 3). Their legal basis is the law cited in each entry; the measures "
+        "themselves are context.", ""]
 
 
 def render() -> str:
@@ -96,8 +144,11 @@ def render() -> str:
              "system's law, the line says why.", "",
              "Findings print times in Beijing time (+08:00), amounts in 元 with two "
              "decimals and the percentage where a cap is involved, durations in days, hours "
-             "and minutes, and lists in words (`ledger.rules.wording`).", ""]
-    lines += _rounds_and_lots(registry)
+             "and minutes, and lists in words (`ledger.rules.wording`).", "",
+             "Rules that read the expert registry, enterprise relations, whitelists or the "
+             "debarment list take them from the reference data (`--reference`); its format "
+             "is in [reference-data.md](reference-data.md).", ""]
+    lines += _rounds_and_lots(registry) + _calendar_years() + _measures()
     gaps = []
     for rid in sorted(registry, key=lambda r: (int(registry[r].meta.section or 0), r)):
         m, check = registry[rid].meta, registry[rid].check

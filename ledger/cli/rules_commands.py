@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import click
 
 from ledger.cli.app import Context, cli, json_option
 from ledger.home import open_log
+from ledger.rules.calendar import SHANGHAI, WorkCalendar
 from ledger.rules.context import RuleContext
 from ledger.rules.package import package_hash
 from ledger.rules.service import RuleService
@@ -42,6 +44,17 @@ def _rules_context(ctx: Context, reference: Path | None) -> RuleContext:
                    "or <home>/reference.json): the rules that read the expert registry, "
                    "enterprise relations or whitelists cannot find anything", err=True)
     return rule_context(ctx.settings, reference)
+
+
+def calendar_warning(calendar: WorkCalendar, today: date | None = None) -> None:
+    """Warn on stderr, from 1 November, when next year's working-day calendar is missing."""
+    text = calendar.warning(today or _today())
+    if text:
+        click.echo(f"witness: warning: {text}", err=True)
+
+
+def _today() -> date:
+    return datetime.now(SHANGHAI).date()
 
 
 def _lead_line(d: dict[str, Any]) -> str:
@@ -173,6 +186,7 @@ def rules_run(ctx: Context, project: str | None, reference: Path | None) -> None
 
     svc = _service(ctx)
     svc.ctx = _rules_context(ctx, reference)
+    calendar_warning(svc.ctx.calendar)
     if project is not None:
         pids = [project]
     else:

@@ -13,8 +13,29 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ledger.core.errors import WitnessError
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_CALENDAR = Path(__file__).with_name("data") / "calendar_cn.json"
+OPERATOR_CALENDAR = "calendar.json"  # in the witness home; its years add to the bundled ones
+# From this month on, the operator is warned when next year's calendar is not loaded yet
+# (the State Council notice usually comes out in November or December).
+WARN_FROM_MONTH = 11
+
+
+class CalendarMissingError(WitnessError):
+    """A day was needed from a year the working-day calendar does not cover: a deadline
+    there is not computed on a guess (a weekday may be a holiday, a Sunday a make-up day)."""
+
+    def __init__(self, year: int, day: date) -> None:
+        super().__init__(f"the working-day calendar has no {year}: {how_to_load(year)}")
+        self.year, self.day = year, day
+
+
+def how_to_load(year: int) -> str:
+    """What the operator does to load ``year`` (docs/rules.md, "Working-day calendar")."""
+    return (f"add \"{year}\" (holidays and make-up workdays from the State Council notice) "
+            f"to <home>/{OPERATOR_CALENDAR} and run the rules again")
 
 
 def local_date(ts: datetime) -> date:
@@ -36,15 +57,23 @@ class WorkCalendar:
     years: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_CALENDAR) -> WorkCalendar:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        holidays = {date.fromisoformat(d) for y in data["years"].values() for d in y["holidays"]}
-        makeup = {date.fromisoformat(d) for y in data["years"].values() for d in y["workdays"]}
-        return cls(frozenset(holidays), frozenset(makeup),
-                   frozenset(int(y) for y in data["years"]))
+    def load(cls, path: Path = DEFAULT_CALENDAR, *extra: Path) -> WorkCalendar:
+        """The years of ``path`` and of each ``extra`` file that exists (a year given again
+        replaces the earlier one, so an operator file can correct the bundled one)."""
+        years: dict[str, dict[str, list[str]]] = {}
+        for p in (path, *extra):
+            if p == path or p.is_file():
+                years.update(json.loads(p.read_text(encoding="utf-8"))["years"])
+        holidays = {date.fromisoformat(d) for y in years.values() for d in y["holidays"]}
+        makeup = {date.fromisoformat(d) for y in years.values() for d in y["workdays"]}
+        return cls(frozenset(holidays), frozenset(makeup), frozenset(int(y) for y in years))
 
     def is_rest(self, day: date) -> bool:
-        """A statutory holiday, or a weekend day not re-designated as a working day."""
+        """A statutory holiday, or a weekend day not re-designated as a working day.
+
+        Raises CalendarMissingError for a year the calendar does not cover."""
+        if not self.covers(day):
+            raise CalendarMissingError(day.year, day)
         if day in self.holidays:
             return True
         return day.weekday() >= 5 and day not in self.makeup_workdays
@@ -63,7 +92,10 @@ class WorkCalendar:
 
     def wd(self, a: datetime, b: datetime) -> int:
         """Working days d with D(a) < d <= D(b)."""
-        start, end = local_date(a), local_date(b)
+        return self.working_days(local_date(a), local_date(b))
+
+    def working_days(self, start: date, end: date) -> int:
+        """Working days d with start < d <= end (local dates)."""
         return sum(1 for k in range(1, (end - start).days + 1)
                    if not self.is_rest(start + timedelta(days=k)))
 
@@ -81,6 +113,19 @@ class WorkCalendar:
 
     def covers(self, day: date) -> bool:
         return day.year in self.years
+
+    def missing_next_year(self, today: date) -> int | None:
+        """Next year, from November on, when it is not loaded yet (the operator is warned)."""
+        nxt = today.year + 1
+        return nxt if today.month >= WARN_FROM_MONTH and nxt not in self.years else None
+
+    def warning(self, today: date) -> str | None:
+        """The operator's warning ahead of a year not loaded (or of the current one)."""
+        year = today.year if today.year not in self.years else self.missing_next_year(today)
+        if year is None:
+            return None
+        return (f"the working-day calendar has no {year}: deadlines falling in it are not "
+                f"computed (findings say the calendar is missing); {how_to_load(year)}")
 
 
 def period_tier(start: datetime, end: datetime, minimum: int) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from ledger.rules.calendar import CalendarMissingError
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import REGISTRY, load_all
@@ -37,10 +38,26 @@ def evaluate(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str] | None = No
              ) -> list[Finding]:
     """All findings of the given (default: all) rules, deduplicated by finding key."""
     load_all()
+    return run_rules(trail, ctx, sorted(rule_ids or REGISTRY))
+
+
+def run_rules(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str]) -> list[Finding]:
+    """The findings of ``rule_ids`` (registered), deduplicated by key. A rule that needs a
+    day of a year the calendar does not cover stops there: its findings so far stand, and
+    one info finding per missing year says which deadlines were not computed."""
+    from ledger.rules.catalogue.s01_calendar import calendar_missing
+
     found: dict[str, Finding] = {}
-    for rid in sorted(rule_ids or REGISTRY):
-        for finding in REGISTRY[rid].check(trail, ctx):
-            found.setdefault(finding.key, finding)
+    missing: dict[int, list[tuple[str, CalendarMissingError]]] = {}
+    for rid in sorted(rule_ids):
+        try:
+            for finding in REGISTRY[rid].check(trail, ctx):
+                found.setdefault(finding.key, finding)
+        except CalendarMissingError as exc:
+            missing.setdefault(exc.year, []).append((rid, exc))
+    for year, errors in sorted(missing.items()):
+        finding = calendar_missing(trail, year, errors)
+        found.setdefault(finding.key, finding)
     return sorted(found.values(), key=lambda f: (f.rule_id, f.key))
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, sele
 
 from ledger.ingest import MAX_BATCH
 from ledger.log import WitnessLog
+from ledger.rules.calendar import DEFAULT_CALENDAR, OPERATOR_CALENDAR, WorkCalendar
 from ledger.rules.context import ReferenceData, RuleContext
 from ledger.rules.service import RuleService
 from ledger.rules.trail_store import row_from_store
@@ -64,12 +65,18 @@ def reference_source(settings: Settings, reference: Path | None = None) -> Path 
 
 
 def rule_context(settings: Settings, reference: Path | None = None) -> RuleContext:
-    """The default context with the reference data of ``reference_source``, if any."""
-    ctx = RuleContext.default()
+    """The default context with the operator's calendar years (``operator_calendar``) and
+    the reference data of ``reference_source``, if any."""
+    ctx = RuleContext(operator_calendar(settings))
     path = reference_source(settings, reference)
     if path is None:
         return ctx
     return RuleContext(ctx.calendar, ctx.thresholds, ReferenceData.load(path))
+
+
+def operator_calendar(settings: Settings) -> WorkCalendar:
+    """The bundled working-day calendar plus the years of ``<home>/calendar.json``."""
+    return WorkCalendar.load(DEFAULT_CALENDAR, settings.home / OPERATOR_CALENDAR)
 
 
 @dataclass

@@ -67,6 +67,7 @@ def portfolio_hit(
 
 def load_portfolio() -> dict[str, PortfolioRule]:
     """Import the portfolio rule module (registration at import) and return the registry."""
+    import ledger.rules.portfolio_complaints
     import ledger.rules.portfolio_rules  # noqa: F401
 
     return PORTFOLIO

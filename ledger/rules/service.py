@@ -37,7 +37,7 @@ from ledger.events import event_to_json, parse_event
 from ledger.log import Appended, WitnessLog
 from ledger.rules import governance
 from ledger.rules.context import RuleContext
-from ledger.rules.engine import evaluate
+from ledger.rules.engine import evaluate, run_rules
 from ledger.rules.findings_store import (
     finding_dict,
     finding_id,
@@ -358,11 +358,7 @@ def _row_of(app: Appended) -> LogRow:
 
 def _evaluate(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str]) -> list[Finding]:
     """``engine.evaluate`` without re-importing the catalogue on every call."""
-    found: dict[str, Finding] = {}
-    for rid in sorted(rule_ids):
-        for finding in REGISTRY[rid].check(trail, ctx):
-            found.setdefault(finding.key, finding)
-    return sorted(found.values(), key=lambda f: (f.rule_id, f.key))
+    return run_rules(trail, ctx, rule_ids)
 
 
 def _lead_row(lid: str, f: Finding, index: int | None, now: str,

@@ -16,8 +16,8 @@ from witness_api import create_app
 from witness_api.config import ApiSettings
 from witness_api.tokens import Scope
 
-BIDDER = "91330100MA27X8Y61B"  # bidder_org of the BID_SUBMITTED example
-OTHER_BIDDER = "91330000OTHER00001"
+BIDDER = "91210100MA27X8Y643"  # bidder_org of the BID_SUBMITTED example
+OTHER_BIDDER = "91210000MA0THE004G"
 ROLES = ("ingest", "supervisor", "bidder", "regulator", "admin")
 
 

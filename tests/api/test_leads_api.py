@@ -50,7 +50,9 @@ def _post_project(client: TestClient, token: str, events: list[dict[str, Any]]) 
         assert all(i["status"] == "created" for i in r.json()["results"])
 
 
-DEPT = "浙江省住房和城乡建设厅"  # the supervising department of the generated project
+PROJECT = generate_project(2, "works", {"late_contract"})
+DEPT = next(e["payload"]["supervisory_dept"] for e in PROJECT.events
+            if e["type"] == "PROJECT_REGISTERED")  # the generated project's supervisor
 
 
 @pytest.fixture
@@ -58,7 +60,7 @@ def tokens(client: TestClient) -> dict[str, str]:
     """A token per role; the supervisor oversees the generated project, the regulator is its
     supervising department."""
     store = client.app.state.tokens  # type: ignore[attr-defined]
-    project = generate_project(2, "works", {"late_contract"}).project_id
+    project = PROJECT.project_id
     scopes = {"supervisor": Scope(projects=(project,)), "regulator": Scope(departments=(DEPT,))}
     out = {role: store.create(role, bidder_id=BIDDER if role == "bidder" else None,
                               scope=scopes.get(role))[0] for role in ROLES}
@@ -291,7 +293,7 @@ def test_transfer_records_the_package_hash_and_the_person(
 def test_acknowledge_is_witnessed_once_and_only_after_the_transfer(
         client: TestClient, tokens: dict[str, str], raised: dict[str, Any]) -> None:
     store = client.app.state.tokens  # type: ignore[attr-defined]
-    regulator, _ = store.create("regulator", label="zj-jst-li", scope=Scope(departments=(DEPT,)))
+    regulator, _ = store.create("regulator", label="sy-zjj-li", scope=Scope(departments=(DEPT,)))
     lid = raised["lead_id"]
     early = client.post(f"/v1/leads/{lid}/acknowledge", headers=auth(tokens["admin"]))
     assert early.status_code == 409 and "not been transferred" in early.json()["detail"]
@@ -310,8 +312,8 @@ def test_acknowledge_is_witnessed_once_and_only_after_the_transfer(
     assert acks == 1
     env = _event(client, index)
     assert env["event_id"] == f"{lid}:acknowledged"
-    assert env["actor"] == {"id": "zj-jst-li", "role": "regulator"}
-    assert env["payload"]["by"] == "zj-jst-li" and env["payload"]["regulator"] == DEPT
+    assert env["actor"] == {"id": "sy-zjj-li", "role": "regulator"}
+    assert env["payload"]["by"] == "sy-zjj-li" and env["payload"]["regulator"] == DEPT
     assert env["payload"]["package_hash"] == moved["package_hash"]
     assert env["payload"]["transferred_index"] == moved["index"]
 

@@ -18,7 +18,7 @@ WRITERS = {"ingest", "admin"}
 READERS = set(ROLES)
 AUDITORS = {"supervisor", "regulator", "admin"}
 ADMINS = {"admin"}
-PROJECT = "ZJ-HZ-2025-0317"
+PROJECT = "LN-SY-2025-0317"
 
 
 def _event() -> dict[str, Any]:

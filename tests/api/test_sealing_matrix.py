@@ -94,7 +94,7 @@ def world(client: TestClient) -> dict[str, Any]:
               "supervisor": make("supervisor", scope=Scope(regions=("2101",)))[0],
               "regulator": make("regulator", scope=Scope(departments=(DEPT,)))[0],
               "admin": make("admin")[0],
-              "outsider": make("supervisor", scope=Scope(projects=("ZJ-OTHER",)))[0]}
+              "outsider": make("supervisor", scope=Scope(projects=("LN-OTHER",)))[0]}
     return {"tokens": tokens, "index": {}}
 
 

@@ -58,7 +58,8 @@ def test_rules_without_reference_data_say_what_they_cannot_find(tmp_path: Path) 
     (home / "reference.json").write_text('{"experts": [], "enterprises": [], "relations": []}',
                                          encoding="utf-8")
     quiet = witness(home, "rules", "run")
-    assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr
+    # (a calendar warning may still come, from November: tests/rules/test_calendar_years.py)
+    assert quiet.returncode == 0 and "no reference data" not in quiet.stderr, quiet.stderr
 
 
 def test_a_database_that_is_down_is_unreachable_not_uninitialised(tmp_path: Path) -> None:

@@ -144,14 +144,14 @@ def test_a_lead_on_sealed_evidence_is_sealed_too(log: WitnessLog) -> None:
 
 def test_the_raw_database_before_the_opening_names_no_bidder_and_no_price(
         log: WitnessLog, settings: Any) -> None:
-    names = ["宁波港城建设有限公司", "温州瓯江路桥集团有限公司"]
-    orgs = ["91330200MA2AAAAA1X", "91330300MA2BBBBB2Y"]
+    names = ["大连港城建设有限公司", "鞍山千山路桥集团有限公司"]
+    orgs = ["91210200MA2AAAAA77", "91210300MA2BBBBB0Y"]
     events = [ev("PROJECT_REGISTERED", section=None), ev("DOC_ISSUED")]
     for n, (org, name) in enumerate(zip(orgs, names, strict=True), 1):
         events += [ev("DOC_DOWNLOADED", n, downloader_org=org),
                    ev("BOND_PAID", n, bidder_org=org, payer_name=name),
                    ev("BID_SUBMITTED", n, bidder_org=org, bidder_name=name,
-                      file_name=f"{name}-投标文件.zjtf")]
+                      file_name=f"{name}-投标文件.lntf")]
     log.append(events)
     secrets = [*names, *orgs]
     for text in _raw_database_texts(log, settings):

@@ -52,7 +52,7 @@ def test_lawful_document_is_silent(rule_id: str, flags: dict[str, Any]) -> None:
     assert run(flags, [doc()], rule_id) == []
 
 
-PERF_REGION = [{"type": "performance", "value": "1", "region_scope": "杭州市"}]
+PERF_REGION = [{"type": "performance", "value": "1", "region_scope": "沈阳市"}]
 PLANTED = [
     ("R-TBR-32-3-REGION-INDUSTRY-PERF", LAWFUL_FLAGS_TB, {"qualification_reqs": PERF_REGION},
      "violation"),

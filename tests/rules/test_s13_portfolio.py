@@ -23,7 +23,7 @@ S = "S1"
 _ids = count()
 IDS = ["R-OP-11-COVER-BIDDER", "R-OP-11-BID-KING", "R-OP-11-CLIQUE",
        "R-EXPERT-BIDDER-AFFINITY", "R-EXPERT-DRAW-FREQUENCY", "R-AGENT-WINNER-CONCENTRATION",
-       "R-RETENDER-LOOP"]
+       "R-RETENDER-LOOP", "R-COMPLAINT-LINKED-PARTY"]
 
 
 def project(bidders: list[str], winner: str | None, *extra: dict[str, Any],

@@ -57,7 +57,9 @@ def _count(log: WitnessLog, etype: str) -> int:
 def test_lawful_project_raises_no_lead(log: WitnessLog) -> None:
     svc = RuleService(log, RuleContext.default())
     p = generate_project(4, "goods")
-    _ingest(log, svc, p.events)
+    # one batch: every event is received at the same late "now", so a batch cut between a
+    # contract and its filing would rightly see the filing overdue
+    _ingest(log, svc, p.events, batch=len(p.events))
     assert svc.leads() == []
     assert svc.run_project(p.project_id).new_findings == ()
 
@@ -77,8 +79,8 @@ def test_planted_lead_raised_once_and_idempotent(log: WitnessLog) -> None:
     assert len(svc.leads()) == len(found)
     lead = next(x for x in found if "R-TB-46-CONTRACT-30D" in x["rule_ids"])
     assert lead["raised_index"] is not None
-    first = svc.transfer(lead["lead_id"], "浙江省住房和城乡建设厅", by="operator-1")
-    assert svc.transfer(lead["lead_id"], "浙江省住房和城乡建设厅", by="operator-1") == first
+    first = svc.transfer(lead["lead_id"], "沈阳市住房和城乡建设局", by="operator-1")
+    assert svc.transfer(lead["lead_id"], "沈阳市住房和城乡建设局", by="operator-1") == first
     assert _count(log, "LEAD_TRANSFERRED") == 1
     assert svc.lead(lead["lead_id"])["status"] == "transferred"
 

@@ -21,7 +21,7 @@ from verifier.policy import TrustPolicy, build
 
 TYPES = ["PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED", "DOC_ISSUED", "BID_SUBMITTED",
          "BID_SUBMITTED", "OPENING_STARTED", "OPENING_ENDED"]
-PROJECTS = ("ZJ-HZ-2025-0317", "ZJ-HZ-2025-0420")
+PROJECTS = ("LN-SY-2025-0317", "LN-SY-2025-0420")
 
 
 def project_events(project: str, start: int, n: int) -> list[dict[str, Any]]:

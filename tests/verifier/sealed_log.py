@@ -23,9 +23,9 @@ from ledger.settings import Settings
 from tests.verifier.conftest import TRIGGERS
 from verifier.policy import TrustPolicy, build
 
-PROJECT = "ZJ-HZ-2025-0317"
-SECTION = "ZJ-HZ-2025-0317-S01"
-OTHER_SECTION = "ZJ-HZ-2025-0317-S02"
+PROJECT = "LN-SY-2025-0317"
+SECTION = "LN-SY-2025-0317-S01"
+OTHER_SECTION = "LN-SY-2025-0317-S02"
 # Indexes 0..1 public, 2..4 sealed (download, bond, bid of S01); after the opening: 5
 # OPENING_STARTED, 6 BIDS_UNSEALED of S01 (lists 2, 3, 4), 7 BIDS_UNSEALED of the project
 # as a whole (lists nothing), 8 BID_DECRYPTED.

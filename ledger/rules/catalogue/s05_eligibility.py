@@ -12,7 +12,7 @@ from datetime import timedelta
 from ledger.rules.calendar import local_date
 from ledger.rules.catalogue.s03_timing import effective_deadline, is_tender_doc, lots, now, ts
 from ledger.rules.context import RuleContext
-from ledger.rules.helpers import lot_rounds, round_holding
+from ledger.rules.helpers import lot_rounds
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 from ledger.rules.wording import bj_date, label
@@ -78,29 +78,24 @@ def tbr_26_validity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           "DEADLINE_CHANGED"),
       severity="violation", lead=True, confidence="V", applies="TB: 5 days; GP: 5 working days")
 def tbr_35_refund(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    cal, gp = ctx.calendar, trail.flags.get("regime") == "GP"
+    from ledger.rules.catalogue.s10_bonds import owed_after_withdrawal  # one home for dues
+
     t_now = now(trail)
-    for sid, lot in lots(trail):
-        for w in lot.of_type("BID_WITHDRAWN"):
-            org = w.get("bidder_org")
-            paid = [b for b in lot.of_type("BOND_PAID") if b.get("bidder_org") == org]
-            found = effective_deadline(round_holding(lot, w))  # the withdrawal's own round
-            if not paid or (found and w.occurred_at >= found[0]):
-                continue
-            due = cal.due_wd(w.occurred_at, 5) if gp else cal.due(w.occurred_at, 5)
-            refund = next((r for r in lot.of_type("BOND_REFUNDED")
-                           if r.get("bidder_org") == org and r.index > w.index), None)
-            at = refund.occurred_at if refund else t_now
-            if at is None or local_date(at) <= due:
-                continue
-            yield hit("R-TBR-35-WITHDRAWAL-REFUND", trail, [w, *paid, *([refund] if refund else [])],
-                      {"bidder_org": org, "due": due.isoformat(),
-                       "refunded": refund.occurred_at.isoformat() if refund else None},
-                      f"{org} 撤回投标后保证金应于 {due} 前退还，"
-                      f"{'实际 ' + str(local_date(refund.occurred_at)) if refund else '至今未退还'}",
-                      f"bond of {org} due back by {due}; "
-                      f"{'refunded ' + str(local_date(refund.occurred_at)) if refund else 'not refunded'}",
-                      section_id=sid, subjects=[org])
+    for o in owed_after_withdrawal(trail, ctx):
+        org, due, refund, w = o.org, o.due, o.refund, o.base
+        paid = [b for b in trail.for_section(o.section_id).of_type("BOND_PAID")
+                if b.get("bidder_org") == org]
+        at = refund.occurred_at if refund else t_now
+        if at is None or local_date(at) <= due:
+            continue
+        yield hit("R-TBR-35-WITHDRAWAL-REFUND", trail, [w, *paid, *([refund] if refund else [])],
+                  {"bidder_org": org, "due": due.isoformat(),
+                   "refunded": refund.occurred_at.isoformat() if refund else None},
+                  f"{org} 撤回投标后保证金应于 {due} 前退还，"
+                  f"{'实际 ' + str(local_date(refund.occurred_at)) if refund else '至今未退还'}",
+                  f"bond of {org} due back by {due}; "
+                  f"{'refunded ' + str(local_date(refund.occurred_at)) if refund else 'not refunded'}",
+                  section_id=o.section_id, subjects=[org])
 
 
 @rule("R-TBR-34-RELATED-BIDDERS", title_zh="存在控股、管理关系或负责人相同的单位参加同一标段投标",

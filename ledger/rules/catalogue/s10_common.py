@@ -34,6 +34,7 @@ TIME_FIELD = {
     "COMPLAINT_FILED": "received_at",
     "COMPLAINT_ACCEPTED": "accepted_at",
     "COMPLAINT_DECIDED": "decided_at",
+    "HOTLINE_TICKET_FILED": "received_at",
     "BID_SUBMITTED": "received_at",
 }
 

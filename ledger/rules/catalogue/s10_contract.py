@@ -1,4 +1,5 @@
-"""RULES.md §10 (part 2): contract timing and content, GP filing, written report, bond refunds.
+"""RULES.md §10 (part 2): contract timing and content, GP filing, written report (bond
+refunds: ``s10_bonds``).
 
 Evaluated per lot; "overdue" findings compare the due date with the trail's "now" (its
 latest received_at). Must not import the store, the API or the verifier.
@@ -7,7 +8,7 @@ latest received_at). Must not import the store, the API or the verifier.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from ledger.rules.calendar import cd, local_date
@@ -23,11 +24,9 @@ _CONSISTENT = "R-TBR-57-CONTRACT-CONSISTENT"
 _TOPUP = "R-GP-49-ADDITIONAL-10PCT"
 _PUBFILE = "R-GPR-50-CONTRACT-PUBLISH-FILE"
 _REPORT = "R-TB-47-REPORT-15D"
-_BOND_TB = "R-TBR-57-BOND-REFUND-5D"
-_BOND_GP = "R-GPR-33-BOND-REFUND-GP"
 
 
-def _late(act: TrailEvent | None, due: date, trail: Trail) -> bool:
+def late(act: TrailEvent | None, due: date, trail: Trail) -> bool:
     """Act after its due date, or missing while the trail's now is past the due date."""
     if act is None:
         return local_date(c.now(trail)) > due
@@ -46,7 +45,7 @@ def contract_30d(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if notice is None or (contract is None and c.terminated(lot)):
             continue
         due = ctx.calendar.due(c.at(notice), 30)
-        if _late(contract, due, trail):
+        if late(contract, due, trail):
             on = c.day(contract) if contract else None
             days = cd(c.at(notice), c.at(contract)) if contract else cd(c.at(notice), c.now(trail))
             yield hit(_C30, trail, [notice, *([contract] if contract else [])],
@@ -170,7 +169,7 @@ def gp_publish_file(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         for etype, n, what in (("CONTRACT_PUBLISHED", 2, "公告"), ("CONTRACT_FILED", 7, "备案")):
             act = next((e for e in trail.of_type(etype) if e.get("contract_id") == cid), None)
             due = ctx.calendar.due_wd(c.at(contract), n)
-            if not _late(act, due, trail):
+            if not late(act, due, trail):
                 continue
             yield hit(_PUBFILE, trail, [contract, *([act] if act else [])],
                       {"step": etype, "signed": str(c.day(contract)), "due": str(due),
@@ -195,7 +194,7 @@ def report_15d(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if win is None:
             continue
         due = ctx.calendar.due(c.at(win), 15)
-        if _late(rep, due, trail):
+        if late(rep, due, trail):
             yield hit(_REPORT, trail, [win, *([rep] if rep else [])],
                       {"determined": str(c.day(win)), "due": str(due),
                        "filed": str(c.day(rep)) if rep else None},
@@ -204,107 +203,3 @@ def report_15d(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       f"winner {c.day(win)}; report " + (f"filed {c.day(rep)}" if rep
                                                          else "missing") + f" > due {due}",
                       section_id=sid)
-
-
-def _refund(lot: Trail, org: str) -> TrailEvent | None:
-    return next((r for r in lot.of_type("BOND_REFUNDED") if r.get("bidder_org") == org), None)
-
-
-def _bonds(lot: Trail) -> list[TrailEvent]:
-    """The first BOND_PAID per bidder, skipping bidders that withdrew (R-TBR-35 covers them)."""
-    out = {str(e.get("bidder_org")) for e in lot.of_type("BID_WITHDRAWN")}
-    first: dict[str, TrailEvent] = {}
-    for b in lot.of_type("BOND_PAID"):
-        first.setdefault(str(b.get("bidder_org")), b)
-    return [b for org, b in first.items() if org not in out]
-
-
-@rule(_BOND_TB, title_zh="书面合同签订后5日内退还投标保证金及银行同期存款利息",
-      title_en="Bid bonds refunded with interest within 5 days of contract signing (TB)",
-      basis='TBR 第57条 "招标人最迟应当在书面合同签订后5日内向中标人和未中标的投标人退还投标保证金及银行'
-            '同期存款利息"; TBR 第66条', section="10",
-      reads=("PROJECT_REGISTERED", "BOND_PAID", "CONTRACT_SIGNED", "BOND_REFUNDED",
-             "BID_WITHDRAWN"), severity="violation", lead=True, confidence="V", applies="TB")
-def bond_refund_tb(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    if c.regime(trail) != "TB":
-        return
-    for sid, lot in c.lots(trail):
-        contract = lot.first("CONTRACT_SIGNED")
-        if contract is None:
-            continue
-        due = ctx.calendar.due(c.at(contract), 5)
-        for bond in _bonds(lot):
-            org, cash = str(bond.get("bidder_org")), bond.get("form") in c.CASH_FORMS
-            refund = _refund(lot, org)
-            ev = [contract, bond, *([refund] if refund else [])]
-            if _late(refund, due, trail):
-                on = str(c.day(refund)) if refund else None
-                yield hit(_BOND_TB, trail, ev,
-                          {"bidder": org, "form": bond.get("form"), "signed": str(c.day(contract)),
-                           "refunded": on, "due": str(due),
-                           "days": cd(c.at(contract), c.at(refund)) if refund else None},
-                          f"合同 {c.day(contract)} 签订，{org} 的保证金" + (
-                              f"{on} 才退还" if on else "未退还") + f"，晚于 {due}（5日）",
-                          f"contract {c.day(contract)}; bond of {org} "
-                          + (f"refunded {on}" if on else "not refunded") + f" > due {due}",
-                          severity="violation" if cash else "warning", lead=cash,
-                          section_id=sid, subjects=[org])
-            elif refund is not None and cash and not (c.money(refund.get("interest")) or 0) > 0:
-                yield hit(_BOND_TB, trail, [bond, refund],
-                          {"bidder": org, "interest": refund.get("interest")},
-                          f"{org} 的现金类保证金退还未付银行同期存款利息",
-                          f"cash bond of {org} refunded without interest",
-                          severity="warning", lead=False, section_id=sid, subjects=[org])
-
-
-def _overdue_fee(ctx: RuleContext, amount: Decimal, due: date, paid: datetime) -> Decimal:
-    th = ctx.thresholds
-    days = (local_date(paid) - due).days
-    rate = Decimal(th.gp_overdue_fee_base_rate) * (1 + Decimal(th.gp_overdue_fee_markup))
-    return (amount * rate * days / 365).quantize(Decimal("0.01"))
-
-
-@rule(_BOND_GP, title_zh="政府采购投标保证金5个工作日内退还",
-      title_en="GP bonds refunded within 5 working days (losers: notice; winner: contract)",
-      basis='GPR 第33条 "自中标通知书发出之日起5个工作日内退还未中标供应商的投标保证金，自政府采购合同签订'
-            '之日起5个工作日内退还中标供应商的投标保证金"; GP87 第38条 (超期资金占用费)', section="10",
-      reads=("PROJECT_REGISTERED", "BOND_PAID", "AWARD_NOTICE_ISSUED", "CONTRACT_SIGNED",
-             "BOND_REFUNDED", "WINNER_DETERMINED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
-def bond_refund_gp(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    if c.regime(trail) != "GP":
-        return
-    for sid, lot in c.lots(trail):
-        notice, contract, winner = (lot.first("AWARD_NOTICE_ISSUED"),
-                                    lot.first("CONTRACT_SIGNED"), c.winner_org(lot))
-        for bond in _bonds(lot):
-            org = str(bond.get("bidder_org"))
-            base = contract if org == winner else notice
-            if base is None:
-                continue
-            due, refund = ctx.calendar.due_wd(c.at(base), 5), _refund(lot, org)
-            if not _late(refund, due, trail):
-                continue
-            ev = [base, bond, *([refund] if refund else [])]
-            on = str(c.day(refund)) if refund else None
-            yield hit(_BOND_GP, trail, ev,
-                      {"bidder": org, "from": base.type, "base": str(c.day(base)),
-                       "due": str(due), "refunded": on},
-                      f"{org} 的保证金" + (f"{on} 才退还" if on else "未退还")
-                      + f"，晚于 {c.day(base)} 起5个工作日（{due}）",
-                      f"bond of {org} " + (f"refunded {on}" if on else "not refunded")
-                      + f" > due {due} (5 wd from {base.type} {c.day(base)})",
-                      section_id=sid, subjects=[org])
-            amount = c.money(bond.get("amount"))
-            if refund is None or amount is None:
-                continue
-            fee = _overdue_fee(ctx, amount, due, c.at(refund))
-            paid = c.money(refund.get("interest")) or Decimal(0)
-            if paid < fee:
-                yield hit(_BOND_GP, trail, [bond, refund],
-                          {"bidder": org, "expected_fee": str(fee), "paid": str(paid)},
-                          f"{org} 保证金超期退还，应付资金占用费约 {yuan(fee)}，实付 {yuan(paid)}",
-                          f"late refund to {org}: expected overdue fee about {yuan(fee, 'en')}, "
-                          f"paid {yuan(paid, 'en')}",
-
-                          severity="warning", lead=False, section_id=sid, subjects=[org])
