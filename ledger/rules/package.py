@@ -31,7 +31,9 @@ from ledger.rules.registry import REGISTRY, load_all
 from ledger.store.schema import checkpoints, events
 
 PACKAGE_HEADER = "witness-lead-package/v1"
-LAWS_DIR = Path("/work/shared/laws")
+LAWS_DIR = Path(__file__).with_name("data") / "laws"
+"""The statutes' texts the packages quote (part of the code: the same package bytes on every
+export of one version). 评标委员会和评标方法暂行规定 is cited by its article only."""
 LAW_FILES = {"TB": "招标投标法(", "TBR": "招标投标法实施条例", "GP": "政府采购法(",
              "GPR": "政府采购法实施条例", "GP87": "政府采购货物和服务招标投标管理办法",
              "EB": "电子招标投标办法", "ES": "电子签名法", "EV": "评标委员会和评标方法",

@@ -68,16 +68,27 @@ def yuan(amount: Decimal, lang: Lang = "zh") -> str:
     return f"{money(amount)} 元" if lang == "zh" else f"CNY {money(amount)}"
 
 
-def pct(ratio: Decimal | float) -> str:
-    """'2%', '2.13%': a ratio as a percentage with at most two decimals."""
-    value = (Decimal(str(ratio)) * 100).quantize(FEN, rounding=ROUND_HALF_UP)
+def pct(ratio: Decimal | float, places: int = 2) -> str:
+    """'2%', '2.13%': a ratio as a percentage with at most ``places`` decimals."""
+    value = (Decimal(str(ratio)) * 100).quantize(Decimal(1).scaleb(-places),
+                                                 rounding=ROUND_HALF_UP)
     text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
     return f"{text}%"
 
 
-def share(part: Decimal, whole: Decimal) -> str:
-    """``part`` as a percentage of ``whole`` ('2.13%'); '—' when ``whole`` is zero."""
-    return pct(part / whole) if whole else "—"
+def share(part: Decimal, whole: Decimal, against: Decimal | None = None) -> str:
+    """``part`` as a percentage of ``whole`` ('2.13%'); '—' when ``whole`` is zero. With
+    ``against`` (the cap it is compared with), as many decimals (up to six) as it takes not
+    to print the cap itself for a share that is not the cap: "2.0001%, above 2%", never
+    "2%, above 2%"."""
+    if not whole:
+        return "—"
+    ratio = part / whole
+    places = 2
+    while (against is not None and ratio != against and places < 6
+           and pct(ratio, places) == pct(against, places)):
+        places += 1
+    return pct(ratio, places)
 
 
 def duration(seconds: float | timedelta, lang: Lang = "zh") -> str:

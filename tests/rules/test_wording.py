@@ -156,3 +156,15 @@ def test_a_late_opening_is_described_in_chinese() -> None:
 def test_lawful_hand_written_findings_read_clean(regime: str) -> None:
     for f in evaluate(_project(regime, []), ctx()):
         assert defects(f) == []
+
+
+def test_a_share_just_over_its_cap_is_not_printed_as_the_cap() -> None:
+    from decimal import Decimal
+
+    from ledger.rules.wording import share
+
+    cap = Decimal("0.02")
+    assert share(Decimal("20000.01"), Decimal("1000000"), cap) == "2.000001%"
+    assert share(Decimal("20100"), Decimal("1000000"), cap) == "2.01%"
+    assert share(Decimal("20000"), Decimal("1000000"), cap) == "2%"
+    assert share(Decimal("1"), Decimal("0"), cap) == "—"

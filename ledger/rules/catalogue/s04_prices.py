@@ -43,8 +43,9 @@ def _say(key: str, value: object, lang: Lang) -> str:
     zh = lang == "zh"
     if key == "bond_amount":
         gp = v.get("regime") == "GP"
-        over = share(dec(v["amount"]) or Decimal(0), dec(v["base"]) or Decimal(0))
-        cap = pct(Decimal(str(v["ratio"])))
+        ratio = Decimal(str(v["ratio"]))
+        over = share(dec(v["amount"]) or Decimal(0), dec(v["base"]) or Decimal(0), ratio)
+        cap = pct(ratio)
         if zh:
             return (f"投标保证金 {_amount(v['amount'], lang)}，为{'预算金额' if gp else '估算价'} "
                     f"{_amount(v['base'], lang)} 的 {over}，超过 {cap}（上限 "
@@ -202,8 +203,8 @@ def _perf_words(amount: Decimal | None, contract: Decimal | None, cap: Decimal, 
     zh, en = [], []
     if over and amount is not None and contract is not None:
         zh.append(f"履约保证金 {yuan(amount)}，为中标合同金额 {yuan(contract)} 的 "
-                  f"{share(amount, contract)}，超过 {pct(cap)}（上限 {yuan(cap * contract)}）")
-        en.append(f"performance bond {yuan(amount, 'en')} is {share(amount, contract)} of the "
+                  f"{share(amount, contract, cap)}，超过 {pct(cap)}（上限 {yuan(cap * contract)}）")
+        en.append(f"performance bond {yuan(amount, 'en')} is {share(amount, contract, cap)} of the "
                   f"contract amount {yuan(contract, 'en')}, above {pct(cap)} "
                   f"(cap {yuan(cap * contract, 'en')})")
     if cash:
