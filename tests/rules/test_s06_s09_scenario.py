@@ -180,7 +180,9 @@ def test_lawful_scenario_raises_nothing(rule_id: str, flags: dict[str, Any]) -> 
 
 def test_every_catalogue_section_is_registered() -> None:
     ids = my_rule_ids()
-    assert len(ids) == 40
+    # 40, plus the two remote cross-region evaluation rules (远程异地评标)
+    assert len(ids) == 42
+    assert {"R-REMOTE-EXPERT-HOME-REGION", "R-REMOTE-SAME-EMPLOYER-SEATED"} <= set(ids)
     for rid in ids:
         meta = load_all()[rid].meta
         assert meta.basis and meta.title_zh and meta.title_en and meta.reads
