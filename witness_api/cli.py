@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from ledger.cli.app import Context, cli, json_option
-from ledger.store.database import Database
 
 pass_ctx = click.make_pass_decorator(Context)
 ROLES = ("ingest", "supervisor", "bidder", "regulator", "admin")
@@ -41,6 +40,8 @@ def serve(ctx: Context, host: str, port: int, workers: int, log_level: str) -> N
     from witness_api.supervisor import serve as supervise
 
     os.environ["WITNESS_HOME"] = str(ctx.settings.home)  # the workers build their own Settings
+    from ledger.store.database import Database  # imported when used: a fast --help
+
     db = Database(ctx.settings.database_url)
     try:
         db.migrate()  # once, before the workers start (adds the token table to older logs)
@@ -66,6 +67,7 @@ def token() -> None:
 
 
 def _store(ctx: Context) -> Any:
+    from ledger.store.database import Database  # imported when used: a fast --help
     from witness_api.tokens import TokenStore
 
     db = Database(ctx.settings.database_url)
