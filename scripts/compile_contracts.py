@@ -6,7 +6,7 @@ script that answers ``--version`` and ``--standard-json`` like the native binary
 
 Usage::
 
-    python scripts/compile_contracts.py           # (re)write contracts/artifacts/*.json
+    python scripts/compile_contracts.py           # (re)write ledger/anchoring/artifacts/*.json
     python scripts/compile_contracts.py --check   # exit 1 if a committed artifact is stale
 
 Artifacts are written with sorted keys, indent 2 and a trailing newline, so compiling the same
@@ -28,7 +28,7 @@ import solcx
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = ROOT / "contracts"
-ARTIFACTS_DIR = CONTRACTS_DIR / "artifacts"
+ARTIFACTS_DIR = ROOT / "ledger" / "anchoring" / "artifacts"  # shipped in the package
 HARDHAT_DIR = ROOT / "hardhat-node"
 NODE_MODULES = HARDHAT_DIR / "node_modules"
 WRAPPER = HARDHAT_DIR / "solcjs-wrapper.js"
@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {problem}", file=sys.stderr)
             if problems:
                 print(
-                    "run `python scripts/compile_contracts.py` and commit contracts/artifacts/",
+                    "run `python scripts/compile_contracts.py` and commit "
+                    "ledger/anchoring/artifacts/",
                     file=sys.stderr,
                 )
                 return 1

@@ -12,7 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-ARTIFACT = Path(__file__).resolve().parents[2] / "contracts" / "artifacts" / "WitnessRegistry.json"
+ARTIFACT = Path(__file__).with_name("artifacts") / "WitnessRegistry.json"
+"""The compiled registry (ABI and bytecode), shipped inside the package: an installed wheel
+anchors without the source tree (scripts/compile_contracts.py writes it)."""
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,6 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,13 +27,14 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from ledger.anchoring.registry import ARTIFACT as REGISTRY_ARTIFACT
 from ledger.anchoring.signer import CheckpointKey
 from tests import reference_merkle as ref
 from tests.contracts import merkle_paths as mp
 
 pytestmark = pytest.mark.hardhat
 
-ARTIFACT = Path(__file__).resolve().parents[2] / "contracts" / "artifacts" / "WitnessRegistry.json"
+ARTIFACT = REGISTRY_ARTIFACT
 ZERO32 = b"\x00" * 32
 DEFAULT_ADMIN_ROLE = ZERO32
 MAX_PROOF_LENGTH = 64
