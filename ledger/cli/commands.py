@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,6 +20,8 @@ from ledger.keys import load_secret
 from ledger.log import WitnessLog
 
 MAX_LINE_BYTES = 1024 * 1024
+PROGRESS_EVERY = 1000
+"""Lines between two progress lines when stderr is not a terminal (a log, a pipe)."""
 pass_ctx = click.make_pass_decorator(Context)
 
 
@@ -83,8 +86,12 @@ def _describe(result: ItemResult) -> str:
 @click.option("-o", "--receipts", type=click.Path(path_type=Path), default=None,
               help="Where to write receipts (JSON lines); default FILE.receipts.jsonl.")
 @click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show progress on stderr: a bar on a terminal, else a line every "
+                   f"{PROGRESS_EVERY} lines.")
 @pass_ctx
-def ingest(ctx: Context, file: TextIO, receipts: Path | None, batch: int) -> None:
+def ingest(ctx: Context, file: TextIO, receipts: Path | None, batch: int,
+           progress: bool) -> None:
     """Append the events of a JSON-lines FILE; bad lines are reported and not stored."""
     log = _log(ctx)
     ingestor = Ingestor(log, Pseudonymizer(load_secret(ctx.settings.pseudonym_key_path)),
@@ -93,7 +100,11 @@ def ingest(ctx: Context, file: TextIO, receipts: Path | None, batch: int) -> Non
     counts = {"accepted": 0, "duplicates": 0, "rejected": 0}
     with out_path.open("w", encoding="utf-8") as out:
         pending: list[tuple[int, Any]] = []
-        for number, item, error in tqdm(_read_lines(file), unit=" lines", disable=None):
+        bar = progress and sys.stderr.isatty()
+        for number, item, error in tqdm(_read_lines(file), unit=" lines", disable=not bar):
+            if progress and not bar and number % PROGRESS_EVERY == 0:
+                click.echo(f"witness: ingest: {number} lines read, {counts['accepted']} "
+                           f"accepted, {counts['rejected']} rejected so far", err=True)
             if error:
                 counts["rejected"] += 1
                 click.echo(f"witness: line {number}: {error}", err=True)

@@ -1,6 +1,7 @@
 """The ledger CLI on bad input: `witness ingest FILE` reads each line strictly (a repeated
 key or nesting beyond the bound refused and named, the other lines appended); `witness init`
-refuses to change a log's origin; the rules say when they run without reference data."""
+refuses to change a log's origin; the rules say when they run without reference data;
+ingest shows progress on stderr."""
 
 from __future__ import annotations
 
@@ -76,3 +77,20 @@ def test_a_fresh_home_says_to_run_init(tmp_path: Path) -> None:
     proc = witness(tmp_path / "missing", "status")
     assert proc.returncode == 1 and "witness init" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_ingest_reports_progress_when_not_on_a_terminal(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert witness(home, "init", "--no-chain").returncode == 0
+    base = example_event("ANNOUNCEMENT_PUBLISHED")
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps({**base, "event_id": f"{base['event_id']}-{i}"},
+                                       ensure_ascii=False) + "\n" for i in range(2100)),
+                    encoding="utf-8")
+    proc = witness(home, "ingest", str(path))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert [x.split(",")[0] for x in lines] == ["witness: ingest: 1000 lines read",
+                                                "witness: ingest: 2000 lines read"]
+    quiet = witness(home, "ingest", "--no-progress", str(path))
+    assert quiet.returncode == 0 and quiet.stderr == ""
