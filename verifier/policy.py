@@ -206,7 +206,9 @@ def build(*, key: str | None, origin: str | None = None, chain_id: int | None = 
              "witness_quorum": witness_quorum, "chains": chains}
     merged.update({k: v for k, v in flags.items() if v is not None})
     if not merged.get("key"):
-        raise MalformedError("no log key pinned: pass --key VKEY or --policy FILE")
+        raise MalformedError("no log key pinned: the trust policy has no log_key (and no --key "
+                             "was given)" if base is not None else
+                             "no log key pinned: pass --key VKEY or --policy FILE")
     verifier = NoteVerifier.from_vkey(merged["key"])
     if merged.get("registry") is not None and not _ADDRESS.match(merged["registry"]):
         raise MalformedError("registry must be a 0x-prefixed 20-byte address")

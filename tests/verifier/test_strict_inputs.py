@@ -139,3 +139,12 @@ def test_own_event_file_with_a_repeated_name(built: Built, tmp_path: Path,
     event.write_text(with_repeat(mine, [], "project_id", "OTHER"), encoding="utf-8")
     assert_refused(capsys, built, "receipt", str(receipt), "--event", str(event),
                    expect="event file has a duplicate key 'project_id'")
+
+
+def test_a_policy_without_a_log_key_says_so(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text('{"format": "witness-trust/v1", "origin": "ggzy.ln.example/witness"}',
+                    encoding="utf-8")
+    code, _, err = cli(capsys, "--policy", str(path), "receipt", str(path))
+    assert code == 2 and "the trust policy has no log_key" in err and err.count("\n") == 1
