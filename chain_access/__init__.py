@@ -21,6 +21,7 @@ from chain_access.base import (
 )
 from chain_access.errors import (
     ChainError,
+    ChainInUse,
     ChainMismatch,
     ChainReadOnly,
     ChainRevert,
@@ -68,6 +69,7 @@ __all__ = [
     "ChainBackend",
     "ChainError",
     "ChainIdentity",
+    "ChainInUse",
     "ChainMismatch",
     "ChainReadOnly",
     "ChainRevert",

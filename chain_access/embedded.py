@@ -25,7 +25,7 @@ from web3.providers.eth_tester import EthereumTesterProvider
 
 from chain_access.abi_codec import Abi, decode_revert
 from chain_access.base import BlockId, PreparedTx, TxRef
-from chain_access.errors import ChainError, ChainUnavailable
+from chain_access.errors import ChainInUse, ChainUnavailable
 from chain_access.kvstore import SQLiteKV
 from chain_access.pyevm_backend import DEV_PRIVATE_KEYS, PersistentPyEVMBackend
 from chain_access.web3_backend import GWEI, Web3Backend
@@ -66,8 +66,8 @@ def _acquire_writer_lock(directory: Path) -> IO[str]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise ChainError(f"embedded chain {directory} is already open for writing by another "
-                         f"process (open it with readonly=True to read)") from None
+        raise ChainInUse(f"embedded chain {directory} is in use by another process (a running "
+                         "`witness serve` anchors it itself: let it, or stop it first)") from None
     return handle
 
 

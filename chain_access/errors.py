@@ -21,6 +21,10 @@ class ChainUnavailable(ChainError):
     """The endpoint cannot be reached (connection refused, timeout, DNS, closed store)."""
 
 
+class ChainInUse(ChainUnavailable):
+    """An embedded chain another process holds for writing (one writer at a time)."""
+
+
 class ChainReadOnly(ChainError):
     """A write (deploy, transact, fund) was attempted through a read-only handle."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from chain_access import ChainError, ChainRevert, open_chain
+from chain_access import ChainError, ChainInUse, ChainRevert, open_chain
 from chain_access.embedded import EmbeddedChain, dev_accounts, open_embedded
 from tests.chain_access.tinycontract import (
     ABI,
@@ -125,7 +125,7 @@ def test_fund_and_balance(chain: EmbeddedChain) -> None:
 
 
 def test_second_writer_is_refused(chain: EmbeddedChain, chain_dir: Path) -> None:
-    with pytest.raises(ChainError, match="already open for writing"):
+    with pytest.raises(ChainInUse, match="in use by another process"):
         open_embedded(chain_dir)
 
 
