@@ -78,6 +78,12 @@ class Options:
 def cli(ctx: click.Context, /, **flags: Any) -> None:
     """Verify witness ledger material without trusting the center (交易见证链验证)."""
     ctx.obj = Options(**flags)
+    _RUN.update(kind=ctx.invoked_subcommand or "", as_json=ctx.obj.as_json)
+
+
+_RUN: dict[str, Any] = {}
+"""The subcommand being run and the output mode, for a source that fails before any report
+exists (the chain down at start): ``--json`` still gets a report."""
 
 
 for _command in (receipt_cmd, bundle_cmd, ledger_cmd, checkpoints_cmd):
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         fail(exc.format_message(), EXIT_BAD_INPUT)
     except SourceUnavailable as exc:
+        if _RUN.get("as_json"):  # a report, not silence: outcome "unreachable", nothing checked
+            report = Report(str(_RUN.get("kind") or "verify"))
+            report.skip("everything", str(exc), unreachable=True)
+            click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         fail(str(exc), EXIT_UNREACHABLE)
     except (WitnessError, ValueError, RecursionError) as exc:
         fail(str(exc) or type(exc).__name__, EXIT_BAD_INPUT)

@@ -148,3 +148,17 @@ def test_a_policy_without_a_log_key_says_so(tmp_path: Path,
                     encoding="utf-8")
     code, _, err = cli(capsys, "--policy", str(path), "receipt", str(path))
     assert code == 2 and "the trust policy has no log_key" in err and err.count("\n") == 1
+
+
+def test_a_chain_down_at_start_still_gives_a_json_report(built: Built, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    receipt = tmp_path / "receipt.json"
+    receipt.write_text(built.log.receipt(3, upgrade=False).dumps(), encoding="utf-8")
+    code, out, err = cli(capsys, "--json", "--key", built.policy.verifier.vkey(), "--chain",
+                         "http://127.0.0.1:9", "--chain-id", "1", "--registry", "0x" + "11" * 20,
+                         "receipt", str(receipt))
+    report = json.loads(out)
+    assert code == 3 and err.count("\n") == 1
+    assert report["kind"] == "receipt" and report["outcome"] == "unreachable"
+    assert report["unchecked"][0]["what"] == "everything"
