@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from chain_access import ChainBackend, ChainRevert, ChainUnavailable, PreparedTx, TxReceipt
 from ledger.anchoring import registry
@@ -308,6 +309,12 @@ class Anchorer:
                         self.on_failed(exc)
                     _log.error("anchoring stopped: the registry refuses this log (%s)", exc)
                     raise
+                self._retry(exc, stop, backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            except OperationalError as exc:
+                # the store refused (disk full, database restarting): nothing was recorded
+                # half-way (each step is one transaction); retry when it can write again
                 self._retry(exc, stop, backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue

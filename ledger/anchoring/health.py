@@ -5,6 +5,8 @@ Must not import the API or the verifier.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from chain_access import ChainError
@@ -13,7 +15,7 @@ from ledger.anchoring.chains import BoundChain, bound_chains, open_bound
 from ledger.home import open_log
 from ledger.log import WitnessLog
 from ledger.settings import Settings
-from ledger.store.schema import anchors
+from ledger.store.schema import anchors, events
 
 
 def readiness(settings: Settings) -> tuple[str, bool, str]:
@@ -42,6 +44,7 @@ def _one(settings: Settings, log: WitnessLog, bound: BoundChain) -> tuple[bool, 
             (anchors.c.chain_id == bound.binding.chain_id)
             & (anchors.c.registry == bound.binding.registry))).scalar() or 0
     lag = f"anchored size {anchored}, lag {log.size() - int(anchored)} events"
+    overdue = _overdue(log, int(anchored), settings.mmd_seconds) if bound.primary else None
     try:
         chain = open_bound(settings, bound, readonly=True)
     except ChainError as exc:
@@ -55,4 +58,23 @@ def _one(settings: Settings, log: WitnessLog, bound: BoundChain) -> tuple[bool, 
         return False, f"chain {bound.binding.chain_id} unreachable ({lag}): {exc}"
     finally:
         chain.close()
+    if overdue is not None:  # anchoring has stalled (e.g. its thread died on a full disk)
+        return False, f"chain {bound.binding.chain_id} at block {block}; {lag}; {overdue}"
     return True, f"chain {bound.binding.chain_id} at block {block}; {lag}"
+
+
+def _overdue(log: WitnessLog, anchored: int, mmd_seconds: int) -> str | None:
+    """Why anchoring breaks the merge-delay promise: the oldest event not anchored yet was
+    received more than twice the MMD ago (one MMD to checkpoint, one to anchor); None: it
+    keeps it."""
+    with log.db.read() as conn:
+        oldest = conn.execute(select(events.c.received_at).where(events.c.idx == anchored)
+                              ).scalar()
+    if oldest is None:
+        return None
+    age = (datetime.fromisoformat(log.clock()) - datetime.fromisoformat(str(oldest))
+           ).total_seconds()
+    if age <= 2 * mmd_seconds:
+        return None
+    return (f"anchoring behind: event {anchored} was received {age:.0f} s ago, more than "
+            f"twice the maximum merge delay ({mmd_seconds} s)")
