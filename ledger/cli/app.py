@@ -53,6 +53,8 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "backup": ("ledger.cli.backup_commands", "Back up the log (a consistent snapshot, the "
+               "service may run) and its keys to a file."),
     "anchor": ("ledger.cli.chain_commands", "Seal a checkpoint and anchor every checkpoint "
                "not anchored yet on each bound chain (once, or --follow)."),
     "chain": ("ledger.cli.chain_commands", "Chain id, registry, latest anchored checkpoint and "
@@ -79,6 +81,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                "supervisors, regulators)."),
     "receipt": ("ledger.cli.commands",
                 "The receipt of one event (upgraded with a proof once checkpointed)."),
+    "restore": ("ledger.cli.backup_commands", "Restore a backup FILE into a new data "
+                "directory (--home) and an empty database."),
     "rules": ("ledger.cli.rules_commands", "Run the rule catalogue."),
     "status": ("ledger.cli.commands", "Log identity, size and latest checkpoint."),
     "trust-policy": ("ledger.cli.trust_commands", "The trust policy (witness-trust/v1; v2 "
