@@ -1,4 +1,4 @@
-"""Import layering (DESIGN.md §4), enforced by parsing every module with ``ast``.
+"""Import layering (docs/design.md), enforced by parsing every module with ``ast``.
 
 - ``ledger/core``: only the standard library, ``cryptography``, ``rfc8785`` and
   ``ledger.core.*``;

@@ -1,6 +1,6 @@
 """witness-verify: check receipts, project bundles and a whole ledger without trusting the center.
 
-Role: the standalone verifier (DESIGN.md §2, §7). The public functions return a
+Role: the standalone verifier (docs/design.md, §7). The public functions return a
 :class:`~verifier.report.Report`; the CLI (``verifier.cli``) and the API call the same ones.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM. It may

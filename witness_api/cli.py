@@ -2,7 +2,7 @@
 
 These commands live in the API layer (they start and administer it); ``witness_api.cli:main``
 is the ``witness`` console script: it adds them to the ledger's command group, so the ledger
-itself never imports the API (DESIGN.md §4).
+itself never imports the API (docs/design.md).
 """
 
 from __future__ import annotations

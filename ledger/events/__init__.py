@@ -1,4 +1,4 @@
-"""The event catalogue: typed schemas of the trading-process events (RULES.md §2).
+"""The event catalogue: typed schemas of the trading-process events (docs/rules.md §2).
 
 Role: validate what trading systems post (``parse_event``), list the types
 (``EVENT_TYPES``), dump parsed events (``event_to_json``), pseudonymise personal

@@ -1,6 +1,6 @@
 """Payload models, phase "documents & clarifications" (招标文件与澄清).
 
-Role: DOC_ISSUED with the structured tender terms of RULES.md §2.3, downloads,
+Role: DOC_ISSUED with the structured tender terms of docs/rules.md §2.3, downloads,
 site visits / pre-bid meetings, clarifications and deadline changes.
 Pure schema code: it must not import the store, the API or the log.
 """
@@ -145,7 +145,7 @@ class BrandRef(BaseModel):
 
 
 class StructuredTerms(BaseModel):
-    """Structured tender terms (RULES.md §2.3) extracted from the document."""
+    """Structured tender terms (docs/rules.md §2.3) extracted from the document."""
 
     model_config = MODEL_CONFIG
 

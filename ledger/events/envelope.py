@@ -54,7 +54,7 @@ class Actor(BaseModel):
 
 
 class EventContext(BaseModel):
-    """Device, network, signature and location details of the act (RULES.md §2.1)."""
+    """Device, network, signature and location details of the act (docs/rules.md §2.1)."""
 
     model_config = MODEL_CONFIG
 

@@ -113,7 +113,7 @@ class OpeningRecordPublished(Payload):
     PHASE = PHASE
 
     entries: Annotated[list[OpeningEntry], Field(max_length=2000)] = Field(
-        description="Bidders and read-out prices (bidders[] / prices[] of RULES.md)."
+        description="Bidders and read-out prices (bidders[] / prices[] of docs/rules.md)."
     )
     record_hash: Hash
     signatures: Annotated[list[SignatureRef], Field(max_length=200)] | None = None

@@ -1,6 +1,6 @@
 """Payload models, phase "project & announcement" (项目登记与公告).
 
-Role: PROJECT_REGISTERED with the applicability flags every rule reads (RULES.md §1.1),
+Role: PROJECT_REGISTERED with the applicability flags every rule reads (docs/rules.md §1.1),
 announcements, invitations and the restart/termination/method-change events.
 Pure schema code: it must not import the store, the API or the log.
 """

@@ -1,4 +1,4 @@
-"""Early warning and violation leads: the rule catalogue of RULES.md as pure functions.
+"""Early warning and violation leads: the rule catalogue of docs/rules.md as pure functions.
 
 A rule reads one project's trail (its events in log order) plus reference data and yields
 findings that cite their evidence events by log index. Rule modules must not import the

@@ -1,4 +1,4 @@
-"""Day counting of RULES.md §1.2 over a working-day calendar (holidays + make-up days).
+"""Day counting of docs/rules.md §1.2 over a working-day calendar (holidays + make-up days).
 
 Dates are local dates in Asia/Shanghai. The calendar is a data file operators update each
 year from the State Council General Office notice. Pure apart from loading that file.

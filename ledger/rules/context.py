@@ -19,7 +19,7 @@ from ledger.rules.calendar import WorkCalendar
 
 
 class Thresholds(BaseModel):
-    """Tunable limits; defaults follow RULES.md (national minimums)."""
+    """Tunable limits; defaults follow docs/rules.md (national minimums)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -36,7 +36,7 @@ class Thresholds(BaseModel):
     designated_media: tuple[str, ...] = ()
     extra: dict[str, Any] = Field(default_factory=dict)
 
-    # §6/§8/§9 (collusion, committee, on-site) tunables, all D unless RULES.md says otherwise.
+    # §6/§8/§9 (collusion, committee, on-site) tunables, all D unless docs/rules.md says otherwise.
     generic_metadata_values: tuple[str, ...] = (
         "administrator", "admin", "user", "微软用户", "微软中国", "microsoft", "用户", "owner",
     )  # file_meta values too common to link bidders (compared case-insensitively)
@@ -96,7 +96,7 @@ class Thresholds(BaseModel):
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """Reference data of RULES.md §2.3, keyed for the lookups rules make."""
+    """Reference data of docs/rules.md §2.3, keyed for the lookups rules make."""
 
     experts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     enterprises: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -152,7 +152,7 @@ class RuleMeta:
     title_zh: str
     title_en: str
     basis: str  # law code + article + key phrase, e.g. 'TB 第24条 "…不得少于二十日"'
-    section: str  # RULES.md section number, e.g. "3"
+    section: str  # docs/rules.md section number, e.g. "3"
     reads: tuple[str, ...]  # event types it reads
     severity: Severity
     lead: bool

@@ -1,4 +1,4 @@
-"""The portfolio registry: cross-project statistical leads of RULES.md §13.
+"""The portfolio registry: cross-project statistical leads of docs/rules.md §13.
 
 A portfolio check reads MANY project trails (e.g. a rolling 24 months) and yields findings
 that cite evidence events of several projects: ``def check(trails, ctx) -> Iterable[Finding]``.

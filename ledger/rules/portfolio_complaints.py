@@ -1,4 +1,4 @@
-"""RULES.md §13 (质疑投诉联动): the same party in the complaints of several projects.
+"""docs/rules.md §13 (质疑投诉联动): the same party in the complaints of several projects.
 
 Objections, inquiries, challenges, complaints and 12345 hotline tickets are linked across
 projects by the parties they involve: the filer (a bidder, by its credit code) and the

@@ -1,4 +1,4 @@
-"""RULES.md §13: cross-project statistical leads, as portfolio checks over many trails.
+"""docs/rules.md §13: cross-project statistical leads, as portfolio checks over many trails.
 
 Risk scores that select projects for targeted inspection; they prove nothing. Every test is
 a design heuristic (D) with thresholds in ``Thresholds``. Categories are the project's

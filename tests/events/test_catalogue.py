@@ -1,6 +1,6 @@
 """Catalogue tests: every type, every example, round trips and error paths.
 
-Role: check ledger.events against RULES.md §2.2 and the brief. Must not import the store/API.
+Role: check ledger.events against docs/rules.md §2.2 and the brief. Must not import the store/API.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RULES.md §6 collusion rules: planted defects on the lawful scenario and boundary cases."""
+"""docs/rules.md §6 collusion rules: planted defects on the lawful scenario and boundary cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RULES.md §8 committee rules: planted defects on the lawful scenario and boundary cases."""
+"""docs/rules.md §8 committee rules: planted defects on the lawful scenario and boundary cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RULES.md §9 scoring, rejection and report rules: planted defects and boundary cases."""
+"""docs/rules.md §9 scoring, rejection and report rules: planted defects and boundary cases."""
 
 from __future__ import annotations
 

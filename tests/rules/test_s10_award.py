@@ -1,4 +1,4 @@
-"""Tests of RULES.md §10 part 1 (publicity, winner, notices, GP result timeline)."""
+"""Tests of docs/rules.md §10 part 1 (publicity, winner, notices, GP result timeline)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of RULES.md §10 part 2 (contract, GP filing, written report, bond refunds)."""
+"""Tests of docs/rules.md §10 part 2 (contract, GP filing, written report, bond refunds)."""
 
 from __future__ import annotations
 

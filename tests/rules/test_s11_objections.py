@@ -1,4 +1,4 @@
-"""Tests of RULES.md §11 (objections, inquiries, challenges, complaints)."""
+"""Tests of docs/rules.md §11 (objections, inquiries, challenges, complaints)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of RULES.md §12 (operation log, tamper evidence, e-signatures, trusted time)."""
+"""Tests of docs/rules.md §12 (operation log, tamper evidence, e-signatures, trusted time)."""
 
 from __future__ import annotations
 

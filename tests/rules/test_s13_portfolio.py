@@ -1,4 +1,4 @@
-"""Tests of RULES.md §13: the portfolio registry and the cross-project statistical leads."""
+"""Tests of docs/rules.md §13: the portfolio registry and the cross-project statistical leads."""
 
 from __future__ import annotations
 

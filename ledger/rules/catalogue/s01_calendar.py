@@ -1,4 +1,4 @@
-"""RULES.md §1.2: a deadline in a year the working-day calendar does not cover.
+"""docs/rules.md §1.2: a deadline in a year the working-day calendar does not cover.
 
 The engine, not this check, raises the finding: a rule computing a due date asks the
 calendar for a day of a year it does not have (``CalendarMissingError``), and the engine

@@ -1,4 +1,4 @@
-"""RULES.md §3 (part 4): same information for every downloader, secrecy of the downloader
+"""docs/rules.md §3 (part 4): same information for every downloader, secrecy of the downloader
 list, site visits, bid validity, splitting, termination and lotteries.
 
 Must not import the store, the API or the verifier.

@@ -1,4 +1,4 @@
-"""RULES.md §3 (part 2): sale period, procurement method, invitations, registration gates,
+"""docs/rules.md §3 (part 2): sale period, procurement method, invitations, registration gates,
 clarification timing and notification.
 
 Must not import the store, the API or the verifier.

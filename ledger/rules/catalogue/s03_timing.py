@@ -1,4 +1,4 @@
-"""RULES.md §3: announcement, procurement method and tender-document timing.
+"""docs/rules.md §3: announcement, procurement method and tender-document timing.
 
 Must not import the store, the API or the verifier.
 """

@@ -1,4 +1,4 @@
-"""RULES.md §4 (part 2): price weight and formula, price limits, bonds, consortium statement,
+"""docs/rules.md §4 (part 2): price weight and formula, price limits, bonds, consortium statement,
 samples, standard templates, fair-competition review.
 
 Must not import the store, the API or the verifier.

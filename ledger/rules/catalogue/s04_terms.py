@@ -1,4 +1,4 @@
-"""RULES.md §4: tender-document content — restrictive or discriminatory terms, prices, bonds.
+"""docs/rules.md §4: tender-document content — restrictive or discriminatory terms, prices, bonds.
 
 Checks the effective (latest) ``DOC_ISSUED.structured_terms`` per lot and document kind.
 Must not import the store, the API or the verifier.

@@ -1,4 +1,4 @@
-"""RULES.md §5 (part 1): bid receipt, sealing, decryption before the deadline, minimum competition.
+"""docs/rules.md §5 (part 1): bid receipt, sealing, decryption before the deadline, minimum competition.
 
 Must not import the store, the API or the verifier.
 """

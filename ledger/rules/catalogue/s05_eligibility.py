@@ -1,4 +1,4 @@
-"""RULES.md §5 (part 2): bonds (basic account, validity, refund after withdrawal) and bidder
+"""docs/rules.md §5 (part 2): bonds (basic account, validity, refund after withdrawal) and bidder
 eligibility (related bidders, agent bidding, consortium overlap, debarment, CA identity).
 
 Must not import the store, the API or the verifier.

@@ -1,4 +1,4 @@
-"""RULES.md §6 (part a): electronic collusion indicators on bid files and identifiers —
+"""docs/rules.md §6 (part a): electronic collusion indicators on bid files and identifiers —
 same machine, CA certificate, file hash, metadata, IP, handler and project manager; the
 text-similarity and mixed-document rules (not checkable from structured events).
 

@@ -1,4 +1,4 @@
-"""RULES.md §6 (part b): price pattern, bond account, related bidders, coordinated timing,
+"""docs/rules.md §6 (part b): price pattern, bond account, related bidders, coordinated timing,
 give-way and tenderer–bidder collusion indicators.
 
 Every rule compares only bidders of one section in the current round. Must not import the

@@ -1,4 +1,4 @@
-"""Helpers shared by the RULES.md §6 collusion rules: bids of the current round, identifier
+"""Helpers shared by the docs/rules.md §6 collusion rules: bids of the current round, identifier
 grouping across bidders, whitelists and relations.
 
 Registers no rule. Must not import the store, the API or the verifier.

@@ -1,4 +1,4 @@
-"""RULES.md §7: bid opening (开标) — time and place, completeness of the record, decryption
+"""docs/rules.md §7: bid opening (开标) — time and place, completeness of the record, decryption
 failures, objections at the opening, committee members at the opening, AV coverage.
 
 Must not import the store, the API or the verifier.

@@ -1,4 +1,4 @@
-"""RULES.md §8: evaluation committee formation, roles, expert draw and qualification,
+"""docs/rules.md §8: evaluation committee formation, roles, expert draw and qualification,
 conflicts of interest, list secrecy and member replacement.
 
 Evaluated per section (lot). Must not import the store, the API or the verifier.

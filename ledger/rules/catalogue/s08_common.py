@@ -1,4 +1,4 @@
-"""Helpers shared by the RULES.md §8 and §9 rules: committee membership (after
+"""Helpers shared by the docs/rules.md §8 and §9 rules: committee membership (after
 replacements), expert draws, the active evaluation session and its pauses.
 
 Registers no rule. Must not import the store, the API or the verifier.

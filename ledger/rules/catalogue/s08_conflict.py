@@ -1,4 +1,4 @@
-"""RULES.md §8 (part b): conflicts of interest and recusal, committee-list secrecy, and
+"""docs/rules.md §8 (part b): conflicts of interest and recusal, committee-list secrecy, and
 member replacement.
 
 Evaluated per section (lot). Must not import the store, the API or the verifier.

@@ -1,4 +1,4 @@
-"""RULES.md §9 (part a): evaluation time and on-site order — time extension, implausibly
+"""docs/rules.md §9 (part a): evaluation time and on-site order — time extension, implausibly
 fast evaluation, members leaving the room, unauthorised badges, private contact, identity
 checks, communication control and scoring terminals.
 

@@ -1,4 +1,4 @@
-"""RULES.md §9 (remote evaluation): what 远程异地评标 is meant to stop — 熟人评标.
+"""docs/rules.md §9 (remote evaluation): what 远程异地评标 is meant to stop — 熟人评标.
 
 A remote cross-region evaluation seats experts in venues of other cities so that they do not
 judge firms of their own place, and spreads them so that colleagues do not sit together. Two

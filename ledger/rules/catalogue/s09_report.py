@@ -1,4 +1,4 @@
-"""RULES.md §9 (part c): the evaluation report, thin competition and GP re-evaluation.
+"""docs/rules.md §9 (part c): the evaluation report, thin competition and GP re-evaluation.
 
 Evaluated per section (lot). Must not import the store, the API or the verifier.
 """

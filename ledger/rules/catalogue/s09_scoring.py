@@ -1,4 +1,4 @@
-"""RULES.md §9 (part b): scores, clarifications, mandatory rejection, abnormally low bids,
+"""docs/rules.md §9 (part b): scores, clarifications, mandatory rejection, abnormally low bids,
 the evaluation report, thin competition and re-evaluation.
 
 Evaluated per section (lot). Must not import the store, the API or the verifier.

@@ -1,4 +1,4 @@
-"""RULES.md §10 (part 1): candidate publicity, winner determination, notices, GP timeline.
+"""docs/rules.md §10 (part 1): candidate publicity, winner determination, notices, GP timeline.
 
 Evaluated per lot. Must not import the store, the API or the verifier.
 """

@@ -1,4 +1,4 @@
-"""RULES.md §10 (part 3): bid-bond refund deadlines per regime, and their early warning.
+"""docs/rules.md §10 (part 3): bid-bond refund deadlines per regime, and their early warning.
 
 Each bond owed back is an obligation with its due date: 招标投标法实施条例 第57条 (5 days
 after the written contract, winner and others alike), 政府采购法实施条例 第33条 (5 working

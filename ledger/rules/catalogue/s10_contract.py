@@ -1,4 +1,4 @@
-"""RULES.md §10 (part 2): contract timing and content, GP filing, written report (bond
+"""docs/rules.md §10 (part 2): contract timing and content, GP filing, written report (bond
 refunds: ``s10_bonds``).
 
 Evaluated per lot; "overdue" findings compare the due date with the trail's "now" (its

@@ -1,4 +1,4 @@
-"""RULES.md §11: objections (异议), inquiries (询问), challenges (质疑) and complaints (投诉).
+"""docs/rules.md §11: objections (异议), inquiries (询问), challenges (质疑) and complaints (投诉).
 
 Filings and replies are paired by ``linked_filing`` (else in order within the lot);
 complaint events by ``case_id``. "Not answered by the due date" compares with the trail's

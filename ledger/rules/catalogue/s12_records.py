@@ -1,4 +1,4 @@
-"""RULES.md §12: electronic records, signatures and ledger integrity, as far as a trail shows.
+"""docs/rules.md §12: electronic records, signatures and ledger integrity, as far as a trail shows.
 
 The ledger's own hash chain and anchors are checked by the verifier, not here; these rules
 look at what the events say. Must not import the store, the API or the verifier.
