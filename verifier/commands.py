@@ -8,24 +8,22 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ledger.core.errors import MalformedError, VerificationError
-from ledger.core.note import open_checkpoint
 from ledger.core.receipt import MAX_RECEIPT_SIZE, Receipt
-from verifier.anchor_check import check_anchor
-from verifier.bundle_check import check_bundle
-from verifier.bundle_parse import MAX_BUNDLE_SIZE
-from verifier.ledger_check import check_ledger
 from verifier.policy import TrustPolicy
-from verifier.readers.chain import RegistryReader, open_registry
 from verifier.readers.files import check_json_depth, read_bounded
 from verifier.readers.http import fetch, receipt_url
-from verifier.receipt_check import check_receipt, problem_code
 from verifier.report import Report
 
+if TYPE_CHECKING:
+    from verifier.readers.chain import RegistryReader
+
+# The checks (and the chain libraries they use) are imported by the command that runs them:
+# `witness-verify --help` lists the commands without loading any of it.
 FILE = click.Path(path_type=Path, dir_okay=False)
 DEFAULT_DB = Path("witness-data/witness.db")
 
@@ -36,6 +34,8 @@ def _setup(ctx: click.Context) -> tuple[Any, TrustPolicy, RegistryReader | None]
     if opts.offline or not policy.chain:
         return opts, policy, None
     chain_id, registry = policy.require_chain_identity()
+    from verifier.readers.chain import open_registry
+
     return opts, policy, open_registry(policy.chain, chain_id, registry, policy.genesis_hash)
 
 
@@ -62,6 +62,8 @@ def receipt_cmd(ctx: click.Context, receipt_path: Path, event_file: Path | None,
     receipt = load_receipt(receipt_path)
     if upgrade_url:
         receipt = _upgrade(receipt, upgrade_url, policy, _token(token_file))
+    from verifier.receipt_check import check_receipt
+
     report = check_receipt(receipt, policy, chain, event_file, bid_file)
     if upgrade_url and report.ok:
         target = output or receipt_path.with_name(receipt_path.stem + ".upgraded.json")
@@ -100,6 +102,9 @@ def _upgrade(old: Receipt, base: str, policy: TrustPolicy, token: str | None) ->
 def bundle_cmd(ctx: click.Context, bundle_path: Path, receipts: tuple[Path, ...]) -> None:
     """Verify a project BUNDLE (or a lead package) and print its timeline."""
     opts, policy, chain = _setup(ctx)
+    from verifier.bundle_check import check_bundle
+    from verifier.bundle_parse import MAX_BUNDLE_SIZE
+
     data = read_bounded(bundle_path, MAX_BUNDLE_SIZE, "bundle")
     opts.emit(check_bundle(data, policy, chain, [load_receipt(r) for r in receipts]))
 
@@ -113,6 +118,8 @@ def bundle_cmd(ctx: click.Context, bundle_path: Path, receipts: tuple[Path, ...]
 def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool | None) -> None:
     """fsck: recompute a whole ledger from its database; name the first divergence."""
     from tqdm import tqdm
+
+    from verifier.ledger_check import check_ledger
 
     opts, policy, chain = _setup(ctx)
     bar: dict[str, Any] = {}
@@ -137,6 +144,10 @@ def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool | None) ->
 @click.pass_context
 def checkpoints_cmd(ctx: click.Context, notes: tuple[Path, ...]) -> None:
     """Verify checkpoint NOTES (signed notes): signatures, forks, and the chain."""
+    from ledger.core.note import open_checkpoint
+    from verifier.anchor_check import check_anchor
+    from verifier.receipt_check import problem_code
+
     opts, policy, chain = _setup(ctx)
     report = Report("checkpoints", subject={"notes": len(notes)})
     seen: dict[int, bytes] = {}
