@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ledger.core.errors import WitnessError
+from ledger.core.formats import BUNDLE_FORMAT
 from ledger.errors import NotFoundError
 from ledger.log import WitnessLog
 from ledger.sealing.policy import OPERATOR, Viewer, in_scope, may_see
@@ -29,7 +30,6 @@ from ledger.sealing.views import ProjectRecords, Record, SealedError, load_proje
 from ledger.store.log_queries import anchor_references
 from ledger.store.schema import anchors, checkpoints
 
-BUNDLE_FORMAT = "witness-bundle/v1"
 HEAD_HEADER = "witness-project-head/v1"
 
 

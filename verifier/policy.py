@@ -8,7 +8,6 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from ledger.core.cosignature import WitnessKey
 from ledger.core.errors import MalformedError
+from ledger.core.hashing import log_id
 from ledger.core.json_text import loads_strict
 from ledger.core.note import NoteVerifier
 from ledger.core.trust import (
@@ -60,7 +60,7 @@ class ChainPin:
 
 def log_id_for(origin: str) -> str:
     """The registry's log id of an origin: SHA-256 of its UTF-8 bytes, 0x-hex."""
-    return "0x" + hashlib.sha256(origin.encode("utf-8")).hexdigest()
+    return "0x" + log_id(origin).hex()
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ wrote and CI checks. Must not import the API or the verifier.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from ledger.core.hashing import log_id
 
 ARTIFACT = Path(__file__).with_name("artifacts") / "WitnessRegistry.json"
 """The compiled registry (ABI and bytecode), shipped inside the package: an installed wheel
@@ -33,7 +34,7 @@ def bytecode() -> str:
 
 def log_id_for(origin: str) -> bytes:
     """A log's id in the registry: SHA-256 of its origin string."""
-    return hashlib.sha256(origin.encode("utf-8")).digest()
+    return log_id(origin)
 
 
 def anchored_event_topic() -> bytes:

@@ -22,3 +22,9 @@ def leaf_hash(data: bytes) -> bytes:
 def node_hash(left: bytes, right: bytes) -> bytes:
     """SHA-256(0x01 ‖ left ‖ right): an interior node."""
     return _sha256(_NODE_PREFIX + left + right).digest()
+
+
+def log_id(origin: str) -> bytes:
+    """A log's id in the registry: SHA-256 of its UTF-8 origin string (no prefix, no
+    terminator). The ledger registers it; the verifier pins it."""
+    return hashlib.sha256(origin.encode("utf-8")).digest()

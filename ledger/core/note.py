@@ -127,7 +127,7 @@ def _check_body(body: str) -> None:
         raise MalformedError("a note body must be valid Unicode text") from exc
 
 
-def _is_uint64(text: str) -> bool:
+def is_uint64(text: str) -> bool:
     """ASCII decimal digits of a number below 2^64 (bytes.isdigit: ASCII only)."""
     return 0 < len(text) <= 20 and text.encode().isdigit() and int(text) < 2**64
 
@@ -197,7 +197,7 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "":
             raise MalformedError("a checkpoint has origin, size and root lines")
         origin, size_s, root_b64 = lines[0], lines[1], lines[2]
-        if not origin or not _is_uint64(size_s) or (size_s != "0" and size_s.startswith("0")):
+        if not origin or not is_uint64(size_s) or (size_s != "0" and size_s.startswith("0")):
             raise MalformedError("bad checkpoint origin or size")
         try:
             root = base64.b64decode(root_b64, validate=True)

@@ -21,7 +21,14 @@ from ledger.core.canonical import decode_envelope
 from ledger.core.errors import MalformedError, SignatureError, VerificationError
 from ledger.core.hashing import HASH_SIZE, leaf_hash
 from ledger.core.json_text import loads_strict
-from ledger.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, open_note
+from ledger.core.note import (
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    is_uint64,
+    open_checkpoint,
+    open_note,
+)
 from ledger.core.verify import verify_inclusion
 
 RECEIPT_FORMAT = "witness-receipt/v1"
@@ -58,13 +65,9 @@ class Promise:
         if len(lines) != 7 or lines[0] != PROMISE_HEADER or lines[6] != "":
             raise MalformedError("not a witness receipt promise")
         _, origin, index_s, leaf_b64, received_at, mmd_s, _ = lines
-        if not _is_uint64(index_s) or not _is_uint64(mmd_s):
+        if not is_uint64(index_s) or not is_uint64(mmd_s):
             raise MalformedError("promise index and MMD must be decimal numbers below 2^64")
         return cls(origin, int(index_s), _b64_hash(leaf_b64), received_at, int(mmd_s))
-
-
-def _is_uint64(text: str) -> bool:
-    return 0 < len(text) <= 20 and text.encode().isdigit() and int(text) < 2**64
 
 
 def _b64_hash(text: str) -> bytes:

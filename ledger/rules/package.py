@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 
 from ledger.core.canonical import canonical_json
 from ledger.core.errors import WitnessError
+from ledger.core.formats import BUNDLE_FORMAT
 from ledger.cosigning import with_cosignatures
-from ledger.export import BUNDLE_FORMAT, dumps_bundle, head_body
+from ledger.export import dumps_bundle, head_body
 from ledger.log import WitnessLog
 from ledger.rules.regimes import applicable
 from ledger.rules.registry import REGISTRY, load_all
