@@ -1,4 +1,4 @@
-"""HTTP benchmark of ``witness serve`` on SQLite and PostgreSQL (issue 5 targets).
+"""HTTP benchmark of ``witness serve`` on SQLite and PostgreSQL (targets: docs/benchmarks.md).
 
 Starts the real service (``witness serve --workers N``) on 127.0.0.1, creates an ingest
 token with ``witness token create``, and measures, per database:

@@ -1,4 +1,4 @@
-"""The verifier's benchmark (issue 4 targets), a section of ``scripts/bench.py``.
+"""The verifier's benchmark (its targets: docs/benchmarks.md), a section of ``scripts/bench.py``.
 
 - ``witness-verify ledger`` (fsck) on SQLite: events/s at each size, beside the hashlib floor
   (the same number of raw SHA-256 calls — n leaves + n−1 interior nodes — in the same run),
@@ -270,7 +270,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
     out["notes"].append(f"fsck: SQLite, warm page cache, checkpoint every {CHECKPOINT_EVERY:,} "
                         "events, fresh child process per size (peak RSS = its VmHWM).")
-    out["notes"].append("Targets (issue 4): fsck ≥ 200,000 events/s; receipts offline ≥ "
+    out["notes"].append("Targets: fsck ≥ 200,000 events/s; receipts offline ≥ "
                         "3,000/s; with the chain lookup ≤ 50 ms (embedded chain).")
     return out
 

@@ -1,4 +1,4 @@
-"""The whole-generator test (issue 6 §5/§6): schema-valid events, zero findings on lawful
+"""The whole-generator test: schema-valid events, zero findings on lawful
 projects, every planted class found by the rule ids of ``PLANTED_RULES``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tamper catalogue against the REAL embedded chain (issue 4 §5): a ledger bound to the
+"""Tamper catalogue against the REAL embedded chain: a ledger bound to the
 embedded chain and anchored twice; the verifier opens that chain read-only
 (``embedded:<home>/chain``) through ``chain_access`` and checks receipts, bundles and fsck."""
 

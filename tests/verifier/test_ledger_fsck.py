@@ -1,4 +1,4 @@
-"""fsck tamper catalogue (issue 4 §5): each change is found, with the right code and place."""
+"""fsck tamper catalogue: each change is found, with the right code and place."""
 
 from __future__ import annotations
 
