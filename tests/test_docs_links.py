@@ -9,6 +9,7 @@ here, an issue number), because a reader of the repository cannot follow such a 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -142,3 +143,16 @@ def test_the_checker_finds_what_it_should(tmp_path: Path) -> None:
     assert slug("More than one chain (`witness-trust/v2`)") == "more-than-one-chain-witness-trustv2"
     assert broken_links(page, root=tmp_path) == ["3: missing.md (no such file)",
                                                  "3: other.md#nope (no such heading)"]
+
+
+CODE_FORBIDDEN = re.compile(
+    r"(?i:\bissue\s*#?\d+)|\.\./shared|/work/shared|(?<!docs/)\b(?:RULES|DESIGN)\.md\b")
+
+
+def test_no_code_comment_refers_outside_the_repository() -> None:
+    tracked = subprocess.run(["git", "ls-files", "*.py", "*.sol", "*.js", "Makefile", "*.toml"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    hits = [f"{name}:{n}" for name in tracked if name != "tests/test_docs_links.py"
+            for n, line in enumerate((ROOT / name).read_text(encoding="utf-8").splitlines(), 1)
+            if CODE_FORBIDDEN.search(line)]
+    assert hits == []
