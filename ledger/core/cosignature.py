@@ -25,7 +25,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ledger.core.errors import MalformedError
-from ledger.core.note import SIG_PREFIX, _check_body, _check_name, _key_hash, split_vkey
+from ledger.core.note import (
+    SIG_PREFIX,
+    check_body,
+    check_public_key,
+    key_hash_of,
+    read_vkey,
+    vkey_text,
+)
 
 COSIGNATURE_ALG = 0x04
 COSIGNATURE_HEADER = "cosignature/v1"
@@ -38,7 +45,7 @@ def cosigned_message(body: str, timestamp: int) -> bytes:
     """The bytes a witness signs for checkpoint ``body`` at ``timestamp``."""
     if not 0 <= timestamp <= MAX_TIMESTAMP:
         raise MalformedError(f"cosignature time {timestamp} is out of range")
-    _check_body(body)
+    check_body(body)
     return f"{COSIGNATURE_HEADER}\ntime {timestamp}\n{body}".encode()
 
 
@@ -50,26 +57,24 @@ class WitnessKey:
     public_key: bytes
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
-        if len(self.public_key) != 32:
-            raise MalformedError("an Ed25519 public key has 32 bytes")
+        check_public_key(self.name, self.public_key)
 
     @property
     def key_hash(self) -> bytes:
-        return _key_hash(self.name, self.public_key, COSIGNATURE_ALG)
+        return key_hash_of(self.name, self.public_key, COSIGNATURE_ALG)
 
     def vkey(self) -> str:
-        body = base64.b64encode(bytes([COSIGNATURE_ALG]) + self.public_key).decode()
-        return f"{self.name}+{self.key_hash.hex()}+{body}"
+        return vkey_text(self.name, self.public_key, COSIGNATURE_ALG)
 
     @classmethod
     def from_vkey(cls, vkey: str) -> WitnessKey:
-        name, hash_hex, raw = split_vkey(vkey)
-        if len(raw) != 33 or raw[0] != COSIGNATURE_ALG:
-            raise MalformedError(f"witness key {name!r} is not an Ed25519 cosignature key "
-                                 "(algorithm 0x04)")
-        key = cls(name, raw[1:])
-        if key.key_hash.hex() != hash_hex.lower():
+        found = read_vkey(vkey, COSIGNATURE_ALG)
+        if found is None:
+            raise MalformedError(f"witness key {vkey.split('+', 1)[0]!r} is not an Ed25519 "
+                                 "cosignature key (algorithm 0x04)")
+        name, public_key, hash_ok = found
+        key = cls(name, public_key)
+        if not hash_ok:
             raise MalformedError(f"witness key {name!r}: hash does not match its key")
         return key
 

@@ -34,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 would let two readers (or a terminal) see two different notes."""
 
 
-def _key_hash(name: str, public_raw: bytes, alg: int = ED25519_ALG) -> bytes:
+def key_hash_of(name: str, public_raw: bytes, alg: int = ED25519_ALG) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_raw).digest()[:4]
 
 
@@ -56,6 +56,28 @@ def _check_name(name: str) -> None:
         raise MalformedError(f"invalid key name {name!r}")
 
 
+def check_public_key(name: str, public_key: bytes) -> None:
+    """A key name C2SP allows and a 32-byte Ed25519 public key (log keys and witness keys)."""
+    _check_name(name)
+    if len(public_key) != 32:
+        raise MalformedError("an Ed25519 public key has 32 bytes")
+
+
+def vkey_text(name: str, public_key: bytes, alg: int) -> str:
+    """The verifier key string ``name+hash+base64(alg ‖ key)``."""
+    body = base64.b64encode(bytes([alg]) + public_key).decode()
+    return f"{name}+{key_hash_of(name, public_key, alg).hex()}+{body}"
+
+
+def read_vkey(vkey: str, alg: int) -> tuple[str, bytes, bool] | None:
+    """(name, Ed25519 public key, whether its hash matches) of a verifier key of algorithm
+    ``alg``; None for a key of another algorithm or size."""
+    name, hash_hex, raw = split_vkey(vkey)
+    if len(raw) != 33 or raw[0] != alg:
+        return None
+    return name, raw[1:], key_hash_of(name, raw[1:], alg).hex() == hash_hex.lower()
+
+
 @dataclass(frozen=True)
 class NoteVerifier:
     """A pinned public key: what a verifier trusts, never taken from the checked material."""
@@ -64,26 +86,24 @@ class NoteVerifier:
     public_key: bytes
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
-        if len(self.public_key) != 32:
-            raise MalformedError("an Ed25519 public key has 32 bytes")
+        check_public_key(self.name, self.public_key)
 
     @property
     def key_hash(self) -> bytes:
-        return _key_hash(self.name, self.public_key)
+        return key_hash_of(self.name, self.public_key)
 
     def vkey(self) -> str:
         """The verifier key string ``name+hash+base64(0x01 ‖ key)``."""
-        body = base64.b64encode(bytes([ED25519_ALG]) + self.public_key).decode()
-        return f"{self.name}+{self.key_hash.hex()}+{body}"
+        return vkey_text(self.name, self.public_key, ED25519_ALG)
 
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
-        name, hash_hex, raw = split_vkey(vkey)
-        if len(raw) != 33 or raw[0] != ED25519_ALG:
+        found = read_vkey(vkey, ED25519_ALG)
+        if found is None:
             raise MalformedError("verifier key is not an Ed25519 key")
-        verifier = cls(name, raw[1:])
-        if verifier.key_hash.hex() != hash_hex.lower():
+        name, public_key, hash_ok = found
+        verifier = cls(name, public_key)
+        if not hash_ok:
             raise MalformedError("verifier key hash does not match its key")
         return verifier
 
@@ -112,13 +132,13 @@ class NoteSigner:
 
     def sign(self, body: str) -> str:
         """Sign ``body`` (text ending in a newline) and return the whole note."""
-        _check_body(body)
+        check_body(body)
         sig = self._key.sign(body.encode())
         line = base64.b64encode(self._key_hash + sig).decode()
         return f"{body}\n{self._prefix}{line}\n"
 
 
-def _check_body(body: str) -> None:
+def check_body(body: str) -> None:
     if not body.endswith("\n") or "\n\n" in body:
         raise MalformedError("a note body is non-empty lines, each ending in a newline")
     try:
@@ -142,7 +162,7 @@ def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     if not sep or not sigs.endswith("\n"):
         raise MalformedError("note has no signature block")
     body += "\n"
-    _check_body(body)
+    check_body(body)
     out = []
     lines = sigs[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:

@@ -52,7 +52,7 @@ def clar(day: str, fields: tuple[str, ...] = ("工程量清单",), affects: bool
 
 
 def lawful_events(gp: bool) -> list[dict[str, Any]]:
-    """A lawful open tender: two media, documents on sale 03-02..03-09, deadline 03-23, award in April."""
+    """A lawful open tender: two media, on sale 03-02..03-09, deadline 03-23, award in April."""
     out = [ann("2026-03-02", "M-NAT"), ann("2026-03-02", "M-PLAT"), doc(), *dls("A", "B", "C"),
            clar("2026-03-05"), ann("2026-03-05", "M-NAT", "clarification", None, "d" * 64, "11:00"),
            ann("2026-03-05", "M-PLAT", "clarification", None, "d" * 64, "11:00"),
