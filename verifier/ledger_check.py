@@ -352,7 +352,7 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
                 progress(len(rows), state.size)
         state.finish()
         state.sealed.verify(db, conn)
-        check_ledger_witnesses(report, policy, conn)
+        check_ledger_witnesses(report, policy, db, conn)
     if chain is None:
         report.skip("anchors on chain", "no chain given")
     return report

@@ -15,18 +15,14 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection
 
 from ledger.core.cosignature import count_cosignatures
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.note import open_checkpoint, split_note
 from verifier.policy import TrustPolicy
+from verifier.readers.db import LedgerDB
 from verifier.report import Report
-
-_LATEST = text("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
-_LINES = text("SELECT line FROM cosignatures WHERE checkpoint_size = :size ORDER BY witness")
-_ALL = text("SELECT c.checkpoint_size, c.line, k.note FROM cosignatures c "
-            "JOIN checkpoints k ON k.size = c.checkpoint_size ORDER BY c.checkpoint_size")
 
 
 def check_cosignatures(report: Report, policy: TrustPolicy, note: str, size: int, *,
@@ -59,22 +55,27 @@ def check_cosignatures(report: Report, policy: TrustPolicy, note: str, size: int
                               f"{', '.join(names) or 'none'} (quorum {policy.witness_quorum})")
 
 
-def check_ledger_witnesses(report: Report, policy: TrustPolicy, conn: Connection) -> None:
+def check_ledger_witnesses(report: Report, policy: TrustPolicy, db: LedgerDB,
+                           conn: Connection) -> None:
     """fsck: every stored cosignature must verify; the newest checkpoint must meet the
     quorum (the recomputation already ties every earlier checkpoint to it)."""
     if not policy.witnesses:
         return
-    has_table = inspect(conn).has_table("cosignatures")
-    if has_table:
-        for size, line, note in conn.execute(_ALL):
-            _check_line(report, policy, str(note), str(line), int(size))
-    latest = conn.execute(_LATEST).first()
+    stored = db.cosignatures(conn)
+    for size, line, note in stored:
+        _check_line(report, policy, note, line, size)
+    latest = db.latest_checkpoint(conn)
     if latest is None:
         report.skip("witness quorum", "the ledger has no checkpoint yet")
         return
-    size = int(latest[0])
-    lines = [str(r[0]) for r in conn.execute(_LINES, {"size": size})] if has_table else []
-    check_cosignatures(report, policy, str(latest[1]) + "".join(lines), size)
+    size, note = latest
+    # stored in witness order (the order the log hands its cosigned notes out in)
+    lines = sorted((line for s, line, _ in stored if s == size), key=_witness_of)
+    check_cosignatures(report, policy, note + "".join(lines), size)
+
+
+def _witness_of(line: str) -> str:
+    return line.split(" ", 2)[1] if line.count(" ") >= 2 else line
 
 
 def _check_line(report: Report, policy: TrustPolicy, note: str, line: str, size: int) -> None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
@@ -180,3 +180,18 @@ class LedgerDB:
         except DBAPIError:
             conn.rollback()
             return []
+
+    def cosignatures(self, conn: Connection) -> list[tuple[int, str, str]]:
+        """(checkpoint size, stored cosignature line, the checkpoint's note) of every stored
+        cosignature; none in a log older than witness cosigning."""
+        if not inspect(conn).has_table("cosignatures"):
+            return []
+        return [(int(s), str(line), str(note)) for s, line, note in conn.execute(text(
+            "SELECT c.checkpoint_size, c.line, k.note FROM cosignatures c "
+            "JOIN checkpoints k ON k.size = c.checkpoint_size ORDER BY c.checkpoint_size"))]
+
+    def latest_checkpoint(self, conn: Connection) -> tuple[int, str] | None:
+        """(size, note) of the newest checkpoint, None before the first."""
+        row = conn.execute(text("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+                           ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
