@@ -4,30 +4,16 @@ schemas, the chain libraries or the API; the listing's table says what the comma
 from __future__ import annotations
 
 import importlib
-import json
-import subprocess
-import sys
 
 from ledger.cli.app import LAZY_COMMANDS, cli
+from tests.import_probe import help_and_modules
 
 HEAVY = ("sqlalchemy", "alembic", "web3", "eth", "fastapi", "uvicorn", "pydantic",
          "ledger.events", "ledger.store", "ledger.log", "chain_access")
 
-PROBE = """
-import json, sys
-from witness_api.cli import main
-try:
-    main(["--help"])
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)))
-"""
-
 
 def test_the_listing_imports_nothing_heavy() -> None:
-    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                          timeout=120, check=True)
-    listing, modules = proc.stdout.rsplit("\n", 2)[0], json.loads(proc.stdout.splitlines()[-1])
+    listing, modules = help_and_modules("witness_api.cli")
     loaded = [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert loaded == []
     for name in [*LAZY_COMMANDS, "serve", "token"]:
