@@ -5,9 +5,25 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := hardhat-node/node_modules/.installed
 
-.PHONY: demo test setup node lint typecheck check-contracts check-generated bench serve clean
+.PHONY: demo test setup sysdeps node lint typecheck check-contracts check-generated bench serve clean
 
 setup: $(STAMP)
+
+# System packages the tests and the demo use: Chromium for the portal's browser tests and
+# screenshots, CJK fonts for its pages, SoftHSM2 for keys in PKCS#11, Go's x/mod for the
+# note cross-check. Installed once through apt-get (as root); already-present ones are skipped.
+SYSDEPS := /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
+	/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk \
+	/usr/lib/softhsm/libsofthsm2.so:softhsm2 /usr/bin/pkcs11-tool:opensc /usr/bin/go:golang-go \
+	/usr/share/gocode/src/golang.org/x/mod/go.mod:golang-golang-x-mod-dev
+sysdeps:
+	@missing=""; for pair in $(SYSDEPS); do test -e "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	  else echo "not root: install them with: sudo apt-get install$$missing" >&2; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,10 +54,10 @@ check-generated: setup
 	$(BIN)/python scripts/gen_rules_doc.py --check
 	$(BIN)/python scripts/gen_vectors.py --check
 
-test: setup node lint typecheck check-contracts check-generated
+test: sysdeps setup node lint typecheck check-contracts check-generated
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-demo: setup node
+demo: sysdeps setup node
 	$(BIN)/python scripts/demo.py
 
 serve: setup
