@@ -30,6 +30,7 @@ from ledger.core.errors import WitnessError  # noqa: E402
 from ledger.core.hashing import leaf_hash  # noqa: E402
 from ledger.core.note import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint  # noqa: E402
 from ledger.core.verify import verify_consistency, verify_inclusion  # noqa: E402
+from scripts.vectorlib.notes import note_vectors  # noqa: E402
 from scripts.vectorlib.sealed import sealed_vectors  # noqa: E402
 
 VECTORS_DIR = ROOT / "tests" / "vectors"
@@ -226,6 +227,7 @@ def render() -> dict[str, str]:
         "consistency.json": consistency_vectors(log),
         "checkpoint.json": checkpoint_vectors(log),
         "sealed.json": sealed_vectors(),
+        "note.json": note_vectors(),
     }
     return {name: json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
             for name, obj in files.items()}
