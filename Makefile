@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := hardhat-node/node_modules/.installed
+PORTAL_JS_STAMP := portal-js/node_modules/.installed
 
-.PHONY: demo test setup sysdeps node lint typecheck check-contracts check-generated bench serve clean
+.PHONY: demo test setup sysdeps node portal-js portal-assets lint typecheck check-contracts check-generated bench serve clean
 
 setup: $(STAMP)
 
@@ -40,6 +41,17 @@ $(NODE_STAMP): hardhat-node/package.json hardhat-node/package-lock.json
 	cd hardhat-node && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The portal's in-browser verifier (its bundle is committed and checked for reproducibility)
+# and the local assets of /docs, /redoc and the accessibility checker (copied, not committed).
+portal-js: $(PORTAL_JS_STAMP)
+
+$(PORTAL_JS_STAMP): portal-js/package.json portal-js/package-lock.json
+	cd portal-js && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
+	touch $(PORTAL_JS_STAMP)
+
+portal-assets: setup portal-js
+	$(BIN)/python scripts/build_portal_js.py --vendor-only
+
 lint: setup
 	$(BIN)/ruff check .
 
@@ -49,18 +61,19 @@ typecheck: setup
 check-contracts: setup node
 	$(BIN)/python scripts/compile_contracts.py --check
 
-check-generated: setup
+check-generated: setup portal-js
 	$(BIN)/python scripts/gen_events_doc.py --check
 	$(BIN)/python scripts/gen_rules_doc.py --check
 	$(BIN)/python scripts/gen_vectors.py --check
+	$(BIN)/python scripts/build_portal_js.py --check
 
-test: sysdeps setup node lint typecheck check-contracts check-generated
+test: sysdeps setup node portal-js lint typecheck check-contracts check-generated portal-assets
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-demo: sysdeps setup node
+demo: sysdeps setup node portal-assets
 	$(BIN)/python scripts/demo.py
 
-serve: setup
+serve: setup portal-assets
 	# a fresh checkout has no log yet: create it (keys, schema, registry) first
 	$(BIN)/witness status >/dev/null 2>&1 || $(BIN)/witness init
 	$(BIN)/witness serve $(SERVE_ARGS)
@@ -69,4 +82,4 @@ bench: setup node
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) hardhat-node/node_modules witness-data demo-output bench-results
+	rm -rf $(VENV) hardhat-node/node_modules portal-js/node_modules witness_api/portal/static/vendor witness-data demo-output bench-results

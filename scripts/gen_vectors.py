@@ -25,13 +25,16 @@ if str(ROOT) not in sys.path:
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from ledger.core import tree  # noqa: E402
 from ledger.core.errors import WitnessError  # noqa: E402
 from ledger.core.hashing import leaf_hash  # noqa: E402
 from ledger.core.note import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint  # noqa: E402
 from ledger.core.verify import verify_consistency, verify_inclusion  # noqa: E402
+from scripts.vectorlib.bundles import bundle_vectors  # noqa: E402
+from scripts.vectorlib.leaflog import LeafLog  # noqa: E402
 from scripts.vectorlib.notes import note_vectors  # noqa: E402
+from scripts.vectorlib.receipts import receipt_vectors  # noqa: E402
 from scripts.vectorlib.sealed import sealed_vectors  # noqa: E402
+from scripts.vectorlib.small_log import SmallLog  # noqa: E402
 
 VECTORS_DIR = ROOT / "tests" / "vectors"
 MAX_SIZE = 1000
@@ -44,26 +47,11 @@ CONSISTENCY_CASES = [(1, 2), (1, 3), (2, 3), (3, 7), (4, 7), (4, 8), (7, 8), (8,
                      (3, 1000), (512, 1000), (999, 1000), (0, 7), (7, 7), (1000, 1000)]
 
 
-class _Log:
+class _Log(LeafLog):
     """The first MAX_SIZE leaves, stored as the ledger stores them."""
 
     def __init__(self) -> None:
-        self.leaves = [leaf_hash(b"leaf-%d" % i) for i in range(MAX_SIZE)]
-        rows, _ = tree.append_leaf_hashes(tree.EMPTY_FRONTIER, self.leaves)
-        self.store = dict(rows)
-
-    def _compute(self, plan: tree.HashPlan) -> list[bytes]:
-        return tree.compute_ranges(plan, [self.store[i] for i in plan.indexes])
-
-    def root(self, size: int) -> bytes:
-        plan = tree.tree_hash_plan(size)
-        return tree.compute_tree_hash(plan, [self.store[i] for i in plan.indexes])
-
-    def inclusion(self, index: int, size: int) -> list[bytes]:
-        return self._compute(tree.inclusion_plan(index, size))
-
-    def consistency(self, size1: int, size2: int) -> list[bytes]:
-        return self._compute(tree.consistency_plan(size1, size2))
+        super().__init__([leaf_hash(b"leaf-%d" % i) for i in range(MAX_SIZE)])
 
 
 def _flip(h: bytes, bit: int = 0) -> bytes:
@@ -228,6 +216,8 @@ def render() -> dict[str, str]:
         "checkpoint.json": checkpoint_vectors(log),
         "sealed.json": sealed_vectors(),
         "note.json": note_vectors(),
+        "receipts.json": receipt_vectors(small := SmallLog()),
+        "bundles.json": bundle_vectors(small),
     }
     return {name: json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
             for name, obj in files.items()}

@@ -1,0 +1,229 @@
+// Checking one receipt (witness-receipt/v1, docs/formats.md §4) in the browser: what
+// verifier/receipt_check.py does, check by check. Nothing of the receipt or the bid file
+// leaves the browser; the only requests are the chain's JSON-RPC reads.
+
+import { FormatError, equal, fromBase64, fromHex, isUint, toHex, utf8 } from './bytes.mjs';
+import { ChainContext, checkAnchor, parseAnchorRef } from './anchor.mjs';
+import { decodeEnvelope } from './envelope.mjs';
+import { isObject, parseStrict } from './json.mjs';
+import { inclusionError, leafHash } from './merkle.mjs';
+import { SignatureError, countCosignatures, isUint64Text, openCheckpoint, openNote } from './note.mjs';
+import { parsePolicy } from './policy.mjs';
+import { Report } from './report.mjs';
+import { sha256Blob } from './filehash.mjs';
+
+export const RECEIPT_FORMAT = 'witness-receipt/v1';
+const MAX_RECEIPT_SIZE = 1024 * 1024;
+const MAX_ANCHORS = 16;
+
+function hashList(list, what) {
+  if (!Array.isArray(list) || list.length > 64) throw new FormatError(`${what} must be a list of at most 64 hashes`);
+  return list.map((h) => fromHex(h, 32, `${what} hash`));
+}
+
+function parseAnchored(obj) {
+  if (obj === null) return null;
+  if (!isObject(obj) || typeof obj.checkpoint !== 'string') {
+    throw new FormatError('anchored proof needs a checkpoint note');
+  }
+  const more = obj.anchors ?? [];
+  if (!Array.isArray(more) || more.length > MAX_ANCHORS) {
+    throw new FormatError(`anchors must be a list of at most ${MAX_ANCHORS} objects`);
+  }
+  return { checkpoint: obj.checkpoint, proof: hashList(obj.inclusion_proof, 'inclusion_proof'),
+    anchor: parseAnchorRef(obj.anchor, 'receipt: anchored.anchor'),
+    anchors: more.map((a, k) => parseAnchorRef(a, `receipt: anchored.anchors.${k}`)) };
+}
+
+/** The receipt's parts, decoded strictly (FormatError naming the defect). */
+export function parseReceipt(input) {
+  if (typeof input === 'string' && input.length > MAX_RECEIPT_SIZE) {
+    throw new FormatError(`receipt is larger than ${MAX_RECEIPT_SIZE} bytes`);
+  }
+  const obj = typeof input === 'string' ? parseStrict(input, 'receipt') : input;
+  if (!isObject(obj) || obj.format !== RECEIPT_FORMAT) throw new FormatError(`not a ${RECEIPT_FORMAT} receipt`);
+  if (!isUint(obj.index)) throw new FormatError('receipt index must be a non-negative integer');
+  if (typeof obj.origin !== 'string' || typeof obj.canonical_event !== 'string') {
+    throw new FormatError('receipt origin and canonical_event must be strings');
+  }
+  if (typeof obj.promise !== 'string') throw new FormatError('receipt promise must be a signed note');
+  if (!obj.canonical_event.isWellFormed()) throw new FormatError('canonical_event is not valid Unicode text');
+  return { origin: obj.origin, index: obj.index, leaf: fromHex(obj.leaf_hash, 32, 'leaf_hash'),
+    event: utf8(obj.canonical_event), promise: obj.promise, anchored: parseAnchored(obj.anchored ?? null) };
+}
+
+function parsePromise(body) {
+  const lines = body.split('\n');
+  if (lines.length !== 7 || lines[0] !== RECEIPT_FORMAT || lines[6] !== '') {
+    throw new FormatError('not a witness receipt promise');
+  }
+  const [, origin, index, leaf, receivedAt, mmd] = lines;
+  if (!isUint64Text(index) || !isUint64Text(mmd)) {
+    throw new FormatError('promise index and MMD must be decimal numbers below 2^64');
+  }
+  const leafHashBytes = fromBase64(leaf, 'promise leaf hash');
+  if (leafHashBytes.length !== 32) throw new FormatError('promise leaf hash is not 32 bytes');
+  return { origin, index: BigInt(index), leaf: leafHashBytes, receivedAt, mmd: Number(mmd) };
+}
+
+function problem(err) {
+  if (err instanceof FormatError || err instanceof SignatureError) return err.message;
+  throw err;
+}
+
+function checkPromise(report, receipt, policy) {
+  try {
+    const promise = parsePromise(openNote(receipt.promise, policy.key));
+    if (promise.origin !== receipt.origin || promise.index !== BigInt(receipt.index) ||
+        !equal(promise.leaf, receipt.leaf)) {
+      report.fail('promise_signature', 'the signed promise is for another origin, index or leaf',
+        '签名承诺所述的日志、序号或叶哈希与回执不符');
+      return;
+    }
+    report.subject.promised_at = promise.receivedAt;
+    report.subject.mmd_seconds = promise.mmd;
+    report.ok('promise_signature', 'signed by the pinned log key', '由固定的日志公钥签名');
+  } catch (err) {
+    report.fail('promise_signature', problem(err), `受理承诺签名无效：${problem(err)}`);
+  }
+}
+
+function checkEvent(report, receipt) {
+  let env = null;
+  try {
+    env = decodeEnvelope(receipt.event);
+    if (env.origin !== receipt.origin) throw new FormatError('event envelope is for another origin');
+    report.ok('jcs', 'canonical envelope (RFC 8785)', '事件为规范编码 (RFC 8785)');
+  } catch (err) {
+    report.fail('jcs', problem(err), `事件字节不是有效的规范编码：${problem(err)}`);
+    env = null;
+  }
+  const calculated = leafHash(receipt.event);
+  if (equal(calculated, receipt.leaf)) {
+    report.ok('leaf_hash', toHex(calculated), toHex(calculated));
+  } else {
+    report.fail('leaf_hash', `event bytes hash to ${toHex(calculated)}, receipt names ${toHex(receipt.leaf)}`,
+      '事件字节的哈希与回执所列叶哈希不同（内容被改动）');
+  }
+  return env;
+}
+
+function checkProof(report, receipt, policy) {
+  if (receipt.anchored === null) {
+    const en = 'accepted (signed promise), not yet in a checkpoint';
+    const zh = '已受理（有签名承诺），尚未纳入检查点';
+    report.skip('checkpoint_signature', en, zh);
+    report.skip('inclusion_proof', en, zh);
+    return null;
+  }
+  let cp;
+  try {
+    cp = openCheckpoint(receipt.anchored.checkpoint, policy.key, policy.origin);
+    report.ok('checkpoint_signature', `checkpoint of size ${cp.size}`, `检查点规模 ${cp.size}`);
+  } catch (err) {
+    report.fail('checkpoint_signature', problem(err), `检查点签名无效：${problem(err)}`);
+    report.skip('inclusion_proof', 'no valid checkpoint to prove against', '无有效检查点可供证明');
+    return null;
+  }
+  const why = inclusionError(receipt.index, cp.size, receipt.leaf, receipt.anchored.proof, cp.root);
+  if (why) report.fail('inclusion_proof', why, `包含证明不成立：${why}`);
+  else report.ok('inclusion_proof', `leaf ${receipt.index} is in the tree of size ${cp.size}`,
+    `第 ${receipt.index} 号叶位于规模 ${cp.size} 的树中`);
+  report.subject.checkpoint_size = cp.size;
+  return cp;
+}
+
+/** The policy's witness quorum on one checkpoint note (nothing when it lists no witness). */
+export function checkWitnesses(report, policy, note, size, { require = true } = {}) {
+  if (!policy.witnesses.length) return;
+  const { valid, invalid } = countCosignatures(note, policy.witnesses);
+  for (const name of invalid) {
+    report.fail('witness_cosignatures', `checkpoint ${size}: the cosignature of witness ${name} ` +
+      'does not verify over this checkpoint', `检查点 ${size}：见证方 ${name} 的联署签名无效`);
+  }
+  if (!require) return;
+  if (valid.length < policy.quorum) {
+    report.fail('witness_cosignatures', `checkpoint ${size} is cosigned by ${valid.length} of the ` +
+      `trusted witnesses (${valid.join(', ') || 'none'}); the policy requires ${policy.quorum}`,
+      `检查点 ${size} 仅有 ${valid.length} 个受信见证方联署，信任策略要求 ${policy.quorum} 个`);
+  } else {
+    report.ok('witness_cosignatures', `cosigned by ${valid.join(', ')}`, `联署见证方：${valid.join('、')}`);
+  }
+}
+
+async function checkBidFile(report, env, opts) {
+  const id = 'bid_file_sha256';
+  if (!opts.bidFile) {
+    report.skip(id, 'no bid file given', '未提供投标文件', { pending: false });
+    return;
+  }
+  if (report.anyFailed() || env === null) {
+    report.skip(id, 'not hashed: the receipt itself failed', '回执本身未通过核验，未计算文件哈希', { pending: false });
+    return;
+  }
+  const actual = await sha256Blob(opts.bidFile, opts.onProgress);
+  report.subject.file_sha256 = actual;
+  const recorded = isObject(env.payload) ? env.payload.file_hash : undefined;
+  if (typeof recorded !== 'string') {
+    report.fail(id, `the event (${env.type}) records no file hash`, `该事件（${env.type}）未记录文件哈希`);
+  } else if (recorded.toLowerCase() !== actual) {
+    report.fail(id, `your file hashes to ${actual}, the ledger recorded ${recorded}`,
+      '您的文件哈希与见证链记录的不同：不是所投递的那份文件');
+  } else {
+    report.ok(id, actual, '文件哈希与见证链记录一致');
+  }
+}
+
+const SUBJECT_FIELDS = ['event_id', 'type', 'project_id', 'section_id', 'project_seq', 'seal',
+  'occurred_at', 'received_at'];
+
+/** Verify a receipt against the pinned policy; opts: {policy, bidFile, rpc, onProgress}. */
+export async function verifyReceipt(input, opts = {}) {
+  const policy = parsePolicy(opts.policy);
+  const report = new Report();
+  let receipt;
+  try {
+    receipt = parseReceipt(input);
+  } catch (err) {
+    report.fail('format', problem(err), `回执格式不正确：${problem(err)}`);
+    return report.toJSON();
+  }
+  report.subject = { index: receipt.index, origin: receipt.origin };
+  if (receipt.origin !== policy.origin) {
+    report.fail('promise_signature', `receipt is for log ${receipt.origin}, the policy trusts ${policy.origin}`,
+      `回执属于日志 ${receipt.origin}，信任策略固定的是 ${policy.origin}`);
+    return report.toJSON();
+  }
+  checkPromise(report, receipt, policy);
+  const env = checkEvent(report, receipt);
+  for (const k of SUBJECT_FIELDS) if (env && k in env) report.subject[k] = env[k];
+  const cp = checkProof(report, receipt, policy);
+  if (cp) checkWitnesses(report, policy, receipt.anchored.checkpoint, cp.size);
+  await checkBidFile(report, env, opts);
+  await checkChain(report, receipt, policy, opts, cp);
+  return report.toJSON();
+}
+
+async function checkChain(report, receipt, policy, opts, cp) {
+  if (report.anyFailed()) {
+    report.skip('anchor_on_chain', 'not asked: the receipt already failed', '回执已未通过核验，未查询链上记录');
+    return;
+  }
+  if (cp === null) {
+    report.skip('anchor_on_chain', 'not yet in a checkpoint: fetch the upgraded receipt later',
+      '尚未纳入检查点：稍后获取升级后的回执');
+    return;
+  }
+  const ctx = new ChainContext(policy, opts);
+  const anchor = await checkAnchor(report, ctx, cp.size, cp.root, receipt.anchored.anchor);
+  if (anchor) report.anchor = anchor;
+  further(report, policy);
+}
+
+/** Further chains of a v2 policy are not asked from the browser (witness-verify checks them). */
+export function further(report, policy) {
+  if (!policy.chains.length) return;
+  const required = policy.chains.some((c) => c.required);
+  report.skip('further_chains', 'the further chains of the policy are checked by witness-verify, ' +
+    'not in the browser', '信任策略所列的其他链需用 witness-verify 核验，浏览器内不核对', { pending: required });
+}

@@ -1,0 +1,169 @@
+"""Project bundle test vectors (tests/vectors/bundles.json): the bundle of the small log's
+project, and a named tamper catalogue, in the same case format as receipts.json.
+
+The bundle is what ``ledger.export.export_project`` writes for an operator: the project's
+public chain and its opened sealed bids in index order, each with an inclusion proof against
+the newest anchored checkpoint, the first checkpoint covering each event, consistency proofs
+between them, their anchor references and the signed project head. Every Python expectation
+is confirmed with ``verifier.bundle_check`` while generating.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from ledger.core.formats import BUNDLE_FORMAT
+from ledger.core.note import Checkpoint, sign_checkpoint
+from ledger.export import head_body
+from scripts.vectorlib.receipts import _flip, _set, log_rpc_result
+from scripts.vectorlib.rpc_replay import VERDICTS, apply_mutations, python_outcome
+from scripts.vectorlib.small_log import (
+    CHECKPOINT_SIZES,
+    ENTRIES,
+    ORIGIN,
+    OTHER_KEY_SEED,
+    PROJECT,
+    RPC_URL,
+    SECTION,
+    SmallLog,
+    chain_rpc,
+    log_signer,
+)
+
+PROOF_SIZE = CHECKPOINT_SIZES[-1]
+
+
+def project_bundle(log: SmallLog) -> dict[str, Any]:
+    indexes = [i for i, (project, _, _) in enumerate(ENTRIES) if project == PROJECT]
+    last = max(i for i in indexes if not ENTRIES[i][2])
+    events = [{"index": i, "leaf_hash": log.leaf(i).hex(), "canonical": log.canonical[i].decode(),
+               "inclusion_proof": [h.hex() for h in log.tree.inclusion(i, PROOF_SIZE)]}
+              for i in indexes]
+    sizes = sorted({min(s for s in CHECKPOINT_SIZES if s > i) for i in indexes} | {PROOF_SIZE})
+    seq = json.loads(log.canonical[last])["project_seq"]
+    head = log.signer.sign(head_body(ORIGIN, PROJECT, seq, log.leaf(last), last, PROOF_SIZE))
+    return {"format": BUNDLE_FORMAT, "kind": "project", "origin": ORIGIN, "project_id": PROJECT,
+            "log_key": log.signer.verifier.vkey(), "exported_at": "2025-03-27T02:30:00+00:00",
+            "proof_size": PROOF_SIZE,
+            "checkpoints": [{"note": log.note(s), "anchor": log.anchor(s)} for s in sizes],
+            "consistency": [{"from": a, "to": b,
+                             "proof": [h.hex() for h in log.tree.consistency(a, b)]}
+                            for a, b in itertools.pairwise(sizes)],
+            "head": head, "sealed": [], "events": events}
+
+
+def _event_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]:
+    env = json.loads(b["events"][2]["canonical"])
+    changed = json.dumps({**env, "payload": {**env["payload"], "doc_kind": "clarification"}},
+                         sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    unsorted = json.dumps(dict(reversed(list(env.items()))), separators=(",", ":"),
+                          ensure_ascii=False)
+    first_proof = b["events"][0]["inclusion_proof"]
+    return [
+        ("drop-last-event", "the project's last event removed: the trail is cut short",
+         [{"path": ["bundle", "events", 7], "delete": True}], "project_head", "sequence"),
+        ("drop-middle-event", "a public event (project seq 1) removed",
+         [{"path": ["bundle", "events", 1], "delete": True}], "project_chain", "sequence"),
+        ("swap-two-events", "two public events in swapped order",
+         [_set("bundle", "events", 1, value=b["events"][2]),
+          _set("bundle", "events", 2, value=b["events"][1])], "project_chain", "sequence"),
+        ("flip-payload-leaf-listed", "a payload field changed, the listed leaf kept",
+         [_set("bundle", "events", 2, "canonical", value=changed)], "leaf_hash", "payload"),
+        ("flip-payload-no-leaf-listed", "a payload field changed, no leaf listed",
+         [_set("bundle", "events", 2, "canonical", value=changed),
+          _set("bundle", "events", 2, "leaf_hash", value=None)], "inclusion_proof", "inclusion"),
+        ("non-canonical-event", "an event's keys in reverse order, no leaf listed",
+         [_set("bundle", "events", 2, "canonical", value=unsorted),
+          _set("bundle", "events", 2, "leaf_hash", value=None)], "jcs", "payload"),
+        ("proof-sibling-flipped", "one bit of the first event's first proof hash flipped",
+         [_set("bundle", "events", 0, "inclusion_proof", 0, value=_flip(first_proof[0], 9))],
+         "inclusion_proof", "inclusion"),
+        ("sealed-record-dropped", "a sealed bid listed by BIDS_UNSEALED removed",
+         [{"path": ["bundle", "events", 3], "delete": True}], "sealed_records", "sequence"),
+        ("opened-section-named-sealed", "the opened section also named as still sealed",
+         [_set("bundle", "sealed", value=[{"section_id": SECTION, "until": "opening"}])],
+         "sealed_records", "sequence"),
+    ]
+
+
+def _checkpoint_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]:
+    other = log_signer(OTHER_KEY_SEED)
+    proof = b["consistency"][0]["proof"]
+    forked = sign_checkpoint(Checkpoint(ORIGIN, 8, log.tree.root(9)), log.signer)
+    hides = log.signer.sign(head_body(ORIGIN, PROJECT, 4, log.leaf(8), 8, PROOF_SIZE))
+    at2 = log_rpc_result(log, 2)
+    return [
+        ("checkpoint-signed-by-other-key", "the first checkpoint signed by another key",
+         [_set("bundle", "checkpoints", 0, "note", value=sign_checkpoint(
+             Checkpoint(ORIGIN, 4, log.tree.root(4)), other))], "checkpoint_signature",
+         "signature"),
+        ("consistency-proof-flipped", "one bit of a consistency proof flipped",
+         [_set("bundle", "consistency", 0, "proof", 0, value=_flip(proof[0], 1))],
+         "consistency_proof", "consistency"),
+        ("consistency-proof-missing", "the proof from size 4 to 8 removed",
+         [{"path": ["bundle", "consistency", 0], "delete": True}], "consistency_proof",
+         "consistency"),
+        ("forked-checkpoint", "a second root signed by the log key for size 8",
+         [_set("bundle", "checkpoints", 3, value={"note": forked, "anchor": None})],
+         "consistency_proof", "fork"),
+        ("head-signed-by-other-key", "the project head signed by another key",
+         [_set("bundle", "head", value=other.sign(head_body(
+             ORIGIN, PROJECT, 5, log.leaf(9), 9, PROOF_SIZE)))], "project_head", "signature"),
+        ("head-names-earlier-event", "the log signed a head that hides the last event",
+         [_set("bundle", "head", value=hides)], "project_head", "sequence"),
+        ("proof-size-without-checkpoint", "proof_size names no checkpoint of the bundle",
+         [_set("bundle", "proof_size", value=10)], "checkpoint_signature", "signature"),
+        ("chain-root-mismatch", "the chain holds another root for size 11 (a fork)",
+         [_set("rpc", "checkpoint_at_2", "result", value=at2[:66] + _flip(at2[66:130], 5) +
+               at2[130:])], "anchor_on_chain", "fork"),
+        ("anchor-wrong-block-number", "checkpoint 8's anchor names another block",
+         [_set("bundle", "checkpoints", 1, "anchor", "block_number", value=6)],
+         "anchor_on_chain", "anchor"),
+        ("bundle-for-another-origin", "origin changed",
+         [_set("bundle", "origin", value="other.example/log")], "format", "origin"),
+    ]
+
+
+def cases(log: SmallLog, bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    unanchored = [_set("bundle", "checkpoints", k, "anchor", value=None)
+                  for k in range(len(bundle["checkpoints"]))]
+    rows: list[tuple[Any, ...]] = [
+        ("project/intact", [], "intact", None, "intact", None, "the bundle as exported"),
+        ("project/not-anchored-yet", [*unanchored, _set("rpc", "checkpoint_count", "result",
+                                                        value="0x" + "0" * 64)],
+         "pending", "anchor_on_chain", "pending", None,
+         "no anchor references and no checkpoint on chain yet"),
+        ("project/events-not-a-list", [_set("bundle", "events", value={})], "inconsistent",
+         "format", "malformed", None, "events is an object"),
+    ]
+    for group in (_event_cases, _checkpoint_cases):
+        for name, what, muts, check, code in group(log, bundle):
+            rows.append((f"project/{name}", muts, "inconsistent", check, "failed", code, what))
+    return [_case(log, bundle, *row) for row in rows]
+
+
+def _case(log: SmallLog, bundle: dict[str, Any], name: str, mutations: list[dict[str, Any]],
+          verdict: str, check: str | None, outcome: str, code: str | None,
+          what: str) -> dict[str, Any]:
+    doc = apply_mutations({"policy": log.policy(), "bundle": bundle, "rpc": chain_rpc(log)},
+                          mutations)
+    got = python_outcome(doc, "bundle")
+    if got != (outcome, code) or VERDICTS[outcome] != verdict:
+        raise AssertionError(f"bundle case {name}: expected {outcome}/{code}, Python says {got}")
+    expected = {"verdict": verdict, "python": outcome, "python_code": code}
+    return {"name": name, "bundle": "project", "description": what, "mutations": mutations,
+            "expected": expected | ({"check": check} if check else {})}
+
+
+def bundle_vectors(log: SmallLog) -> dict[str, Any]:
+    bundle = project_bundle(log)
+    return {
+        "description": "A project bundle (docs/verifier.md) of the small deterministic log of "
+                       "receipts.json and a named tamper catalogue. A case applies its "
+                       "mutations to {policy, bundle: bundles[case.bundle], rpc}; rpc and "
+                       "rpc_url as in receipts.json. TEST keys: never trust them.",
+        "rpc_url": RPC_URL, "policy": log.policy(), "rpc": chain_rpc(log),
+        "bundles": {"project": bundle}, "cases": cases(log, bundle),
+    }
