@@ -254,9 +254,10 @@ def _head(report: Report, bundle: Bundle, policy: TrustPolicy,
         raise MalformedError("bundle head is not a witness-project-head/v1 note")
     try:
         head = (int(lines[3]), base64.b64decode(lines[4], validate=True), int(lines[5]))
+        head_size = int(lines[6])
     except (ValueError, binascii.Error) as exc:
         raise MalformedError("bundle head note has a bad field") from exc
-    if lines[1:3] != [bundle.origin, bundle.project_id] or int(lines[6]) != bundle.proof_size:
+    if lines[1:3] != [bundle.origin, bundle.project_id] or head_size != bundle.proof_size:
         report.fail("sequence", "the signed project head is for another log, project or size")
     elif evidence_only:
         report.subject["head"] = {"project_seq": head[0], "index": head[2]}

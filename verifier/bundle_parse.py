@@ -75,12 +75,19 @@ def _hashes(value: Any, what: str) -> list[bytes]:
     return out
 
 
+def _utf8(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate escaped in the JSON text
+        raise MalformedError(f"bundle: {what} is not valid Unicode text") from exc
+
+
 def _event(obj: Any) -> BundleEvent:
     _need(isinstance(obj, dict) and isinstance(obj.get("canonical"), str), "bad event entry")
     leaf = obj.get("leaf_hash")
     return BundleEvent(_int(obj.get("index"), "event index"),
                        None if leaf is None else _hashes([leaf], "leaf_hash")[0],
-                       obj["canonical"].encode("utf-8"),
+                       _utf8(obj["canonical"], "canonical"),
                        tuple(_hashes(obj.get("inclusion_proof"), "inclusion_proof")))
 
 

@@ -247,8 +247,9 @@ def decode_envelope(data: bytes) -> dict[str, Any]:
         raise MalformedError(f"envelope is not UTF-8 JSON: {exc}") from exc
     if not isinstance(env, dict):
         raise MalformedError("envelope is not a JSON object")
-    if env.get("v") != ENVELOPE_VERSION:
-        raise MalformedError(f"unsupported envelope version {env.get('v')!r}")
+    version = env.get("v")
+    if type(version) is not int or version != ENVELOPE_VERSION:  # JSON true is not 1
+        raise MalformedError(f"unsupported envelope version {version!r}")
     fields = SEALED_ENVELOPE_FIELDS if "seal" in env else ENVELOPE_FIELDS
     missing = fields - OPTIONAL_FIELDS - env.keys()
     extra = env.keys() - fields

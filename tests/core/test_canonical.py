@@ -316,3 +316,11 @@ def test_assembled_envelope_equals_encoded_envelope(payload: dict[str, Any], seq
         return
     assert assemble_envelope(prepared, **fields) == whole == rfc8785.dumps(json.loads(whole))
     assert prepared.digest == submission_digest(event)
+
+
+def test_a_json_true_version_is_not_version_1() -> None:
+    from ledger.core.canonical import decode_envelope
+    from ledger.core.errors import MalformedError
+
+    with pytest.raises(MalformedError, match="unsupported envelope version True"):
+        decode_envelope(b'{"v":true}')

@@ -162,3 +162,20 @@ def test_a_chain_down_at_start_still_gives_a_json_report(built: Built, tmp_path:
     assert code == 3 and err.count("\n") == 1
     assert report["kind"] == "receipt" and report["outcome"] == "unreachable"
     assert report["unchecked"][0]["what"] == "everything"
+
+
+def test_a_lone_surrogate_in_event_bytes_is_bad_input_not_a_crash(built: Built) -> None:
+    doc = _bundle(built)
+    doc["events"][0]["canonical"] = doc["events"][0]["canonical"][:-1] + "\ud800}"
+    data = json.dumps(doc).encode()  # ensure_ascii: the surrogate travels as \ud800
+    with pytest.raises(MalformedError, match="canonical is not valid Unicode text"):
+        check_bundle(data, built.policy)
+
+
+def test_a_project_head_with_a_non_numeric_size_is_bad_input(built: Built) -> None:
+    doc = _bundle(built)
+    lines = doc["head"].split("\n\n", 1)[0].split("\n")
+    lines[6] = "many"
+    doc["head"] = built.log.signer.sign("\n".join(lines) + "\n")
+    with pytest.raises(MalformedError, match="bundle head note has a bad field"):
+        check_bundle(json.dumps(doc).encode(), built.policy)
