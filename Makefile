@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := hardhat-node/node_modules/.installed
 PORTAL_JS_STAMP := portal-js/node_modules/.installed
 
-.PHONY: demo test setup sysdeps node portal-js portal-assets lint typecheck check-contracts check-generated bench serve clean
+.PHONY: demo test setup sysdeps node portal-js portal-assets wheels lint typecheck check-contracts check-generated bench serve clean
 
 setup: $(STAMP)
 
@@ -78,8 +78,12 @@ serve: setup portal-assets
 	$(BIN)/witness status >/dev/null 2>&1 || $(BIN)/witness init
 	$(BIN)/witness serve $(SERVE_ARGS)
 
+# The two distributions: witness-ledger (the service) and witness-verify (the verifier alone)
+wheels: setup portal-assets
+	$(BIN)/python scripts/build_wheels.py -o dist
+
 bench: setup node
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) hardhat-node/node_modules portal-js/node_modules witness_api/portal/static/vendor witness-data demo-output bench-results
+	rm -rf $(VENV) dist hardhat-node/node_modules portal-js/node_modules witness_api/portal/static/vendor witness-data demo-output bench-results

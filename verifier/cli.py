@@ -20,6 +20,7 @@ import click
 from ledger.core.errors import MalformedError, WitnessError
 from verifier import policy as pol
 from verifier.commands import bundle_cmd, checkpoints_cmd, ledger_cmd, receipt_cmd
+from verifier.extras import missing_module_message
 from verifier.readers import SourceUnavailable
 from verifier.report import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, Report
 
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(exc) or type(exc).__name__, EXIT_BAD_INPUT)
     except OSError as exc:
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_UNREACHABLE)
+    except ModuleNotFoundError as exc:  # an extra of witness-verify that is not installed
+        fail(missing_module_message(exc), EXIT_BAD_INPUT)
     except Exception as exc:  # last resort: no traceback for users
         if os.environ.get("WITNESS_DEBUG"):
             raise

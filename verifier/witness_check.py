@@ -15,14 +15,20 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from ledger.core.cosignature import count_cosignatures
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.note import open_checkpoint, split_note
 from verifier.policy import TrustPolicy
-from verifier.readers.db import LedgerDB
 from verifier.report import Report
+
+# Only the fsck passes a database; receipts and bundles are checked here too, and must not
+# need the [db] extra (SQLAlchemy) of witness-verify.
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from verifier.readers.db import LedgerDB
 
 
 def check_cosignatures(report: Report, policy: TrustPolicy, note: str, size: int, *,

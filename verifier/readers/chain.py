@@ -12,9 +12,8 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
-
-from eth_utils.crypto import keccak
 
 from chain_access import (
     ChainBackend,
@@ -24,6 +23,7 @@ from chain_access import (
     LogEntry,
     open_chain,
 )
+from chain_access.identity import keccak256
 from ledger.core.errors import MalformedError
 from verifier.readers import SourceUnavailable
 
@@ -64,7 +64,13 @@ _ZERO32 = bytes(32)
 # CheckpointAnchored(bytes32 indexed logId, uint256 indexed index, uint64 treeSize,
 # bytes32 root, uint64 timestamp): topic 0 is the Keccak-256 of this signature.
 ANCHORED_SIGNATURE = "CheckpointAnchored(bytes32,uint256,uint64,bytes32,uint64)"
-ANCHORED_TOPIC = keccak(text=ANCHORED_SIGNATURE)
+
+
+@cache
+def anchored_topic() -> bytes:
+    """Topic 0 of CheckpointAnchored, computed on first use: Keccak comes with the chain
+    libraries (the [chain] extra), which an offline check of a receipt does not load."""
+    return keccak256(ANCHORED_SIGNATURE.encode())
 
 
 @dataclass(frozen=True)
@@ -176,14 +182,14 @@ class ChainRegistryReader:
         to = _guard(self.backend.transaction_to, tx_hash)
         events = tuple(_anchored(entry) for entry in rec.logs
                        if entry.address.lower() == self.registry.lower()
-                       and entry.topics[:1] == (ANCHORED_TOPIC,) and len(entry.topics) == 3
+                       and entry.topics[:1] == (anchored_topic(),) and len(entry.topics) == 3
                        and len(entry.data) >= 64)
         return ChainTx(bytes(rec.tx_hash), to, int(rec.status), int(rec.block_number),
                        bytes(rec.block_hash), events)
 
     def anchoring_tx(self, log_id: bytes, index: int, block_number: int) -> bytes | None:
         found = _guard(self.backend.get_logs, self.registry, block_number, block_number,
-                       [ANCHORED_TOPIC, log_id, index.to_bytes(32, "big")])
+                       [anchored_topic(), log_id, index.to_bytes(32, "big")])
         return bytes(found[0].tx_hash) if found else None
 
     def _succession_view(self, fn: str, log_id: bytes) -> Any:
