@@ -6,7 +6,8 @@ the same sources and the same pinned esbuild give the same bytes (the bundle is 
 The licences of the libraries bundled into it (MIT, Apache-2.0: both require their notice
 to travel with copies) are written next to it as ``witness-verify.js.LICENSE.txt``. Then
 the vendor assets the portal serves from ``static/vendor/`` (gitignored): Swagger UI and
-ReDoc for ``/docs`` and ``/redoc``, axe-core for the browser tests.
+ReDoc for ``/docs`` and ``/redoc`` with their licences (axe-core, for the browser tests,
+stays in node_modules: see ``AXE``).
 
 Runs ``npm ci`` in ``portal-js/`` first when its node_modules is missing or older than
 ``package-lock.json``.
@@ -42,9 +43,16 @@ VENDOR = STATIC / "vendor"
 VENDOR_FILES = (
     ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
     ("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"),
+    ("swagger-ui-dist/LICENSE", "swagger-ui/LICENSE"),
+    ("swagger-ui-dist/NOTICE", "swagger-ui/NOTICE"),
+    ("swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt",
+     "swagger-ui/swagger-ui-bundle.js.LICENSE.txt"),
     ("redoc/bundles/redoc.standalone.js", "redoc/redoc.standalone.js"),
-    ("axe-core/axe.min.js", "axe/axe.min.js"),
+    ("redoc/LICENSE", "redoc/LICENSE"),
 )
+#: The accessibility checker the browser tests inject: a test tool, so it is read from
+#: node_modules and never copied into the package (the wheel ships what it serves).
+AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 BANNER = "/*! witness-verify: third-party licences in witness-verify.js.LICENSE.txt */"
 ESBUILD_ARGS = ("--bundle", "--format=iife", "--global-name=WitnessVerify", "--minify",
                 "--legal-comments=none", "--target=es2020", "--charset=utf8",
