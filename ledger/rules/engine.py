@@ -1,5 +1,8 @@
 """Run the registered rules over a trail: every applicable rule, deterministic order.
 
+A rule runs on a trail when its ``applies`` predicate holds for the project's flags; a
+rule registered as not implemented never runs (asking for it finds nothing).
+
 Pure. Persisting findings, raising leads and running incrementally as events arrive live
 in ``ledger.rules.service``. Must not import the store, the API or the verifier.
 """
@@ -14,7 +17,7 @@ from typing import Any
 from ledger.rules.calendar import CalendarMissingError
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
-from ledger.rules.registry import REGISTRY, load_all
+from ledger.rules.registry import REGISTRY, UNIMPLEMENTED, load_all
 
 
 def trail_event(index: int, envelope: Mapping[str, Any]) -> TrailEvent:
@@ -49,9 +52,15 @@ def run_rules(trail: Trail, ctx: RuleContext, rule_ids: Sequence[str]) -> list[F
 
     found: dict[str, Finding] = {}
     missing: dict[int, list[tuple[str, CalendarMissingError]]] = {}
+    flags = trail.flags
     for rid in sorted(rule_ids):
+        if rid in UNIMPLEMENTED:
+            continue
+        rule = REGISTRY[rid]
+        if not rule.meta.applies.holds(flags):
+            continue
         try:
-            for finding in REGISTRY[rid].check(trail, ctx):
+            for finding in rule.check(trail, ctx):
                 found.setdefault(finding.key, finding)
         except CalendarMissingError as exc:
             missing.setdefault(exc.year, []).append((rid, exc))

@@ -16,22 +16,22 @@ API or the verifier.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select, update
+from sqlalchemy import insert, select, update
 
 from ledger.ingest import MAX_BATCH
 from ledger.log import WitnessLog
+from ledger.loops import LoopMonitor
 from ledger.rules.calendar import DEFAULT_CALENDAR, OPERATOR_CALENDAR, WorkCalendar
 from ledger.rules.context import ReferenceData, RuleContext
 from ledger.rules.service import RuleService
 from ledger.rules.trail_store import row_from_store
 from ledger.settings import Settings
-from ledger.store.schema import events
+from ledger.store.schema import events, rule_cursor
 
 DEFAULT_POLL_SECONDS = 0.5
 DEFAULT_CHUNK = 5000
@@ -39,29 +39,20 @@ CURSOR_NAME = "rules"
 _SPAN = 10 * MAX_BATCH  # how far past a chunk the rest of its last append is looked for
 RULES_LOCK_ID = 0x52554C45  # "RULE"
 RULES_LOCK_FILE = "rules.lock"
-REFERENCE_ENV = "WITNESS_RULES_REFERENCE"
 REFERENCE_FILE = "reference.json"
+LOOP = "rule-follower"  # its name in health records and metrics
 _log = logging.getLogger("witness.rules.follower")
-
-# Kept apart from ``ledger.store.schema.metadata``: only the follower reads or writes it.
-_metadata = MetaData()
-rule_cursor = Table(
-    "rule_cursor",
-    _metadata,
-    Column("name", String(64), primary_key=True),
-    Column("next_index", BigInteger, nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
 
 
 def reference_source(settings: Settings, reference: Path | None = None) -> Path | None:
-    """Where the reference data comes from: ``reference``, else ``$WITNESS_RULES_REFERENCE``,
-    else ``<home>/reference.json`` when it exists; None: nowhere."""
-    env = os.environ.get(REFERENCE_ENV)
-    path = reference or (Path(env) if env else settings.home / REFERENCE_FILE)
-    if reference is None and not env and not path.is_file():
-        return None
-    return path
+    """Where the reference data comes from: ``reference``, else ``settings.rules_reference``
+    (``$WITNESS_RULES_REFERENCE``), else ``<home>/reference.json`` when it exists; None:
+    nowhere."""
+    named = reference or settings.rules_reference
+    if named is not None:
+        return named
+    path = settings.home / REFERENCE_FILE
+    return path if path.is_file() else None
 
 
 def rule_context(settings: Settings, reference: Path | None = None) -> RuleContext:
@@ -154,7 +145,14 @@ class RuleFollower:
                      for i, p, t, c, h in rows]
         if not rows:
             return 0, start
-        result = self.service.process(taken, contiguous=True)
+        try:
+            result = self.service.process(taken, contiguous=True)
+        except Exception:
+            # The trail cache has taken the rows in, but their findings were not stored (a
+            # full disk, a locked database): forget the cache, or the retry (the cursor did
+            # not move) would find nothing new in them and skip their findings for good.
+            self.service.cache.clear()
+            raise
         after = int(rows[-1][0]) + 1
         self._save(after)
         self.stats.polls += 1
@@ -178,11 +176,21 @@ class RuleFollower:
                 return total
             total += taken
 
-    def follow(self, stop: threading.Event) -> None:
-        """Catch up, then poll every ``poll_seconds`` until ``stop`` is set."""
+    def follow(self, stop: threading.Event, monitor: LoopMonitor | None = None) -> None:
+        """Catch up, then poll every ``poll_seconds`` until ``stop`` is set. A failed poll
+        (the database locked or full, a rule tripping on odd data) is retried with the
+        monitor's backoff: the cursor moved only past what was stored, so nothing is
+        skipped and nothing is stored twice."""
+        monitor = monitor or LoopMonitor(LOOP, None, logger=_log)
         while not stop.is_set():
-            self.catch_up()
+            try:
+                self.catch_up()
+                monitor.ok()
+            except Exception as exc:  # the loop must outlive it, and say so
+                stop.wait(monitor.failed(exc))
+                continue
             stop.wait(self.poll_seconds)
+        monitor.stopped()
 
 
 def run_elected_follower(service: RuleService, settings: Settings, stop: threading.Event,
@@ -196,7 +204,8 @@ def run_elected_follower(service: RuleService, settings: Settings, stop: threadi
         while not stop.is_set():
             if lock.try_acquire():
                 _log.info("elected as the rule follower")
-                RuleFollower(service, poll_seconds=poll_seconds).follow(stop)
+                monitor = LoopMonitor.named(LOOP, settings.home, logger=_log)
+                RuleFollower(service, poll_seconds=poll_seconds).follow(stop, monitor)
                 return
             stop.wait(retry_seconds)
     finally:

@@ -11,6 +11,8 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, Literal, TypeVar, cast
 
+from ledger.rules.applicability import ALL, Applies
+
 Severity = Literal["info", "warning", "violation"]
 Confidence = Literal["V", "V2", "M", "D"]
 T = TypeVar("T")
@@ -157,7 +159,7 @@ class RuleMeta:
     severity: Severity
     lead: bool
     confidence: Confidence
-    applies: str = "all"  # human-readable applicability, e.g. "TB ∧ must_tender"
+    applies: Applies = ALL  # to which projects (ledger.rules.applicability)
     version: int = 1
     # The basis cited for a project of each regime ("TB": 招标投标法 system, "GP": 政府采购);
     # filled by the registry from ``basis`` unless the rule declares it (ledger.rules.regimes).

@@ -141,7 +141,7 @@ def _rules(rule_ids: list[str], laws_dir: Path, regime: str | None = None
         out.append({"id": meta.id, "version": meta.version, "title_zh": meta.title_zh,
                     "title_en": meta.title_en, "basis": basis, "section": meta.section,
                     "severity": meta.severity, "lead": meta.lead, "confidence": meta.confidence,
-                    "applies": meta.applies, "reads": list(meta.reads),
+                    "applies": meta.applies.label, "reads": list(meta.reads),
                     "legal_text": legal_excerpts(basis, laws_dir)})
     return out
 

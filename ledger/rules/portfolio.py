@@ -1,7 +1,8 @@
-"""The portfolio registry: cross-project statistical leads of docs/rules.md §13.
+"""Portfolio rules: cross-project statistical leads of docs/rules.md §13.
 
-A portfolio check reads MANY project trails (e.g. a rolling 24 months) and yields findings
-that cite evidence events of several projects: ``def check(trails, ctx) -> Iterable[Finding]``.
+A portfolio check (registered with ``@rule(..., portfolio=True)``, ``ledger.rules.registry``)
+reads MANY project trails (e.g. a rolling 24 months) and yields findings that cite evidence
+events of several projects: ``def check(trails, ctx) -> Iterable[Finding]``.
 It reuses ``RuleMeta`` and ``Finding``; the project id of a portfolio finding is
 ``PORTFOLIO_PROJECT`` and the projects involved are listed in ``computed["projects"]``.
 Pure and deterministic. Must not import the store, the API or the verifier.
@@ -9,43 +10,18 @@ Pure and deterministic. Must not import the store, the API or the verifier.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ledger.rules.context import RuleContext
-from ledger.rules.model import Confidence, Finding, RuleMeta, Severity, Trail, TrailEvent
+from ledger.rules.model import Finding, Severity, Trail, TrailEvent
+from ledger.rules.registry import PORTFOLIO, PortfolioCheck, PortfolioRule, load_portfolio
 
-PortfolioCheck = Callable[[Sequence[Trail], RuleContext], Iterable[Finding]]
+__all__ = ["EVIDENCE_CAP", "PORTFOLIO", "PORTFOLIO_PROJECT", "PortfolioCheck", "PortfolioRule",
+           "evaluate_portfolio", "load_portfolio", "portfolio_hit"]
+
 PORTFOLIO_PROJECT = "*portfolio*"
 EVIDENCE_CAP = 100
-
-
-@dataclass(frozen=True)
-class PortfolioRule:
-    meta: RuleMeta
-    check: PortfolioCheck
-
-
-PORTFOLIO: dict[str, PortfolioRule] = {}
-
-
-def portfolio_rule(
-    id: str, *, title_zh: str, title_en: str, basis: str, section: str = "13",
-    reads: Sequence[str], severity: Severity = "warning", lead: bool = True,
-    confidence: Confidence = "D", applies: str = "portfolio", version: int = 1,
-) -> Callable[[PortfolioCheck], PortfolioCheck]:
-    """Register a portfolio check under ``id`` (unique in PORTFOLIO)."""
-    meta = RuleMeta(id, title_zh, title_en, basis, section, tuple(reads), severity, lead,
-                    confidence, applies, version)
-
-    def register(check: PortfolioCheck) -> PortfolioCheck:
-        if id in PORTFOLIO:
-            raise ValueError(f"portfolio rule {id} registered twice")
-        PORTFOLIO[id] = PortfolioRule(meta, check)
-        return check
-
-    return register
 
 
 def portfolio_hit(
@@ -63,14 +39,6 @@ def portfolio_hit(
         evidence=tuple(evs[:EVIDENCE_CAP]), computed=values, message_zh=zh, message_en=en,
         subjects=tuple(subjects),
     )
-
-
-def load_portfolio() -> dict[str, PortfolioRule]:
-    """Import the portfolio rule module (registration at import) and return the registry."""
-    import ledger.rules.portfolio_complaints
-    import ledger.rules.portfolio_rules  # noqa: F401
-
-    return PORTFOLIO
 
 
 def evaluate_portfolio(trails: Sequence[Trail], ctx: RuleContext,

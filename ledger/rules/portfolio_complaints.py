@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
-from ledger.rules.portfolio import portfolio_hit, portfolio_rule
+from ledger.rules.portfolio import portfolio_hit
+from ledger.rules.registry import rule
 from ledger.rules.wording import listing
 
 COMPLAINT_LINK = "R-COMPLAINT-LINKED-PARTY"
@@ -41,12 +42,13 @@ def involved(e: TrailEvent) -> Iterator[tuple[str, str]]:
             yield (str(n.get("role") or "other"), str(n["party_id"]))
 
 
-@portfolio_rule(COMPLAINT_LINK, title_zh="同一主体出现在多个项目的质疑、投诉或12345工单中",
-                title_en="One party in the complaints of several projects",
-                basis='GP 第52条—第55条 (质疑与投诉); TB 第65条 "投标人和其他利害关系人认为'
-                      '招标投标活动不符合本法有关规定的，有权向招标人提出异议或者依法向有关行政'
-                      '监督部门投诉"; TBR 第60条',
-                reads=FILINGS, severity="warning", lead=False, confidence="D")
+@rule(COMPLAINT_LINK, portfolio=True, section="13",
+      title_zh="同一主体出现在多个项目的质疑、投诉或12345工单中",
+      title_en="One party in the complaints of several projects",
+      basis='GP 第52条—第55条 (质疑与投诉); TB 第65条 "投标人和其他利害关系人认为'
+            '招标投标活动不符合本法有关规定的，有权向招标人提出异议或者依法向有关行政'
+            '监督部门投诉"; TBR 第60条',
+      reads=FILINGS, severity="warning", lead=False, confidence="D")
 def complaint_linked_party(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     least = int(ctx.thresholds.extra.get("complaint_link_min_projects", 3))
     seen: dict[str, list[TrailEvent]] = defaultdict(list)

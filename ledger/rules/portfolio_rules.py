@@ -20,7 +20,8 @@ from ledger.rules.catalogue import s10_common as c
 from ledger.rules.context import RuleContext
 from ledger.rules.helpers import PRICE_SOURCES, bid_prices
 from ledger.rules.model import Finding, Trail, TrailEvent
-from ledger.rules.portfolio import portfolio_hit, portfolio_rule
+from ledger.rules.portfolio import portfolio_hit
+from ledger.rules.registry import rule
 from ledger.rules.wording import label, listing, pct
 
 _COVER = "R-OP-11-COVER-BIDDER"
@@ -89,9 +90,10 @@ def _by_bidder(lots: list[Lot]) -> dict[str, list[Lot]]:
     return out
 
 
-@portfolio_rule(_COVER, title_zh="陪标专业户", title_en="Cover bidder (陪标专业户)",
-                basis='OP (十一) "密切关注中标率异常低、不以中标为目的投标的\'陪标专业户\'"',
-                reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED"), confidence="D")
+@rule(_COVER, portfolio=True, section="13", severity="warning", lead=True,
+      title_zh="陪标专业户", title_en="Cover bidder (陪标专业户)",
+      basis='OP (十一) "密切关注中标率异常低、不以中标为目的投标的\'陪标专业户\'"',
+      reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED"), confidence="D")
 def cover_bidder(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     for org, mine in sorted(_by_bidder(lots_of(trails)).items()):
@@ -113,10 +115,11 @@ def cover_bidder(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]
                             f"{listing((w for w, _ in top), 'en')}", subjects=[org])
 
 
-@portfolio_rule(_KING, title_zh="标王", title_en="Bid king (标王): abnormally high win rate",
-                basis='OP (十一) "操纵投标或出借资质等行为导致中标率异常高的\'标王\'"',
-                reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED", *PRICE_SOURCES),
-                confidence="D")
+@rule(_KING, portfolio=True, section="13", severity="warning", lead=True,
+      title_zh="标王", title_en="Bid king (标王): abnormally high win rate",
+      basis='OP (十一) "操纵投标或出借资质等行为导致中标率异常高的\'标王\'"',
+      reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED", *PRICE_SOURCES),
+      confidence="D")
 def bid_king(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     groups: dict[tuple[str, str], list[Lot]] = defaultdict(list)
@@ -156,10 +159,11 @@ def electronic_hits(lot: Lot, ctx: RuleContext) -> list[Finding]:
         if ids else []
 
 
-@portfolio_rule(_CLIQUE, title_zh="经常性抱团投标、轮流中标",
-                title_en="Clique (抱团) with bid rotation",
-                basis='OP (十一) "经常性\'抱团\'投标"; TBR 第39条(二) "投标人之间约定中标人"',
-                reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED"), confidence="D")
+@rule(_CLIQUE, portfolio=True, section="13", severity="warning", lead=True,
+      title_zh="经常性抱团投标、轮流中标",
+      title_en="Clique (抱团) with bid rotation",
+      basis='OP (十一) "经常性\'抱团\'投标"; TBR 第39条(二) "投标人之间约定中标人"',
+      reads=("BID_SUBMITTED", "WINNER_DETERMINED", "CONTRACT_SIGNED"), confidence="D")
 def clique(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     together: dict[tuple[str, ...], list[Lot]] = defaultdict(list)
@@ -234,11 +238,12 @@ def _favours(lot: Lot, ctx: RuleContext) -> Iterator[tuple[str, str, list[TrailE
                 yield expert, bidder, events[(expert, bidder)]
 
 
-@portfolio_rule(_AFFINITY, title_zh="评标专家与投标人异常亲和",
-                title_en="Expert–bidder affinity (scores or win rate)",
-                basis="TB 第44条; TBR 第49条; OP (十二)",
-                reads=("SCORE_SUBMITTED", "COMMITTEE_FORMED", "BID_SUBMITTED", "WINNER_DETERMINED"),
-                confidence="D")
+@rule(_AFFINITY, portfolio=True, section="13", severity="warning", lead=True,
+      title_zh="评标专家与投标人异常亲和",
+      title_en="Expert–bidder affinity (scores or win rate)",
+      basis="TB 第44条; TBR 第49条; OP (十二)",
+      reads=("SCORE_SUBMITTED", "COMMITTEE_FORMED", "BID_SUBMITTED", "WINNER_DETERMINED"),
+      confidence="D")
 def expert_affinity(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     lots = lots_of(trails)
@@ -297,10 +302,11 @@ def _pool_sizes(trails: Sequence[Trail], ctx: RuleContext) -> dict[str, int]:
     return {p: sizes.get(p) or len(s) for p, s in seen.items()}
 
 
-@portfolio_rule(_DRAWS, title_zh="专家被同一招标人或代理机构异常频繁抽中",
-                title_en="Expert drawn for the same tenderer or agent unusually often",
-                basis='TBR 第46条 "不得……变相指定"; OP (十四)', reads=("EXPERT_DRAW",),
-                confidence="D")
+@rule(_DRAWS, portfolio=True, section="13", severity="warning", lead=True,
+      title_zh="专家被同一招标人或代理机构异常频繁抽中",
+      title_en="Expert drawn for the same tenderer or agent unusually often",
+      basis='TBR 第46条 "不得……变相指定"; OP (十四)', reads=("EXPERT_DRAW",),
+      confidence="D")
 def draw_frequency(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     sizes = _pool_sizes(trails, ctx)
     draws: dict[tuple[str, str, str], list[TrailEvent]] = defaultdict(list)
@@ -330,10 +336,11 @@ def draw_frequency(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Findin
                                     subjects=[expert, org])
 
 
-@portfolio_rule(_AGENT, title_zh="代理机构所代理项目中标人集中",
-                title_en="Agent–winner concentration", basis="TBR 第41条; OP (十六)",
-                reads=("PROJECT_REGISTERED", "WINNER_DETERMINED", "CONTRACT_SIGNED"),
-                confidence="D")
+@rule(_AGENT, portfolio=True, section="13", severity="warning", lead=True,
+      title_zh="代理机构所代理项目中标人集中",
+      title_en="Agent–winner concentration", basis="TBR 第41条; OP (十六)",
+      reads=("PROJECT_REGISTERED", "WINNER_DETERMINED", "CONTRACT_SIGNED"),
+      confidence="D")
 def agent_concentration(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     per_agent: dict[str, list[Lot]] = defaultdict(list)
@@ -356,11 +363,12 @@ def agent_concentration(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[F
                                     subjects=[agent, winner])
 
 
-@portfolio_rule(_LOOP, title_zh="反复流标后改为非公开方式或由每轮均参与者中标",
-                title_en="Retender loop ending in a non-open method or a constant bidder",
-                basis="TBR 第44条; OP (二) (虚假招标 / 明招暗定)",
-                reads=("RETENDER_STARTED", "METHOD_CHANGED", "BID_SUBMITTED", "WINNER_DETERMINED"),
-                confidence="D")
+@rule(_LOOP, portfolio=True, section="13", severity="warning", lead=True,
+      title_zh="反复流标后改为非公开方式或由每轮均参与者中标",
+      title_en="Retender loop ending in a non-open method or a constant bidder",
+      basis="TBR 第44条; OP (二) (虚假招标 / 明招暗定)",
+      reads=("RETENDER_STARTED", "METHOD_CHANGED", "BID_SUBMITTED", "WINNER_DETERMINED"),
+      confidence="D")
 def retender_loop(trails: Sequence[Trail], ctx: RuleContext) -> Iterator[Finding]:
     for t in trails:
         for _sid, lot in c.lots(t):

@@ -80,7 +80,7 @@ def test_no_registered_rule_cites_the_other_system_without_a_reason(regime: str)
 def test_rules_holding_in_both_regimes_cite_each_ones_own_law(regime: str) -> None:
     """A rule for every project ("all") names a law of each regime (or one of both)."""
     for rid, r in load_all().items():
-        if not r.meta.applies.startswith("all"):
+        if not r.meta.applies.label.startswith("all"):
             continue
         basis = r.meta.basis_by_regime[regime]
         common = any(LAW_REGIME.get(c, "") is None for c in law_codes(basis))

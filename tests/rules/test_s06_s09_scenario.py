@@ -17,7 +17,7 @@ import pytest
 from ledger.rules.context import ReferenceData, RuleContext
 from ledger.rules.engine import evaluate
 from ledger.rules.model import Finding, Trail
-from ledger.rules.registry import load_all
+from ledger.rules.registry import UNIMPLEMENTED, load_all
 from tests.rules.builders import LAWFUL_FLAGS_GP, LAWFUL_FLAGS_TB, ctx, make_trail
 
 DAY = "2026-03-25"
@@ -180,8 +180,10 @@ def test_lawful_scenario_raises_nothing(rule_id: str, flags: dict[str, Any]) -> 
 
 def test_every_catalogue_section_is_registered() -> None:
     ids = my_rule_ids()
-    # 40, plus the two remote cross-region evaluation rules (远程异地评标)
-    assert len(ids) == 42
+    # 38 implemented, plus the two remote cross-region evaluation rules (远程异地评标); the
+    # two §6 rules the events cannot support are catalogued, not implemented
+    assert len(ids) == 40
+    assert {"R-TBR-40-4-TEXT-SIMILARITY", "R-TBR-40-5-MIXED"} <= set(UNIMPLEMENTED)
     assert {"R-REMOTE-EXPERT-HOME-REGION", "R-REMOTE-SAME-EMPLOYER-SEATED"} <= set(ids)
     for rid in ids:
         meta = load_all()[rid].meta

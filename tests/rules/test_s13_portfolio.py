@@ -15,8 +15,8 @@ from ledger.rules.portfolio import (
     PORTFOLIO_PROJECT,
     evaluate_portfolio,
     load_portfolio,
-    portfolio_rule,
 )
+from ledger.rules.registry import rule
 from tests.rules.builders import LAWFUL_FLAGS_TB, ctx, ev, make_trail
 
 S = "S1"
@@ -51,7 +51,8 @@ def test_registry() -> None:
     assert sorted(load_portfolio()) == sorted(IDS)
     assert all(r.meta.section == "13" and r.meta.confidence == "D" for r in PORTFOLIO.values())
     with pytest.raises(ValueError, match="registered twice"):
-        portfolio_rule(IDS[0], title_zh="x", title_en="x", basis="x", reads=())(lambda t, c: [])
+        rule(IDS[0], title_zh="x", title_en="x", basis="x", section="13", reads=(),
+             severity="warning", lead=True, confidence="D", portfolio=True)(lambda t, c: [])
 
 
 @pytest.mark.parametrize("rule_id", IDS)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ledger.rules.applicability import ALL, GP, TB, TB_MUST, TB_MUST_OR_GP
 from ledger.rules.calendar import cd, local_date
 from ledger.rules.catalogue.s03_timing import (
     is_tender_doc,
@@ -92,8 +93,8 @@ def _media_applies(f: Mapping[str, Any]) -> bool:
             'GP 第11条; GPR 第8条',
       section="3", reads=("PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED", "DOC_ISSUED"),
       severity="violation", lead=True, confidence="V",
-      applies="(TB ∧ must_tender ∧ open) ∨ GP; (a) only for open tendering; (c) needs "
-              "platform_media; content compared by content_hash only")
+      applies=TB_MUST_OR_GP.where("(TB ∧ must_tender ∧ open) ∨ GP; (a) only for open tendering; (c) needs "
+              "platform_media; content compared by content_hash only"))
 def tbr_15_media(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if not _media_applies(f):
@@ -151,8 +152,8 @@ def _sync(trail: Trail, ctx: RuleContext, kind: str, anns: list[TrailEvent]
       basis='TBR 第16条 "收取的费用应当限于补偿印刷、邮寄的成本支出，不得以营利为目的"; GP87 第24条; '
             'GP87 第21条 "资格预审文件应当免费提供"',
       section="3", reads=("DOC_ISSUED",), severity="violation", lead=True, confidence="V",
-      applies="all (info above thresholds.extra['doc_fee_cap'] when configured; a fee tied to the "
-              "budget is not recorded in the events)")
+      applies=ALL.where("all (info above thresholds.extra['doc_fee_cap'] when configured; a fee tied to the "
+              "budget is not recorded in the events)"))
 def tbr_16_fee(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     gp = trail.flags.get("regime") == "GP"
     cap_raw = ctx.thresholds.extra.get("doc_fee_cap")
@@ -176,7 +177,7 @@ def tbr_16_fee(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TBR 第17条 "依法必须进行招标的项目提交资格预审申请文件的时间，自资格预审文件停止发售之日起'
             '不得少于5日"; TBR 第64条(二)',
       section="3", reads=("DOC_ISSUED", "DEADLINE_CHANGED"), severity="violation", lead=True,
-      confidence="V", applies="TB ∧ must_tender ∧ prequalification used")
+      confidence="V", applies=TB_MUST.where("TB ∧ must_tender ∧ prequalification used"))
 def tbr_17_prequal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "TB" or not trail.flags.get("must_tender"):
         return
@@ -203,8 +204,8 @@ def tbr_17_prequal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="3", reads=("DOC_ISSUED", "INVITATION_SENT", "BID_SUBMITTED", "OPENING_STARTED",
                           "RETENDER_STARTED"),
       severity="violation", lead=True, confidence="V",
-      applies="TB ∧ prequalification; the passed applicants are the invitees of the "
-              "INVITATION_SENT after the prequal documents (no prequal-result event exists)")
+      applies=TB.where("TB ∧ prequalification; the passed applicants are the invitees of the "
+              "INVITATION_SENT after the prequal documents (no prequal-result event exists)"))
 def tbr_19_min3(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "TB":
         return
@@ -241,7 +242,7 @@ def tbr_19_min3(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '媒体最先发布公告之日起算"',
       section="3", reads=("PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED"), severity="violation",
       lead=True, confidence="V",
-      applies="GP ∧ (open ∨ invited with a prequal announcement); two tiers (D)")
+      applies=GP.where("GP ∧ (open ∨ invited with a prequal announcement); two tiers (D)"))
 def gp87_16_period(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if f.get("regime") != "GP" or f.get("method") not in ("open", "invited"):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from ledger.rules.applicability import ALL, TB_MUST
 from ledger.rules.calendar import SHANGHAI, local_date
 from ledger.rules.catalogue.s03_timing import (
     effective_deadline,
@@ -43,8 +44,8 @@ def _noon(day: date) -> datetime:
             '"利用技术手段对享有相同权限的市场主体提供有差别的信息"; GPR 第20条(一)',
       section="3", reads=("DOC_ISSUED", "CLARIFICATION_ISSUED", "DOC_DOWNLOADED"),
       severity="violation", lead=True, confidence="V",
-      applies="all (a download whose doc_hash was never issued; DOC_DOWNLOADED carries no "
-              "version, so two hashes of one version are seen only this way)")
+      applies=ALL.where("all (a download whose doc_hash was never issued; DOC_DOWNLOADED carries no "
+              "version, so two hashes of one version are seen only this way)"))
 def tbr_32_1_same(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     docs = trail.of_type("DOC_ISSUED")
     if not docs:
@@ -68,8 +69,8 @@ def tbr_32_1_same(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '"在投标截止时间前"; GP87 第28条',
       section="3", reads=("ACCESS_LOG", "DOC_ISSUED", "DEADLINE_CHANGED"), severity="violation",
       lead=True, confidence="V",
-      applies="all; allowed roles = thresholds.extra['downloader_list_roles'] (default tenderer, "
-              "agent, system); project-staff assignment is not recorded")
+      applies=ALL.where("all; allowed roles = thresholds.extra['downloader_list_roles'] (default tenderer, "
+              "agent, system); project-staff assignment is not recorded"))
 def tb_22_secrecy(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     allowed = tuple(ctx.thresholds.extra.get("downloader_list_roles", LIST_ROLES))
     for _sid, lot in lot_rounds(trail):
@@ -100,7 +101,7 @@ def tb_22_secrecy(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '"在招标文件提供期限截止后"',
       section="3", reads=("SITE_VISIT_HELD", "DOC_DOWNLOADED", "DOC_ISSUED"),
       severity="violation", lead=True, confidence="V",
-      applies="all (visits without recorded invitees are not judged); GP timing → warning")
+      applies=ALL.where("all (visits without recorded invitees are not judged); GP timing → warning"))
 def tbr_28_visit(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     gp = trail.flags.get("regime") == "GP"
     for _sid, lot in lots(trail):
@@ -140,8 +141,8 @@ def _validity_days(doc: TrailEvent) -> int | None:
       section="3", reads=("DOC_ISSUED", "DEADLINE_CHANGED", "WINNER_DETERMINED",
                           "AWARD_NOTICE_ISSUED", "CLARIFICATION_ISSUED"),
       severity="violation", lead=True, confidence="V",
-      applies="all (30-working-day warning: TB); an extension is a CLARIFICATION_ISSUED whose "
-              "changed_fields name the bid validity")
+      applies=ALL.where("all (30-working-day warning: TB); an extension is a CLARIFICATION_ISSUED whose "
+              "changed_fields name the bid validity"))
 def tbr_25_validity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     rid = "R-TBR-25-BID-VALIDITY"
     for _sid, lot in lot_rounds(trail):
@@ -186,10 +187,10 @@ def _approved(trail: Trail) -> bool:
             '零方式规避公开招标"; GP 第28条; TB 第4条 "不得将依法必须进行招标的项目化整为零"; TBR 第24条',
       section="3", reads=("PROJECT_REGISTERED", "CONTRACT_SIGNED", "CONTRACT_AMENDED"),
       severity="violation", lead=True, confidence="V",
-      applies="within one trail only (the cross-project GP grouping needs a portfolio check): "
+      applies=ALL.where("within one trail only (the cross-project GP grouping needs a portfolio check): "
               "GP ∧ method≠open ∧ ≥2 contracts summing above thresholds.extra['gp_open_threshold']; "
               "TB ∧ ¬must_tender ∧ ≥2 contracts within 12 months, each below and together at or "
-              "above thresholds.extra['tb_must_tender_threshold'][subject] (D)")
+              "above thresholds.extra['tb_must_tender_threshold'][subject] (D)"))
 def gpr_28_split(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f, extra = trail.flags, ctx.thresholds.extra
     contracts = trail.of_type("CONTRACT_SIGNED")
@@ -226,9 +227,9 @@ def gpr_28_split(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '活动后5个工作日内"; TBR 第31条 "及时退还"; GP87 第78条(六)',
       section="3", reads=("TENDER_TERMINATED", "BOND_PAID", "BOND_REFUNDED"),
       severity="violation", lead=True, confidence="V",
-      applies="GP: reason and 5-working-day bond refunds; TB: refunds within "
+      applies=ALL.where("GP: reason and 5-working-day bond refunds; TB: refunds within "
               "thresholds.extra['tb_prompt_refund_days'] (default 5) days → warning (D); "
-              "document-fee refunds are not recorded")
+              "document-fee refunds are not recorded"))
 def gp87_29_termination(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     gp = trail.flags.get("regime") == "GP"
     for _sid, lot in lots(trail):
@@ -278,8 +279,8 @@ def _refunds(trail: Trail, lot: Trail, term: TrailEvent, ctx: RuleContext, gp: b
       basis='OP (二) "不得采用抽签、摇号、抓阄等违规方式直接选择投标人、中标候选人或中标人"',
       section="3", reads=("PROJECT_REGISTERED", "INVITATION_SENT"), severity="violation",
       lead=True, confidence="V",
-      applies="TB ∧ must_tender; only INVITATION_SENT.selection_method='random' records a lottery "
-              "(WINNER_DETERMINED and the candidate ranking carry no selection method)")
+      applies=TB_MUST.where("TB ∧ must_tender; only INVITATION_SENT.selection_method='random' records a lottery "
+              "(WINNER_DETERMINED and the candidate ranking carry no selection method)"))
 def op_2_lottery(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """Bidders drawn at random for a TB must-tender invitation are chosen by lottery (摇号).
     A lottery choosing candidates or the winner is not checkable: no event field records how

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from ledger.rules.applicability import ALL, GP, TB, TB_MUST
 from ledger.rules.calendar import cd, period_tier
 from ledger.rules.catalogue.s03_timing import effective_deadline, ts
 from ledger.rules.context import RuleContext
@@ -24,7 +25,7 @@ METHOD_APPROVALS = ("method", "non_open_method")
       title_en="Prequalification / tender documents on sale for at least 5 days (TB)",
       basis='TBR 第16条 "资格预审文件或者招标文件的发售期不得少于5日"; TBR 第64条(二)',
       section="3", reads=("DOC_ISSUED",), severity="violation", lead=True, confidence="V",
-      applies="TB")
+      applies=TB)
 def tbr_16_sale(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "TB":
         return
@@ -51,7 +52,7 @@ def tbr_16_sale(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TB 第17条 "应当向三个以上……特定的法人或者其他组织发出投标邀请书"; GP 第34条 "通过随机方式'
             '选择三家以上的供应商"; GP87 第14条 "不少于两名采购人工作人员在场监督"',
       section="3", reads=("INVITATION_SENT",), severity="violation", lead=True, confidence="V",
-      applies="all (GP: random draw, 2 witnesses, pool ≥ 2 × drawn)")
+      applies=ALL.where("all (GP: random draw, 2 witnesses, pool ≥ 2 × drawn)"))
 def tb_17_invite(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     gp = trail.flags.get("regime") == "GP"
     invs = trail.of_type("INVITATION_SENT")
@@ -99,7 +100,7 @@ def _invite_words(problems: dict[str, object]) -> tuple[str, str]:
       basis='EB 第20条 "任何单位和个人不得在招标投标活动中设置注册登记、投标报名等前置条件限制潜在投标人'
             '下载资格预审文件或者招标文件"; EB 第54条(三); OP (三)',
       section="3", reads=("DOC_ISSUED",), severity="violation", lead=True, confidence="V",
-      applies="all (manual approval before a download is not recorded)")
+      applies=ALL.where("all (manual approval before a download is not recorded)"))
 def eb_20_gate(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for e in trail.of_type("DOC_ISSUED"):
         if (e.get("structured_terms") or {}).get("registration_gate"):
@@ -119,7 +120,7 @@ def _approved_before(trail: Trail, limit_iso: str | None) -> bool:
       title_en="A state-funded must-tender project uses open tender unless approved",
       basis='TBR 第8条 "国有资金占控股或者主导地位的依法必须进行招标的项目，应当公开招标"; TBR 第64条(一)',
       section="3", reads=("PROJECT_REGISTERED", "INVITATION_SENT"), severity="violation",
-      lead=True, confidence="V", applies="TB ∧ must_tender ∧ state_funded_dominant ∧ invited")
+      lead=True, confidence="V", applies=TB_MUST.where("TB ∧ must_tender ∧ state_funded_dominant ∧ invited"))
 def tbr_8_open(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if not (f.get("regime") == "TB" and f.get("must_tender") and f.get("state_funded_dominant")
@@ -139,7 +140,7 @@ def tbr_8_open(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="GP above the open-tender threshold needs prior approval for any other method",
       basis='GP 第27条 "应当在采购活动开始前获得设区的市、自治州以上人民政府采购监督管理部门的批准"; GPR 第23条',
       section="3", reads=("PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED"), severity="violation",
-      lead=True, confidence="V", applies="GP ∧ gp_above_open_threshold ∧ method≠open")
+      lead=True, confidence="V", applies=GP.where("GP ∧ gp_above_open_threshold ∧ method≠open"))
 def gp_27_open(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if f.get("regime") != "GP" or not f.get("gp_above_open_threshold") or f.get("method") == "open":
@@ -173,7 +174,7 @@ def _clarified_rounds(trail: Trail) -> Iterator[tuple[TrailEvent, datetime, Trai
             '招标人应当顺延提交资格预审申请文件或者投标文件的截止时间"; TB 第23条',
       section="3", reads=("CLARIFICATION_ISSUED", "DOC_ISSUED", "DEADLINE_CHANGED"),
       severity="violation", lead=True, confidence="V",
-      applies="TB (tender documents; the changed_fields mislabelling heuristics are not implemented)")
+      applies=TB.where("TB (tender documents; the changed_fields mislabelling heuristics are not implemented)"))
 def tbr_21_clarify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "TB":
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from ledger.rules.applicability import GP
 from ledger.rules.calendar import cd
 from ledger.rules.catalogue.s03_announce import (
     FORBIDDEN_CHANGES,
@@ -38,8 +39,8 @@ from ledger.rules.wording import Lang, bj_date, bj_time, quoted
             '"提供期限届满后，获取招标文件或者资格预审文件的潜在投标人不足3家的，可以顺延提供期限"',
       section="3", reads=("PROJECT_REGISTERED", "DOC_ISSUED", "DOC_DOWNLOADED"),
       severity="violation", lead=True, confidence="V",
-      applies="GP ∧ method∈{open, invited}; per lot and document kind; a re-issue with a later "
-              "available_until is the extension")
+      applies=GP.where("GP ∧ method∈{open, invited}; per lot and document kind; a re-issue with a later "
+              "available_until is the extension"))
 def gpr_31_provision(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if f.get("regime") != "GP" or f.get("method") not in ("open", "invited"):
@@ -85,7 +86,7 @@ def _few_takers(trail: Trail, lot: Trail, docs: list[TrailEvent], end: datetime
       title_en="GP prequal applications open for at least 5 working days",
       basis='GPR 第21条 "提交资格预审申请文件的时间自公告发布之日起不得少于5个工作日"',
       section="3", reads=("ANNOUNCEMENT_PUBLISHED", "DOC_ISSUED", "DEADLINE_CHANGED"),
-      severity="violation", lead=True, confidence="V", applies="GP ∧ prequalification")
+      severity="violation", lead=True, confidence="V", applies=GP.where("GP ∧ prequalification"))
 def gpr_21_prequal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "GP":
         return
@@ -123,8 +124,8 @@ def _clarified_deadline(lot: Trail, c: TrailEvent) -> tuple[datetime, TrailEvent
       section="3", reads=("CLARIFICATION_ISSUED", "ANNOUNCEMENT_PUBLISHED", "DOC_ISSUED",
                           "DEADLINE_CHANGED"),
       severity="violation", lead=True, confidence="V",
-      applies="GP; a clarification before the tender documents of a prequal lot is a prequal "
-              "clarification (3 days); changed_fields matched by name")
+      applies=GP.where("GP; a clarification before the tender documents of a prequal lot is a prequal "
+              "clarification (3 days); changed_fields matched by name"))
 def gpr_31_clarify(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "GP":
         return

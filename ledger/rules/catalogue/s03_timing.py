@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from ledger.rules.applicability import GP, TB_MUST
 from ledger.rules.calendar import cd
 from ledger.rules.context import RuleContext
 from ledger.rules.helpers import lot_rounds
@@ -79,7 +80,7 @@ def _round_deadline_days(trail: Trail) -> Iterator[tuple[int, TrailEvent, TrailE
       title_en="At least 20 days from first issue of tender documents to the bid deadline",
       basis='TB 第24条 "自招标文件开始发出之日起至投标人提交投标文件截止之日止，最短不得少于二十日"',
       section="3", reads=("PROJECT_REGISTERED", "DOC_ISSUED", "DEADLINE_CHANGED"),
-      severity="violation", lead=True, confidence="V", applies="TB ∧ must_tender")
+      severity="violation", lead=True, confidence="V", applies=TB_MUST)
 def tb_24_deadline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     if flags.get("regime") != "TB" or not flags.get("must_tender"):
@@ -98,7 +99,7 @@ def tb_24_deadline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GP 第35条 "自招标文件开始发出之日起至投标人提交投标文件截止之日止，不得少于二十日"; '
             "GP87 第85条; GP87 第78条(十二)",
       section="3", reads=("PROJECT_REGISTERED", "DOC_ISSUED", "DEADLINE_CHANGED"),
-      severity="violation", lead=True, confidence="V", applies="GP ∧ method∈{open, invited}")
+      severity="violation", lead=True, confidence="V", applies=GP.where("GP ∧ method∈{open, invited}"))
 def gp_35_deadline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     if flags.get("regime") != "GP" or flags.get("method") not in ("open", "invited"):

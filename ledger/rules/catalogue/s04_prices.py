@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ledger.rules.applicability import ALL, GP, TB_MUST_OR_GP
 from ledger.rules.catalogue.s04_terms import dec, docs, terms
 from ledger.rules.context import RuleContext
 from ledger.rules.helpers import over_cap
@@ -86,7 +87,7 @@ _FLAG_PHRASES = {
       title_en="Price weight and price formula in comprehensive scoring (GP)",
       basis='GP87 第55条 "货物项目的价格分值占总分值的比重不得低于30%；服务项目的价格分值占总分值的'
             '比重不得低于10%"; "价格分应当采用低价优先法计算"; "不得去掉报价中的最高报价和最低报价"',
-      section="4", reads=_DOC, severity="violation", lead=True, confidence="V", applies="GP")
+      section="4", reads=_DOC, severity="violation", lead=True, confidence="V", applies=GP)
 def gp87_55_price(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "GP":
         return
@@ -134,8 +135,8 @@ def tbr_27_limits(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TBR 第26条 "投标保证金不得超过招标项目估算价的2%"; GPR 第33条 "投标保证金不得超过采购项目'
             '预算金额的2%……应当以支票、汇票、本票或者金融机构、担保机构出具的保函等非现金形式提交"',
       section="4", reads=(*_DOC, "BOND_PAID"), severity="violation", lead=True, confidence="V",
-      applies="all (a lot's own estimate / budget from PROJECT_REGISTERED.lots when given, "
-              "else the project's; the 80万 absolute cap is not implemented)")
+      applies=ALL.where("all (a lot's own estimate / budget from PROJECT_REGISTERED.lots when given, "
+              "else the project's; the 80万 absolute cap is not implemented)"))
 def tbr_26_bond_cap(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     gp = f.get("regime") == "GP"
@@ -234,7 +235,7 @@ def _one_section(events: list[TrailEvent]) -> str | None:
       title_en="The announcement states whether consortia are accepted",
       basis='TBR 第37条 "招标人应当在资格预审公告、招标公告或者投标邀请书中载明是否接受联合体投标"; GP87 第19条',
       section="4", reads=("DOC_ISSUED",), severity="warning", lead=False, confidence="V",
-      applies="all (the GP rejected-consortium violation is not implemented: no reason code)")
+      applies=ALL.where("all (the GP rejected-consortium violation is not implemented: no reason code)"))
 def tbr_37_statement(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for e in docs(trail):
         t = terms(e)
@@ -247,7 +248,7 @@ def tbr_37_statement(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
 @rule("R-GP87-22-SAMPLES", title_zh="一般不得要求提供样品",
       title_en="Samples required without justification (GP)",
       basis='GP87 第22条 "一般不得要求投标人提供样品"', section="4", reads=("DOC_ISSUED",),
-      severity="warning", lead=False, confidence="V", applies="GP (justification not recorded)")
+      severity="warning", lead=False, confidence="V", applies=GP.where("GP (justification not recorded)"))
 def gp87_22_samples(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "GP":
         return
@@ -261,7 +262,7 @@ def gp87_22_samples(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
 @rule("R-TBR-15-STANDARD-TEMPLATE", title_zh="使用标准文本", title_en="Standard document templates used",
       basis='TBR 第15条 "编制依法必须进行招标的项目的资格预审文件和招标文件，应当使用……标准文本"; GPR 第32条',
       section="4", reads=_DOC, severity="info", lead=False, confidence="V",
-      applies="(TB ∧ must_tender) ∨ GP")
+      applies=TB_MUST_OR_GP)
 def tbr_15_template(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if f.get("regime") == "TB" and not f.get("must_tender"):
@@ -276,7 +277,7 @@ def tbr_15_template(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="The center's own rules and templates passed fair-competition review",
       basis='FC 第18条 "政策措施未经公平竞争审查……不得出台"; FC 第8条(四); FC 第9条(三)',
       section="4", reads=(), severity="warning", lead=True, confidence="V",
-      applies="not implemented: no event carries policy measures or review record ids")
+      applies=ALL, implemented=False)
 def fc_review(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """Not implemented: no event records the center's policy measures or their fair-competition review (公平竞争审查) records."""
     return iter(())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ledger.rules.applicability import ALL, GP, TB_MUST, TB_MUST_OR_GP
 from ledger.rules.context import RuleContext
 from ledger.rules.helpers import dec as dec  # re-exported to the section modules
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
@@ -63,7 +64,7 @@ def _term_hits(rule_id: str, trail: Trail, e: TrailEvent, bad: list[tuple[str, M
                "condition",
       basis='TBR 第32条(三) "以特定行政区域或者特定行业的业绩、奖项作为加分条件或者中标条件"; GPR 第20条(四)',
       section="4", reads=_DOC, severity="violation", lead=True, confidence="V",
-      applies="(TB ∧ must_tender) ∨ GP")
+      applies=TB_MUST_OR_GP)
 def tbr_32_3(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if f.get("regime") == "TB" and not f.get("must_tender"):
@@ -113,7 +114,7 @@ def tbr_32_6(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GP87 第17条 "不得将投标人的注册资本、资产总额、营业收入、从业人员、利润、纳税额等规模条件'
             '作为资格要求或者评审因素"; TBR 第32条(二) (TB heuristic)',
       section="4", reads=("PROJECT_REGISTERED", "DOC_ISSUED"), severity="violation", lead=True,
-      confidence="V", applies="GP: violation; TB: warning when capital/revenue > estimate (D)")
+      confidence="V", applies=ALL.where("GP: violation; TB: warning when capital/revenue > estimate (D)"))
 def gp87_17_scale(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     gp = trail.flags.get("regime") == "GP"
     sev: Severity = "violation" if gp else "warning"
@@ -132,7 +133,7 @@ def gp87_17_scale(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
 @rule("R-GP87-17-MFR-AUTH", title_zh="将生产厂家授权作为资格要求",
       title_en="Manufacturer authorisation as a qualification (GP)",
       basis='GP87 第17条 "也不得通过将除进口货物以外的生产厂家授权、承诺、证明、背书等作为资格要求"',
-      section="4", reads=_DOC, severity="violation", lead=True, confidence="V", applies="GP")
+      section="4", reads=_DOC, severity="violation", lead=True, confidence="V", applies=GP)
 def gp87_17_mfr(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """The catalogue has no 'imported goods' flag: every such requirement is reported."""
     if trail.flags.get("regime") != "GP":
@@ -148,7 +149,7 @@ def gp87_17_mfr(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Market share, non-mandatory certifications, specific-producer conditions",
       basis='OP (三) "不得提出……市场占有率……取得非强制资质认证……等要求"',
       section="4", reads=_DOC, severity="warning", lead=True, confidence="V",
-      applies="TB ∧ must_tender (market share only: mandatory_cert carries no mandatory flag)")
+      applies=TB_MUST.where("TB ∧ must_tender (market share only: mandatory_cert carries no mandatory flag)"))
 def op_3_barriers(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if f.get("regime") != "TB" or not f.get("must_tender"):
@@ -192,7 +193,7 @@ def tbr_32_4(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Qualification conditions used as scoring factors (GP)",
       basis='GP87 第55条 "资格条件不得作为评审因素"; GPR 第34条; GPR 第68条(七)',
       section="4", reads=_DOC, severity="violation", lead=True, confidence="V",
-      applies="GP (the subjective-factor band check is not implemented: no band field)")
+      applies=GP.where("GP (the subjective-factor band check is not implemented: no band field)"))
 def gp87_55_qual(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "GP":
         return

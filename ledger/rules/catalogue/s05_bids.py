@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from ledger.rules.applicability import ALL
 from ledger.rules.catalogue.s03_timing import effective_deadline, ts
 from ledger.rules.context import RuleContext
 from ledger.rules.helpers import lot_rounds
@@ -40,7 +41,7 @@ def valid_bids(trail: Trail, t_dl: datetime | None) -> list[TrailEvent]:
       basis='TB 第28条 "在招标文件要求提交投标文件的截止时间后送达的投标文件，招标人应当拒收"; '
             'TBR 第36条; EB 第27条; GP87 第33条; TBR 第64条(四)',
       section="5", reads=("DOC_ISSUED", "DEADLINE_CHANGED", "BID_SUBMITTED", "BID_MODIFIED"),
-      severity="violation", lead=True, confidence="V", applies="all")
+      severity="violation", lead=True, confidence="V", applies=ALL)
 def tb_28_late_bid(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in lot_rounds(trail):
         found = effective_deadline(lot)
@@ -69,7 +70,7 @@ def tb_28_late_bid(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TBR 第36条 "不按照招标文件要求密封的投标文件，招标人应当拒收"; '
             'EB 第26条 "投标人未按规定加密的投标文件，电子招标投标交易平台应当拒收并提示"',
       section="5", reads=("BID_SUBMITTED",), severity="violation", lead=True,
-      confidence="V", applies="all")
+      confidence="V", applies=ALL)
 def tbr_36_seal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for e in trail.of_type("BID_SUBMITTED"):
         if not e.get("accepted"):
@@ -89,7 +90,7 @@ def tbr_36_seal(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '不得解密、提取投标文件"; TB 第28条 "不得开启"; GP87 第33条',
       section="5", reads=("BID_DECRYPTED", "BID_EXTRACTED", "ACCESS_LOG", "OPENING_STARTED",
                           "DOC_ISSUED", "DEADLINE_CHANGED"),
-      severity="violation", lead=True, confidence="V", applies="all")
+      severity="violation", lead=True, confidence="V", applies=ALL)
 def eb_27_early_decrypt(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in lot_rounds(trail):
         found = effective_deadline(lot)
@@ -117,7 +118,8 @@ def eb_27_early_decrypt(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
 @rule("R-EB-27-RECEIPT", title_zh="即时发出投标文件签收回执",
       title_en="Immediate receipt confirmation",
       basis='EB 第27条 "应当即时向投标人发出确认回执通知"; GP87 第33条 "向投标人出具签收回执"',
-      section="5", reads=("BID_SUBMITTED",), severity="info", lead=False, confidence="V")
+      section="5", reads=("BID_SUBMITTED",), severity="info", lead=False, confidence="V",
+      implemented=False)
 def eb_27_receipt(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """Not implemented: the catalogue has no receipt event (BID_SUBMITTED is the receipt)."""
     return iter(())
@@ -130,7 +132,7 @@ def eb_27_receipt(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="5", reads=("BID_SUBMITTED", "BID_WITHDRAWN", "BID_REJECTED", "OPENING_STARTED",
                           "EVAL_STARTED", "RETENDER_STARTED", "TENDER_TERMINATED",
                           "METHOD_CHANGED", "WINNER_DETERMINED"),
-      severity="violation", lead=True, confidence="V", applies="all (opening: TB∧GP tendering)")
+      severity="violation", lead=True, confidence="V", applies=ALL.where("all (opening: TB∧GP tendering)"))
 def tb_28_min3(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     gp = trail.flags.get("regime") == "GP"
     for sid, lot in lot_rounds(trail):

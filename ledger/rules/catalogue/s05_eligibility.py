@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+from ledger.rules.applicability import ALL, TB_MUST
 from ledger.rules.calendar import local_date
 from ledger.rules.catalogue.s03_timing import effective_deadline, is_tender_doc, lots, now, ts
 from ledger.rules.context import RuleContext
@@ -28,7 +29,7 @@ def accepted(lot: Trail) -> list[TrailEvent]:
       title_en="Cash or cheque bonds come from the bidder's basic account (TB)",
       basis='TBR 第26条 "以现金或者支票形式提交的投标保证金应当从其基本账户转出"',
       section="5", reads=("BOND_PAID",), severity="violation", lead=True, confidence="V",
-      applies="TB ∧ must_tender")
+      applies=TB_MUST)
 def tbr_26_basic(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     f = trail.flags
     if f.get("regime") != "TB" or not f.get("must_tender"):
@@ -76,7 +77,7 @@ def tbr_26_validity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TBR 第35条 "应当自收到投标人书面撤回通知之日起5日内退还"; GP87 第38条 (5个工作日)',
       section="5", reads=("BID_WITHDRAWN", "BOND_PAID", "BOND_REFUNDED", "DOC_ISSUED",
                           "DEADLINE_CHANGED"),
-      severity="violation", lead=True, confidence="V", applies="TB: 5 days; GP: 5 working days")
+      severity="violation", lead=True, confidence="V", applies=ALL.where("TB: 5 days; GP: 5 working days"))
 def tbr_35_refund(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     from ledger.rules.catalogue.s10_bonds import owed_after_withdrawal  # one home for dues
 
@@ -102,7 +103,7 @@ def tbr_35_refund(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Bidders under common control, or with an interest in the tenderer",
       basis='TBR 第34条 "单位负责人为同一人或者存在控股、管理关系的不同单位，不得参加同一标段投标"; GPR 第18条',
       section="5", reads=("BID_SUBMITTED", "PROJECT_REGISTERED"), severity="violation", lead=True,
-      confidence="V", applies="all (reference enterprises / relations)")
+      confidence="V", applies=ALL.where("all (reference enterprises / relations)"))
 def tbr_34_related(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ref = ctx.reference
     f = trail.flags
@@ -138,7 +139,7 @@ def tbr_34_related(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TBR 第13条 "招标代理机构不得在所代理的招标项目中投标或者代理投标"; TBR 第27条; EB 第23条; '
             "GPR 第18条",
       section="5", reads=("PROJECT_REGISTERED", "BID_SUBMITTED"), severity="violation",
-      lead=True, confidence="V", applies="all (agent only: preparer/operator/consultant not recorded)")
+      lead=True, confidence="V", applies=ALL.where("all (agent only: preparer/operator/consultant not recorded)"))
 def tbr_13_agent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     agent = trail.flags.get("agent_org") or {}
     marks = {x for x in (agent.get("org_id"), agent.get("name")) if x}
@@ -157,7 +158,7 @@ def tbr_13_agent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="A consortium member also bids alone or in another consortium",
       basis='TBR 第37条 "联合体各方在同一招标项目中以自己名义单独投标或者参加其他联合体投标的，相关投标均无效"',
       section="5", reads=("BID_SUBMITTED",), severity="violation", lead=True, confidence="V",
-      applies="all (the prequal-membership comparison is not implemented)")
+      applies=ALL.where("all (the prequal-membership comparison is not implemented)"))
 def tbr_37_overlap(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in lots(trail):
         seen: dict[str, list[TrailEvent]] = {}
@@ -176,7 +177,7 @@ def tbr_37_overlap(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="A debarred or disqualified bidder takes part",
       basis='GP 第22条(五) "参加政府采购活动前三年内，在经营活动中没有重大违法记录"; GP 第77条; TBR 第67条',
       section="5", reads=("BID_SUBMITTED",), severity="violation", lead=True, confidence="V",
-      applies="all (reference debarred list; no validity periods in the list)")
+      applies=ALL.where("all (reference debarred list; no validity periods in the list)"))
 def gp_22_debarred(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for e in trail.of_type("BID_SUBMITTED"):
         if e.get("bidder_org") in ctx.reference.debarred:
@@ -191,7 +192,7 @@ def gp_22_debarred(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='ES 第13条 "电子签名制作数据用于电子签名时，属于电子签名人专有"; EB 第40条; TB 第33条 '
             '"不得以他人名义投标"',
       section="5", reads=("BID_SUBMITTED",), severity="violation", lead=True, confidence="V",
-      applies="all (expiry/revocation not recorded in events)")
+      applies=ALL.where("all (expiry/revocation not recorded in events)"))
 def es_13_ca(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for e in trail.of_type("BID_SUBMITTED"):
         subject = e.get("ca_subject_id")

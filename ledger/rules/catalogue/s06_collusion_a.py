@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from itertools import pairwise
 from typing import Any
 
+from ledger.rules.applicability import ALL
 from ledger.rules.catalogue.s06_common import (
     bids,
     device_ok,
@@ -40,7 +41,7 @@ _T40 = "TBR 第40条"
       basis=f'{_T40}(一) "不同投标人的投标文件由同一单位或者个人编制"; GP87 第37条(一); '
             'EB 第49条 "每一操作环节的时间、网络地址和工作人员"',
       section="6", reads=("BID_SUBMITTED", "BID_DECRYPTED"), severity="violation", lead=True,
-      confidence="V", applies="all (machine-code wording of provinces: M)")
+      confidence="V", applies=ALL.where("all (machine-code wording of provinces: M)"))
 def same_machine(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in per_section(trail):
         subs = bids(sec)
@@ -117,7 +118,7 @@ _META = ("author", "last_modified_by", "company", "app_license_serial")
       title_en="Same author, company or software licence in document metadata",
       basis=f'{_T40}(一) "不同投标人的投标文件由同一单位或者个人编制"; GP87 第37条(一)',
       section="6", reads=("BID_SUBMITTED", "PROJECT_REGISTERED"), severity="warning", lead=True,
-      confidence="D", applies="all (legal item V, metadata heuristic D)")
+      confidence="D", applies=ALL.where("all (legal item V, metadata heuristic D)"))
 def same_metadata(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     generic = {g.casefold() for g in ctx.thresholds.generic_metadata_values}
     agent = trail.flags.get("agent_org") or {}
@@ -163,7 +164,7 @@ _IP_KINDS = ("DOC_DOWNLOADED", "BID_SUBMITTED", "BID_DECRYPTED")
       title_en="The same network address for upload, download or decryption",
       basis=f'{_T40}(一)(二); EB 第49条 "每一操作环节的时间、网络地址和工作人员"',
       section="6", reads=_IP_KINDS, severity="warning", lead=True, confidence="D",
-      applies="all (IP pseudonymised: the /24 and /64 info tier is not checkable)")
+      applies=ALL.where("all (IP pseudonymised: the /24 and /64 info tier is not checkable)"))
 def same_ip(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     window = ctx.thresholds.same_ip_upload_window_minutes * 60
     for sid, sec in per_section(trail):
@@ -211,7 +212,7 @@ def same_handler(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="The same project manager or key personnel",
       basis=f'{_T40}(三) "不同投标人的投标文件载明的项目管理成员为同一人"; OP (十一) "人员混用"',
       section="6", reads=("BID_SUBMITTED",), severity="violation", lead=True, confidence="V",
-      applies="all (borrowed-staff warning needs the PM's employer: not in the events)")
+      applies=ALL.where("all (borrowed-staff warning needs the PM's employer: not in the events)"))
 def same_pm(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in per_section(trail):
         keys = ("project_manager_id", "project_manager_cert_no")
@@ -229,7 +230,7 @@ def same_pm(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Documents abnormally alike, or sharing the same errors",
       basis=f'{_T40}(四) "不同投标人的投标文件异常一致"; GP87 第37条(四)',
       section="6", reads=("BID_SUBMITTED",), severity="warning", lead=True, confidence="D",
-      applies="not implemented: the events carry no document text (needs a text-analysis feed)")
+      applies=ALL, implemented=False)
 def text_similarity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """Not implemented: the ledger holds file hashes, never document text, so textual similarity and shared errors cannot be computed."""
     return iter(())
@@ -239,10 +240,9 @@ def text_similarity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Bid documents mixed between bidders",
       basis=f'{_T40}(五) "不同投标人的投标文件相互混装"; GP87 第37条(五)',
       section="6", reads=("BID_SUBMITTED",), severity="violation", lead=True, confidence="V",
-      applies="not implemented: needs entity extraction from file content (see also "
-              "R-CL-E-SAME-METADATA, company = another bidder)")
+      applies=ALL, implemented=False)
 def mixed(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    """Not implemented: detecting one bidder's documents inside another's needs names and entities extracted from the file contents, which the ledger does not hold."""
+    """Not implemented: detecting one bidder's documents inside another's needs names and entities extracted from the file contents, which the ledger does not hold (see also R-CL-E-SAME-METADATA, company = another bidder)."""
     return iter(())
 
 

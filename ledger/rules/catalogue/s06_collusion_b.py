@@ -13,6 +13,7 @@ from decimal import Decimal
 from itertools import pairwise
 from math import gcd
 
+from ledger.rules.applicability import ALL
 from ledger.rules.catalogue.s06_common import (
     bidder_orgs,
     bids,
@@ -73,9 +74,9 @@ def _opened_prices(sec: Trail) -> list[tuple[Decimal, str, TrailEvent]]:
       basis='TBR 第40条(四) "不同投标人的投标文件异常一致或者投标报价呈规律性差异"; GP87 第37条(四)',
       section="6", reads=("BID_SUBMITTED", *PRICE_SOURCES, "PROJECT_REGISTERED"),
       severity="warning", lead=True, confidence="D",
-      applies="all; ≥ price_pattern_min_bids priced bids, prices as read at the opening "
+      applies=ALL.where("all; ≥ price_pattern_min_bids priced bids, prices as read at the opening "
       "(line-item ratio test (c) needs item vectors: only equal item_price_vector_hash is "
-      "checked)")
+      "checked)"))
 def price_pattern(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     tol = Decimal(str(th.price_pattern_cv))
@@ -123,7 +124,7 @@ _GUARANTEES = ("bank_guarantee", "insurance_guarantee")
       title_en="Bonds paid from the same account or payer",
       basis='TBR 第40条(六) "不同投标人的投标保证金从同一单位或者个人的账户转出"; GP87 第37条(六)',
       section="6", reads=("BOND_PAID", "BID_SUBMITTED"), severity="violation", lead=True,
-      confidence="V", applies="all (a natural-person payer is not identifiable in the events)")
+      confidence="V", applies=ALL.where("all (a natural-person payer is not identifiable in the events)"))
 def same_bond_account(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in per_section(trail):
         bonds = round_of(sec, "BOND_PAID")
@@ -176,8 +177,8 @@ def _people(ent: object, key: str) -> set[str]:
       basis='TBR 第39条(四) "属于同一集团、协会、商会等组织成员的投标人按照该组织要求协同投标"; '
             'OP (十一) "高级管理人员之间存在交叉任职、人员混用或者亲属关系"',
       section="6", reads=("BID_SUBMITTED",), severity="warning", lead=True, confidence="V",
-      applies="all (reads ReferenceData.relations and .enterprises; common control is "
-              "R-TBR-34-RELATED-BIDDERS)")
+      applies=ALL.where("all (reads ReferenceData.relations and .enterprises; common control is "
+              "R-TBR-34-RELATED-BIDDERS)"))
 def group_related(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ents = ctx.reference.enterprises
     for sid, sec in per_section(trail):
@@ -228,7 +229,7 @@ def _at(e: TrailEvent) -> datetime:
       basis='TBR 第39条(五) "投标人之间为谋取中标或者排斥特定投标人而采取的其他联合行动"; '
             'TBR 第40条(一)', section="6", reads=("BID_SUBMITTED", "DOC_DOWNLOADED", "BOND_PAID"),
       severity="warning", lead=True, confidence="D",
-      applies="all (identifiers are pseudonymised: equality only, no /24 proximity)")
+      applies=ALL.where("all (identifiers are pseudonymised: equality only, no /24 proximity)"))
 def timing_cluster(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     for sid, sec in per_section(trail):
@@ -263,7 +264,7 @@ def timing_cluster(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="6", reads=("EVAL_REPORT_SIGNED", "WINNER_DETERMINED", "BOND_PAID",
                           "DOC_DOWNLOADED", "BID_SUBMITTED", "BID_WITHDRAWN", "OPENING_STARTED"),
       severity="warning", lead=True, confidence="D",
-      applies="all (relations from ReferenceData; subcontracting is not in the events)")
+      applies=ALL.where("all (relations from ReferenceData; subcontracting is not in the events)"))
 def give_way(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in per_section(trail):
         report, winner = sec.last("EVAL_REPORT_SIGNED"), sec.last("WINNER_DETERMINED")
@@ -303,7 +304,7 @@ _SENSITIVE = ("downloader_list", "committee_list", "base_price", "bid_files")
       basis='TBR 第41条 "(二)招标人直接或者间接向投标人泄露标底、评标委员会成员等信息……'
             '(四)招标人授意投标人撤换、修改投标文件"; GPR 第74条(一)(二); TB 第22条',
       section="6", reads=("*",), severity="violation", lead=True, confidence="V",
-      applies="all (access-to-change window D)")
+      applies=ALL.where("all (access-to-change window D)"))
 def tenderer_bidder(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     window = timedelta(hours=ctx.thresholds.tenderer_access_window_hours)
     for sid, sec in per_section(trail):

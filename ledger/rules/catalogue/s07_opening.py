@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from ledger.rules.applicability import ALL
 from ledger.rules.calendar import local_date
 from ledger.rules.catalogue.s03_timing import effective_deadline, is_tender_doc, ts
 from ledger.rules.catalogue.s05_bids import valid_bids
@@ -31,7 +32,7 @@ def announced_place(lot: Trail) -> TrailEvent | None:
       basis='TB 第34条 "开标应当在招标文件确定的提交投标文件截止时间的同一时间公开进行；开标地点应当'
             '为招标文件中预先确定的地点"; TBR 第44条; EB 第29条; GP87 第39条',
       section="7", reads=("DOC_ISSUED", "DEADLINE_CHANGED", "OPENING_STARTED"),
-      severity="violation", lead=True, confidence="V", applies="all (place: paper only)")
+      severity="violation", lead=True, confidence="V", applies=ALL.where("all (place: paper only)"))
 def tb_34_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     tol = ctx.thresholds.opening_tolerance_minutes
     paper = not trail.flags.get("electronic")
@@ -79,8 +80,8 @@ def tb_34_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="7", reads=("BID_SUBMITTED", "BID_WITHDRAWN", *PRICE_SOURCES, "OPENING_STARTED",
                           "OPENING_ENDED"),
       severity="violation", lead=True, confidence="V",
-      applies="all (the read-out price is checked against the price decrypted / read from "
-              "the opened bid)")
+      applies=ALL.where("all (the read-out price is checked against the price decrypted / read from "
+              "the opened bid)"))
 def tb_36_all_opened(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in lot_rounds(trail):
         record = lot.last("OPENING_RECORD_PUBLISHED")
@@ -154,7 +155,7 @@ def _tb_36_zh(missing: list[str], wrong: dict[str, tuple[Decimal, TrailEvent]],
       basis='EB 第31条 "因投标人原因造成投标文件未解密的，视为撤销其投标文件；因投标人之外的原因造成'
             '投标文件未解密的，视为撤回其投标文件"; EB 第54条(五)',
       section="7", reads=("BID_DECRYPTED", "SCORE_SUBMITTED"), severity="violation", lead=True,
-      confidence="V", applies="electronic")
+      confidence="V", applies=ALL.where("electronic"))
 def eb_31_decrypt_failure(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in lot_rounds(trail):
         fails = [e for e in lot.of_type("BID_DECRYPTED") if e.get("success") is False]
@@ -214,7 +215,7 @@ def tbr_44_objection(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GP87 第40条 "评标委员会成员不得参加开标活动"; TB 第37条 "评标委员会成员的名单在中标结果'
             '确定前应当保密"',
       section="7", reads=("COMMITTEE_FORMED", "OPENING_STARTED", "OPENING_ENDED", "BADGE_ENTER"),
-      severity="violation", lead=True, confidence="V", applies="GP: violation; TB: warning")
+      severity="violation", lead=True, confidence="V", applies=ALL.where("GP: violation; TB: warning"))
 def gp87_40_expert_at_opening(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     sev: Severity = "violation" if trail.flags.get("regime") == "GP" else "warning"
     for sid, lot in lot_rounds(trail):
@@ -244,7 +245,7 @@ def gp87_40_expert_at_opening(trail: Trail, ctx: RuleContext) -> Iterator[Findin
       title_en="Opening and evaluation fully recorded on audio and video",
       basis='GP87 第39条 "采购人或者采购代理机构应当对开标、评标现场活动进行全程录音录像"; EB 第33条',
       section="7", reads=("OPENING_STARTED", "OPENING_ENDED"), severity="violation", lead=True,
-      confidence="V", applies="GP: violation; TB: warning (only 'no recording at all' is checkable)")
+      confidence="V", applies=ALL.where("GP: violation; TB: warning (only 'no recording at all' is checkable)"))
 def gp87_39_av(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """Partial: AV segments carry no time spans in the catalogue, so only an opening with no
     recording id at all is detected; gap and anchoring checks are not implemented."""

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from ledger.rules.applicability import ALL, GP, TB_MUST_OR_GP
 from ledger.rules.catalogue.s03_timing import effective_deadline
 from ledger.rules.catalogue.s06_common import dec, per_section
 from ledger.rules.catalogue.s08_common import (
@@ -46,7 +47,7 @@ def _composition(com: Committee, n_min: int) -> dict[str, int] | None:
             'GP87 第47条; GP 第38条(一) 第40条(一) "三人以上的单数"',
       section="8", reads=("PROJECT_REGISTERED", "COMMITTEE_FORMED", "MEMBER_REPLACED"),
       severity="violation", lead=True, confidence="V",
-      applies="(TB ∧ must_tender) ∨ GP; minimum 3 for negotiation / inquiry / consultation")
+      applies=TB_MUST_OR_GP.where("(TB ∧ must_tender) ∨ GP; minimum 3 for negotiation / inquiry / consultation"))
 def composition(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     if not _applies_committee(flags):
@@ -71,7 +72,7 @@ def composition(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GP87 第47条 "评标委员会成员人数应当为7人以上单数：(一)采购预算金额在1000万元以上；'
             '(二)技术复杂；(三)社会影响较大"', section="8",
       reads=("PROJECT_REGISTERED", "COMMITTEE_FORMED", "MEMBER_REPLACED"),
-      severity="violation", lead=True, confidence="V", applies="GP ∧ method ∈ {open, invited}")
+      severity="violation", lead=True, confidence="V", applies=GP.where("GP ∧ method ∈ {open, invited}"))
 def gp_seven(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     if flags.get("regime") != "GP" or flags.get("method") not in ("open", "invited"):
@@ -99,7 +100,7 @@ def gp_seven(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GP87 第47条 "评审专家对本单位的采购项目只能作为采购人代表参与评标……采购代理机构工作人员'
             '不得参加由本机构代理的政府采购项目的评标"; GP87 第45条(四) "采购人代表不得担任组长"',
       section="8", reads=("PROJECT_REGISTERED", "COMMITTEE_FORMED"), severity="violation",
-      lead=True, confidence="V", applies="GP")
+      lead=True, confidence="V", applies=GP)
 def gp_roles(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     if flags.get("regime") != "GP":
@@ -211,7 +212,7 @@ _DRAW_ZH = {
             'GP87 第48条', section="8",
       reads=("EXPERT_DRAW", "COMMITTEE_FORMED", "MEMBER_REPLACED", "DOC_ISSUED",
              "DEADLINE_CHANGED"), severity="violation", lead=True, confidence="V",
-      applies="all committees (timing tiers D/M)")
+      applies=ALL.where("all committees (timing tiers D/M)"))
 def random_draw(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     for sid, sec in per_section(trail):
@@ -272,7 +273,7 @@ def _early_draw(trail: Trail, sec: Trail, sid: str | None, ctx: RuleContext
       basis='TB 第37条 "专家应当从事相关领域工作满八年并具有高级职称或者具有同等专业水平"; EV 第11条',
       section="8", reads=("COMMITTEE_FORMED", "MEMBER_REPLACED", "EXPERT_DRAW"),
       severity="warning", lead=False, confidence="V",
-      applies="all committees (reads ReferenceData.experts for missing fields and status)")
+      applies=ALL.where("all committees (reads ReferenceData.experts for missing fields and status)"))
 def expert_qualification(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in per_section(trail):
         com = committee(sec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from ledger.rules.applicability import ALL
 from ledger.rules.catalogue.s06_common import bidder_orgs, per_section
 from ledger.rules.catalogue.s08_common import committee, random_draws, scores_by
 from ledger.rules.context import RuleContext
@@ -50,7 +51,7 @@ def _declared(sec: Trail, person: str, orgs: list[str]) -> tuple[list[TrailEvent
       section="8", reads=("COMMITTEE_FORMED", "MEMBER_REPLACED", "CONFLICT_DECLARED", "RECUSAL",
                           "SCORE_SUBMITTED", "BID_SUBMITTED", "EXPERT_DRAW"),
       severity="violation", lead=True, confidence="V",
-      applies="all committees (graph from ReferenceData.relations / .enterprises / .experts)")
+      applies=ALL.where("all committees (graph from ReferenceData.relations / .enterprises / .experts)"))
 def conflict(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     staff_orgs = [o for o in ((flags.get("tenderer_org") or {}).get("org_id"),
@@ -113,7 +114,7 @@ def conflict(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '应当保密"; TBR 第41条(二)', section="8",
       reads=("ACCESS_LOG", "EXPERT_DRAW", "COMMITTEE_FORMED", "WINNER_DETERMINED",
              "RESULT_ANNOUNCED"), severity="violation", lead=True, confidence="V",
-      applies="all (organising staff = draw operators / supervisors and the committee's former)")
+      applies=ALL.where("all (organising staff = draw operators / supervisors and the committee's former)"))
 def list_secrecy(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     result_type = "RESULT_ANNOUNCED" if trail.flags.get("regime") == "GP" else "WINNER_DETERMINED"
     for sid, sec in per_section(trail):
@@ -160,7 +161,7 @@ def _links_en(edges: list[tuple[str, str]]) -> str:
             'TBR 第48条 "被更换的评标委员会成员作出的评审结论无效"; GP87 第49条', section="8",
       reads=("MEMBER_REPLACED", "EXPERT_DRAW", "SCORE_SUBMITTED", "EVAL_REPORT_SIGNED"),
       severity="violation", lead=True, confidence="V",
-      applies="all (reason 'other' cannot be told apart from other statutory grounds: warning)")
+      applies=ALL.where("all (reason 'other' cannot be told apart from other statutory grounds: warning)"))
 def replacement(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in per_section(trail):
         signed = sec.last("EVAL_REPORT_SIGNED")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+from ledger.rules.applicability import ALL, ELECTRONIC
 from ledger.rules.catalogue.s06_common import bidder_orgs, bids, dec, per_section
 from ledger.rules.catalogue.s08_common import (
     Session,
@@ -65,7 +66,7 @@ def time_extension(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       reads=("EVAL_STARTED", "EVAL_PAUSED", "EVAL_RESUMED", "EVAL_REPORT_SIGNED", "BID_SUBMITTED",
              "BID_REJECTED", "DOC_VIEWED", "SCORE_SUBMITTED"),
       severity="warning", lead=True, confidence="D",
-      applies="all (per-expert viewing checks only when the trail carries DOC_VIEWED)")
+      applies=ALL.where("all (per-expert viewing checks only when the trail carries DOC_VIEWED)"))
 def fast_eval(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     for sid, sec, sess in _sessions(trail):
@@ -157,7 +158,7 @@ def _badges(sec: Trail, person: str) -> list[TrailEvent]:
       reads=("BADGE_ENTER", "BADGE_EXIT", "EVAL_STARTED", "EVAL_PAUSED", "EVAL_RESUMED",
              "EVAL_REPORT_SIGNED", "SCORE_SUBMITTED", "COMMITTEE_FORMED", "MEMBER_REPLACED"),
       severity="violation", lead=True, confidence="D",
-      applies="all with a badge system (legal basis V, thresholds D)")
+      applies=ALL.where("all with a badge system (legal basis V, thresholds D)"))
 def expert_leaves(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     for sid, sec, sess in _sessions(trail):
@@ -219,7 +220,7 @@ def _absence(trail: Trail, sec: Trail, sid: str | None, sess: Session, pid: str,
             '情况下进行"; OP (十五) "评标场所应当封闭运行"', section="9",
       reads=("BADGE_ENTER", "EVAL_STARTED", "EVAL_REPORT_SIGNED", "COMMITTEE_FORMED",
              "MEMBER_REPLACED"), severity="violation", lead=True, confidence="D",
-      applies="all with a badge system (authorised = members ∪ onsite_staff_roles)")
+      applies=ALL.where("all with a badge system (authorised = members ∪ onsite_staff_roles)"))
 def unauthorized_badge(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     every_member = set().union(*(all_member_ids(sec) for _, sec in per_section(trail)))
     for sid, sec, sess in _sessions(trail):
@@ -254,7 +255,7 @@ def unauthorized_badge(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       'TBR 第49条; GP87 第62条(一) "确定参与评标至评标结束前私自接触投标人"', section="9",
       reads=("BADGE_PROXIMITY", "EXPERT_DRAW", "COMMITTEE_FORMED", "EVAL_REPORT_SIGNED"),
       severity="violation", lead=True, confidence="D",
-      applies="all with proximity badges (legal basis V, thresholds D)")
+      applies=ALL.where("all with proximity badges (legal basis V, thresholds D)"))
 def private_contact(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     th = ctx.thresholds
     for sid, sec in per_section(trail):
@@ -300,7 +301,7 @@ def _since(sec: Trail, person: str, default: datetime) -> datetime:
       basis='GP87 第45条(一) "核对评审专家身份和采购人代表授权函"; TBR 第46条', section="9",
       reads=("IDENTITY_VERIFIED", "SCORE_SUBMITTED", "COMMITTEE_FORMED"), severity="violation",
       lead=True, confidence="V",
-      applies="all; 'no check' warning only when the trail records identity checks at all")
+      applies=ALL.where("all; 'no check' warning only when the trail records identity checks at all"))
 def identity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     floor = Decimal(ctx.thresholds.identity_min_match)
     recorded = bool(trail.of_type("IDENTITY_VERIFIED"))
@@ -334,7 +335,7 @@ def identity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GP87 第45条(五) "在评标期间采取必要的通讯管理措施"; OP (十二) (十五)', section="9",
       reads=("DEVICE_DEPOSITED", "SIGNAL_DETECTED", "EVAL_STARTED", "COMMITTEE_FORMED"),
       severity="warning", lead=True, confidence="D",
-      applies="all; the deposit check only when the trail records device deposits at all")
+      applies=ALL.where("all; the deposit check only when the trail records device deposits at all"))
 def comms(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     recorded = bool(trail.of_type("DEVICE_DEPOSITED"))
     for sid, sec, sess in _sessions(trail):
@@ -362,8 +363,8 @@ def comms(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Scoring only from registered evaluation terminals",
       basis='EB 第33条 "电子评标应当在有效监控和保密的环境下在线进行"', section="9",
       reads=("SCORE_SUBMITTED",), severity="violation", lead=True, confidence="V",
-      applies="electronic (terminal registry: Thresholds.evaluation_terminals; room network "
-              "not checkable)")
+      applies=ELECTRONIC.where("electronic (terminal registry: Thresholds.evaluation_terminals; room network "
+              "not checkable)"))
 def controlled_environment(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if not trail.flags.get("electronic"):
         return

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ledger.rules.applicability import ALL
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.catalogue.s08_common import committee
 from ledger.rules.context import RuleContext
@@ -65,7 +66,7 @@ def seats(lot: Trail) -> dict[str, TrailEvent]:
       section="9", reads=("EXPERT_SEATED", "BID_SUBMITTED", "BID_WITHDRAWN", "COMMITTEE_FORMED",
                           "MEMBER_REPLACED", "DOC_ISSUED", "DEADLINE_CHANGED"),
       severity="warning", lead=False, confidence="D",
-      applies="remote evaluation (EXPERT_SEATED); bidder city from reference data or credit code")
+      applies=ALL.where("remote evaluation (EXPERT_SEATED); bidder city from reference data or credit code"))
 def expert_home_region(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in c.lots(trail):
         bidders = {org: org_city(org, ctx) for org in c.bidders(lot)}
@@ -100,7 +101,7 @@ def _employer(pid: str, members: Mapping[str, Mapping[str, Any]], ctx: RuleConte
             '抽取评审专家"; GPR 第41条 "按照客观、公正、审慎的原则……进行独立评审"',
       section="9", reads=("EXPERT_SEATED", "COMMITTEE_FORMED", "MEMBER_REPLACED"),
       severity="warning", lead=False, confidence="D",
-      applies="remote evaluation (EXPERT_SEATED); employer from the committee or reference data")
+      applies=ALL.where("remote evaluation (EXPERT_SEATED); employer from the committee or reference data"))
 def same_employer_seated(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in c.lots(trail):
         com = committee(lot)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ledger.rules.applicability import ALL, GP
 from ledger.rules.catalogue.s06_common import bidder_orgs, per_section
 from ledger.rules.catalogue.s08_common import committee
 from ledger.rules.context import RuleContext
@@ -21,7 +22,7 @@ from ledger.rules.wording import listing
             'GP87 第58条; EB 第34条', section="9",
       reads=("EVAL_REPORT_SIGNED", "COMMITTEE_FORMED", "MEMBER_REPLACED"),
       severity="violation", lead=True, confidence="V",
-      applies="candidate limit: TB; signatures: all; signed data message: electronic")
+      applies=ALL.where("candidate limit: TB; signatures: all; signed data message: electronic"))
 def report(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     tb = trail.flags.get("regime") == "TB"
     for sid, sec in per_section(trail):
@@ -76,8 +77,8 @@ def _report_words(problems: dict[str, object]) -> tuple[str, str]:
       '……进行充分论证"; GP87 第44条 "合格投标人不足3家的，不得评标"', section="9",
       reads=("BID_SUBMITTED", "BID_REJECTED", "EVAL_REPORT_SIGNED"), severity="warning",
       lead=True, confidence="V",
-      applies="TB: warning (no competition-assessment field in the report); GP open/invited: "
-              "violation")
+      applies=ALL.where("TB: warning (no competition-assessment field in the report); GP open/invited: "
+              "violation"))
 def thin_competition(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     gp = flags.get("regime") == "GP" and flags.get("method") in ("open", "invited")
@@ -102,7 +103,7 @@ def thin_competition(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GPR 第44条 "采购人、采购代理机构不得以任何理由组织重新评审……不得通过对样品进行检测、'
             '对供应商进行考察等方式改变评审结果"; GP87 第64条', section="9",
       reads=("EVAL_REPORT_SIGNED", "SCORE_SUBMITTED"), severity="violation", lead=True,
-      confidence="V", applies="GP (the reason of a re-scoring is not in the events: warning)")
+      confidence="V", applies=GP.where("GP (the reason of a re-scoring is not in the events: warning)"))
 def no_reevaluation(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if trail.flags.get("regime") != "GP":
         return

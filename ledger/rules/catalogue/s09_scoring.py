@@ -11,6 +11,7 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
+from ledger.rules.applicability import ALL
 from ledger.rules.catalogue.s06_common import bidder_orgs, dec
 from ledger.rules.context import RuleContext
 from ledger.rules.helpers import PRICE_SOURCES, bid_prices, lot_rounds, over_cap, price_reads
@@ -54,8 +55,8 @@ def _score_facts(sec: Trail) -> Facts:
             '对客观评审因素评分不一致的；(四)经评标委员会认定评分畸高、畸低的"; TBR 第71条(三)',
       section="9", reads=("SCORE_SUBMITTED", "EVAL_REPORT_SIGNED"), severity="violation",
       lead=True, confidence="V",
-      applies="all; report total = Σ factors of the mean over experts (pivotal-expert test "
-              "not implemented)")
+      applies=ALL.where("all; report total = Σ factors of the mean over experts (pivotal-expert test "
+              "not implemented)"))
 def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ratio = Decimal(ctx.thresholds.score_outlier_ratio)
     for sid, sec in lot_rounds(trail):
@@ -161,7 +162,7 @@ def negotiated_scores(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='TBR 第52条 "评标委员会……不得接受投标人主动提出的澄清、说明"; TB 第39条; GP87 第51条',
       section="9", reads=("BIDDER_CLARIFICATION_REQUESTED", "BIDDER_CLARIFICATION_ANSWERED",
                           "SCORE_SUBMITTED"), severity="violation", lead=True, confidence="V",
-      applies="all (off-platform exchange and price changes are not in the events)")
+      applies=ALL.where("all (off-platform exchange and price changes are not in the events)"))
 def bidder_clarification(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in lot_rounds(trail):
         for a in sec.of_type("BIDDER_CLARIFICATION_ANSWERED"):
@@ -187,7 +188,7 @@ def bidder_clarification(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       reads=("PROJECT_REGISTERED", "BID_SUBMITTED", *PRICE_SOURCES, "BID_REJECTED",
              "SCORE_SUBMITTED", "EVAL_REPORT_SIGNED", "BID_MODIFIED", "BID_WITHDRAWN"),
       severity="violation", lead=True, confidence="V",
-      applies="all (prices as read at the opening: decrypted / opened bid, else the record)")
+      applies=ALL.where("all (prices as read at the opening: decrypted / opened bid, else the record)"))
 def must_reject(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     flags = trail.flags
     caps = [c for c in (dec(flags.get("max_price")),
@@ -235,7 +236,7 @@ def _above_cap(trail: Trail, sid: str | None, sec: Trail, cap: Decimal,
       basis='EV 第21条 "明显低于其他投标报价"; GP87 第60条 "应当要求其在评标现场合理的时间内提供书面'
             '说明"; OP (十三) "不得直接否决投标"', section="9",
       reads=("BID_SUBMITTED", *PRICE_SOURCES, "BID_REJECTED", "BIDDER_CLARIFICATION_REQUESTED"),
-      severity="warning", lead=False, confidence="V2", applies="all (0.80 threshold D)")
+      severity="warning", lead=False, confidence="V2", applies=ALL.where("all (0.80 threshold D)"))
 def abnormally_low(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ratio = Decimal(ctx.thresholds.abnormally_low_ratio)
     for sid, sec in lot_rounds(trail):

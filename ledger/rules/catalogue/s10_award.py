@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ledger.rules.applicability import ALL, GP, TB_MUST
 from ledger.rules.calendar import cd, local_date, period_tier
 from ledger.rules.catalogue.s10_common import (
     RANK1_REASONS,
@@ -43,7 +44,7 @@ def _delivered(trail: Trail, to: str) -> TrailEvent | None:
       title_en="Candidates published within 3 days of receiving the evaluation report",
       basis='TBR 第54条 "招标人应当自收到评标报告之日起3日内公示中标候选人"; EB 第35条',
       section="10", reads=("PROJECT_REGISTERED", "EVAL_REPORT_DELIVERED", "CANDIDATE_PUBLICITY"),
-      severity="violation", lead=True, confidence="V", applies="TB ∧ must_tender")
+      severity="violation", lead=True, confidence="V", applies=TB_MUST)
 def publicity_start(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if not is_tb_must(trail):
         return
@@ -75,7 +76,7 @@ def publicity_start(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Candidate publicity lasts at least 3 days",
       basis='TBR 第54条 "公示期不得少于3日"', section="10",
       reads=("PROJECT_REGISTERED", "CANDIDATE_PUBLICITY"), severity="violation", lead=True,
-      confidence="V", applies="TB ∧ must_tender")
+      confidence="V", applies=TB_MUST)
 def publicity_period(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if not is_tb_must(trail):
         return
@@ -102,7 +103,7 @@ def publicity_period(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             "TBR 第77条", section="10",
       reads=("CANDIDATE_PUBLICITY", "WINNER_DETERMINED", "AWARD_NOTICE_ISSUED",
              "OBJECTION_FILED", "OBJECTION_REPLIED"),
-      severity="violation", lead=True, confidence="V", applies="candidate publicity held")
+      severity="violation", lead=True, confidence="V", applies=ALL.where("candidate publicity held"))
 def no_award_before_end(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, lot in lots(trail):
         pub = lot.last("CANDIDATE_PUBLICITY")
@@ -133,7 +134,7 @@ def no_award_before_end(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="State-funded project: the first-ranked candidate wins unless a listed reason",
       basis='TBR 第55条 "招标人应当确定排名第一的中标候选人为中标人"; TBR 第73条(二)',
       section="10", reads=("PROJECT_REGISTERED", "WINNER_DETERMINED"), severity="violation",
-      lead=True, confidence="V", applies="TB ∧ must_tender ∧ state_funded_dominant")
+      lead=True, confidence="V", applies=TB_MUST.where("TB ∧ must_tender ∧ state_funded_dominant"))
 def rank1(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if not is_tb_must(trail) or not trail.flags.get("state_funded_dominant"):
         return
@@ -245,7 +246,7 @@ def notify_all(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '2个工作日内，发出中标、成交通知书，并……公告中标、成交结果"; GP87 第69条 "中标公告期限为1个工作日"',
       section="10", reads=("PROJECT_REGISTERED", "EVAL_REPORT_SIGNED", "EVAL_REPORT_DELIVERED",
                            "WINNER_DETERMINED", "AWARD_NOTICE_ISSUED", "RESULT_ANNOUNCED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
+      severity="violation", lead=True, confidence="V", applies=GP)
 def gp_result_timeline(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if regime(trail) != "GP":
         return

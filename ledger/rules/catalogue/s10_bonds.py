@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from ledger.rules.applicability import ALL, GP, TB
 from ledger.rules.calendar import cd, local_date
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.catalogue.s03_timing import effective_deadline
@@ -96,7 +97,7 @@ def owed_after_withdrawal(trail: Trail, ctx: RuleContext) -> Iterator[Owed]:
       basis='TBR 第57条 "招标人最迟应当在书面合同签订后5日内向中标人和未中标的投标人退还投标保证金及银行'
             '同期存款利息"; TBR 第66条', section="10",
       reads=("PROJECT_REGISTERED", "BOND_PAID", "CONTRACT_SIGNED", "BOND_REFUNDED",
-             "BID_WITHDRAWN"), severity="violation", lead=True, confidence="V", applies="TB")
+             "BID_WITHDRAWN"), severity="violation", lead=True, confidence="V", applies=TB)
 def bond_refund_tb(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "TB":
         return
@@ -136,7 +137,7 @@ def _overdue_fee(ctx: RuleContext, amount: Decimal, due: date, paid: datetime) -
             '之日起5个工作日内退还中标供应商的投标保证金"; GP87 第38条 (超期资金占用费)', section="10",
       reads=("PROJECT_REGISTERED", "BOND_PAID", "AWARD_NOTICE_ISSUED", "CONTRACT_SIGNED",
              "BOND_REFUNDED", "WINNER_DETERMINED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
+      severity="violation", lead=True, confidence="V", applies=GP)
 def bond_refund_gp(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return
@@ -188,7 +189,7 @@ _BASE_EN = {"CONTRACT_SIGNED": "contract signed", "AWARD_NOTICE_ISSUED": "award 
             '投标保证金"; GP87 第38条 "应当自收到投标人书面撤回通知之日起５个工作日内，退还已收取的投标保证金"', section="10",
       reads=("PROJECT_REGISTERED", "BOND_PAID", "AWARD_NOTICE_ISSUED", "CONTRACT_SIGNED",
              "BOND_REFUNDED", "WINNER_DETERMINED", "BID_WITHDRAWN"),
-      severity="info", lead=False, confidence="V", applies="TB: 5 days; GP: 5 working days")
+      severity="info", lead=False, confidence="V", applies=ALL.where("TB: 5 days; GP: 5 working days"))
 def bond_refund_due_soon(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     today = local_date(c.now(trail))
     for o in [*owed_after_award(trail, ctx), *owed_after_withdrawal(trail, ctx)]:

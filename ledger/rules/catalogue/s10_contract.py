@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
+from ledger.rules.applicability import GP, TB_MUST
 from ledger.rules.calendar import cd, local_date
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.context import RuleContext
@@ -136,7 +137,7 @@ def contract_consistent(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="GP top-up contracts within 10% of the original amount",
       basis='GP 第49条 "所有补充合同的采购金额不得超过原合同采购金额的百分之十"; GPR 第67条(五)',
       section="10", reads=("PROJECT_REGISTERED", "CONTRACT_SIGNED", "CONTRACT_AMENDED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
+      severity="violation", lead=True, confidence="V", applies=GP)
 def gp_additional(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return
@@ -160,7 +161,7 @@ def gp_additional(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GPR 第50条 "自政府采购合同签订之日起2个工作日内……公告"; GP 第47条 "自签订之日起七个工作日内'
             '……报……备案"', section="10",
       reads=("PROJECT_REGISTERED", "CONTRACT_SIGNED", "CONTRACT_PUBLISHED", "CONTRACT_FILED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
+      severity="violation", lead=True, confidence="V", applies=GP)
 def gp_publish_file(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return
@@ -185,7 +186,7 @@ def gp_publish_file(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Written report to the supervisory department within 15 days (TB)",
       basis='TB 第47条 "应当自确定中标人之日起十五日内，向有关行政监督部门提交招标投标情况的书面报告"',
       section="10", reads=("PROJECT_REGISTERED", "WINNER_DETERMINED", "TENDER_REPORT_FILED"),
-      severity="violation", lead=True, confidence="V", applies="TB ∧ must_tender")
+      severity="violation", lead=True, confidence="V", applies=TB_MUST)
 def report_15d(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if not c.is_tb_must(trail):
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from ledger.rules.applicability import GP, TB
 from ledger.rules.calendar import WorkCalendar, cd, local_date
 from ledger.rules.catalogue import s10_common as c
 from ledger.rules.context import RuleContext
@@ -63,7 +64,7 @@ def _doc_deadline(trail: Trail, kind: str) -> tuple[datetime, TrailEvent] | None
             "TBR 第54条 (评标结果异议); TBR 第77条; EB 第39条", section="11",
       reads=("PROJECT_REGISTERED", "OBJECTION_FILED", "OBJECTION_REPLIED", "DOC_ISSUED",
              "DEADLINE_CHANGED", "ACTIVITY_SUSPENDED", *_ADVANCE),
-      severity="violation", lead=True, confidence="V", applies="TB")
+      severity="violation", lead=True, confidence="V", applies=TB)
 def doc_objection(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "TB":
         return
@@ -162,7 +163,7 @@ def _handling(trail: Trail, ctx: RuleContext, rid: str, filed: TrailEvent, start
       section="11", reads=("PROJECT_REGISTERED", "COMPLAINT_FILED", "COMPLAINT_ACCEPTED",
                            "COMPLAINT_DECIDED", "OBJECTION_FILED", "OBJECTION_REPLIED",
                            "OPENING_OBJECTION"),
-      severity="warning", lead=True, confidence="V", applies="TB")
+      severity="warning", lead=True, confidence="V", applies=TB)
 def tb_complaint(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "TB":
         return
@@ -206,7 +207,7 @@ def tb_complaint(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GPR 第52条 "采购人或者采购代理机构应当在3个工作日内对供应商依法提出的询问作出答复"; '
             "GPR 第68条(八)", section="11",
       reads=("PROJECT_REGISTERED", "INQUIRY_FILED", "CHALLENGE_REPLIED", "OBJECTION_REPLIED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
+      severity="violation", lead=True, confidence="V", applies=GP)
 def gp_inquiry(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return
@@ -247,7 +248,7 @@ def _know_date(trail: Trail, ch: TrailEvent) -> tuple[datetime, TrailEvent] | No
             "GPR 第53条", section="11",
       reads=("PROJECT_REGISTERED", "CHALLENGE_FILED", "DOC_DOWNLOADED", "ANNOUNCEMENT_PUBLISHED",
              "RESULT_ANNOUNCED", "OPENING_ENDED", "EVAL_ENDED"),
-      severity="info", lead=False, confidence="V", applies="GP")
+      severity="info", lead=False, confidence="V", applies=GP)
 def gp_challenge_window(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return
@@ -270,7 +271,7 @@ def gp_challenge_window(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='GP 第53条 "采购人应当在收到供应商的书面质疑后七个工作日内作出答复，并以书面形式通知质疑供应商'
             '和其他有关供应商"; GPR 第68条(八)', section="11",
       reads=("PROJECT_REGISTERED", "CHALLENGE_FILED", "CHALLENGE_REPLIED", "WINNER_DETERMINED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
+      severity="violation", lead=True, confidence="V", applies=GP)
 def gp_challenge_reply(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return
@@ -301,7 +302,7 @@ def gp_challenge_reply(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             '应当中止履行合同"', section="11",
       reads=("PROJECT_REGISTERED", "CHALLENGE_FILED", "INQUIRY_FILED", "CHALLENGE_REPLIED",
              "CONTRACT_SIGNED", "ACTIVITY_SUSPENDED"),
-      severity="violation", lead=True, confidence="V", applies="GP")
+      severity="violation", lead=True, confidence="V", applies=GP)
 def gp_suspend_contract(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return
@@ -335,7 +336,7 @@ def gp_suspend_contract(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       section="11", reads=("PROJECT_REGISTERED", "COMPLAINT_FILED", "COMPLAINT_DECIDED",
                            "CHALLENGE_FILED", "CHALLENGE_REPLIED", "ACTIVITY_SUSPENDED",
                            "ACTIVITY_RESUMED"),
-      severity="warning", lead=True, confidence="V", applies="GP")
+      severity="warning", lead=True, confidence="V", applies=GP)
 def gp_complaint(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if c.regime(trail) != "GP":
         return

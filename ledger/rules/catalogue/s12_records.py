@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+from ledger.rules.applicability import ALL, ELECTRONIC
 from ledger.rules.context import RuleContext
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
@@ -38,7 +39,7 @@ def _electronic(trail: Trail) -> bool:
       title_en="Every platform operation carries its time, network address and operator",
       basis='EB 第49条 "如实记录招标投标过程、数据信息来源，以及每一操作环节的时间、网络地址和工作人员"',
       section="12", reads=("PROJECT_REGISTERED", *_PLATFORM_OPS), severity="warning", lead=False,
-      confidence="V", applies="electronic")
+      confidence="V", applies=ELECTRONIC)
 def operation_log(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if not _electronic(trail):
         return
@@ -111,7 +112,7 @@ def _unsigned(e: TrailEvent) -> bool:
             '电子存档"; ES 第13条; ES 第14条', section="12",
       reads=("PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED", *_SIGNED_DOCS, "COMMITTEE_FORMED",
              "MEMBER_REPLACED"),
-      severity="warning", lead=False, confidence="V", applies="electronic")
+      severity="warning", lead=False, confidence="V", applies=ELECTRONIC)
 def esign(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if not _electronic(trail):
         return
@@ -165,7 +166,7 @@ def _causal_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
       title_en="Authoritative receipt time: trusted timestamps and causal order",
       basis='ES 第11条 "数据电文进入该特定系统的时间，视为该数据电文的接收时间"; EB 第27条; ES 第8条',
       section="12", reads=("PROJECT_REGISTERED", "BID_SUBMITTED", "*"), severity="warning",
-      lead=False, confidence="V", applies="electronic (TSA); all (order)")
+      lead=False, confidence="V", applies=ALL.where("electronic (TSA); all (order)"))
 def trusted_time(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     if _electronic(trail):
         bids = [b for b in trail.of_type("BID_SUBMITTED")
@@ -190,7 +191,7 @@ def trusted_time(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       title_en="Paper and electronic versions disagree (data message prevails)",
       basis='EB 第62条 "当纸质文件与数据电文不一致时，除招标文件特别约定外，以数据电文为准"',
       section="12", reads=(), severity="info", lead=False, confidence="V",
-      applies="all")
+      applies=ALL, implemented=False)
 def paper_vs_data(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     """Not implemented: the event catalogue has no paper-scan hash to compare."""
     return iter(())
