@@ -54,6 +54,7 @@ portal-assets: setup portal-js
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy ledger verifier chain_access witness_api witness_cosign
