@@ -202,3 +202,13 @@ leads = Table(
     Column("seal_scope", String(32), nullable=True),  # raised on sealed evidence
 )
 Index("ix_leads_project", leads.c.project_id)
+
+# The rule follower's cursor (ledger.rules.follower): the next log index it evaluates, per
+# follower name. Updated in place; losing it only re-evaluates the log. Migration 0005.
+rule_cursor = Table(
+    "rule_cursor",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_index", BigInteger, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
