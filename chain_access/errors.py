@@ -1,24 +1,30 @@
 """Typed errors of the chain access layer.
 
-Role: one ``ChainError`` family that callers (the anchorer, the verifier) can catch and map to
-exit codes: ``ChainUnavailable`` (retry later / exit 3), ``ChainRevert`` (the contract refused,
-with the raw revert data so custom errors can be decoded), ``ChainMismatch`` (wrong or reset
-chain), ``ChainReadOnly`` (a write through a read-only handle).
+Role: one ``ChainError`` family, part of the ledger's one error hierarchy
+(``ledger.core.errors.WitnessError``), so callers (the anchorer, the verifier) catch it and
+the command lines map it to exit codes like any other error (``ledger.core.exit_codes``):
+``ChainUnavailable`` (a ``SourceUnavailable``: retry later / exit 3), ``ChainRevert`` (the
+contract refused, with the raw revert data so custom errors can be decoded), ``ChainMismatch``
+(wrong or reset chain), ``ChainReadOnly`` (a write through a read-only handle).
 
-Must not import: ``ledger.*``, ``verifier.*``, FastAPI, web3, py-evm (stdlib only).
+Must not import: ``ledger.*`` other than ``ledger.core``, ``verifier.*``, FastAPI, web3, py-evm.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ledger.core.errors import SourceUnavailable, WitnessError
 
-class ChainError(Exception):
+
+class ChainError(WitnessError):
     """Base of every error raised by ``chain_access``."""
 
 
-class ChainUnavailable(ChainError):
+class ChainUnavailable(ChainError, SourceUnavailable):
     """The endpoint cannot be reached (connection refused, timeout, DNS, closed store)."""
+
+    source = "the chain"
 
 
 class ChainInUse(ChainUnavailable):

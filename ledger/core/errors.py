@@ -19,6 +19,15 @@ class InvalidRequestError(WitnessError, ValueError):
     """A request that makes no sense: a proof beyond the tree, a token without its scope…"""
 
 
+class SourceUnavailable(WitnessError):
+    """A file, server, chain or database could not be reached or read: try again later.
+
+    ``source`` names what could not be reached ("the chain", "the database") when the
+    message alone does not; the command lines then say "cannot reach <source>: …"."""
+
+    source: str | None = None
+
+
 class VerificationError(WitnessError):
     """Something was checked and found wrong. Subclasses carry the evidence."""
 
