@@ -121,14 +121,27 @@ def license_text(meta: dict[str, object]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+#: ReDoc's sidebar shows a logo fetched from its vendor's CDN; the intranet has none, so
+#: the copy points it at a plain local mark (ours) instead of leaving a request outside.
+REDOC_OUTSIDE_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+REDOC_LOCAL_LOGO = b"/static/vendor/redoc/logo-mini.svg"
+LOCAL_LOGO_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16" width="16" '
+                  'height="16"><rect width="16" height="16" rx="3" fill="#8a1c1c"/></svg>\n')
+
+
 def copy_vendor() -> list[Path]:
     written = []
     for source, dest in VENDOR_FILES:
         target = VENDOR / dest
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(NODE_MODULES / source, target)
+        data = (NODE_MODULES / source).read_bytes()
+        if dest == "redoc/redoc.standalone.js":
+            data = data.replace(REDOC_OUTSIDE_LOGO, REDOC_LOCAL_LOGO)
+        target.write_bytes(data)
         written.append(target)
-    return written
+    logo = VENDOR / "redoc" / "logo-mini.svg"
+    logo.write_text(LOCAL_LOGO_SVG, encoding="utf-8")
+    return [*written, logo]
 
 
 def check() -> list[str]:

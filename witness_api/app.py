@@ -23,7 +23,7 @@ from ledger.ingest import MAX_BATCH, Ingestor
 from ledger.keys import load_secret
 from ledger.settings import Settings
 from ledger.store.database import Database
-from witness_api import ops, problems
+from witness_api import ops, portal, problems
 from witness_api.background import start_anchorer, start_follower
 from witness_api.config import ApiSettings
 from witness_api.deps import Services
@@ -34,6 +34,7 @@ from witness_api.logs import AccessLog, configure_logging
 from witness_api.metrics import Metrics
 from witness_api.models import Problem
 from witness_api.routers import (
+    chain_rpc,
     checkpoints,
     ingest,
     leads,
@@ -80,8 +81,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI:
-    """A ready FastAPI app over the log in ``settings.home`` / ``settings.database_url``."""
+def create_app(settings: Settings, *, api: ApiSettings | None = None,
+               certificate_login: portal.CertificateLogin | None = None) -> FastAPI:
+    """A ready FastAPI app over the log in ``settings.home`` / ``settings.database_url``;
+    ``certificate_login``: the deployment's certificate login for the portal (docs/portal.md)."""
     api = api or ApiSettings()
     configure_logging(api.log_level)
     services = build_services(settings)
@@ -89,7 +92,7 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         anchorer = start_anchorer(services.log, settings, api.anchor, services.metrics)
-        follower = start_follower(services.log, settings)
+        follower = start_follower(services.log, settings, api)
         # Witnesses are asked next to the anchorer, in their own thread (ledger.cosigning).
         cosigner = start_cosigner(services.log, settings) if anchorer is not None else None
         try:
@@ -101,20 +104,25 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None) -> FastAPI
                 follower.stop()
             if anchorer is not None:
                 anchorer.stop()
+            chain_rpc.chain_reader(_app).reset()
             if services.ingestor.committer is not None:
                 services.ingestor.committer.close()  # queued commits finish first
             services.db.dispose()
 
+    # /docs and /redoc are the portal's, from local assets (witness_api.portal.docs_pages).
     app = FastAPI(title="Trading witness ledger API", version="1", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.api = api
     app.state.services = services
     app.state.tokens = services.tokens
     problems.install(app)
-    for module in (ingest, receipts, proofs, checkpoints, projects, leads, meta, trust):
+    for module in (ingest, receipts, proofs, checkpoints, projects, leads, meta, trust,
+                   chain_rpc):
         app.include_router(module.router)
     app.include_router(ops.router)
+    portal.install(app, home=settings.home, policy_endpoint=api.policy_endpoint,
+                   certificate_login=certificate_login)
     # A middleware added later wraps those added before: the size limit runs before the
     # JSON guard (which buffers the body, so it must only see a bounded one), and both run
     # before authentication, routing and FastAPI's body parsing.

@@ -6,11 +6,15 @@ a role that may not call the endpoint. Which events and projects a caller then s
 answers 404, so the existence of sealed, other bidders' or other projects' events does not
 leak.
 The token is never logged; only the role and token id are put on the request state.
+A ``GET`` or ``HEAD`` without a bearer token is also accepted with a valid portal session
+cookie (the portal's page scripts read bundles, receipts and packages with it); every other
+method needs the bearer token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -32,6 +36,14 @@ def authenticate(
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
 ) -> Principal:
     """The caller's principal, or 401."""
+    if credentials is None and request.method in ("GET", "HEAD"):
+        # A portal session (signed cookie, witness_api.portal.session) may read, never
+        # write: state-changing requests still need the bearer token (no CSRF surface).
+        from_session = getattr(request.app.state, "session_principal", None)
+        principal = from_session(request) if from_session is not None else None
+        if principal is not None:
+            request.state.principal = principal
+            return cast(Principal, principal)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError(401, "unauthenticated", "a bearer token is required")
     store: TokenStore = request.app.state.tokens

@@ -90,6 +90,10 @@ class TokenInfo:
             return False
         return self.expires_at is None or datetime.fromisoformat(self.expires_at) > now
 
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.role, self.bidder_id, self.token_id, self.scope, self.label)
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.__dict__)
         out["scope"] = self.scope.to_json() if self.role in SCOPED_ROLES else None
@@ -186,6 +190,12 @@ class TokenStore:
             ).first()
         return None if row is None else _info(row)
 
+    def active(self, token_id: str) -> TokenInfo | None:
+        """An active token's record by id, read from the store every time (no cache): the
+        portal checks its session's token on each request, so a revocation ends it at once."""
+        info = self._by_id(token_id)
+        return info if info is not None and info.active(_now()) else None
+
     def resolve(self, token: str) -> Principal | None:
         """The principal of an active token, or None (unknown, revoked or expired)."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
@@ -194,7 +204,7 @@ class TokenStore:
         info = self._lookup(digest)
         if info is None or not info.active(_now()):
             return None
-        return Principal(info.role, info.bidder_id, info.token_id, info.scope, info.label)
+        return info.principal
 
     def _lookup(self, digest: bytes) -> TokenInfo | None:
         clock = time.monotonic()

@@ -191,3 +191,43 @@ def closed_scope(conn: Connection, sealer: Sealer, project_id: str,
     if len(closed) == 1 and (sid := next(iter(closed))) in sections:
         return sid, sections[sid]
     return sealer.scope_id(project_id, "").hex(), ""
+
+
+def owned_records(log: WitnessLog, viewer: Viewer, *, before: int, window: int
+                  ) -> list[Record]:
+    """A bidder's own records among the log indexes ``[before - window, before)``, newest
+    first (the portal's 我的投标). No column names a sealed record's owner (by design), so
+    this is a bounded scan: a public row is read only when its bytes mention the bidder, a
+    sealed one is opened as ``load_record`` opens it for its owner, and ``may_see`` decides
+    as for every other view."""
+    if viewer.role != "bidder" or not viewer.bidder_id:
+        return []
+    needle = viewer.bidder_id.encode("utf-8")
+    with log.db.read() as conn:
+        rows = [r for r in conn.execute(
+            select(*_COLUMNS).where(events.c.idx >= max(0, before - window))
+            .where(events.c.idx < before).order_by(events.c.idx.desc()))
+            if is_sealed_blob(bytes(r.canonical)) or needle in bytes(r.canonical)]
+        projects = sorted({str(r.project_id) for r in rows})
+        phases: dict[str, dict[str, SectionPhase]] = {p: {} for p in projects}
+        for (pid, section), phase in read_phases(conn, projects).items():
+            phases[pid][section] = phase
+        sealed = {str(r.project_id) for r in rows if is_sealed_blob(bytes(r.canonical))}
+        keys = {p: _released_keys(_releases_of(conn, p)) for p in sealed}
+        found = [_owner_view(log, conn, r, keys.get(str(r.project_id), {}),
+                             phases[str(r.project_id)]) for r in rows]
+    return [r for r in found if needle in (r.canonical or b"") and may_see(viewer, r.seen)]
+
+
+def _owner_view(log: WitnessLog, conn: Connection, row: Any, keys: dict[bytes, bytes],
+                phases: dict[str, SectionPhase]) -> Record:
+    """A row as its owner sees it: released or public as stored, else opened with the seal
+    key (the owner's exception of ``load_record``)."""
+    record = _record(row, keys, phases)
+    if record.canonical is not None:
+        return record
+    plain = log.open_stored(conn, str(row.project_id), bytes(row.canonical),
+                            bytes(row.leaf_hash))
+    env = orjson.loads(plain)
+    seen = Seen(env, True, False, row.submitter, phase_of(phases, env))
+    return Record(record.index, record.project_id, None, record.leaf, plain, env, seen)

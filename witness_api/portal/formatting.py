@@ -1,0 +1,91 @@
+"""How the portal's pages print values: Beijing time, amounts in 元, hashes, pseudonyms.
+
+Times: every instant is shown in Beijing time (UTC+8) as ``2026-03-11 09:00:00``; the column
+or label says 北京时间 once. The conversion is ``ledger.rules.wording.bj`` (the findings'
+own), and amounts use its ``money``, so a page and a finding never print one value twice
+two ways. Payload fields are printed by their catalogue kind (``x-kind`` of the event
+schema: Money, Timestamp, Sha256), never guessed from their names.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from ledger.events.catalogue import EVENT_TYPES
+from ledger.rules.wording import bj, money
+from witness_api.portal.i18n import Translator
+
+PSEUDONYM_PREFIX = "hk1:"
+
+
+def beijing(value: str | int | float | datetime | None) -> str:
+    """An RFC 3339 string, Unix seconds or datetime as Beijing time; "" for none or junk."""
+    if value is None or value == "":
+        return ""
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, int | float):
+            moment = datetime.fromtimestamp(value, UTC)
+        else:
+            moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return bj(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def yuan(amount: str | int | Decimal, t: Translator) -> str:
+    """'572,000.00 元' (en: 'CNY 572,000.00'); a non-number is shown as written."""
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        return str(amount)
+    return t("format.yuan", amount=money(value))
+
+
+def short_hash(value: str, keep: int = 12) -> str:
+    """A long hex string cut for tables (the full value stays in the title attribute)."""
+    text = value.removeprefix("0x")
+    return value if len(text) <= keep + 4 else f"{value[:keep + (len(value) - len(text))]}…"
+
+
+def is_pseudonym(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PSEUDONYM_PREFIX)
+
+
+@cache
+def field_kinds(event_type: str) -> dict[str, str]:
+    """Payload field → catalogue kind (``Money``, ``Timestamp``, ``Sha256``…) of a type."""
+    model = EVENT_TYPES.get(event_type)
+    if model is None:
+        return {}
+    props = model.model_json_schema().get("properties", {})
+    return {name: _kind(spec) for name, spec in props.items() if _kind(spec)}
+
+
+def _kind(spec: dict[str, Any]) -> str:
+    if "x-kind" in spec:
+        return str(spec["x-kind"])
+    for option in spec.get("anyOf", ()):
+        if isinstance(option, dict) and "x-kind" in option:
+            return str(option["x-kind"])
+    return ""
+
+
+def field_value(event_type: str, name: str, value: object, t: Translator) -> str:
+    """One payload field as a page prints it."""
+    kind = field_kinds(event_type).get(name, "")
+    if isinstance(value, bool):
+        return t("format.yes") if value else t("format.no")
+    if kind == "Money" and isinstance(value, str):
+        return yuan(value, t)
+    if kind == "Timestamp" and isinstance(value, str):
+        return f"{beijing(value)} {t('format.beijing_suffix')}"
+    if is_pseudonym(value):
+        return t("format.pseudonym", value=short_hash(str(value), 16))
+    return str(value)
