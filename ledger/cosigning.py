@@ -30,6 +30,7 @@ from sqlalchemy import Connection, func, insert, select
 from ledger.core.cosignature import WitnessKey, count_cosignatures
 from ledger.core.errors import MalformedError, WitnessError
 from ledger.core.note import split_note
+from ledger.loops import LoopMonitor
 from ledger.store.schema import cosignatures
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger("witness.cosigning")
 SIZE_TYPE = "text/x.tlog.size"
 MAX_ANSWER = 4096
+LOOP = "cosigner"  # its name in health records and metrics
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ class CosignClient:
             _, backoff = self._retry_at.get(name, (0.0, 0.5))
             backoff = min(backoff * 2, 60.0)
             self._retry_at[name] = (time.monotonic() + backoff, backoff)
-            _log.warning("witness %s did not cosign size %d: %s", name, checkpoint.size, exc)
+            # logged by the caller: once per streak in the service (``follow``), on the
+            # command line as an outcome
+            _log.debug("witness %s did not cosign size %d: %s", name, checkpoint.size, exc)
             return f"failed: {exc}"
         self._retry_at.pop(name, None)
         return outcome
@@ -188,16 +192,34 @@ class CosignClient:
                                 .where(cosignatures.c.witness == name)).scalar()
         return 0 if size is None else int(size)
 
-    def follow(self, stop: threading.Event, interval: float = 1.0) -> None:
-        """Ask for the newest checkpoint every ``interval`` seconds until ``stop``."""
+    def follow(self, stop: threading.Event, interval: float = 1.0,
+               monitor: LoopMonitor | None = None) -> None:
+        """Ask for the newest checkpoint every ``interval`` seconds until ``stop``.
+
+        A round whose store read fails waits the monitor's backoff; a witness that did not
+        cosign is a failed round too (so its cause is on record) but waits only for its own
+        backoff, and the others are still asked."""
+        monitor = monitor or LoopMonitor(LOOP, None, logger=_log)
         while not stop.is_set():
             try:
-                latest = self.log.latest_checkpoint()
-                if latest is not None:
-                    self.cosign(latest)
-            except Exception:  # a database hiccup must not end cosigning for good
-                _log.exception("cosigning round failed")
+                self._round(monitor)
+            except Exception as exc:  # a database hiccup must not end cosigning for good
+                stop.wait(monitor.failed(exc))
+                continue
             stop.wait(interval)
+        monitor.stopped()
+
+    def _round(self, monitor: LoopMonitor) -> None:
+        latest = self.log.latest_checkpoint()
+        outcomes = self.cosign(latest) if latest is not None else {}
+        failed = {name: o for name, o in outcomes.items() if o.startswith("failed")}
+        if failed:
+            name = sorted(failed)[0]
+            monitor.failed(WitnessRefused(f"witness {name} did not cosign size "
+                                          f"{latest.size if latest else 0}: "
+                                          f"{failed[name].removeprefix('failed: ')}"))
+        elif outcomes and not self._retry_at:  # no witness still failing: the streak is over
+            monitor.ok()
 
 
 def _size_of(text: str) -> int:
@@ -216,8 +238,9 @@ def start_cosigner(log: WitnessLog, settings: Settings,
         return None
     stop = threading.Event()
     client = CosignClient(log, endpoints)
-    threading.Thread(target=client.follow, args=(stop, interval), name="witness-cosigner",
-                     daemon=True).start()
+    monitor = LoopMonitor.named(LOOP, settings.home, logger=_log)
+    threading.Thread(target=client.follow, args=(stop, interval, monitor),
+                     name="witness-cosigner", daemon=True).start()
     return stop
 
 

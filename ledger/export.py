@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,14 +66,15 @@ def _target_size(conn: Connection, last_index: int) -> int:
     return int(latest)
 
 
-def export_project(log: WitnessLog, project_id: str,
-                   viewer: Viewer = OPERATOR) -> dict[str, Any]:
+def export_project(log: WitnessLog, project_id: str, viewer: Viewer = OPERATOR,
+                   progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """The bundle of ``project_id`` as ``viewer`` may see it, as a JSON-ready mapping.
 
     The whole public chain, the sealed records whose section was opened, and a ``sealed``
     list naming the sections still sealed (no count). Raises ``SealedError`` when part of
     the chain is closed to ``viewer`` for now (an admin during the evaluation), and
-    ``NotFoundError`` for a project outside a supervisor's or regulator's scope."""
+    ``NotFoundError`` for a project outside a supervisor's or regulator's scope.
+    ``progress(n, total)`` is told of every event done (``witness export``'s progress)."""
     project = load_project(log, project_id)
     if not in_scope(viewer, project_id, project.facts):
         raise NotFoundError(f"no project {project_id!r}")
@@ -85,10 +87,13 @@ def export_project(log: WitnessLog, project_id: str,
         cps = [_checkpoint_entry(log, conn, s) for s in sizes]
     consistency = [{"from": a, "to": b, "proof": [h.hex() for h in log.consistency_proof(a, b)]}
                    for a, b in itertools.pairwise(sizes)]
-    evs = [{"index": r.index, "leaf_hash": r.leaf.hex(),
-            "canonical": (r.canonical or b"").decode("utf-8"),
-            "inclusion_proof": [h.hex() for h in log.inclusion_proof(r.index, target)]}
-           for r in chosen]
+    evs = []
+    for r in chosen:  # an inclusion proof each: the part that takes a while
+        evs.append({"index": r.index, "leaf_hash": r.leaf.hex(),
+                    "canonical": (r.canonical or b"").decode("utf-8"),
+                    "inclusion_proof": [h.hex() for h in log.inclusion_proof(r.index, target)]})
+        if progress is not None:
+            progress(1, len(chosen))
     note = log.signer.sign(head_body(log.origin, project_id, int(head.project_seq or 0),
                                      head.leaf, head.index, target))
     return {"format": BUNDLE_FORMAT, "kind": "project", "origin": log.origin,

@@ -6,7 +6,6 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,8 @@ if TYPE_CHECKING:
 # `witness-verify --help` lists the commands without loading any of it.
 FILE = click.Path(path_type=Path, dir_okay=False)
 DEFAULT_DB = Path("witness-data/witness.db")
+FSCK_PROGRESS_EVERY = 10_000
+"""Events between two fsck progress lines off a terminal (``WITNESS_PROGRESS_EVERY``)."""
 
 
 def _setup(ctx: click.Context) -> tuple[Any, TrustPolicy, RegistryReader | None]:
@@ -112,30 +113,25 @@ def bundle_cmd(ctx: click.Context, bundle_path: Path, receipts: tuple[Path, ...]
 @click.command("ledger")
 @click.option("--db", "db_url", default=None,
               help=f"SQLAlchemy URL or SQLite file (default {DEFAULT_DB}).")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr "
-              "(default: when stderr is a terminal).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr: a bar on a terminal, else a line every "
+                   f"{FSCK_PROGRESS_EVERY} events.")
 @click.pass_context
-def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool | None) -> None:
+def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool) -> None:
     """fsck: recompute a whole ledger from its database; name the first divergence."""
-    from tqdm import tqdm
-
+    from ledger.core.progress import Progress
     from verifier.ledger_check import check_ledger
 
     opts, policy, chain = _setup(ctx)
-    bar: dict[str, Any] = {}
+    meter = Progress("fsck", unit="events", verb="checked", every=FSCK_PROGRESS_EVERY,
+                     enabled=progress, prefix="witness-verify: ")
 
     def tick(n: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, unit=" ev", unit_scale=True, file=sys.stderr,
-                              disable=None if progress is None else not progress,
-                              desc="fsck", smoothing=0.1)
-        bar["bar"].update(n)
+        meter.total = total
+        meter.advance(n)
 
-    try:
+    with meter:
         report = check_ledger(db_url or str(DEFAULT_DB), policy, chain, tick)
-    finally:
-        if "bar" in bar:
-            bar["bar"].close()
     opts.emit(report)
 
 
@@ -144,7 +140,6 @@ def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool | None) ->
 @click.pass_context
 def checkpoints_cmd(ctx: click.Context, notes: tuple[Path, ...]) -> None:
     """Verify checkpoint NOTES (signed notes): signatures, forks, and the chain."""
-    from ledger.core.note import open_checkpoint
     from verifier.anchor_check import check_anchor
     from verifier.receipt_check import problem_code
 
@@ -154,7 +149,7 @@ def checkpoints_cmd(ctx: click.Context, notes: tuple[Path, ...]) -> None:
     for path in notes:
         text = read_bounded(path, 16 * 1024, "checkpoint").decode("utf-8", "replace")
         try:
-            cp = open_checkpoint(text, [policy.verifier], policy.origin)
+            cp = policy.log_keys.open_checkpoint(text, policy.origin)[0]
         except VerificationError as exc:
             report.fail(problem_code(exc), f"{path}: {exc}")
             continue

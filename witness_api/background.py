@@ -5,26 +5,31 @@ anchor at a time, and another takes over if it dies. The rule follower (early wa
 ``ledger.rules.follower``) campaigns for its own lock the same way. Started and stopped by
 the app's lifespan. Must not be imported by the ledger.
 
-The follower runs when ``WITNESS_API_RULES`` is true (``1``/``true``/``yes``/``on``; off by
-default for now: apps embedded in tests must not append LEAD_RAISED events behind their
-back); ``WITNESS_API_RULES_POLL_SECONDS`` sets its polling interval (default 0.5 s).
+The follower runs when ``ApiSettings.rules`` (``WITNESS_API_RULES``) is true (``1``/``true``/
+``yes``/``on``; off by default for now: apps embedded in tests must not append LEAD_RAISED
+events behind their back); ``WITNESS_API_RULES_POLL_SECONDS`` sets its polling interval
+(default 0.5 s).
 ``witness rules follow`` runs the same follower as a process of its own.
+
+No thread dies of an error: each campaign is supervised (``ledger.loops.run_supervised``),
+so a database that is down while a worker campaigns, or anything unforeseen, is logged once
+per streak, counted (``witness_background_failures_total``) and retried with backoff; the
+loops themselves retry store, chain and OS errors the same way (``ledger.loops``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any
 
 from ledger.anchoring import read_binding
 from ledger.anchoring.election import run_elected_anchorer
+from ledger.anchoring.readiness_checks import free_space
 from ledger.log import WitnessLog
+from ledger.loops import LoopMonitor, live_monitors, run_supervised
 from ledger.settings import Settings
-
-RULES_ENV = "WITNESS_API_RULES"
-RULES_POLL_ENV = "WITNESS_API_RULES_POLL_SECONDS"
+from witness_api.config import ApiSettings
 
 _log = logging.getLogger("witness.api.background")
 
@@ -46,10 +51,11 @@ class AnchorerThread:
                 "on_failed": lambda _exc: m.anchor_failures.inc()}
 
     def _run(self, log: WitnessLog, settings: Settings) -> None:
-        try:
-            run_elected_anchorer(log, settings, self._stop, **self._observers())
-        except Exception:  # keep serving; readiness reports the lag
-            _log.exception("the anchorer stopped")
+        campaign = LoopMonitor.named("anchorer-campaign", settings.home, logger=_log,
+                                     publish=False)
+        run_supervised(campaign, lambda: run_elected_anchorer(log, settings, self._stop,
+                                                              **self._observers()), self._stop)
+        campaign.stopped()
 
     def start(self) -> AnchorerThread:
         self._thread.start()
@@ -62,6 +68,11 @@ class AnchorerThread:
 
 def start_anchorer(log: WitnessLog, settings: Settings, enabled: bool,
                    metrics: Any = None) -> AnchorerThread | None:
+    """Start the anchorer (if enabled and the log is bound to a chain); and, in any case,
+    let ``metrics`` report the background loops and the free disk space of this home."""
+    if metrics is not None:
+        metrics.watch_background(lambda: [m.snapshot() for m in live_monitors(settings.home)],
+                                 lambda: free_space(settings))
     if not enabled or read_binding(log) is None:
         return None
     return AnchorerThread(log, settings, metrics).start()
@@ -79,11 +90,14 @@ class FollowerThread:
         from ledger.rules.follower import rule_context, run_elected_follower
         from ledger.rules.service import RuleService
 
-        try:
+        def campaign_and_follow() -> None:  # the reference data is read again on a retry
             service = RuleService(log, rule_context(settings))
             run_elected_follower(service, settings, self._stop, poll_seconds)
-        except Exception:  # keep serving; the cursor shows how far the rules got
-            _log.exception("the rule follower stopped")
+
+        campaign = LoopMonitor.named("rules-campaign", settings.home, logger=_log,
+                                     publish=False)
+        run_supervised(campaign, campaign_and_follow, self._stop)
+        campaign.stopped()
 
     def start(self) -> FollowerThread:
         self._thread.start()
@@ -94,9 +108,10 @@ class FollowerThread:
         self._thread.join(timeout)
 
 
-def start_follower(log: WitnessLog, settings: Settings) -> FollowerThread | None:
-    """Start the rule follower when ``WITNESS_API_RULES`` turns it on."""
-    if os.environ.get(RULES_ENV, "0").strip().lower() not in ("1", "true", "yes", "on"):
+def start_follower(log: WitnessLog, settings: Settings,
+                   api: ApiSettings | None = None) -> FollowerThread | None:
+    """Start the rule follower when ``api.rules`` (``WITNESS_API_RULES``) turns it on."""
+    api = api or ApiSettings()
+    if not api.rules:
         return None
-    poll = float(os.environ.get(RULES_POLL_ENV) or 0.5)
-    return FollowerThread(log, settings, poll if poll > 0 else 0.5).start()
+    return FollowerThread(log, settings, api.rules_poll_seconds).start()

@@ -2,21 +2,28 @@
 
 Counters and histograms: events appended (by outcome), append latency (single and batch),
 HTTP requests by route and status. Gauges read on scrape: log size, latest checkpoint size
-and checkpoint lag (events not yet in a checkpoint). Anchoring hook: ``anchor_gas``,
-``anchor_failures`` are defined here for ``ledger.anchoring`` to update once it runs beside
-the API (its lag gauge belongs with it). With several uvicorn workers each process has its own
-registry unless ``PROMETHEUS_MULTIPROC_DIR`` is set (prometheus-client multiprocess mode).
+and checkpoint lag (events not yet in a checkpoint); once ``watch_background`` is called,
+the background loops of this process (failures, the current streak, when the last one
+was, whether it runs) and the free space of each file system holding the log. Anchoring
+hook: ``anchor_gas``, ``anchor_failures`` are defined here for ``ledger.anchoring`` to
+update once it runs beside the API (its lag gauge belongs with it). With several uvicorn
+workers each process has its own registry unless ``PROMETHEUS_MULTIPROC_DIR`` is set
+(prometheus-client multiprocess mode).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+from ledger.loops import LoopHealth
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -38,6 +45,40 @@ class _LogGauges(Collector):
                                 value=checkpoint)
         yield GaugeMetricFamily("witness_checkpoint_lag_events",
                                 "Events not yet covered by a checkpoint.", value=size - checkpoint)
+
+
+class _BackgroundGauges(Collector):
+    """The loops' health records of this process and the free disk space, on scrape."""
+
+    def __init__(self, loops: Callable[[], list[LoopHealth]],
+                 disks: Callable[[], list[tuple[str, Path, int]]]) -> None:
+        self.loops = loops
+        self.disks = disks
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        failures = CounterMetricFamily("witness_background_failures",
+                                       "Failed rounds of a background loop.", labels=["loop"])
+        streak = GaugeMetricFamily("witness_background_failure_streak",
+                                   "Failed rounds in a row, now (0: working).", labels=["loop"])
+        running = GaugeMetricFamily("witness_background_running",
+                                    "1 while the loop runs (or retries), 0 once it stopped.",
+                                    labels=["loop"])
+        last = GaugeMetricFamily("witness_background_last_failure_timestamp_seconds",
+                                 "When the loop last failed (Unix time).", labels=["loop"])
+        for h in self.loops():
+            failures.add_metric([h.loop], h.failures)
+            streak.add_metric([h.loop], h.streak)
+            running.add_metric([h.loop], 0 if h.state == "stopped" else 1)
+            if h.last_failure_at:
+                last.add_metric([h.loop], datetime.fromisoformat(h.last_failure_at).timestamp())
+        free = GaugeMetricFamily("witness_disk_free_bytes", "Free space where the log's files "
+                                 "live (see /readyz's disk check).", labels=["path"])
+        try:
+            for _what, path, free_bytes in self.disks():
+                free.add_metric([str(path)], free_bytes)
+        except OSError:  # a scrape never fails for it
+            pass
+        yield from (failures, streak, running, last, free)
 
 
 class Metrics:
@@ -63,6 +104,14 @@ class Metrics:
         self.anchor_failures = Counter("witness_anchor_failures", "Failed anchoring attempts.",
                                        registry=reg)
         reg.register(_LogGauges(read_sizes))
+        self._background: _BackgroundGauges | None = None
+
+    def watch_background(self, loops: Callable[[], list[LoopHealth]],
+                         disks: Callable[[], list[tuple[str, Path, int]]]) -> None:
+        """Report the background loops and the disks (once; later calls change nothing)."""
+        if self._background is None:
+            self._background = _BackgroundGauges(loops, disks)
+            self.registry.register(self._background)
 
     def count_outcomes(self, created: int, duplicate: int, rejected: int) -> None:
         for outcome, n in (("created", created), ("duplicate", duplicate),

@@ -1,15 +1,18 @@
 """Operations endpoints: liveness, readiness and Prometheus metrics (no token).
 
 ``/healthz`` answers as long as the process serves requests. ``/readyz`` checks that the
-store answers and runs the registered readiness checks (anchoring registers the chain and
-its lag there); any failure gives 503 with the failing checks named.
+store answers, runs the registered readiness checks (anchoring registers the chain and its
+lag there) and the operational ones ``witness status`` shows too (the disk, the merge-delay
+promise, a stalled anchorer, the background loops' last failures:
+``ledger.anchoring.readiness_checks``); any failure gives 503 with the failing checks named.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from ledger.anchoring.readiness_checks import operational_checks, readiness_body
 from witness_api.deps import Services, get_services
 from witness_api.metrics import CONTENT_TYPE
 
@@ -28,19 +31,19 @@ def _store_check(services: Services) -> tuple[str, bool, str]:
         return "store", False, type(exc).__name__
 
 
-@router.get("/readyz", summary="Readiness: store (and chain once anchoring runs)",
+@router.get("/readyz", summary="Readiness: store, disk, merge delay, anchoring, loops, chain",
             responses={503: {"description": "Not ready"}})
-def readyz(services: Services = Depends(get_services)) -> JSONResponse:  # noqa: B008
+def readyz(request: Request,
+           services: Services = Depends(get_services)) -> JSONResponse:  # noqa: B008
     results = [_store_check(services)]
     for check in services.readiness:
         try:
             results.append(check())
         except Exception as exc:  # a broken check is a failed check
             results.append((getattr(check, "__name__", "check"), False, type(exc).__name__))
-    ready = all(ok for _, ok, _ in results)
-    body = {"status": "ready" if ready else "not ready",
-            "checks": {name: {"ok": ok, "detail": detail} for name, ok, detail in results}}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    results += operational_checks(request.app.state.settings, services.log)
+    body = readiness_body(results)
+    return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics",

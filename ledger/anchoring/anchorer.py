@@ -18,7 +18,6 @@ or the verifier.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -27,19 +26,24 @@ from datetime import UTC, datetime
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import OperationalError
 
-from chain_access import ChainBackend, ChainRevert, ChainUnavailable, PreparedTx, TxReceipt
+from chain_access import ChainBackend, ChainRevert, PreparedTx, TxReceipt
+from chain_access.errors import ChainMismatch, ChainReadOnly
+from chain_access.registry_events import anchored_in
 from ledger.anchoring import registry
 from ledger.anchoring.binding import ChainBinding
 from ledger.anchoring.signer import CheckpointKey
 from ledger.core.errors import WitnessError
 from ledger.errors import NotFoundError
 from ledger.log import CheckpointRecord, WitnessLog
+from ledger.loops import LoopMonitor
 from ledger.store.schema import anchor_intents, anchors
 
 _log = logging.getLogger("witness.anchorer")
-FAULT_ENV = "WITNESS_FAULT"  # test hook: "after_intent" or "after_send" kills the process
+#: Called with the name of each step an anchor passes ("after_intent": the intent is
+#: committed, "after_send": the transaction is broadcast). Empty in production; the crash
+#: tests (tests/ledger/anchoring/crash_launcher.py) install one that kills the process there.
+ANCHOR_STEP_HOOKS: list[Callable[[str], None]] = []
 #: Anchor transactions per round at most: a burst of checkpoints sealed on demand costs at
 #: most this many anchors (~100k gas each) per checkpoint interval; the rest wait.
 MAX_ANCHORS_PER_ROUND = 8
@@ -196,9 +200,9 @@ class Anchorer:
             self.binding.registry, self._abi, "anchor",
             [self._log_id, checkpoint.size, checkpoint.root, proof, *sig.args()], self.account)
         self._record_intent(prepared, checkpoint.size, chain_size)
-        self._fault("after_intent")
+        self._step("after_intent")
         ref = self.chain.send_prepared(prepared, self._abi)
-        self._fault("after_send")
+        self._step("after_send")
         rec = self.chain.receipt(ref.tx_hash)
         assert rec is not None
         self._record_anchor(rec)
@@ -215,10 +219,10 @@ class Anchorer:
                 f"the log's tree of that size has root {ours.hex()}: the log was rewritten")
         return self.log.consistency_proof(chain_size, checkpoint.size)
 
-    def _fault(self, point: str) -> None:
-        if os.environ.get(FAULT_ENV) == point:
-            _log.warning("fault hook %s: exiting without cleanup", point)
-            os._exit(137)
+    @staticmethod
+    def _step(point: str) -> None:
+        for hook in ANCHOR_STEP_HOOKS:
+            hook(point)
 
     # -- records -----------------------------------------------------------------------
 
@@ -234,12 +238,9 @@ class Anchorer:
             }])
 
     def _record_anchor(self, rec: TxReceipt) -> None:
-        topic = registry.anchored_event_topic()
-        entry = next(e for e in rec.logs if e.topics and e.topics[0] == topic
-                     and e.topics[1] == self._log_id)
-        index = int.from_bytes(entry.topics[2], "big")
-        size = int.from_bytes(entry.data[0:32], "big")
-        root = entry.data[32:64]
+        event = next(e for e in anchored_in(rec.logs, self.binding.registry)
+                     if e.log_id == self._log_id)
+        index, size, root = event.index, event.tree_size, event.root
         block = self.chain.get_block(rec.block_number)
         with self.log.db.write() as conn:
             if conn.execute(select(anchors.c.checkpoint_size)
@@ -283,15 +284,28 @@ class Anchorer:
 
     # -- the loop ----------------------------------------------------------------------
 
-    def _retry(self, exc: Exception, stop: threading.Event, backoff: float) -> None:
+    def _retry(self, exc: Exception, stop: threading.Event, monitor: LoopMonitor) -> None:
         if self.on_failed is not None:
             self.on_failed(exc)
-        _log.warning("anchoring failed, retrying in %.0f s: %s", backoff, exc)
-        stop.wait(backoff)
+        stop.wait(monitor.failed(exc))
 
-    def follow(self, interval: float, max_events: int, stop: threading.Event) -> None:
-        """Anchor every ``interval`` seconds or ``max_events`` new events until ``stop``."""
-        backoff, next_due, last_size = 1.0, 0.0, -1
+    def _final(self, exc: Exception, monitor: LoopMonitor) -> None:
+        """No retry can cure ``exc``: count it, record why the loop stops, re-raise."""
+        if self.on_failed is not None:
+            self.on_failed(exc)
+        monitor.stopped(exc)
+
+    def follow(self, interval: float, max_events: int, stop: threading.Event,
+               monitor: LoopMonitor | None = None) -> None:
+        """Anchor every ``interval`` seconds or ``max_events`` new events until ``stop``.
+
+        A store, chain or OS error (a full disk, a database restarting, a chain that is down
+        or refuses a transaction) is retried with the monitor's capped backoff: nothing was
+        recorded half-way (each step is one transaction) and an intent is reconciled on the
+        next attempt. A diverged log, a foreign checkpoint, a mismatched chain or a registry
+        that refuses this log for good stop it (recorded in ``monitor``) and propagate."""
+        monitor = monitor or LoopMonitor("anchorer", None, logger=_log)
+        next_due, last_size = 0.0, -1
         while not stop.is_set():
             try:
                 size = self.log.size()
@@ -300,36 +314,22 @@ class Anchorer:
                     outcome = self.anchor_once()
                     # Due times run from the start of each attempt, so an anchor that takes
                     # a while does not push every later checkpoint back by its duration.
-                    last_size, next_due, backoff = outcome.checkpoint_size, started + interval, 1.0
+                    last_size, next_due = outcome.checkpoint_size, started + interval
+                    monitor.ok()
                     if self.on_anchored is not None and outcome.action == "anchored":
                         self.on_anchored(outcome)
             except ChainRevert as exc:
                 if exc.name in FINAL_REVERTS:  # retrying cannot help: stop and say why
-                    if self.on_failed is not None:
-                        self.on_failed(exc)
-                    _log.error("anchoring stopped: the registry refuses this log (%s)", exc)
+                    self._final(exc, monitor)
                     raise
-                self._retry(exc, stop, backoff)
-                backoff = min(backoff * 2, 60.0)
+                self._retry(exc, stop, monitor)
                 continue
-            except OperationalError as exc:
-                # the store refused (disk full, database restarting): nothing was recorded
-                # half-way (each step is one transaction); retry when it can write again
-                self._retry(exc, stop, backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            except ChainUnavailable as exc:
-                # Down, slow or a transaction refused (e.g. raced by another anchorer): keep
-                # the intent, back off, reconcile on the next attempt. A mismatched chain or a
-                # diverged log is not retried: those propagate and stop the anchorer.
-                self._retry(exc, stop, backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            except ForeignCheckpoint as exc:
-                # Not retried: no later checkpoint can be anchored over it, and an operator
-                # must see it (docs/operations.md: freeze the log id, register a successor).
-                if self.on_failed is not None:
-                    self.on_failed(exc)
-                _log.error("%s", exc)
+            except (AnchorDivergence, ChainMismatch, ChainReadOnly) as exc:
+                # Not retried: no later checkpoint can be anchored over a foreign one, and an
+                # operator must see it (docs/operations.md: freeze the log id, a successor).
+                self._final(exc, monitor)
                 raise
+            except Exception as exc:  # storage, chain and OS errors: retried (see above)
+                self._retry(exc, stop, monitor)
+                continue
             stop.wait(min(0.2, interval))

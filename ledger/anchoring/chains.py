@@ -17,8 +17,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from chain_access import ChainBackend, ChainError, ChainUnavailable, open_chain
-from ledger.anchoring.anchorer import Anchorer, AnchorOutcome, ForeignCheckpoint
+from chain_access import ChainBackend, ChainError, ChainRevert, open_chain
+from chain_access.errors import ChainMismatch, ChainReadOnly
+from ledger.anchoring.anchorer import AnchorDivergence, Anchorer, AnchorOutcome, ForeignCheckpoint
 from ledger.anchoring.binding import (
     ChainBinding,
     anchorer_account,
@@ -28,10 +29,12 @@ from ledger.anchoring.binding import (
     record_binding,
     register_on,
 )
+from ledger.anchoring.checkpointer import follow_checkpoints
 from ledger.anchoring.signer import load_checkpoint_key
 from ledger.core.errors import WitnessError
 from ledger.home import read_log_info
 from ledger.log import WitnessLog
+from ledger.loops import LoopMonitor
 from ledger.settings import Settings
 
 EXTRA_PREFIX = "chains."
@@ -154,41 +157,60 @@ def anchor_all_once(settings: Settings, log: WitnessLog
 def follow_all(settings: Settings, log: WitnessLog, stop: threading.Event,
                **observers: Any) -> list[tuple[BoundChain, Exception]]:
     """Anchor on every bound chain until ``stop``, one thread per chain: a chain that is
-    down (even at start) is retried with backoff while the others keep anchoring. Returns
-    why each chain that stopped by itself stopped (a foreign checkpoint, a frozen log)."""
+    down (even at start) is retried with backoff while the others keep anchoring. Beside
+    them the checkpointer keeps the merge-delay promise while no chain can be reached.
+    Returns why each chain that stopped by itself stopped (a foreign checkpoint, a frozen
+    log)."""
     stopped: list[tuple[BoundChain, Exception]] = []
     threads = [threading.Thread(target=_follow_one, args=(settings, log, bound, stop, stopped),
                                 kwargs=observers, name=f"witness-anchorer-{bound.number}",
                                 daemon=True) for bound in bound_chains(log)]
-    for thread in threads:
+    anchoring_ended = threading.Event()
+    keeper = threading.Thread(target=follow_checkpoints, args=(settings, log, anchoring_ended),
+                              name="witness-checkpointer", daemon=True)
+    for thread in [*threads, keeper]:
         thread.start()
     for thread in threads:
         thread.join()
+    anchoring_ended.set()
+    keeper.join()
     return stopped
+
+
+def loop_name(bound: BoundChain) -> str:
+    """The name of a chain's anchoring loop in health records and metrics."""
+    return "anchorer" if bound.primary else f"anchorer-{bound.number}"
+
+
+#: Errors no retry cures: the loop of that chain stops (the others go on) and says why.
+FINAL_ERRORS = (AnchorDivergence, ChainMismatch, ChainReadOnly, ChainRevert)
 
 
 def _follow_one(settings: Settings, log: WitnessLog, bound: BoundChain,
                 stop: threading.Event, stopped: list[tuple[BoundChain, Exception]],
                 **observers: Any) -> None:
-    backoff = 1.0
+    monitor = LoopMonitor.named(loop_name(bound), settings.home, logger=_log)
     while not stop.is_set():
-        try:
+        try:  # the chain, the anchorer account and the checkpoint key
             chain = open_bound(settings, bound)
-        except ChainUnavailable as exc:
-            _log.warning("chain %s unreachable, retrying in %.0f s: %s", bound.name, backoff,
-                         exc)
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 60.0)
+        except ChainMismatch as exc:  # another chain than the one bound: never retried
+            monitor.stopped(exc)
+            stopped.append((bound, exc))
+            return
+        except Exception as exc:  # down, or a store or OS error: retried with backoff
+            stop.wait(monitor.failed(exc))
             continue
         try:
-            chain_anchorer(settings, log, bound, chain, **observers).follow(
-                settings.checkpoint_interval, settings.checkpoint_max_events, stop)
-        except (WitnessError, ChainError) as exc:  # this chain stops (a foreign checkpoint,
-            # a frozen log); the others go on. Known causes: their message says it all.
-            _log.error("anchoring on chain %s stopped: %s", bound.name, exc)
-            stopped.append((bound, exc))
-        except Exception as exc:
-            _log.exception("anchoring on chain %s stopped", bound.name)
+            anchorer = chain_anchorer(settings, log, bound, chain, **observers)
+        except Exception as exc:  # e.g. a key file unreadable for now
+            chain.close()
+            stop.wait(monitor.failed(exc))
+            continue
+        try:  # returns once ``stop`` is set; raises only what no retry cures
+            anchorer.follow(settings.checkpoint_interval, settings.checkpoint_max_events,
+                            stop, monitor)
+            monitor.stopped()
+        except FINAL_ERRORS as exc:  # recorded and logged by the monitor
             stopped.append((bound, exc))
         finally:
             chain.close()

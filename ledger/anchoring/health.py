@@ -58,7 +58,7 @@ def _one(settings: Settings, log: WitnessLog, bound: BoundChain) -> tuple[bool, 
         return False, f"chain {bound.binding.chain_id} unreachable ({lag}): {exc}"
     finally:
         chain.close()
-    if overdue is not None:  # anchoring has stalled (e.g. its thread died on a full disk)
+    if overdue is not None:  # anchoring has stalled (the chain refuses, the disk is full)
         return False, f"chain {bound.binding.chain_id} at block {block}; {lag}; {overdue}"
     return True, f"chain {bound.binding.chain_id} at block {block}; {lag}"
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
-from tqdm import tqdm
 
 from ledger.cli.app import Context, cli, fail, json_option
 from ledger.core.json_text import JsonInputError, loads_strict
+from ledger.core.progress import Progress
 from ledger.events import EventValidationError, Pseudonymizer
 from ledger.home import init_home, open_log, read_log_info
 from ledger.ingest import Ingestor, ItemResult
@@ -21,7 +20,8 @@ from ledger.log import WitnessLog
 
 MAX_LINE_BYTES = 1024 * 1024
 PROGRESS_EVERY = 1000
-"""Lines between two progress lines when stderr is not a terminal (a log, a pipe)."""
+"""Lines between two progress lines when stderr is not a terminal (a log, a pipe);
+``WITNESS_PROGRESS_EVERY`` overrides it (``ledger.core.progress``)."""
 pass_ctx = click.make_pass_decorator(Context)
 
 
@@ -73,6 +73,18 @@ def _read_lines(fh: TextIO) -> Iterator[tuple[int, Any | None, str | None]]:
             yield number, None, str(exc)
 
 
+def _count_lines(file: TextIO) -> int | None:
+    """How many lines a regular FILE has (for the progress's ETA); None for a pipe."""
+    path = Path(file.name) if isinstance(file.name, str) else None
+    if path is None or not path.is_file():
+        return None
+    count, last = 0, b"\n"
+    with path.open("rb") as raw:
+        for chunk in iter(lambda: raw.read(1 << 20), b""):
+            count, last = count + chunk.count(b"\n"), chunk[-1:]
+    return count + (last != b"\n")
+
+
 def _describe(result: ItemResult) -> str:
     err = result.error
     if isinstance(err, EventValidationError):
@@ -98,13 +110,13 @@ def ingest(ctx: Context, file: TextIO, receipts: Path | None, batch: int,
                         max_clock_skew_seconds=ctx.settings.max_clock_skew_seconds)
     out_path = receipts or Path(f"{file.name}.receipts.jsonl")
     counts = {"accepted": 0, "duplicates": 0, "rejected": 0}
-    with out_path.open("w", encoding="utf-8") as out:
+    meter = Progress("ingest", unit="lines", verb="read", every=PROGRESS_EVERY,
+                     total=_count_lines(file) if progress else None, enabled=progress)
+    with out_path.open("w", encoding="utf-8") as out, meter:
         pending: list[tuple[int, Any]] = []
-        bar = progress and sys.stderr.isatty()
-        for number, item, error in tqdm(_read_lines(file), unit=" lines", disable=not bar):
-            if progress and not bar and number % PROGRESS_EVERY == 0:
-                click.echo(f"witness: ingest: {number} lines read, {counts['accepted']} "
-                           f"accepted, {counts['rejected']} rejected so far", err=True)
+        for number, item, error in _read_lines(file):
+            meter.advance(number - meter.done, f"{counts['accepted']} accepted, "
+                                               f"{counts['rejected']} rejected so far")
             if error:
                 counts["rejected"] += 1
                 click.echo(f"witness: line {number}: {error}", err=True)
@@ -201,14 +213,20 @@ def consistency(ctx: Context, size1: int, size2: int) -> None:
 @json_option
 @pass_ctx
 def status(ctx: Context) -> None:
-    """Log identity, size and latest checkpoint."""
+    """Log identity, size and latest checkpoint.
+
+    Then one line per check of the service's /readyz: the disk, the merge delay, anchoring
+    and the background loops (docs/operations.md, Monitoring)."""
+    from ledger.anchoring.readiness_checks import operational_checks, readiness_body
+
     log = _log(ctx)
     cp = log.latest_checkpoint()
     info = read_log_info(log.db)
     data = {"origin": log.origin, "vkey": info["vkey"], "size": log.size(),
             "database": log.db.engine.url.render_as_string(hide_password=True),
             "checkpoint": None if cp is None else {"size": cp.size, "root": cp.root.hex(),
-                                                   "created_at": cp.created_at}}
+                                                   "created_at": cp.created_at},
+            "health": readiness_body(operational_checks(ctx.settings, log))}
     from ledger.cli.rules_commands import calendar_warning
     from ledger.rules.follower import operator_calendar
 
@@ -219,8 +237,13 @@ def status(ctx: Context) -> None:
 def _status_text(d: dict[str, Any]) -> str:
     cp = d["checkpoint"]
     cp_line = "none" if cp is None else f"size {cp['size']} at {cp['created_at']}"
-    return (f"origin      {d['origin']}\nsize        {d['size']}\ncheckpoint  {cp_line}\n"
-            f"database    {d['database']}\npublic key  {d['vkey']}")
+    lines = [f"origin      {d['origin']}", f"size        {d['size']}",
+             f"checkpoint  {cp_line}", f"database    {d['database']}",
+             f"public key  {d['vkey']}"]
+    for name, check in d["health"]["checks"].items():  # one line each, as /readyz says it
+        verdict = "ok" if check["ok"] else "NOT OK"
+        lines.append(f"{name.replace('_', ' '):<11} {verdict}: {check['detail']}")
+    return "\n".join(lines)
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from ledger.cli.app import Context, cli, json_option
+from ledger.core.progress import Progress
 from ledger.home import open_log
 from ledger.rules.calendar import SHANGHAI, WorkCalendar
 from ledger.rules.context import RuleContext
@@ -22,6 +23,8 @@ from ledger.rules.package import package_hash
 from ledger.rules.service import RuleService
 
 pass_ctx = click.make_pass_decorator(Context)
+RULES_PROGRESS_EVERY = 100
+"""Projects between two `rules run` progress lines off a terminal (``WITNESS_PROGRESS_EVERY``)."""
 reference_option = click.option(
     "--reference", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
     help="Reference data JSON (experts, enterprises, relations, whitelists).")
@@ -173,31 +176,42 @@ def rules_group() -> None:
     """Run the rule catalogue."""
 
 
-@rules_group.command("run")
-@json_option
-@click.option("--project", default=None, help="Project id (default: every project).")
-@reference_option
-@pass_ctx
-def rules_run(ctx: Context, project: str | None, reference: Path | None) -> None:
-    """Evaluate every rule over whole project trails; store findings, raise leads."""
+def _project_ids(svc: RuleService) -> list[str]:
+    """Every project of the log, in order."""
     from sqlalchemy import select
 
     from ledger.store.schema import events
 
+    with svc.log.db.read() as conn:
+        return sorted(str(p) for p in
+                      conn.execute(select(events.c.project_id).distinct()).scalars())
+
+
+@rules_group.command("run")
+@json_option
+@click.option("--project", default=None, help="Project id (default: every project).")
+@reference_option
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show progress on stderr: a bar on a terminal, else a line every "
+                   f"{RULES_PROGRESS_EVERY} projects.")
+@pass_ctx
+def rules_run(ctx: Context, project: str | None, reference: Path | None,
+              progress: bool) -> None:
+    """Evaluate every rule over whole project trails; store findings, raise leads."""
     svc = _service(ctx)
     svc.ctx = _rules_context(ctx, reference)
     calendar_warning(svc.ctx.calendar)
-    if project is not None:
-        pids = [project]
-    else:
-        with svc.log.db.read() as conn:
-            pids = sorted(str(p) for p in
-                          conn.execute(select(events.c.project_id).distinct()).scalars())
+    pids = [project] if project is not None else _project_ids(svc)
     runs: list[dict[str, Any]] = []
-    for pid in pids:
-        res = svc.run_project(pid)
-        runs.append({"project_id": pid, "new_findings": len(res.new_findings),
-                     "new_leads": list(res.new_leads), "findings": svc.findings(pid)})
+    with Progress("rules run", unit="projects", verb="evaluated", total=len(pids),
+                  every=RULES_PROGRESS_EVERY, enabled=progress) as meter:
+        lead_count = 0
+        for pid in pids:
+            res = svc.run_project(pid)
+            runs.append({"project_id": pid, "new_findings": len(res.new_findings),
+                         "new_leads": list(res.new_leads), "findings": svc.findings(pid)})
+            lead_count += len(res.new_leads)
+            meter.advance(1, f"{lead_count} new lead(s) so far")
     data: dict[str, Any] = runs[0] if project is not None else {
         "projects": runs, "new_leads": [lid for r in runs for lid in r["new_leads"]]}
 
@@ -239,7 +253,9 @@ def rules_follow(ctx: Context, reference: Path | None, poll_seconds: float, chun
 
     from ledger.anchoring.election import LeaderLock
     from ledger.core.errors import WitnessError
+    from ledger.loops import LoopMonitor
     from ledger.rules.follower import (
+        LOOP,
         RULES_LOCK_FILE,
         RULES_LOCK_ID,
         RuleFollower,
@@ -262,8 +278,8 @@ def rules_follow(ctx: Context, reference: Path | None, poll_seconds: float, chun
         else:
             click.echo(f"following from index {follower.position()} "
                        f"(every {poll_seconds} s; Ctrl-C stops)", err=True)
-            try:
-                follower.follow(stop)
+            try:  # its health (last failure, cause) where `witness status` reads it
+                follower.follow(stop, LoopMonitor.named(LOOP, ctx.settings.home))
             except KeyboardInterrupt:
                 stop.set()
     finally:
