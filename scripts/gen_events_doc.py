@@ -1,8 +1,9 @@
 """Generate docs/events.md (the event catalogue reference) from the pydantic models.
 
-Role: a build script. It renders, for every event type, who emits it, each payload field
-with its type, constraints and description, the nested structures, the pseudonymised
-fields and a valid example. ``--check`` exits 1 when the committed doc is stale.
+Role: a build script. It renders, for every event type, its Chinese name (the portal's,
+from ``ledger.events.labels``), who emits it, each payload field with its type,
+constraints and description, the nested structures, the pseudonymised fields and a valid
+example. ``--check`` exits 1 when the committed doc is stale.
 Usage: ``python scripts/gen_events_doc.py [--check] [--output PATH]``.
 """
 
@@ -29,6 +30,7 @@ from ledger.events import (  # noqa: E402
     example_event,
 )
 from ledger.events.envelope import MAX_EVENT_BYTES, EventIn  # noqa: E402
+from ledger.events.labels import event_label  # noqa: E402
 from ledger.events.pseudonymize import CONTEXT_FIELDS  # noqa: E402
 
 DOC_PATH = ROOT / "docs" / "events.md"
@@ -305,7 +307,10 @@ def _type_section(event_type: str, nested: dict[str, dict[str, Any]]) -> list[st
     model = EVENT_TYPES[event_type]
     schema = model.model_json_schema()
     nested.update(schema.get("$defs", {}))
-    out = [f"### `{event_type}`", "", *_description(model), f"Emitted by: {model.EMITTED_BY}.", ""]
+    # The explicit anchor keeps the heading's old slug (`#bid_submitted`) now that the
+    # heading also carries the Chinese name the portal shows for the type.
+    heading = f'### <a id="{event_type.lower()}"></a>`{event_type}` {event_label(event_type)}'
+    out = [heading, "", *_description(model), f"Emitted by: {model.EMITTED_BY}.", ""]
     if schema.get("properties"):
         out += _fields_table(schema)
     example = json.dumps(example_event(event_type), ensure_ascii=False, indent=2)

@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from tests.portal.conftest import World, fresh_client
 from witness_api import create_app
 from witness_api.config import ApiSettings
+from witness_api.portal.formatting import computed_value
+from witness_api.portal.i18n import Translator
 from witness_api.portal.proof_status import Anchor, ProofBook
 
 _ATTR = re.compile(r'\s(?:src|href|action)="([^"]*)"')
@@ -154,6 +156,12 @@ def test_the_project_page_shows_lots_proof_and_amounts(
     assert statuses == {"anchored"}
     assert " 元" in page and 'id="audit-button"' in page and 'id="audit-report"' in page
     assert f'id="audit-print" href="/projects/{project}/report"' in page
+    # key fields under their labels, the schema name kept in the title; amounts in 元
+    assert '<dt title="bidder_org">投标人</dt>' in page and "<dt>bidder_org</dt>" not in page
+    assert re.search(r'<dt title="amount">金额</dt><dd>[\d,]+\.\d\d 元</dd>', page)
+    english = as_role("supervisor").get(f"/projects/{project}?lang=en").text
+    assert '<dt title="bidder_org">Bidder</dt>' in english
+    assert re.search(r'<dt title="amount">Amount</dt><dd>CNY [\d,]+\.\d\d</dd>', english)
     report = as_role("supervisor").get(f"/projects/{project}/report").text
     assert _page_data(report)["autorun"] is True and 'id="audit-report"' in report
 
@@ -189,6 +197,15 @@ def test_the_lead_page_quotes_the_article_and_links_the_package(
     assert package.headers["x-content-sha256"] in page
     evidence = re.findall(r'<tr class="event" data-index="\d+" data-type="(\w+)"', page)
     assert evidence == ["AWARD_NOTICE_ISSUED", "CONTRACT_SIGNED"]
+
+
+def test_computed_values_print_amounts_in_yuan_and_chinese_as_written() -> None:
+    zh, en = Translator("zh"), Translator("en")
+    assert computed_value("amount", "1234567", zh) == "1,234,567.00 元"
+    assert computed_value("amount", "1234567", en) == "CNY 1,234,567.00"
+    assert computed_value("due", "2026-03-11", zh) == "2026-03-11"
+    assert computed_value("bidders", ["沈阳建工", "大连港"], zh) == '["沈阳建工", "大连港"]'
+    assert computed_value("overdue", True, zh) == "true"
 
 
 def test_the_transfer_letter(portal_world: World, as_role: Callable[[str], TestClient]) -> None:

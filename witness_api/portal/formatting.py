@@ -4,11 +4,15 @@ Times: every instant is shown in Beijing time (UTC+8) as ``2026-03-11 09:00:00``
 or label says 北京时间 once. The conversion is ``ledger.rules.wording.bj`` (the findings'
 own), and amounts use its ``money``, so a page and a finding never print one value twice
 two ways. Payload fields are printed by their catalogue kind (``x-kind`` of the event
-schema: Money, Timestamp, Sha256), never guessed from their names.
+schema: Money, Timestamp, Sha256), never guessed from their names; a field's name is shown
+as its label (``ledger.events.labels.field_label``). A finding's computed values are shown
+as recorded (their instants are Beijing time already), except that a value under a name
+the catalogue holds as an amount everywhere is printed in 元.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -89,3 +93,26 @@ def field_value(event_type: str, name: str, value: object, t: Translator) -> str
     if is_pseudonym(value):
         return t("format.pseudonym", value=short_hash(str(value), 16))
     return str(value)
+
+
+@cache
+def money_fields() -> frozenset[str]:
+    """Field names that are an amount (``Money``) in every model of the catalogue using
+    them, nested models included: the names a computed value may be read as 元 by."""
+    kinds: dict[str, set[str]] = {}
+    for model in EVENT_TYPES.values():
+        schema = model.model_json_schema()
+        for obj in (schema, *schema.get("$defs", {}).values()):
+            for name, spec in obj.get("properties", {}).items():
+                kinds.setdefault(name, set()).add(_kind(spec))
+    return frozenset(name for name, found in kinds.items() if found == {"Money"})
+
+
+def computed_value(name: str, value: object, t: Translator) -> str:
+    """One computed value of a finding as the lead page and the letter print it: an amount
+    in 元, text as written, anything else as JSON with its Chinese kept readable."""
+    if name in money_fields() and isinstance(value, str):
+        return yuan(value, t)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

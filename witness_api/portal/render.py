@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
 from ledger.core.errors import WitnessError
-from ledger.events.labels import actor_role_label, event_label
+from ledger.events.labels import actor_role_label, event_label, field_label
 from witness_api.portal import formatting
 from witness_api.portal.context import current_session, portal_state
 from witness_api.portal.i18n import HTML_LANG, LANG_COOKIE, Translator, as_lang, request_lang
@@ -79,7 +79,9 @@ def base_context(request: Request) -> dict[str, Any]:
         "nav": [(href, key) for href, key, roles in NAV if role in roles],
         "event_label": lambda etype: event_label(etype, lang),
         "role_label": lambda r: actor_role_label(r, lang),
+        "field_label": lambda name: field_label(name, lang),
         "field_value": lambda etype, name, v: formatting.field_value(etype, name, v, t),
+        "computed_value": lambda name, v: formatting.computed_value(name, v, t),
         "yuan": lambda amount: formatting.yuan(amount, t),
     }
 
