@@ -240,6 +240,28 @@ def regulator_lead(policy: Path, trail: Path) -> Path | None:
     return path
 
 
+def portal_pages(base: str, trail: Path) -> None:
+    """Screenshots of every page as the bidder, supervisor, regulator and operator see them
+    (scripts/portal_shots.py); without Chromium the demo says why and goes on."""
+    from portal_shots import BrowserMissing, take_screenshots  # scripts/ is this script's path
+
+    events = read_trail(trail)
+    reg = registration(events, events[0]["project_id"])
+    bid = next(ev for ev in events if ev["type"] == "BID_SUBMITTED")
+    tokens = {"bidder": token("bidder", "--bidder", bid["payload"]["bidder_org"]),
+              "supervisor": token("supervisor", "--region", reg["region_code"][:4]),
+              "regulator": token("regulator", "--department", reg["supervisory_dept"]),
+              "admin": token("admin")}
+    try:
+        shots = take_screenshots(base, tokens, OUT / "portal")
+        print(f"    {len(shots)} screenshots in {(OUT / 'portal').relative_to(ROOT)}/")
+    except BrowserMissing as exc:
+        print(f"    no screenshots: {exc}")
+    print(f"    portal: {base}/ (with `make serve`: http://127.0.0.1:8080/); log in with a token "
+          "from `witness token create --role bidder --bidder <统一社会信用代码>` (or --role "
+          "supervisor --region 2101, --role regulator --department <部门>, --role admin)")
+
+
 def main() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
@@ -270,6 +292,8 @@ def main() -> None:
         policy = trust_policy()
         step("8. Bidder: fetch my receipt as myself and verify it against the chain")
         bidder_receipt(base, trail, policy)
+        step("8b. The portal (见证门户): each role logs in with its token; every page shot")
+        portal_pages(base, trail)
     finally:
         step("9. Stop the service cleanly")
         stop_service(service)
@@ -290,7 +314,7 @@ def finish(trail: Path, policy: Path) -> None:
     lead = regulator_lead(policy, trail)
     step("Done. Outputs")
     for path in (HOME, trail, policy, OUT / "bidder-receipt.json", bundle, lead,
-                 OUT / "serve.log"):
+                 OUT / "serve.log", OUT / "portal"):
         if path is not None:
             print(f"    {path.relative_to(ROOT)}")
 
