@@ -6,11 +6,14 @@
     python scripts/bench.py --anchor [--quick] [--hardhat off|auto|URL]  # anchoring only
     python scripts/bench.py --verify [--sizes 10000,100000,1000000]  # witness-verify only
     python scripts/bench.py --rules [--quick] [--rules-projects 30]  # rule follower overhead
+    python scripts/bench.py --startup [--startup-runs 15]  # start-up of the command-line tools
 
 The default run (no --sizes, or --quick) includes the anchoring section (gas per anchor vs
 log size, gas per event vs one write per event, anchor latency on the embedded chain and a
 Hardhat node, event → anchored proof); --no-anchor skips it. It also includes the rules
-section (CPU of the rule follower vs. the append, benchlib/rules_bench.py); --no-rules skips it.
+section (CPU of the rule follower vs. the append, benchlib/rules_bench.py); --no-rules skips it,
+and the start-up section (wall time of `witness --help`, `witness status`, `witness-verify
+--help` against `python -c pass`, benchlib/startup.py); --no-startup skips it.
 
 Each append scenario runs in a child process (its peak RSS is reported). PostgreSQL runs
 in a freshly created database (``bench_<random>``), dropped at the end; by default only up
@@ -33,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchlib import anchor_bench, measure, peers, report, rules_bench, verify_bench
+from benchlib import anchor_bench, measure, peers, report, rules_bench, startup, verify_bench
 from benchlib import append as app
 from benchlib.workload import find_validator
 from ledger.home import open_log
@@ -65,6 +68,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     anchor_bench.add_arguments(p)
     verify_bench.add_arguments(p)
     rules_bench.add_arguments(p)
+    startup.add_arguments(p)
     args = p.parse_args(argv)
     if args.quick:
         args.sizes = "10000"
@@ -170,6 +174,8 @@ def main(argv: list[str]) -> int:
     stamp = datetime.now().astimezone()
     if args.rules:  # the rules-overhead section alone
         return rules_bench.only(args, stamp)
+    if args.startup:  # the start-up section alone
+        return startup.only(args, stamp)
     results: dict[str, Any] = {"meta": machine_info(args, stamp), "runs": [],
                                "checkpoint_scratch": [], "peers": [], "notes": []}
     anchoring = anchor_bench.wanted(args, DEFAULT_SIZES) and not args.verify
@@ -183,6 +189,8 @@ def main(argv: list[str]) -> int:
         results["anchor"] = anchor_bench.run(args)
     if rules_bench.wanted(args, DEFAULT_SIZES) and not args.anchor and not args.verify:
         results["rules"] = rules_bench.run(args)
+    if startup.wanted(args, DEFAULT_SIZES) and not args.anchor and not args.verify:
+        results["startup"] = startup.run(args)
     path = args.json or Path("bench-results") / f"bench-{stamp:%Y%m%d-%H%M%S}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
@@ -194,6 +202,8 @@ def main(argv: list[str]) -> int:
         print(anchor_bench.markdown(results["anchor"]))
     if "rules" in results:
         print(rules_bench.markdown(results["rules"]))
+    if "startup" in results:
+        print(startup.markdown(results["startup"]))
     print(f"JSON: {path}")
     return 0
 

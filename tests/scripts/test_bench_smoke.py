@@ -50,3 +50,22 @@ def test_bench_tiny_run_with_peers(tmp_path: Path) -> None:
     assert set(peer["ratios"]) >= {"build_vs_pymerkle_inmemory", "proof_stored_vs_pymerkle_sqlite",
                                    "build_vs_merkletools"}
     assert data["meta"]["validation"].startswith("validation disabled")
+
+
+def test_bench_startup_section(tmp_path: Path) -> None:
+    """`--startup` alone: every command timed, the floor first, targets on the tools."""
+    out = tmp_path / "startup.json"
+    cmd = [sys.executable, str(BENCH), "--startup", "--startup-runs", "2", "--json", str(out),
+           "--workdir", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| witness status |" in proc.stdout and "≤ 0.6" in proc.stdout
+    section = json.loads(out.read_text())["startup"]
+    rows = {r["command"]: r for r in section["commands"]}
+    assert section["commands"][0]["command"].startswith("python -c pass")
+    assert {"witness --help", "witness-verify --help", "witness status"} <= set(rows)
+    assert rows["witness --help"]["target_s"] == 0.3
+    assert rows["witness status"]["target_s"] == 0.6
+    for row in rows.values():
+        assert row["runs"] == 2 and 0 < row["min_s"] <= row["median_s"] <= row["max_s"]
+        assert row["cpu_median_s"] > 0
