@@ -35,6 +35,11 @@ interface IWitnessRegistry {
     event SuccessorRegistered(
         bytes32 indexed predecessor, bytes32 indexed successor, uint64 startSize, bytes32 startRoot
     );
+    /// @notice The checkpoint signer of `logId` changed from `previousSigner` to `newSigner`
+    /// (signed over by `previousSigner`, sent by the admin `rotatedBy`).
+    event CheckpointSignerRotated(
+        bytes32 indexed logId, address indexed previousSigner, address indexed newSigner, address rotatedBy
+    );
 
     /// @notice The log id is zero (it must be the SHA-256 of the origin string).
     error ZeroLogId();
@@ -68,4 +73,7 @@ interface IWitnessRegistry {
     error LogNotFrozen(bytes32 logId);
     /// @notice `predecessor` already has the successor `successor`.
     error SuccessorAlreadyRegistered(bytes32 predecessor, bytes32 successor);
+    /// @notice The hand-over to `newSigner` is signed by `recovered`, not by the log's current
+    /// checkpoint signer `signer`.
+    error RotationNotSignedBySigner(bytes32 logId, address newSigner, address recovered, address signer);
 }

@@ -20,7 +20,9 @@ import {MerkleProofs} from "./MerkleProofs.sol";
 /// anchor nothing the log did not sign.
 /// The admin role is meant to be held jointly by the regulators (e.g. a multisig wallet).
 /// When a log's keys are compromised it freezes the log at its last good checkpoint and
-/// registers a successor log that continues from that checkpoint with a new signer.
+/// registers a successor log that continues from that checkpoint with a new signer. A signer
+/// key still in the log's hands is rotated instead (`rotateCheckpointSigner`): the admin sends
+/// the change, the current signer signs its consent.
 /// @dev Storage per checkpoint: one slot packing (treeSize, timestamp, blockNumber) as uint64
 /// and one slot for the root. Per log: one slot packing (signer, lastSize, count, frozen), so
 /// the signer costs no extra storage read. anchor() thus touches 3 cold slots (log state,
@@ -43,6 +45,9 @@ contract WitnessRegistry is IWitnessRegistry, AccessControl {
     uint256 public constant MAX_PROOF_LENGTH = 64;
     /// @notice Domain tag of the checkpoint digest the log's signer signs.
     bytes32 public constant CHECKPOINT_TAG = keccak256("witness-registry/checkpoint/v1");
+    /// @dev Domain tag of the digest a log's current checkpoint signer signs to hand over to a
+    /// new one (`rotateCheckpointSigner`). Private: no getter, so `anchor` dispatches as before.
+    bytes32 private constant _ROTATION_TAG = keccak256("witness-registry/signer-rotation/v1");
     /// @notice `lastGoodIndex` of a log frozen with no good checkpoint at all.
     uint256 public constant NO_GOOD_CHECKPOINT = type(uint256).max;
 
@@ -148,6 +153,33 @@ contract WitnessRegistry is IWitnessRegistry, AccessControl {
         _links[successor] = link;
         _successors[predecessor] = successor;
         emit SuccessorRegistered(predecessor, successor, link.startSize, link.startRoot);
+    }
+
+    /// @notice Replaces the checkpoint signer of `logId` by `newSigner`, with the consent of
+    /// the current signer (a routine key rotation, or a signer key feared stolen).
+    /// @dev Only DEFAULT_ADMIN_ROLE, and only with the current signer's EIP-2098 signature
+    /// over keccak256(abi.encode(ROTATION_TAG, chainid, registry, logId, currentSigner,
+    /// newSigner)), ROTATION_TAG = keccak256("witness-registry/signer-rotation/v1"): neither
+    /// the admin alone (who could then anchor what the log never signed) nor a stolen signer
+    /// key alone can change it. A lost signer key cannot consent: freeze the log and register
+    /// a successor instead. Emits CheckpointSignerRotated.
+    /// @param logId A registered log, not frozen.
+    /// @param newSigner Address of the log's new checkpoint key (not the zero address).
+    /// @param sigR The r of the current signer's signature over the rotation digest.
+    /// @param sigYParityAndS The signature's y parity (top bit) and s (EIP-2098 compact form).
+    function rotateCheckpointSigner(bytes32 logId, address newSigner, bytes32 sigR, bytes32 sigYParityAndS)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        uint256 state = _requireRegistered(logId);
+        if (state & _FROZEN != 0) revert LogIsFrozen(logId, _lastGood[logId]);
+        if (newSigner == address(0)) revert ZeroSigner(logId);
+        address current = address(uint160(state));
+        bytes32 digest = keccak256(abi.encode(_ROTATION_TAG, block.chainid, address(this), logId, current, newSigner));
+        address recovered = _recover(digest, sigR, sigYParityAndS);
+        if (recovered != current) revert RotationNotSignedBySigner(logId, newSigner, recovered, current);
+        _logs[logId] = (state & ~_SIGNER_MASK) | uint256(uint160(newSigner));
+        emit CheckpointSignerRotated(logId, current, newSigner, msg.sender);
     }
 
     // ---------------------------------------------------------------- anchor

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ledger.clock import clock_now
 from ledger.core.errors import WitnessError
 from ledger.events import EventValidationError, Pseudonymizer, event_to_json, parse_event
 from ledger.group_commit import GroupCommitter
@@ -49,7 +50,8 @@ class Ingestor:
         self.log = log
         self.pseudonymizer = pseudonymizer
         self.max_skew = max_clock_skew_seconds
-        self.now = now or (lambda: datetime.now().astimezone())
+        # the log's own clock unless a test fixes one: skew is judged by the time it stamps
+        self.now = now or (lambda: clock_now(log.clock))
         self.committer = committer
 
     def submit(self, items: Sequence[Any], submitter: str | None = None) -> list[ItemResult]:

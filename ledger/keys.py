@@ -1,7 +1,8 @@
 """Key files of the log: the Ed25519 signing key and the pseudonymisation (HMAC) key.
 
-Private key files are created with mode 0600 and never logged. Must not import the API or
-the verifier.
+Private key files are created with mode 0600 and never logged; one that others can read is
+refused. A signing key may live in an HSM instead (``ledger.signers``): this module is the
+file side only. Must not import the API or the verifier.
 """
 
 from __future__ import annotations
@@ -43,15 +44,25 @@ def create_log_key(path: Path) -> None:
     write_private_file(path, pem)
 
 
-def load_signer(path: Path, name: str) -> NoteSigner:
+def load_log_key(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 log key in the PEM file ``path`` (0600)."""
     if not path.exists():
         raise KeyFileError(f"no log key at {path}: run `witness init`")
-    if path.stat().st_mode & 0o077:
-        raise KeyFileError(f"log key {path} is readable by others: chmod 600 it")
+    check_private_mode(path, "log key")
     key = load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path} is not an Ed25519 private key")
-    return NoteSigner(name, key)
+    return key
+
+
+def load_signer(path: Path, name: str) -> NoteSigner:
+    return NoteSigner(name, load_log_key(path))
+
+
+def check_private_mode(path: Path, what: str) -> None:
+    """Refuse a private key file that others can read."""
+    if path.stat().st_mode & 0o077:
+        raise KeyFileError(f"{what} {path} is readable by others: chmod 600 it")
 
 
 def create_secret(path: Path, size: int = 32) -> None:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select
 
+from ledger.clock import Clock, zone_clock
 from ledger.core import tree
 from ledger.core.canonical import SALT_SIZE, PreparedEvent, prepare_event
 from ledger.core.errors import InvalidRequestError, WitnessError
@@ -35,13 +34,6 @@ from ledger.sealing.keys import Sealer
 from ledger.store import log_queries as q
 from ledger.store.database import Database
 from ledger.store.schema import checkpoints, events, section_phases
-
-Clock = Callable[[], str]
-
-
-def zone_clock(tz: str) -> Clock:
-    zone = ZoneInfo(tz)
-    return lambda: datetime.now(zone).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -143,7 +135,7 @@ class WitnessLog:
         self.signer = signer
         self.origin = origin
         self.mmd_seconds = mmd_seconds
-        self.clock = clock or zone_clock("Asia/Shanghai")
+        self.clock = clock or zone_clock()
         self._seen_size = 0
 
     # -- appending ------------------------------------------------------------------------

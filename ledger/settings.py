@@ -1,15 +1,19 @@
 """Runtime settings of the ledger service, read from ``WITNESS_*`` environment variables.
 
-Built by ``main`` / the app factory, never at import time. Must not import the store or
-the API.
+Every setting of the ledger is here (the HTTP service's own are in ``witness_api.config``);
+no other module of ``ledger`` reads the environment. Precedence: an argument (a command-line
+option such as ``--home``) over the ``WITNESS_*`` variable over the default. Built by
+``main`` / the app factory, never at import time. Must not import the store or the API.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.clock import DEFAULT_TIMEZONE, check_timezone
 
 
 class Settings(BaseSettings):
@@ -25,11 +29,32 @@ class Settings(BaseSettings):
     checkpoint_max_events: int = Field(default=10_000, gt=0)
     mmd_seconds: int = Field(default=60, gt=0, description="maximum merge delay promised")
     confirmations: int = Field(default=0, ge=0)
-    timezone: str = Field(default="Asia/Shanghai")
+    timezone: str = Field(default=DEFAULT_TIMEZONE, description=(
+        "the ledger clock's zone (ledger.clock): every time it stamps, whatever TZ says"))
     max_clock_skew_seconds: int = Field(default=300, ge=0)
     cosigners: str = Field(default="", max_length=20_000, description=(
         "independent witnesses asked to cosign every checkpoint: `URL VKEY` entries separated "
         "by `;` or newlines (ledger.cosigning)"))
+    registry: str | None = Field(default=None, max_length=42, description=(
+        "`witness init`: attach to the registry contract at this address instead of "
+        "deploying one (the primary chain)"))
+    chain_keystore: Path | None = Field(default=None, description=(
+        "JSON-RPC chains: the anchorer's encrypted keystore file (its password in "
+        "WITNESS_CHAIN_KEYSTORE_PASSWORD); else WITNESS_CHAIN_PRIVATE_KEY"))
+    rules_reference: Path | None = Field(default=None, description=(
+        "reference data for the rules; else <home>/reference.json when it exists"))
+    debug: bool = Field(default=False, description="a traceback for an internal error")
+
+    @field_validator("registry", "chain_keystore", "rules_reference", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value  # `export WITNESS_REGISTRY=` unsets it
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        check_timezone(value)
+        return value
 
     @property
     def database_url(self) -> str:

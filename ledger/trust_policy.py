@@ -2,7 +2,9 @@
 
 Role: build the ``witness-trust/v1`` document (``ledger.core.trust``) from the log key and
 origin, the recorded chain binding (chain id, genesis hash, registry, log id) and the
-configured witnesses; used by ``witness trust-policy export`` and ``GET /v1/trust-policy``.
+configured witnesses, and the log key rotations the log recorded (``log_key`` stays the
+first key, so the fingerprint a verifier pinned still holds after a rotation); used by
+``witness trust-policy export`` and ``GET /v1/trust-policy``.
 Nothing here is read from the chain: the binding was checked against it when recorded.
 Must not import the API or the verifier.
 """
@@ -21,6 +23,7 @@ from ledger.errors import NotFoundError
 from ledger.home import read_log_info
 from ledger.log import WitnessLog
 from ledger.settings import Settings
+from ledger.signers.log_key import rotation_events
 
 DEFAULT_UPGRADE_PATH = "/v1/receipts/{index}"
 
@@ -40,9 +43,11 @@ def default_quorum(witnesses: int) -> int:
 
 
 def policy_document(settings: Settings, log: WitnessLog, *, endpoint: str | None,
-                    witness_quorum: int | None = None,
-                    optional: Collection[int] = ()) -> dict[str, Any]:
-    """The trust policy of ``log``; ``NotFoundError`` while it is not bound to a chain."""
+                    witness_quorum: int | None = None, optional: Collection[int] = (),
+                    pin_current_key: bool = False) -> dict[str, Any]:
+    """The trust policy of ``log``; ``NotFoundError`` while it is not bound to a chain.
+    ``pin_current_key``: pin the log's current key, without rotations (a new fingerprint:
+    after a key was stolen, the old one must stop vouching for anything, docs/keys.md)."""
     binding = read_binding(log)
     if binding is None:
         raise NotFoundError("the log is not bound to a chain yet: run `witness init`")
@@ -51,13 +56,18 @@ def policy_document(settings: Settings, log: WitnessLog, *, endpoint: str | None
     if not 0 <= quorum <= len(witnesses):
         raise ValueError(f"witness quorum must be between 0 and the number of configured "
                          f"witnesses ({len(witnesses)}), not {quorum}")
-    return trust_document(origin=log.origin, log_key=read_log_info(log.db)["vkey"],
+    rotations = [p["statement"] for _, p in rotation_events(log.db)]
+    log_key = read_log_info(log.db)["vkey"]
+    if pin_current_key:
+        log_key, rotations = log.signer.verifier.vkey(), []
+    return trust_document(origin=log.origin, log_key=log_key,
                           chain_id=binding.chain_id, registry=binding.registry,
                           log_id=binding.log_id.lower(), endpoint=endpoint,
                           genesis_hash=binding.genesis_hash,
                           upgrade_path=DEFAULT_UPGRADE_PATH, witnesses=witnesses,
                           witness_quorum=quorum,
-                          chains=further_chains(log, endpoint is not None, optional))
+                          chains=further_chains(log, endpoint is not None, optional),
+                          log_key_rotations=rotations)
 
 
 def further_chains(log: WitnessLog, with_endpoints: bool,

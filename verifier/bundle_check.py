@@ -21,7 +21,7 @@ from typing import Any
 from ledger.core.canonical import ZERO_HASH, decode_envelope, envelope_prev, is_sealed_envelope
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
-from ledger.core.note import Checkpoint, open_checkpoint, open_note
+from ledger.core.note import Checkpoint
 from ledger.core.receipt import Receipt
 from ledger.core.verify import verify_consistency, verify_inclusion
 from verifier import lead_check
@@ -82,9 +82,9 @@ def _checkpoints(report: Report, bundle: Bundle, policy: TrustPolicy) -> dict[in
     out: dict[int, Checkpoint] = {}
     for note, _ in bundle.checkpoints:
         try:
-            cp = open_checkpoint(note, [policy.verifier], policy.origin)
+            cp = policy.log_keys.open_checkpoint(note, policy.origin)[0]
         except VerificationError as exc:
-            report.fail("signature", f"checkpoint note: {exc}")
+            report.fail(problem_code(exc), f"checkpoint note: {exc}")
             continue
         report.count("checkpoints")
         seen = out.get(cp.size)
@@ -116,7 +116,7 @@ def _anchors(report: Report, bundle: Bundle, cps: dict[int, Checkpoint], policy:
              chain: RegistryReader | None) -> dict[int, int]:
     """Block time of each checkpoint found on chain, by size."""
     out: dict[int, int] = {}
-    refs = {Checkpoint.parse(open_note(n, [policy.verifier])).size: (a, more)
+    refs = {Checkpoint.parse(policy.log_keys.open(n)).size: (a, more)
             for (n, a), more in zip(bundle.checkpoints, bundle.further or
                                     [()] * len(bundle.checkpoints), strict=True)
             if _signed(n, policy)}
@@ -136,7 +136,7 @@ def _anchors(report: Report, bundle: Bundle, cps: dict[int, Checkpoint], policy:
 
 def _signed(note: str, policy: TrustPolicy) -> bool:
     try:
-        open_note(note, [policy.verifier])
+        policy.log_keys.open_checkpoint(note, policy.origin)
     except VerificationError:
         return False
     return True
@@ -246,7 +246,7 @@ def _head(report: Report, bundle: Bundle, policy: TrustPolicy,
           last: tuple[int, bytes, int] | None, *, evidence_only: bool = False) -> None:
     """The signed project head; unless ``evidence_only`` (a lead), the bundle must end there."""
     try:
-        lines = open_note(bundle.head, [policy.verifier]).split("\n")
+        lines = policy.log_keys.open(bundle.head).split("\n")
     except VerificationError as exc:
         report.fail("signature", f"project head: {exc}")
         return

@@ -17,12 +17,12 @@ from typing import Any, NoReturn
 
 import click
 
-from ledger.core.errors import MalformedError, WitnessError
+from ledger.core.errors import MalformedError
+from ledger.core.exit_codes import EXIT_UNREACHABLE, classify
 from verifier import policy as pol
 from verifier.commands import bundle_cmd, checkpoints_cmd, ledger_cmd, receipt_cmd
 from verifier.extras import missing_module_message
-from verifier.readers import SourceUnavailable
-from verifier.report import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, Report
+from verifier.report import Report
 
 
 class Options:
@@ -97,26 +97,20 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: errors become one line and an exit code."""
+    """Console entry point: errors become one line and an exit code (the mapping every
+    command line shares: ``ledger.core.exit_codes``)."""
     try:
         cli.main(args=argv, prog_name="witness-verify", standalone_mode=False)
-    except click.exceptions.Abort:
-        fail("aborted", 130)
-    except click.ClickException as exc:
-        fail(exc.format_message(), EXIT_BAD_INPUT)
-    except SourceUnavailable as exc:
-        if _RUN.get("as_json"):  # a report, not silence: outcome "unreachable", nothing checked
-            report = Report(str(_RUN.get("kind") or "verify"))
-            report.skip("everything", str(exc), unreachable=True)
-            click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-        fail(str(exc), EXIT_UNREACHABLE)
-    except (WitnessError, ValueError, RecursionError) as exc:
-        fail(str(exc) or type(exc).__name__, EXIT_BAD_INPUT)
-    except OSError as exc:
-        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_UNREACHABLE)
-    except ModuleNotFoundError as exc:  # an extra of witness-verify that is not installed
-        fail(missing_module_message(exc), EXIT_BAD_INPUT)
-    except Exception as exc:  # last resort: no traceback for users
-        if os.environ.get("WITNESS_DEBUG"):
+    except Exception as exc:  # every error: one line, never a traceback (unless debugging)
+        outcome = classify(exc)
+        if outcome.internal and os.environ.get("WITNESS_DEBUG"):
             raise
-        fail(f"internal error ({type(exc).__name__}): {exc}", EXIT_FAILED)
+        message = outcome.message
+        if isinstance(exc, ModuleNotFoundError):  # name the extra that brings it
+            message = missing_module_message(exc)
+        if outcome.code == EXIT_UNREACHABLE and _RUN.get("as_json"):
+            # a report, not silence: outcome "unreachable", nothing checked
+            report = Report(str(_RUN.get("kind") or "verify"))
+            report.skip("everything", message, unreachable=True)
+            click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        fail(message, outcome.code)

@@ -26,7 +26,6 @@ from typing import Any
 
 from ledger.core.canonical import canonical_json, decode_envelope
 from ledger.core.errors import MalformedError, VerificationError
-from ledger.core.note import open_note
 from ledger.core.receipt import Receipt
 from verifier.bundle_parse import Bundle
 from verifier.policy import TrustPolicy
@@ -61,7 +60,7 @@ def check_signature(report: Report, bundle: Bundle, policy: TrustPolicy) -> None
     """The package signature, with the pinned key, over this very content."""
     lead = _lead(bundle)
     try:
-        body = open_note(str(bundle.signature), [policy.verifier])
+        body = policy.log_keys.open(str(bundle.signature))
     except VerificationError as exc:
         report.fail("signature", f"lead package signature: {exc}")
         return

@@ -2,9 +2,10 @@
 
 Role: stream the events in index order (bounded chunks), recompute every leaf from the
 stored canonical bytes, rebuild the tree on an O(log n) frontier and compare every stored
-hash in the same order, check every checkpoint (signature with the pinned key, signed root =
-row root = recomputed root at that size — which also proves consistency between consecutive
-checkpoints, since all roots come from one append-only recomputation), the per-project
+hash in the same order, check every checkpoint (signature with the pinned key or one its
+recorded rotations hand over to, ``fsck_keys``; signed root = row root = recomputed root at
+that size — which also proves consistency between consecutive checkpoints, since all roots
+come from one append-only recomputation), the per-project
 chains, and each anchor row against the chain. A sealed record contributes its stored leaf
 (its bytes are encrypted until its section's opening) and is no project-chain link; once
 released, ``fsck_sealed`` opens it. Memory: the frontier, one chunk, one (seq, leaf) per
@@ -26,10 +27,11 @@ from sqlalchemy import Connection
 from ledger.core import tree
 from ledger.core.canonical import ZERO_HASH
 from ledger.core.errors import MalformedError, VerificationError
-from ledger.core.note import open_checkpoint
+from ledger.core.key_rotation import KeyRotationError
 from ledger.core.sealed import MAGIC
 from verifier.anchor_check import check_anchor
 from verifier.anchor_ref import AnchorRef, parse_anchor
+from verifier.fsck_keys import key_history
 from verifier.fsck_links import LINK, PREV, ProjectChains
 from verifier.fsck_sealed import RELEASE_TAIL, SealedScopes
 from verifier.further_chains import FurtherChains, check_further
@@ -71,6 +73,7 @@ class _Fsck:
         self.links = ProjectChains(report)
         self.sealed = SealedScopes(report, policy.origin)
         self.payload_bad: set[int] = set()
+        self.keys = key_history(report, policy, db, conn)  # the log's rotations, verified
         self.checkpoints = db.checkpoints(conn)
         self.pending_cp = next(self.checkpoints, None)
         self.anchors, self.further, self.stray = _split_anchors(db.anchors(conn),
@@ -225,9 +228,10 @@ class _Fsck:
     def checkpoint(self, size: int, root_col: bytes, note: str, calculated: bytes | None) -> None:
         report, where = self.report, {"index": size, "evidence": {"checkpoint_size": size}}
         try:
-            cp = open_checkpoint(note, [self.policy.verifier], self.policy.origin)
+            cp = self.keys.open(note, size)
         except (VerificationError, MalformedError) as exc:
-            report.fail("signature", f"checkpoint {size}: {exc}", **where)
+            code = exc.code if isinstance(exc, KeyRotationError) else "signature"
+            report.fail(code, f"checkpoint {size}: {exc}", **where)
             return
         report.count("checkpoints")
         if cp.size != size or cp.root != root_col:

@@ -1,7 +1,9 @@
 """Trust anchors: the pinned log key, origin and chain identity (flags or a policy file).
 
 Role: build a :class:`TrustPolicy` from a ``witness-trust/v1`` JSON file and/or flags; never
-from the material being checked (a receipt or bundle may *carry* a key, it is ignored).
+from the material being checked (a receipt or bundle may *carry* a key, it is ignored). The
+log keys trusted are the pinned one and those its rotation statements (the policy's
+``log_key_rotations``, each signed by the key before it) hand over to.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 """
@@ -9,7 +11,7 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from ledger.core.cosignature import WitnessKey
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import log_id
 from ledger.core.json_text import loads_strict
+from ledger.core.key_rotation import MAX_ROTATIONS, LogKeys, follow_rotations
 from ledger.core.note import NoteVerifier
 from ledger.core.trust import (
     POLICY_FORMAT,
@@ -78,6 +81,13 @@ class TrustPolicy:
     witnesses: tuple[str, ...] = ()  # witness verifier keys (C2SP cosignature, 0x04)
     witness_quorum: int = 0  # how many distinct witnesses must cosign (0: none required)
     chains: tuple[ChainPin, ...] = ()  # further chains (v2 policies)
+    rotations: tuple[str, ...] = ()  # rotation statements from the pinned key, in order
+    log_keys: LogKeys = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # every statement is checked here: a policy carrying a forged one is refused whole
+        object.__setattr__(self, "log_keys",
+                           follow_rotations(self.verifier, self.origin, self.rotations))
 
     @property
     def witness_keys(self) -> list[WitnessKey]:
@@ -100,7 +110,8 @@ class TrustPolicy:
                               log_id=self.pinned_log_id, endpoint=self.chain,
                               genesis_hash=self.genesis_hash, upgrade_path=self.upgrade_path,
                               witnesses=self.witnesses, witness_quorum=self.witness_quorum,
-                              chains=[c.to_json() for c in self.chains])
+                              chains=[c.to_json() for c in self.chains],
+                              log_key_rotations=self.rotations)
 
     def on_chain(self, pin: ChainPin) -> TrustPolicy:
         """This policy with ``pin`` in place of the primary chain (to check that chain)."""
@@ -136,7 +147,18 @@ def parse_policy(obj: Any) -> dict[str, Any]:
             "upgrade_path": _opt(obj, "upgrade_path", str),
             "witnesses": _witness_list(obj.get("witnesses")),
             "witness_quorum": _opt(obj, "witness_quorum", int),
-            "chains": _chain_list(obj.get("chains"))}
+            "chains": _chain_list(obj.get("chains")),
+            "rotations": _rotation_list(obj.get("log_key_rotations"))}
+
+
+def _rotation_list(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_ROTATIONS or \
+            not all(isinstance(v, str) for v in value):
+        raise MalformedError(f"trust policy: log_key_rotations must be a list of at most "
+                             f"{MAX_ROTATIONS} signed notes")
+    return tuple(value)
 
 
 def _chain_list(value: Any) -> tuple[ChainPin, ...] | None:
@@ -224,7 +246,16 @@ def build(*, key: str | None, origin: str | None = None, chain_id: int | None = 
     return TrustPolicy(verifier, merged.get("origin") or verifier.name, merged.get("chain_id"),
                        merged.get("registry"), merged.get("log_id"), merged.get("chain"), path,
                        merged.get("genesis_hash"), cosigners, quorum,
-                       tuple(merged.get("chains") or ()))
+                       tuple(merged.get("chains") or ()),
+                       _rotations(merged, base))
+
+
+def _rotations(merged: dict[str, Any], base: dict[str, Any] | None) -> tuple[str, ...]:
+    """The policy file's rotations, which start from the file's key: none if a flag pinned
+    another key."""
+    if base is None or base.get("key") != merged["key"]:
+        return ()
+    return tuple(merged.get("rotations") or ())
 
 
 def with_chain(policy: TrustPolicy, chain: str | None) -> TrustPolicy:

@@ -54,7 +54,7 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
         return report
     try:
         check_json_depth(receipt.canonical_event)
-        checked = verify_receipt_offline(receipt, policy.verifier)
+        checked = verify_receipt_offline(receipt, policy.log_keys)
     except VerificationError as exc:
         report.fail(problem_code(exc), str(exc), **where)
         return report

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.core.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNREACHABLE
+
 REPORT_FORMAT = "witness-verify-report/v1"
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_UNREACHABLE = 3
 MAX_PROBLEMS = 1000
 # Codes whose later occurrences are consequences of the first (a changed leaf changes every
 # node above it and every later root): only the first is listed, the rest are counted.
@@ -87,7 +85,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return {"failed": EXIT_FAILED, "unreachable": EXIT_UNREACHABLE}.get(self.outcome, EXIT_OK)
+        return {"failed": EXIT_FAILURE, "unreachable": EXIT_UNREACHABLE}.get(self.outcome, EXIT_OK)
 
     @property
     def first_divergence(self) -> Problem | None:

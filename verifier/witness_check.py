@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ledger.core.cosignature import count_cosignatures
 from ledger.core.errors import MalformedError, VerificationError
-from ledger.core.note import open_checkpoint, split_note
+from ledger.core.note import split_note
 from verifier.policy import TrustPolicy
 from verifier.report import Report
 
@@ -101,7 +101,7 @@ def check_bundle_notes(report: Report, policy: TrustPolicy, notes: list[str],
         return
     for note in notes:
         try:
-            cp = open_checkpoint(note, [policy.verifier], policy.origin)
+            cp = policy.log_keys.open_checkpoint(note, policy.origin)[0]
         except (VerificationError, MalformedError):
             continue  # reported by the checkpoint check
         check_cosignatures(report, policy, note, cp.size, require=cp.size == proof_size)

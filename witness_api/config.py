@@ -23,3 +23,8 @@ class ApiSettings(BaseSettings):
     anchor: bool = Field(default=True, description="run the elected anchorer in this worker")
     policy_endpoint: str = Field(default="", max_length=2000, description=(
         "public chain endpoint written into GET /v1/trust-policy (default: none)"))
+    rules: bool = Field(default=False, description=(
+        "run the elected rule follower in this worker (off by default: apps embedded in "
+        "tests must not append LEAD_RAISED events behind their back)"))
+    rules_poll_seconds: float = Field(default=0.5, gt=0, le=3600,
+                                      description="the rule follower's polling interval")

@@ -3,7 +3,8 @@
 Every error response of the API is a problem object ``{type, title, status, detail}``;
 validation problems add ``errors: [{loc, msg}]`` with dotted field paths (``payload.price``).
 Domain errors map as: not found → 404, idempotency conflict → 409, invalid event → 422,
-malformed input → 400, impossible proof request → 422, uninitialised/unreachable store → 503.
+malformed input → 400, impossible proof request → 422, uninitialised/unreachable store or
+another unreachable source (the chain) → 503, any other chain error → 502.
 A body refused by the JSON guard is 400 ``json-too-deep``, ``duplicate-key`` (the item names
 the ``key``) or ``malformed-json``.
 An unexpected exception is logged (without request headers) and answered 500.
@@ -20,7 +21,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.core.errors import InvalidRequestError, MalformedError, VerificationError, WitnessError
+from chain_access.errors import ChainError
+from ledger.core.errors import (
+    InvalidRequestError,
+    MalformedError,
+    SourceUnavailable,
+    VerificationError,
+    WitnessError,
+)
 from ledger.core.json_text import MAX_JSON_DEPTH, JsonInputError
 from ledger.errors import ConflictError, NotFoundError, NotInitialisedError, StateConflictError
 from ledger.events import EventValidationError
@@ -35,7 +43,8 @@ _TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
     405: "Method not allowed", 406: "Not acceptable", 409: "Conflict",
     413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
-    500: "Internal server error", 501: "Not implemented", 503: "Service unavailable",
+    500: "Internal server error", 501: "Not implemented", 502: "Bad gateway",
+    503: "Service unavailable",
 }
 
 # (error class, status, problem slug) — the first matching class wins.
@@ -46,6 +55,8 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (NotFoundError, 404, "not-found"),
     (NotInitialisedError, 503, "not-initialised"),
     (StoreError, 503, "store-unavailable"),
+    (SourceUnavailable, 503, "source-unavailable"),  # the chain, a witness… (retry later)
+    (ChainError, 502, "chain-error"),  # the chain answered, but not as the ledger needs
     (EventValidationError, 422, "invalid-event"),
     (InvalidRequestError, 422, "invalid-request"),
     (MalformedError, 400, "malformed"),

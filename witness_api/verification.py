@@ -20,14 +20,17 @@ from ledger.core.receipt import Receipt
 from ledger.errors import NotFoundError
 from ledger.export import export_project
 from ledger.sealing.policy import Viewer
+from ledger.signers.log_key import rotation_events
 from ledger.store.schema import anchors
 from verifier import TrustPolicy, check_bundle, check_receipt
 from witness_api.deps import Services
 
 
 def policy(services: Services) -> TrustPolicy:
+    """The log's first key and the rotations the log recorded (docs/keys.md)."""
+    rotations = tuple(p["statement"] for _, p in rotation_events(services.db))
     return TrustPolicy(verifier=NoteVerifier.from_vkey(services.vkey()),
-                       origin=services.log.origin)
+                       origin=services.log.origin, rotations=rotations)
 
 
 def verify_receipt(services: Services, obj: dict[str, Any]) -> dict[str, Any]:

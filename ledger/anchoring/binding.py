@@ -11,10 +11,8 @@ instead of anchoring elsewhere. Must not import the API or the verifier.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -24,11 +22,13 @@ from chain_access import ChainBackend, ChainIdentity, check_identity, code_hash,
 from ledger.anchoring import registry
 from ledger.anchoring.signer import CheckpointKey, load_checkpoint_key, signer_statement
 from ledger.core.errors import WitnessError
+from ledger.errors import NotFoundError
 from ledger.events import event_to_json, parse_event
 from ledger.home import read_log_info
-from ledger.keys import load_secret, write_private_file
 from ledger.log import WitnessLog
 from ledger.settings import Settings
+from ledger.signers.secp256k1 import SignerAccount
+from ledger.signers.slots import FileSlot, Stage, TokenSlot, key_slot
 from ledger.store.schema import log_info
 
 _PREFIX = "chain."
@@ -76,20 +76,26 @@ def record_binding(log: WitnessLog, binding: ChainBinding, prefix: str = _PREFIX
                                         for k, v in asdict(binding).items()])
 
 
-def anchorer_account(settings: Settings, *, create: bool, spec: str | None = None
-                     ) -> LocalAccount:
-    """The anchorer key for chain ``spec`` (default: the configured chain): a 0600 file in
-    the data dir for an embedded chain, else the keystore (``WITNESS_CHAIN_KEYSTORE``) or
-    ``WITNESS_CHAIN_PRIVATE_KEY``; never argv."""
+def anchorer_account(settings: Settings, *, create: bool, spec: str | None = None,
+                     stage: Stage = "current") -> LocalAccount:
+    """The anchorer key for chain ``spec`` (default: the configured chain): in the HSM when
+    ``WITNESS_HSM_ANCHORER_KEY`` names it, else a 0600 file in the data dir for an embedded
+    chain, else the keystore (``WITNESS_CHAIN_KEYSTORE``) or ``WITNESS_CHAIN_PRIVATE_KEY``;
+    never argv. ``stage`` "next": the account a rotation under way hands over to."""
+    slot = key_slot(settings.home, "anchorer")
+    if isinstance(slot, TokenSlot):
+        if create and not slot.exists(stage):
+            slot.create(stage)
+        # the chain backends use only ``address`` and ``sign_transaction`` of an account
+        return cast(LocalAccount, SignerAccount(slot.secp256k1(stage)))
     if not (spec or settings.chain).startswith("embedded"):
         from chain_access.rpc import load_signer
 
-        keystore = os.environ.get("WITNESS_CHAIN_KEYSTORE")
-        return load_signer(keystore=Path(keystore) if keystore else None)
-    path = settings.home / "anchorer.key"
-    if create and not path.exists():
-        write_private_file(path, os.urandom(32))
-    account: LocalAccount = Account.from_key(load_secret(path))
+        return load_signer(keystore=settings.chain_keystore)
+    assert isinstance(slot, FileSlot)
+    if create and not slot.exists(stage):
+        slot.create(stage)
+    account: LocalAccount = Account.from_key(slot.secret(stage))
     return account
 
 
@@ -123,7 +129,7 @@ def bind_chain(settings: Settings, log: WitnessLog) -> ChainBinding:
         chain, binding = open_bound_chain(settings, log)
         chain.close()
         return binding
-    binding = register_on(settings, log, settings.chain)
+    binding = register_on(settings, log, settings.chain, settings.registry)
     record_binding(log, binding)
     append_signer_event(log, binding)
     return binding
@@ -154,8 +160,8 @@ def register_on(settings: Settings, log: WitnessLog, spec: str,
 
 def registry_address(chain: ChainBackend, account: LocalAccount,
                      attach: str | None = None) -> str:
-    """The registry to register with: ``attach`` (or ``WITNESS_REGISTRY``), else a new one."""
-    attach = attach or os.environ.get("WITNESS_REGISTRY")
+    """The registry to register with: ``attach`` (for the primary chain
+    ``Settings.registry``, ``WITNESS_REGISTRY``), else a new one."""
     if attach:
         if not chain.get_code(attach):
             raise WitnessError(f"no contract at WITNESS_REGISTRY={attach} on {chain.description}")
@@ -180,14 +186,25 @@ def register_log(chain: ChainBackend, address: str, log_id: bytes, account: Loca
                    account)
 
 
-def append_signer_event(log: WitnessLog, binding: ChainBinding) -> None:
+def append_signer_event(log: WitnessLog, binding: ChainBinding, *,
+                        rotated: bool = False) -> None:
     """Record the signer in the log, bound by a note signed with the log key: anyone with
-    the log's public key can then check that the registry trusts the log's own signer."""
+    the log's public key can then check that the registry trusts the log's own signer.
+    ``rotated``: a signer that replaced the first one (``ledger.anchoring.rotation``), one
+    event per signer, appended once."""
     log_id = bytes.fromhex(binding.log_id.removeprefix("0x"))
     body = signer_statement(log.origin, binding.chain_id, binding.registry, log_id,
                             binding.signer)
+    event_id = f"checkpoint-signer:{binding.chain_id}:{binding.registry.lower()}"
+    if rotated:
+        event_id += f":{binding.signer.lower()}"
+        try:
+            log.index_of(event_id)
+            return  # bound already (a rotation run again)
+        except NotFoundError:
+            pass
     event = {
-        "event_id": f"checkpoint-signer:{binding.chain_id}:{binding.registry.lower()}",
+        "event_id": event_id,
         "type": "CHECKPOINT_SIGNER_BOUND", "project_id": SIGNER_EVENT_PROJECT,
         "occurred_at": log.clock(), "actor": {"id": "ledger", "role": "system"},
         "payload": {"signer": binding.signer, "chain_id": binding.chain_id,

@@ -36,8 +36,3 @@ def log_id_for(origin: str) -> bytes:
     """A log's id in the registry: SHA-256 of its origin string."""
     return log_id(origin)
 
-
-def anchored_event_topic() -> bytes:
-    from eth_utils.crypto import keccak
-
-    return keccak(text="CheckpointAnchored(bytes32,uint256,uint64,bytes32,uint64)")

@@ -3,9 +3,10 @@
 Role: one home for the registry's checkpoint digest (``checkpointDigest`` in
 contracts/WitnessRegistry.sol, recomputed here byte for byte) and for signing it. The
 registry refuses any checkpoint that this key did not sign, so an anchorer account, or an
-admin who grants one, cannot anchor a (size, root) the log never signed. The key file lives
-in the data directory (0600, ``ledger.keys``); the key itself is never logged.
-Must not import the API or the verifier.
+admin who grants one, cannot anchor a (size, root) the log never signed. The key lives in
+the data directory (0600, ``ledger.keys``) or in the HSM (``ledger.signers``); it is never
+logged. Also the digest by which the current key consents to hand over to a new one
+(``rotateCheckpointSigner``). Must not import the API or the verifier.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ledger.keys import KeyFileError, load_secret, write_private_file
+from ledger.keys import KeyFileError
+from ledger.signers.secp256k1 import Secp256k1Signer
+from ledger.signers.slots import Stage, key_slot
 
 #: keccak256("witness-registry/checkpoint/v1"): ``CHECKPOINT_TAG`` of the contract.
 CHECKPOINT_TAG = keccak(text="witness-registry/checkpoint/v1")
+#: keccak256("witness-registry/signer-rotation/v1"): the contract's ``_ROTATION_TAG``.
+ROTATION_TAG = keccak(text="witness-registry/signer-rotation/v1")
 KEY_FILE = "checkpoint.key"
 _Y_PARITY_BIT = 1 << 255
 
@@ -33,6 +38,15 @@ def checkpoint_digest(chain_id: int, registry: str, log_id: bytes, size: int,
     return keccak(encode(["bytes32", "uint256", "address", "bytes32", "uint64", "bytes32"],
                          [CHECKPOINT_TAG, chain_id, to_checksum_address(registry), log_id,
                           size, root]))
+
+
+def rotation_digest(chain_id: int, registry: str, log_id: bytes, current: str,
+                    new: str) -> bytes:
+    """keccak256(abi.encode(tag, chainid, registry, logId, currentSigner, newSigner)): what
+    the current checkpoint key signs to consent to ``rotateCheckpointSigner``."""
+    return keccak(encode(["bytes32", "uint256", "address", "bytes32", "address", "address"],
+                         [ROTATION_TAG, chain_id, to_checksum_address(registry), log_id,
+                          to_checksum_address(current), to_checksum_address(new)]))
 
 
 @dataclass(frozen=True)
@@ -47,9 +61,13 @@ class CompactSignature:
 
 
 class CheckpointKey:
-    """The log's secp256k1 checkpoint key (private; ``repr`` shows only the address)."""
+    """The log's secp256k1 checkpoint key (private; ``repr`` shows only the address): from a
+    32-byte secret, or any :class:`Secp256k1Signer` (a key in the HSM)."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes | Secp256k1Signer) -> None:
+        if not isinstance(secret, bytes):
+            self._key: Secp256k1Signer = secret
+            return
         try:
             self._key = PrivateKey(secret)
         except Exception as exc:  # wrong length or out of range: not a key
@@ -65,7 +83,8 @@ class CheckpointKey:
     def sign_digest(self, digest: bytes) -> CompactSignature:
         """Sign a 32-byte digest as is (no message prefix: the digest is domain-separated)."""
         sig = self._key.sign_msg_hash(digest)
-        s = sig.s | (_Y_PARITY_BIT if sig.v else 0)  # eth_keys returns low-s signatures
+        # low s: eth_keys signs so, and ledger.signers.secp256k1 normalises a token's
+        s = sig.s | (_Y_PARITY_BIT if sig.v else 0)
         return CompactSignature(sig.r.to_bytes(32, "big"), s.to_bytes(32, "big"))
 
     def sign_checkpoint(self, chain_id: int, registry: str, log_id: bytes, size: int,
@@ -73,22 +92,14 @@ class CheckpointKey:
         return self.sign_digest(checkpoint_digest(chain_id, registry, log_id, size, root))
 
 
-def load_checkpoint_key(home: Path, *, create: bool = False) -> CheckpointKey:
-    """The checkpoint key of the log in ``home`` (``checkpoint.key``, created if asked)."""
-    path = home / KEY_FILE
-    if create and not path.exists():
-        write_private_file(path, PrivateKey(_random_secret()).to_bytes())
-    if path.exists() and path.stat().st_mode & 0o077:
-        raise KeyFileError(f"checkpoint key {path} is readable by others: chmod 600 it")
-    return CheckpointKey(load_secret(path))
-
-
-def _random_secret() -> bytes:
-    import secrets
-
-    from eth_keys.constants import SECPK1_N
-
-    return (secrets.randbelow(SECPK1_N - 1) + 1).to_bytes(32, "big")
+def load_checkpoint_key(home: Path, *, create: bool = False,
+                        stage: Stage = "current") -> CheckpointKey:
+    """The checkpoint key of the log in ``home``: ``checkpoint.key`` or the HSM's (created if
+    asked); ``stage`` "next": the key a rotation under way hands over to."""
+    slot = key_slot(home, "checkpoint")
+    if create and not slot.exists(stage):
+        slot.create(stage)
+    return CheckpointKey(slot.secp256k1(stage))
 
 
 STATEMENT_HEADER = "witness-checkpoint-signer/v1"

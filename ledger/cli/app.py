@@ -1,10 +1,9 @@
-"""The ``witness`` group, its shared options and the error-to-exit-code mapping."""
+"""The ``witness`` group, its shared options and its entry point (errors to exit codes)."""
 
 from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -12,14 +11,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ledger.core.errors import MalformedError, WitnessError
+from ledger.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_UNREACHABLE, classify
 
 if TYPE_CHECKING:
     from ledger.settings import Settings
 
-EXIT_BAD_INPUT = 2
-EXIT_FAILURE = 1
-EXIT_UNREACHABLE = 3
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_UNREACHABLE", "Context", "cli", "fail",
+           "json_option", "main"]
 
 
 class Context:
@@ -72,6 +70,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                "reported and not stored."),
     "init": ("ledger.cli.commands", "Create the data directory, keys (0600), schema; deploy "
              "or attach the registry."),
+    "keys": ("ledger.cli.key_commands", "Where the signing keys live (files or HSM), put them "
+             "in the HSM, rotate them."),
     "lead": ("ledger.cli.rules_commands",
              "Show, transfer (移送), acknowledge (签收) or export one lead."),
     "leads": ("ledger.cli.rules_commands", "List violation leads (违规线索)."),
@@ -136,39 +136,22 @@ def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the group, mapping errors to one line and an exit code."""
+    """Entry point: run the group, mapping errors to one line and an exit code (the mapping
+    every command line shares: ``ledger.core.exit_codes``)."""
     try:
         cli.main(args=argv, prog_name="witness", standalone_mode=False)
-    except click.exceptions.Abort:
-        fail("aborted", 130)
-    except click.ClickException as exc:
-        fail(exc.format_message(), EXIT_BAD_INPUT)
-    except (MalformedError, ValueError) as exc:  # EventValidationError is a ValueError
-        fail(str(exc), EXIT_BAD_INPUT)
-    except WitnessError as exc:
-        fail(str(exc), EXIT_FAILURE)
-    except OSError as exc:
-        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_BAD_INPUT)
-    except Exception as exc:  # last resort: no traceback for users, details on demand
-        if os.environ.get("WITNESS_DEBUG"):
+    except Exception as exc:  # every error: one line, never a traceback (unless debugging)
+        outcome = classify(exc)
+        if outcome.internal and _debugging():
             raise
-        source = _unreachable_source(exc)
-        if source is not None:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(f"cannot reach {source}: {first}", EXIT_UNREACHABLE)
-        fail(f"internal error ({type(exc).__name__}): {exc}; set WITNESS_DEBUG=1 for details",
-             EXIT_FAILURE)
+        fail(outcome.message, outcome.code)
 
 
-def _unreachable_source(exc: BaseException) -> str | None:
-    """"the database" / "the chain" when ``exc`` says that source could not be reached.
+def _debugging() -> bool:
+    """``WITNESS_DEBUG`` (``Settings.debug``): show the traceback of an internal error."""
+    from ledger.settings import Settings
 
-    Looked up in ``sys.modules`` rather than imported: a command that met such an error has
-    imported its module already, and every other command stays fast to start."""
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc is not None and isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
-        return "the database"
-    chain_errors = sys.modules.get("chain_access.errors")
-    if chain_errors is not None and isinstance(exc, chain_errors.ChainUnavailable):
-        return "the chain"
-    return None
+    try:
+        return Settings().debug
+    except ValueError:  # settings that do not even load: no internal error to show
+        return False

@@ -23,12 +23,11 @@ from ledger.anchoring.chains import (
     follow_all,
     open_bound,
 )
-from ledger.cli.app import EXIT_FAILURE, Context, cli, fail, json_option
+from ledger.cli.app import EXIT_FAILURE, EXIT_UNREACHABLE, Context, cli, fail, json_option
 from ledger.home import open_log
 from ledger.settings import Settings
 
 pass_ctx = click.make_pass_decorator(Context)
-EXIT_UNREACHABLE = 3
 
 
 @cli.command()

@@ -36,9 +36,13 @@ def trust_policy() -> None:
 @click.option("--optional-chain", "optional", type=int, multiple=True, metavar="CHAIN_ID",
               help="A further bound chain whose anchor is not required (repeatable; default: "
               "every bound chain is required).")
+@click.option("--pin-current-key", is_flag=True, help="Pin the log's current key instead of "
+              "its first one and its rotations: a new fingerprint (after a stolen log key, "
+              "docs/keys.md).")
 @pass_ctx
 def export_policy(ctx: Context, output: Path | None, endpoint: str | None, no_endpoint: bool,
-                  witness_quorum: int | None, optional: tuple[int, ...]) -> None:
+                  witness_quorum: int | None, optional: tuple[int, ...],
+                  pin_current_key: bool) -> None:
     """Export the log key, origin, chain id, genesis hash, registry, log id and witnesses;
     prints the fingerprint to publish (e.g. on the center's website)."""
     settings = ctx.settings
@@ -46,7 +50,7 @@ def export_policy(ctx: Context, output: Path | None, endpoint: str | None, no_en
     try:
         where = None if no_endpoint else (endpoint or local_endpoint(settings))
         doc = policy_document(settings, log, endpoint=where, witness_quorum=witness_quorum,
-                              optional=optional)
+                              optional=optional, pin_current_key=pin_current_key)
     finally:
         log.db.dispose()
     fingerprint = policy_fingerprint(doc)

@@ -16,6 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -115,10 +116,19 @@ class NoteVerifier:
         return True
 
 
+class Ed25519Key(Protocol):
+    """What a note signer needs of its private key: ``Ed25519PrivateKey``, or a key held in
+    an HSM that signs without ever handing it out (``ledger.signers``)."""
+
+    def sign(self, data: bytes) -> bytes: ...
+
+    def public_key(self) -> Ed25519PublicKey: ...
+
+
 class NoteSigner:
     """The log's signing key. Holds the private key; never logged, never serialised here."""
 
-    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
+    def __init__(self, name: str, private_key: Ed25519PrivateKey | Ed25519Key) -> None:
         _check_name(name)
         self.name = name
         self._key = private_key

@@ -21,13 +21,12 @@ from ledger.core.canonical import decode_envelope
 from ledger.core.errors import MalformedError, SignatureError, VerificationError
 from ledger.core.hashing import HASH_SIZE, leaf_hash
 from ledger.core.json_text import loads_strict
+from ledger.core.key_rotation import LogKeys
 from ledger.core.note import (
     Checkpoint,
     NoteSigner,
     NoteVerifier,
     is_uint64,
-    open_checkpoint,
-    open_note,
 )
 from ledger.core.verify import verify_inclusion
 
@@ -199,15 +198,20 @@ class ReceiptCheck:
 
 
 @functools.lru_cache(maxsize=256)
-def _open_checkpoint(note: str, verifier: NoteVerifier, origin: str) -> Checkpoint:
+def _open_checkpoint(note: str, keys: LogKeys, origin: str) -> Checkpoint:
     # Many receipts share one checkpoint: its signature is checked once, not per receipt.
-    # Only successes are cached (a failure raises), and the key includes the pinned verifier.
-    return open_checkpoint(note, [verifier], origin)
+    # Only successes are cached (a failure raises), and the key includes the pinned keys.
+    return keys.open_checkpoint(note, origin)[0]
 
 
-def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier) -> ReceiptCheck:
-    """Check signatures, leaf and (if anchored) the inclusion proof; chain checks are elsewhere."""
-    promise = Promise.parse(open_note(receipt.promise_note, [verifier]))
+def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier | LogKeys) -> ReceiptCheck:
+    """Check signatures, leaf and (if anchored) the inclusion proof; chain checks are elsewhere.
+
+    ``verifier``: the pinned log key, or the keys reachable from it through rotations (a
+    promise may be signed by any of them: a receipt fetched again after a rotation carries a
+    promise signed by the new key)."""
+    keys = verifier if isinstance(verifier, LogKeys) else LogKeys.pinned(verifier)
+    promise = Promise.parse(keys.open(receipt.promise_note))
     if (promise.origin, promise.index, promise.leaf_hash) != (
         receipt.origin, receipt.index, receipt.leaf_hash
     ):
@@ -222,7 +226,7 @@ def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier) -> ReceiptC
         raise SignatureError("event envelope is for another origin")
     checkpoint = None
     if receipt.anchored is not None:
-        checkpoint = _open_checkpoint(receipt.anchored.checkpoint_note, verifier, receipt.origin)
+        checkpoint = _open_checkpoint(receipt.anchored.checkpoint_note, keys, receipt.origin)
         verify_inclusion(receipt.index, checkpoint.size, receipt.leaf_hash,
                          receipt.anchored.inclusion_proof, checkpoint.root)
     return ReceiptCheck(promise, envelope, checkpoint)

@@ -7,6 +7,8 @@ anchors. The locators (``chain.endpoint``, ``upgrade_path``) say where to look, 
 trust, and absent or null fields add nothing, so a policy fetched over HTTP without an
 endpoint and one exported with a local endpoint have the same fingerprint; hex values are
 compared in lower case (a checksummed and a lower-case registry address are one address).
+The log key rotations (``log_key_rotations``) are not anchors either: each is verified from
+the pinned key, so a policy re-exported after a rotation keeps its fingerprint.
 
 Must not import anything outside the standard library and ``ledger.core``; no I/O.
 """
@@ -24,7 +26,7 @@ POLICY_FORMAT = "witness-trust/v1"
 #: it instead of silently checking fewer chains than the policy requires.
 POLICY_FORMAT_V2 = "witness-trust/v2"
 POLICY_FORMATS = (POLICY_FORMAT, POLICY_FORMAT_V2)
-LOCATORS = ("endpoint", "upgrade_path")
+LOCATORS = ("endpoint", "upgrade_path", "log_key_rotations")
 _HEX_FIELDS = ("registry", "log_id", "genesis_hash")
 
 
@@ -32,16 +34,20 @@ def trust_document(*, origin: str, log_key: str, chain_id: int | None, registry:
                    log_id: str, endpoint: str | None, genesis_hash: str | None,
                    upgrade_path: str, witnesses: Sequence[str] = (),
                    witness_quorum: int = 0,
-                   chains: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+                   chains: Sequence[dict[str, Any]] = (),
+                   log_key_rotations: Sequence[str] = ()) -> dict[str, Any]:
     """The policy document, every field present (``None`` where not pinned). ``chains``:
-    further chains, each ``chain_entry``; with any, the document is v2."""
+    further chains, each ``chain_entry``; with any, the document is v2.
+    ``log_key_rotations``: the rotation statements from ``log_key`` to the current key
+    (``ledger.core.key_rotation``), in order; written only when there are some."""
     doc = {"format": POLICY_FORMAT_V2 if chains else POLICY_FORMAT, "origin": origin,
            "log_key": log_key,
            "chain": {"chain_id": chain_id, "registry": registry, "log_id": log_id,
                      "endpoint": endpoint, "genesis_hash": genesis_hash},
            "upgrade_path": upgrade_path, "witnesses": list(witnesses),
            "witness_quorum": witness_quorum}
-    return doc | ({"chains": [dict(c) for c in chains]} if chains else {})
+    doc |= {"chains": [dict(c) for c in chains]} if chains else {}
+    return doc | ({"log_key_rotations": list(log_key_rotations)} if log_key_rotations else {})
 
 
 def chain_entry(*, chain_id: int, registry: str, log_id: str, endpoint: str | None,

@@ -2,8 +2,9 @@
 
 Role: the events the ledger writes into the log itself: raising a violation lead (违规线索),
 transferring it to a regulator (移送), the regulator's acknowledgement (签收), and
-unsealing a section's bid-phase records at its opening (开标解封), and binding the log's
-checkpoint key for the on-chain registry.
+unsealing a section's bid-phase records at its opening (开标解封), binding the log's
+checkpoint key for the on-chain registry, and handing the log key over to a new one
+(密钥轮换).
 Pure schema code: it must not import the store, the API or the log.
 """
 
@@ -131,5 +132,30 @@ class CheckpointSignerBound(Payload):
         description="Signed note (C2SP) by the log key binding the signer, see formats.md.")
 
 
+VerifierKey = Annotated[str, Field(pattern=r"^[^\s+]{1,200}\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$")]
+
+
+class LogKeyRotated(Payload):
+    """The log hands its signing key over to a new one (密钥轮换).
+
+    ``statement`` is a ``witness-log-key-rotation/v1`` note signed by the old key and by the
+    new one; the new key signs only checkpoints of sizes above ``after``. The ledger seals a
+    checkpoint over this event with the old key before switching, and verifiers follow the
+    chain of these statements from the key they pinned. Format: docs/formats.md.
+    """
+
+    EVENT_TYPE = "LOG_KEY_ROTATED"
+    EMITTED_BY = "ledger (system, `witness keys rotate-log-key`)"
+    PHASE = PHASE
+
+    old_key: VerifierKey = Field(description="The outgoing log key (C2SP verifier key).")
+    new_key: VerifierKey = Field(description="The incoming log key (C2SP verifier key).")
+    after: Annotated[int, Field(ge=0, lt=2**63)] = Field(
+        description="The new key signs checkpoints of tree sizes above this one.")
+    statement: Annotated[str, Field(pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$",
+                                    min_length=1, max_length=2000)] = Field(
+        description="Signed note (C2SP) by the old and the new key, see formats.md.")
+
+
 PAYLOADS: tuple[type[Payload], ...] = (LeadRaised, LeadTransferred, LeadAcknowledged,
-                                       BidsUnsealed, CheckpointSignerBound)
+                                       BidsUnsealed, CheckpointSignerBound, LogKeyRotated)

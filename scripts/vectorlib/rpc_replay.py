@@ -20,14 +20,14 @@ from typing import Any
 from eth_abi.abi import decode, encode
 from eth_utils.abi import function_signature_to_4byte_selector
 
+from chain_access import LogEntry
+from chain_access.registry_events import anchored_in
 from ledger.core.errors import MalformedError
 from ledger.core.receipt import Receipt
-from scripts.vectorlib.small_log import ANCHORED_TOPIC
 from verifier.bundle_check import check_bundle
 from verifier.policy import TrustPolicy, build, parse_policy
 from verifier.readers import SourceUnavailable
 from verifier.readers.chain import (
-    AnchoredEvent,
     ChainBlock,
     ChainTx,
     OnChainCheckpoint,
@@ -139,16 +139,12 @@ class ReplayReader:
 
 
 def _chain_tx(r: dict[str, Any], registry: str) -> ChainTx:
-    events = []
-    for entry in r["logs"]:
-        topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
-        data = bytes.fromhex(entry["data"][2:])
-        if entry["address"].lower() == registry.lower() and len(topics) == 3 and \
-                topics[0] == ANCHORED_TOPIC and len(data) >= 64:
-            events.append(AnchoredEvent(topics[1], int.from_bytes(topics[2], "big"),
-                                        int.from_bytes(data[:32], "big"), data[32:64]))
-    return ChainTx(bytes.fromhex(r["transactionHash"][2:]), r.get("to"), int(r["status"], 16),
-                   int(r["blockNumber"], 16), bytes.fromhex(r["blockHash"][2:]), tuple(events))
+    block, tx = int(r["blockNumber"], 16), bytes.fromhex(r["transactionHash"][2:])
+    logs = [LogEntry(entry["address"], tuple(bytes.fromhex(t[2:]) for t in entry["topics"]),
+                     bytes.fromhex(entry["data"][2:]), block, b"", tx, k)
+            for k, entry in enumerate(r["logs"])]
+    return ChainTx(tx, r.get("to"), int(r["status"], 16), block,
+                   bytes.fromhex(r["blockHash"][2:]), anchored_in(logs, registry))
 
 
 def _policy(doc: dict[str, Any]) -> TrustPolicy:

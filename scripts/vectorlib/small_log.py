@@ -22,6 +22,7 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from chain_access.registry_events import ANCHORED_SIGNATURE
 from ledger.core.canonical import (
     ZERO_HASH,
     assemble_envelope,
@@ -36,7 +37,6 @@ from ledger.core.sealed import scope_id_of
 from ledger.core.trust import trust_document
 from ledger.events import event_to_json, example_event, parse_event
 from scripts.vectorlib.leaflog import LeafLog
-from verifier.readers.chain import ANCHORED_SIGNATURE
 
 ORIGIN = "test.example/witness-vectors"
 PROJECT = "LN-SY-2025-0317"

@@ -227,7 +227,9 @@ def test_follower_in_the_lifespan_raises_leads(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setenv("WITNESS_API_RULES", "1")
     monkeypatch.setenv("WITNESS_API_RULES_POLL_SECONDS", "0.1")
-    with TestClient(create_app(settings, api=api_settings)) as c:
+    # settings are read when built: these two come from the variables just set
+    api = type(api_settings)(**api_settings.model_dump(exclude={"rules", "rules_poll_seconds"}))
+    with TestClient(create_app(settings, api=api)) as c:
         store = c.app.state.tokens  # type: ignore[attr-defined]
         ingest, _ = store.create("ingest")
         regulator, _ = store.create("admin")  # the lead is raised, not yet transferred

@@ -121,7 +121,8 @@ def _locs(data: Any) -> set[str]:
 def test_catalogue_covers_rules_and_lead_events() -> None:
     assert len(RULES_TYPES) == 74
     assert set(EVENT_TYPES) == {*RULES_TYPES, "LEAD_RAISED", "LEAD_TRANSFERRED",
-                                "LEAD_ACKNOWLEDGED", "BIDS_UNSEALED", "CHECKPOINT_SIGNER_BOUND"}
+                                "LEAD_ACKNOWLEDGED", "BIDS_UNSEALED", "CHECKPOINT_SIGNER_BOUND",
+                                "LOG_KEY_ROTATED"}
     assert set(example_types()) == set(EVENT_TYPES)
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from chain_access.registry_events import AnchoredEvent
 from ledger.core.note import open_checkpoint
 from ledger.export import dumps_bundle, export_project
 from tests.verifier.conftest import PROJECTS, Built
 from verifier import check_bundle, check_ledger
 from verifier.readers import SourceUnavailable
-from verifier.readers.chain import AnchoredEvent, ChainBlock, ChainTx, OnChainCheckpoint
+from verifier.readers.chain import ChainBlock, ChainTx, OnChainCheckpoint
 
 REGISTRY = "0x" + "ab" * 20
 CHAIN_ID = 31337

@@ -9,11 +9,7 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-from ledger.core.errors import WitnessError
-
-
-class SourceUnavailable(WitnessError):
-    """A file, server, chain or database could not be read."""
-
+# One home in the core: the command lines map it to exit 3 (ledger.core.exit_codes).
+from ledger.core.errors import SourceUnavailable
 
 __all__ = ["SourceUnavailable"]

@@ -12,7 +12,6 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Protocol
 
 from chain_access import (
@@ -20,10 +19,9 @@ from chain_access import (
     ChainError,
     ChainRevert,
     ChainUnavailable,
-    LogEntry,
     open_chain,
 )
-from chain_access.identity import keccak256
+from chain_access.registry_events import AnchoredEvent, anchored_in, anchored_topic
 from ledger.core.errors import MalformedError
 from verifier.readers import SourceUnavailable
 
@@ -61,18 +59,6 @@ SUCCESSION_VIEW_ABI: list[dict[str, Any]] = [
 _ZERO32 = bytes(32)
 
 
-# CheckpointAnchored(bytes32 indexed logId, uint256 indexed index, uint64 treeSize,
-# bytes32 root, uint64 timestamp): topic 0 is the Keccak-256 of this signature.
-ANCHORED_SIGNATURE = "CheckpointAnchored(bytes32,uint256,uint64,bytes32,uint64)"
-
-
-@cache
-def anchored_topic() -> bytes:
-    """Topic 0 of CheckpointAnchored, computed on first use: Keccak comes with the chain
-    libraries (the [chain] extra), which an offline check of a receipt does not load."""
-    return keccak256(ANCHORED_SIGNATURE.encode())
-
-
 @dataclass(frozen=True)
 class OnChainCheckpoint:
     index: int
@@ -80,16 +66,6 @@ class OnChainCheckpoint:
     root: bytes
     timestamp: int
     block_number: int
-
-
-@dataclass(frozen=True)
-class AnchoredEvent:
-    """One CheckpointAnchored event emitted by the pinned registry."""
-
-    log_id: bytes
-    index: int
-    tree_size: int
-    root: bytes
 
 
 @dataclass(frozen=True)
@@ -180,12 +156,8 @@ class ChainRegistryReader:
         if rec is None:
             return None
         to = _guard(self.backend.transaction_to, tx_hash)
-        events = tuple(_anchored(entry) for entry in rec.logs
-                       if entry.address.lower() == self.registry.lower()
-                       and entry.topics[:1] == (anchored_topic(),) and len(entry.topics) == 3
-                       and len(entry.data) >= 64)
         return ChainTx(bytes(rec.tx_hash), to, int(rec.status), int(rec.block_number),
-                       bytes(rec.block_hash), events)
+                       bytes(rec.block_hash), anchored_in(rec.logs, self.registry))
 
     def anchoring_tx(self, log_id: bytes, index: int, block_number: int) -> bytes | None:
         found = _guard(self.backend.get_logs, self.registry, block_number, block_number,
@@ -214,11 +186,6 @@ class ChainRegistryReader:
 
     def close(self) -> None:
         self.backend.close()
-
-
-def _anchored(entry: LogEntry) -> AnchoredEvent:
-    return AnchoredEvent(bytes(entry.topics[1]), int.from_bytes(entry.topics[2], "big"),
-                         int.from_bytes(entry.data[0:32], "big"), bytes(entry.data[32:64]))
 
 
 def _guard(fn: Any, *args: Any) -> Any:

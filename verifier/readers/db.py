@@ -167,6 +167,14 @@ class LedgerDB:
                 return
             after = int(rows[-1][0])
 
+    def rotation_events(self, conn: Connection) -> list[tuple[int, bytes]]:
+        """(index, canonical bytes) of the log's key rotation events (LOG_KEY_ROTATED, the
+        ledger's own project ``ledger``), in index order. The type column only finds them:
+        the fsck reads the statement from the bytes, which the main pass ties to the tree."""
+        rows = conn.execute(text("SELECT idx, canonical FROM events WHERE project_id = "
+                                 "'ledger' AND event_type = 'LOG_KEY_ROTATED' ORDER BY idx"))
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
     def checkpoint_root(self, conn: Connection, size: int) -> bytes | None:
         row = conn.execute(text("SELECT root FROM checkpoints WHERE size = :s"), {"s": size})
         value = row.scalar()

@@ -14,6 +14,7 @@ from ledger.core.receipt import verify_receipt_offline
 from ledger.home import init_home, open_log
 from ledger.settings import Settings
 from tests.ledger.anchoring.conftest import BOUND, append_events, run_witness
+from tests.ledger.anchoring.crash_launcher import KILLED, run_killed_at
 
 # Hardhat's first well-known development account (public test key, never for real funds).
 HARDHAT_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -55,8 +56,8 @@ def test_anchor_on_hardhat(hardhat_settings: Settings) -> None:
 
 def test_killed_anchorer_reconciles_on_hardhat(hardhat_settings: Settings) -> None:
     append_events(hardhat_settings, 0, 9)
-    env = {"WITNESS_CHAIN_PRIVATE_KEY": HARDHAT_DEV_KEY, "WITNESS_FAULT": "after_send"}
-    assert run_witness(hardhat_settings, "anchor", env=env, check=False).returncode == 137
+    env = {"WITNESS_CHAIN_PRIVATE_KEY": HARDHAT_DEV_KEY}
+    assert run_killed_at(hardhat_settings, "after_send", "anchor", env=env).returncode == KILLED
     out = run_witness(hardhat_settings, "--json", "anchor", env={"WITNESS_CHAIN_PRIVATE_KEY":
                                                                   HARDHAT_DEV_KEY})
     assert '"reconciled"' in out.stdout
