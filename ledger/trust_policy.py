@@ -16,7 +16,7 @@ from typing import Any
 
 from chain_access.rpc import redact_url
 from ledger.anchoring import read_binding
-from ledger.anchoring.chains import bound_chains
+from ledger.anchoring.bound import bound_chains
 from ledger.core.trust import chain_entry, trust_document
 from ledger.cosigning import parse_cosigners
 from ledger.errors import NotFoundError

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.anchoring import ChainBinding
-from ledger.anchoring.chains import bound_chains
+from ledger.anchoring.bound import bound_chains
 from ledger.core.note import NoteVerifier
 from ledger.core.receipt import Receipt
 from ledger.errors import NotFoundError

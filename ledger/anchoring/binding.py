@@ -11,69 +11,29 @@ instead of anchoring elsewhere. Must not import the API or the verifier.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import insert
 
-from chain_access import ChainBackend, ChainIdentity, check_identity, code_hash, open_chain
+from chain_access import ChainBackend, check_identity, code_hash, open_chain
 from ledger.anchoring import registry
+from ledger.anchoring.bound import ChainBinding as ChainBinding
+from ledger.anchoring.bound import binding_from as binding_from
+from ledger.anchoring.bound import read_binding as read_binding
+from ledger.anchoring.bound import record_binding as record_binding
 from ledger.anchoring.signer import CheckpointKey, load_checkpoint_key, signer_statement
 from ledger.core.errors import WitnessError
 from ledger.errors import NotFoundError
 from ledger.events import event_to_json, parse_event
-from ledger.home import read_log_info
 from ledger.log import WitnessLog
 from ledger.settings import Settings
 from ledger.signers.secp256k1 import SignerAccount
 from ledger.signers.slots import FileSlot, Stage, TokenSlot, key_slot
-from ledger.store.schema import log_info
 
-_PREFIX = "chain."
 #: project_id of the ledger's own, project-less events (the checkpoint signer binding).
 SIGNER_EVENT_PROJECT = "ledger"
 EMBEDDED_FUNDING_WEI = 10**21
-
-
-@dataclass(frozen=True)
-class ChainBinding:
-    """The recorded chain facts of a log (all public)."""
-
-    spec: str
-    chain_id: int
-    genesis_hash: str
-    registry: str
-    code_hash: str
-    log_id: str
-    anchorer: str
-    signer: str = ""  # the checkpoint key's address ("" in a binding recorded before it)
-
-    def identity(self) -> ChainIdentity:
-        return ChainIdentity(self.chain_id, bytes.fromhex(self.genesis_hash.removeprefix("0x")))
-
-
-def read_binding(log: WitnessLog) -> ChainBinding | None:
-    """The first (primary) chain of the log, if it is bound to one."""
-    return binding_from(read_log_info(log.db), _PREFIX)
-
-
-def binding_from(info: dict[str, str], prefix: str) -> ChainBinding | None:
-    """The binding recorded under ``prefix`` in the ``log_info`` facts, if any."""
-    if prefix + "registry" not in info:
-        return None
-    fields: dict[str, Any] = {k: info[prefix + k] for k in ChainBinding.__dataclass_fields__
-                              if prefix + k in info}
-    fields["chain_id"] = int(fields["chain_id"])
-    return ChainBinding(**fields)
-
-
-def record_binding(log: WitnessLog, binding: ChainBinding, prefix: str = _PREFIX) -> None:
-    """Record ``binding`` in ``log_info`` under ``prefix`` (``chain.``: the first chain)."""
-    with log.db.write() as conn:
-        conn.execute(insert(log_info), [{"key": prefix + k, "value": str(v)}
-                                        for k, v in asdict(binding).items()])
 
 
 def anchorer_account(settings: Settings, *, create: bool, spec: str | None = None,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from chain_access import ChainBackend, ChainError, ChainRevert, open_chain
@@ -24,51 +23,22 @@ from ledger.anchoring.binding import (
     ChainBinding,
     anchorer_account,
     append_signer_event,
-    binding_from,
     open_binding,
     record_binding,
     register_on,
 )
+from ledger.anchoring.bound import EXTRA_PREFIX as EXTRA_PREFIX  # their home: re-exported
+from ledger.anchoring.bound import MAX_EXTRA_CHAINS as MAX_EXTRA_CHAINS
+from ledger.anchoring.bound import BoundChain as BoundChain
+from ledger.anchoring.bound import bound_chains as bound_chains
 from ledger.anchoring.checkpointer import follow_checkpoints
 from ledger.anchoring.signer import load_checkpoint_key
 from ledger.core.errors import WitnessError
-from ledger.home import read_log_info
 from ledger.log import WitnessLog
 from ledger.loops import LoopMonitor
 from ledger.settings import Settings
 
-EXTRA_PREFIX = "chains."
-#: How many further chains a log may be bound to (log_info keys stay short and bounded).
-MAX_EXTRA_CHAINS = 8
 _log = logging.getLogger("witness.anchorer")
-
-
-@dataclass(frozen=True)
-class BoundChain:
-    """One chain the log is bound to: ``number`` 0 is the primary chain."""
-
-    number: int
-    binding: ChainBinding
-
-    @property
-    def primary(self) -> bool:
-        return self.number == 0
-
-    @property
-    def name(self) -> str:
-        return f"{self.binding.chain_id}:{self.binding.registry.lower()}"
-
-
-def bound_chains(log: WitnessLog) -> list[BoundChain]:
-    """Every chain the log is bound to, the primary one first."""
-    info = read_log_info(log.db)
-    out = []
-    for number in range(MAX_EXTRA_CHAINS + 1):
-        prefix = "chain." if number == 0 else f"{EXTRA_PREFIX}{number}."
-        binding = binding_from(info, prefix)
-        if binding is not None:
-            out.append(BoundChain(number, binding))
-    return out
 
 
 def open_bound(settings: Settings, bound: BoundChain, *, readonly: bool = False

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from chain_access import EMBEDDED_SUBDIR
-from ledger.anchoring.chains import bound_chains
+from ledger.anchoring.bound import bound_chains
 from ledger.anchoring.checkpointer import age_seconds, oldest_unsealed
 from ledger.log import WitnessLog
 from ledger.loops import describe, read_health

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
 from chain_access.rpc import redact_url
-from ledger.anchoring.chains import bound_chains
+from ledger.anchoring.bound import bound_chains
 from ledger.rules.follower import CURSOR_NAME
 from ledger.store.schema import anchor_intents, anchors, rule_cursor
 from witness_api.deps import Services, get_services
