@@ -10,7 +10,8 @@ import { ChainContext, checkAnchor } from './anchor.mjs';
 import { parseBundle } from './bundle_parse.mjs';
 import { decodeEnvelope, envelopePrev, isSealed } from './envelope.mjs';
 import { consistencyError, inclusionError, leafHash } from './merkle.mjs';
-import { SignatureError, openCheckpoint, openNote } from './note.mjs';
+import { SignatureError } from './note.mjs';
+import { KeyRotationError, trustedKeys, zhDetail } from './logkeys.mjs';
 import { parsePolicy } from './policy.mjs';
 import { checkWitnesses, further } from './receipt.mjs';
 import { Report } from './report.mjs';
@@ -25,14 +26,18 @@ function reason(err) {
 }
 
 /** Verified checkpoints by size (first note of each size), with their anchor references. */
-function checkpoints(report, bundle, policy) {
+function checkpoints(report, bundle, policy, keys) {
   const out = new Map();
   for (const entry of bundle.checkpoints) {
     let cp;
     try {
-      cp = openCheckpoint(entry.note, policy.key, policy.origin);
+      cp = keys.openCheckpoint(entry.note, policy.origin);
     } catch (err) {
-      report.fail('checkpoint_signature', `checkpoint note: ${reason(err)}`, `检查点签名无效：${reason(err)}`);
+      if (err instanceof KeyRotationError) {
+        report.fail('key_rotation', `checkpoint note: ${err.message}`, zhDetail(err));
+      } else {
+        report.fail('checkpoint_signature', `checkpoint note: ${reason(err)}`, `检查点签名无效：${zhDetail(err)}`);
+      }
       continue;
     }
     const seen = out.get(cp.size);
@@ -43,8 +48,8 @@ function checkpoints(report, bundle, policy) {
     if (!seen) out.set(cp.size, { ...cp, note: entry.note, anchor: entry.anchor });
   }
   if (!report.failed('checkpoint_signature')) {
-    report.ok('checkpoint_signature', `${out.size} checkpoint(s) signed by the pinned log key`,
-      `${out.size} 个检查点均由固定的日志公钥签名`);
+    report.ok('checkpoint_signature', `${out.size} checkpoint(s) signed by a trusted log key`,
+      `${out.size} 个检查点均由受信的日志公钥签名`);
   }
   return out;
 }
@@ -163,12 +168,12 @@ function parseHead(body) {
     leaf: fromBase64(lines[4], 'head leaf'), index: Number(lines[5]), size: Number(lines[6]) };
 }
 
-function head(report, bundle, policy, last, evidenceOnly) {
+function head(report, bundle, keys, last, evidenceOnly) {
   let h;
   try {
-    h = parseHead(openNote(bundle.head, policy.key));
+    h = parseHead(keys.open(bundle.head));
   } catch (err) {
-    report.fail('project_head', `project head: ${reason(err)}`, `项目末端签名无效：${reason(err)}`);
+    report.fail('project_head', `project head: ${reason(err)}`, `项目末端签名无效：${zhDetail(err)}`);
     return;
   }
   if (h.origin !== bundle.origin || h.projectId !== bundle.projectId || h.size !== bundle.proofSize) {
@@ -216,7 +221,9 @@ export async function verifyBundle(input, opts = {}) {
       `该包属于日志 ${bundle.origin}，信任策略固定的是 ${policy.origin}`);
     return report.toJSON();
   }
-  const cps = checkpoints(report, bundle, policy);
+  const keys = trustedKeys(report, policy);
+  if (keys === null) return report.toJSON();
+  const cps = checkpoints(report, bundle, policy, keys);
   consistency(report, bundle, cps);
   const target = cps.get(bundle.proofSize);
   if (target === undefined) {
@@ -225,9 +232,9 @@ export async function verifyBundle(input, opts = {}) {
   }
   for (const [size, cp] of cps) checkWitnesses(report, policy, cp.note, size, { require: size === bundle.proofSize });
   const anchoredAt = await anchors(report, cps, policy, opts);
-  if (bundle.kind === 'lead') return leadPackage(report, bundle, policy, target, anchoredAt);
+  if (bundle.kind === 'lead') return leadPackage(report, bundle, keys, target, anchoredAt);
   const last = events(report, bundle, target);
-  head(report, bundle, policy, last, false);
+  head(report, bundle, keys, last, false);
   stampAnchors(report, anchoredAt);
   return report.toJSON();
 }
@@ -241,7 +248,7 @@ function stampAnchors(report, anchoredAt) {
   }
 }
 
-function leadPackage(report, bundle, policy, target, anchoredAt) {
+function leadPackage(report, bundle, keys, target, anchoredAt) {
   report.timeline = [];
   let previous = -1;
   for (const ev of bundle.events) {
@@ -254,7 +261,7 @@ function leadPackage(report, bundle, policy, target, anchoredAt) {
     report.timeline.push(timelineRow(ev.index, env, result));
   }
   eventsOk(report, bundle, target, ['jcs', 'leaf_hash', 'inclusion_proof']);
-  head(report, bundle, policy, null, true);
+  head(report, bundle, keys, null, true);
   report.skip('lead_package', 'the lead\'s statements, its package signature and governance receipts ' +
     'are checked by witness-verify, not in the browser', '线索声明、线索包签名及移送回执需用 witness-verify 核验');
   stampAnchors(report, anchoredAt);

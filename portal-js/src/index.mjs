@@ -9,3 +9,4 @@ export { decodeEnvelope } from './envelope.mjs';
 export { consistencyError, inclusionError, leafHash } from './merkle.mjs';
 export { openCheckpoint, openNote, parseVkey, LOG_ALG } from './note.mjs';
 export { TITLES } from './report.mjs';
+export { followRotations, KeyRotationError } from './logkeys.mjs';

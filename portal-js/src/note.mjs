@@ -94,14 +94,16 @@ export function splitNote(note) {
   return { body, signatures: lines.map(parseSignatureLine) };
 }
 
-/** The body, if the pinned ``key`` ({name, publicKey, keyHash}) signed it; else throw. */
+/** The body, if a trusted ``key`` ({name, publicKey, keyHash}, or a list of them) signed it; else throw. */
 export function openNote(note, key) {
   const { body, signatures } = splitNote(note);
+  const keys = Array.isArray(key) ? key : [key];
   let verified = false;
   for (const sig of signatures) {
-    if (sig.name !== key.name || !equal(sig.keyHash, key.keyHash)) continue;
-    if (!ed25519Valid(sig.signature, utf8(body), key.publicKey)) {
-      throw new SignatureError(`invalid signature by trusted key ${key.name}`);
+    const trusted = keys.find((k) => sig.name === k.name && equal(sig.keyHash, k.keyHash));
+    if (!trusted) continue;
+    if (!ed25519Valid(sig.signature, utf8(body), trusted.publicKey)) {
+      throw new SignatureError(`invalid signature by trusted key ${trusted.name}`);
     }
     verified = true;
   }

@@ -1,5 +1,5 @@
 // The trust policy (witness-trust/v1, v2) as served by GET /v1/trust-policy: the pinned log
-// key, origin, chain identity and witnesses. Never taken from the material being checked.
+// key, origin, chain identity, witnesses and log key rotations. Never taken from the material being checked.
 // A policy that does not parse is the caller's problem (an exception), not a verdict.
 
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -7,6 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { FormatError, toHex, utf8 } from './bytes.mjs';
 import { isObject, parseStrict } from './json.mjs';
 import { COSIGNATURE_ALG, LOG_ALG, parseVkey } from './note.mjs';
+import { MAX_ROTATIONS } from './logkeys.mjs';
 
 const FORMATS = ['witness-trust/v1', 'witness-trust/v2'];
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -61,6 +62,16 @@ function parseWitnesses(list, quorum) {
   return keys;
 }
 
+// The statements are only collected here: each is verified from the pinned key by the check
+// that uses the keys (logkeys.mjs), so a forged one is a failed check, not a policy typo.
+function parseRotations(list) {
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list) || list.length > MAX_ROTATIONS || !list.every((v) => typeof v === 'string')) {
+    throw new FormatError(`trust policy: log_key_rotations must be a list of at most ${MAX_ROTATIONS} signed notes`);
+  }
+  return [...list];
+}
+
 /** The pinned trust anchors of a policy document (object or JSON text). */
 export function parsePolicy(input) {
   const obj = typeof input === 'string' ? parseStrict(input, 'trust policy') : input;
@@ -93,5 +104,6 @@ export function parsePolicy(input) {
     witnesses: parseWitnesses(obj.witnesses, quorum),
     quorum,
     chains: chains.map(parseChainPin),
+    rotations: parseRotations(obj.log_key_rotations),
   };
 }

@@ -7,7 +7,8 @@ import { ChainContext, checkAnchor, parseAnchorRef } from './anchor.mjs';
 import { decodeEnvelope } from './envelope.mjs';
 import { isObject, parseStrict } from './json.mjs';
 import { inclusionError, leafHash } from './merkle.mjs';
-import { SignatureError, countCosignatures, isUint64Text, openCheckpoint, openNote } from './note.mjs';
+import { SignatureError, countCosignatures, isUint64Text } from './note.mjs';
+import { KeyRotationError, trustedKeys, zhDetail } from './logkeys.mjs';
 import { parsePolicy } from './policy.mjs';
 import { Report } from './report.mjs';
 import { sha256Blob } from './filehash.mjs';
@@ -71,9 +72,11 @@ function problem(err) {
   throw err;
 }
 
-function checkPromise(report, receipt, policy) {
+// A promise may be signed by any trusted key: a receipt fetched again after a rotation
+// carries a promise signed by the new key (no size window, as ledger/core/receipt.py).
+function checkPromise(report, receipt, keys) {
   try {
-    const promise = parsePromise(openNote(receipt.promise, policy.key));
+    const promise = parsePromise(keys.open(receipt.promise));
     if (promise.origin !== receipt.origin || promise.index !== BigInt(receipt.index) ||
         !equal(promise.leaf, receipt.leaf)) {
       report.fail('promise_signature', 'the signed promise is for another origin, index or leaf',
@@ -82,9 +85,10 @@ function checkPromise(report, receipt, policy) {
     }
     report.subject.promised_at = promise.receivedAt;
     report.subject.mmd_seconds = promise.mmd;
-    report.ok('promise_signature', 'signed by the pinned log key', '由固定的日志公钥签名');
+    report.ok('promise_signature', 'signed by a trusted log key (the pinned one or one its rotations reach)',
+      '由受信的日志公钥签名（固定公钥或经有效轮换交接的公钥）');
   } catch (err) {
-    report.fail('promise_signature', problem(err), `受理承诺签名无效：${problem(err)}`);
+    report.fail('promise_signature', problem(err), `受理承诺签名无效：${zhDetail(err)}`);
   }
 }
 
@@ -108,7 +112,7 @@ function checkEvent(report, receipt) {
   return env;
 }
 
-function checkProof(report, receipt, policy) {
+function checkProof(report, receipt, policy, keys) {
   if (receipt.anchored === null) {
     const en = 'accepted (signed promise), not yet in a checkpoint';
     const zh = '已受理（有签名承诺），尚未纳入检查点';
@@ -118,10 +122,14 @@ function checkProof(report, receipt, policy) {
   }
   let cp;
   try {
-    cp = openCheckpoint(receipt.anchored.checkpoint, policy.key, policy.origin);
+    cp = keys.openCheckpoint(receipt.anchored.checkpoint, policy.origin);
     report.ok('checkpoint_signature', `checkpoint of size ${cp.size}`, `检查点规模 ${cp.size}`);
   } catch (err) {
-    report.fail('checkpoint_signature', problem(err), `检查点签名无效：${problem(err)}`);
+    if (err instanceof KeyRotationError) {
+      report.fail('key_rotation', err.message, zhDetail(err));
+    } else {
+      report.fail('checkpoint_signature', problem(err), `检查点签名无效：${zhDetail(err)}`);
+    }
     report.skip('inclusion_proof', 'no valid checkpoint to prove against', '无有效检查点可供证明');
     return null;
   }
@@ -194,10 +202,12 @@ export async function verifyReceipt(input, opts = {}) {
       `回执属于日志 ${receipt.origin}，信任策略固定的是 ${policy.origin}`);
     return report.toJSON();
   }
-  checkPromise(report, receipt, policy);
+  const keys = trustedKeys(report, policy);
+  if (keys === null) return report.toJSON();
+  checkPromise(report, receipt, keys);
   const env = checkEvent(report, receipt);
   for (const k of SUBJECT_FIELDS) if (env && k in env) report.subject[k] = env[k];
-  const cp = checkProof(report, receipt, policy);
+  const cp = checkProof(report, receipt, policy, keys);
   if (cp) checkWitnesses(report, policy, receipt.anchored.checkpoint, cp.size);
   await checkBidFile(report, env, opts);
   await checkChain(report, receipt, policy, opts, cp);

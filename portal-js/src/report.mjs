@@ -9,6 +9,7 @@ export const TITLES = {
   jcs: ['Canonical event bytes (RFC 8785)', '事件规范编码 (RFC 8785)'],
   leaf_hash: ['Leaf hash', '叶哈希'],
   checkpoint_signature: ['Checkpoint signature', '检查点签名'],
+  key_rotation: ['Log key rotations', '日志密钥轮换'],
   consistency_proof: ['Consistency between checkpoints', '检查点一致性证明'],
   inclusion_proof: ['Inclusion proof', '包含证明'],
   witness_cosignatures: ['Witness cosignatures', '见证方联署'],

@@ -15,13 +15,14 @@ import json
 from typing import Any
 
 from ledger.core.formats import BUNDLE_FORMAT
-from ledger.core.note import Checkpoint, sign_checkpoint
+from ledger.core.note import Checkpoint, sign_checkpoint, split_note
 from ledger.export import head_body
 from scripts.vectorlib.receipts import _flip, _set, log_rpc_result
 from scripts.vectorlib.rpc_replay import VERDICTS, apply_mutations, python_outcome
 from scripts.vectorlib.small_log import (
     CHECKPOINT_SIZES,
     ENTRIES,
+    NEXT_KEY_SEED,
     ORIGIN,
     OTHER_KEY_SEED,
     PROJECT,
@@ -30,6 +31,7 @@ from scripts.vectorlib.small_log import (
     SmallLog,
     chain_rpc,
     log_signer,
+    rotation_statement,
 )
 
 PROOF_SIZE = CHECKPOINT_SIZES[-1]
@@ -126,6 +128,34 @@ def _checkpoint_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]
     ]
 
 
+def _rotation_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(name, what, mutations, verdict, check, outcome, code): checkpoints 8 and 11 and the
+    project head signed by the next log key, as after a rotation at size 4."""
+    nxt, other = log_signer(NEXT_KEY_SEED), log_signer(OTHER_KEY_SEED)
+    sizes = [int(c["anchor"]["tree_size"]) for c in b["checkpoints"]]
+    head = nxt.sign(split_note(b["head"])[0])
+    by_next = [*(_set("bundle", "checkpoints", k, "note", value=log.note(s, signer=nxt))
+                 for k, s in enumerate(sizes) if s > 4), _set("bundle", "head", value=head)]
+
+    def rotations(*notes: str) -> dict[str, Any]:
+        return _set("policy", "log_key_rotations", value=list(notes))
+
+    return [
+        ("rotated-key/intact", "the policy's rotation hands over after size 4",
+         [rotations(rotation_statement(log.signer, nxt, 4)), *by_next], "intact", None,
+         "intact", None),
+        ("rotated-key/rotation-not-in-policy", "the policy without the rotation", by_next,
+         "inconsistent", "checkpoint_signature", "failed", "signature"),
+        ("rotated-key/forged-rotation", "the rotation signed by another key than the pinned "
+         "one", [rotations(rotation_statement(other, nxt, 4)), *by_next], "inconsistent",
+         "key_rotation", "failed", "key_rotation"),
+        ("rotated-key/at-hand-over-size", "the rotation hands over after size 8, checkpoint 8 "
+         "signed by the next key", [rotations(rotation_statement(log.signer, nxt, 8)),
+                                    *by_next], "inconsistent", "key_rotation", "failed",
+         "key_rotation"),
+    ]
+
+
 def cases(log: SmallLog, bundle: dict[str, Any]) -> list[dict[str, Any]]:
     unanchored = [_set("bundle", "checkpoints", k, "anchor", value=None)
                   for k in range(len(bundle["checkpoints"]))]
@@ -141,6 +171,8 @@ def cases(log: SmallLog, bundle: dict[str, Any]) -> list[dict[str, Any]]:
     for group in (_event_cases, _checkpoint_cases):
         for name, what, muts, check, code in group(log, bundle):
             rows.append((f"project/{name}", muts, "inconsistent", check, "failed", code, what))
+    for name, what, muts, verdict, check, outcome, code in _rotation_cases(log, bundle):
+        rows.append((f"project/{name}", muts, verdict, check, outcome, code, what))
     return [_case(log, bundle, *row) for row in rows]
 
 

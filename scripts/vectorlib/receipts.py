@@ -22,6 +22,7 @@ from scripts.vectorlib.rpc_replay import VERDICTS, apply_mutations, python_outco
 from scripts.vectorlib.small_log import (
     BID_FILE,
     MMD_SECONDS,
+    NEXT_KEY_SEED,
     ORIGIN,
     OTHER_KEY_SEED,
     RPC_URL,
@@ -29,6 +30,7 @@ from scripts.vectorlib.small_log import (
     chain_rpc,
     log_signer,
     received_at,
+    rotation_statement,
     witness,
 )
 
@@ -189,6 +191,42 @@ def _sealed_cases(log: SmallLog, r: dict[str, Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+def _signed_by_next_key(log: SmallLog, r: dict[str, Any]) -> list[dict[str, Any]]:
+    """Mutations giving the receipt a promise and a (cosigned) checkpoint 4 signed by the
+    next log key, as a receipt fetched again after a rotation carries them."""
+    nxt = log_signer(NEXT_KEY_SEED)
+    promise = sign_promise(nxt, Promise(ORIGIN, r["index"], log.leaf(r["index"]),
+                                        received_at(r["index"]), MMD_SECONDS))
+    return [_set("receipt", "promise", value=promise),
+            _set("receipt", "anchored", "checkpoint", value=log.note(4, signer=nxt))]
+
+
+def _rotation_cases(log: SmallLog, r: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(name, what, mutations, verdict, check, python outcome, code): a rotated log key."""
+    nxt, other = log_signer(NEXT_KEY_SEED), log_signer(OTHER_KEY_SEED)
+    signed_by_next = _signed_by_next_key(log, r)
+
+    def rotations(*notes: str) -> dict[str, Any]:
+        return _set("policy", "log_key_rotations", value=list(notes))
+
+    return [
+        ("rotated-key/intact", "promise and checkpoint 4 signed by the next key, which the "
+         "policy's rotation (after size 3) hands over to",
+         [rotations(rotation_statement(log.signer, nxt, 3)), *signed_by_next], "intact", None,
+         "intact", None),
+        ("rotated-key/rotation-not-in-policy", "signed by the next key, the policy without "
+         "the rotation (a policy from before it)", signed_by_next, "inconsistent",
+         "promise_signature", "failed", "signature"),
+        ("rotated-key/forged-rotation", "the rotation signed by another key than the pinned "
+         "one", [rotations(rotation_statement(other, nxt, 3)), *signed_by_next],
+         "inconsistent", "key_rotation", "failed", "key_rotation"),
+        ("rotated-key/at-hand-over-size", "checkpoint 4 signed by the next key, whose "
+         "rotation hands over after size 4", [rotations(rotation_statement(log.signer, nxt, 4)),
+                                             *signed_by_next], "inconsistent", "key_rotation",
+         "failed", "key_rotation"),
+    ]
+
+
 def _baselines() -> list[tuple[Any, ...]]:
     """(name, receipt, bid file?, mutations, verdict, check, python outcome, code)."""
     return [
@@ -215,6 +253,10 @@ def cases(log: SmallLog, receipts: dict[str, dict[str, Any]]) -> list[dict[str, 
             bid = name == "bad-bid-file"
             rows.append((f"{base}/{name}", base, bid, muts, "inconsistent", check, outcome,
                          code, what))
+    for name, what, muts, verdict, check, outcome, code in _rotation_cases(
+            log, receipts["anchored"]):
+        rows.append((f"anchored/{name}", "anchored", False, muts, verdict, check, outcome,
+                     code, what))
     return [_case(log, receipts, *row) for row in rows]
 
 

@@ -7,7 +7,8 @@ receipt or bundle, the recorded chain answers ``rpc``, the bid file) and a list 
 chain is a :class:`ReplayReader`: the verifier's registry reads answered from the recorded
 JSON-RPC exchanges, exactly those the browser verifier replays, so both read one chain.
 Outcomes map to the browser's verdicts: intact, pending, and inconsistent for ``failed`` or
-input the verifier refuses (``malformed``).
+input the verifier refuses (``malformed``). A policy whose log key rotations do not hand over
+from its pinned key is refused before anything is checked (``failed``, ``key_rotation``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from chain_access import LogEntry
 from chain_access.registry_events import anchored_in
 from ledger.core.errors import MalformedError
+from ledger.core.key_rotation import KeyRotationError
 from ledger.core.receipt import Receipt
 from verifier.bundle_check import check_bundle
 from verifier.policy import TrustPolicy, build, parse_policy
@@ -159,7 +161,10 @@ def _chain(doc: dict[str, Any], policy: TrustPolicy) -> ReplayReader:
 
 def python_outcome(doc: dict[str, Any], kind: str) -> tuple[str, str | None]:
     """(outcome, first problem code) of the Python verifier on a mutated case document."""
-    policy = _policy(doc)
+    try:
+        policy = _policy(doc)
+    except KeyRotationError as exc:  # witness-verify refuses such a policy whole (exit 1)
+        return "failed", exc.code
     try:
         chain = _chain(doc, policy)
         if kind == "bundle":

@@ -32,6 +32,7 @@ from ledger.core.canonical import (
 )
 from ledger.core.cosignature import Cosigner
 from ledger.core.hashing import leaf_hash, log_id
+from ledger.core.key_rotation import KeyRotation, sign_rotation
 from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.sealed import scope_id_of
 from ledger.core.trust import trust_document
@@ -52,6 +53,7 @@ def _seed(label: str) -> bytes:
 
 LOG_KEY_SEED = _seed("TEST log key")
 OTHER_KEY_SEED = _seed("another TEST log key")
+NEXT_KEY_SEED = _seed("the next TEST log key")  # the key a rotation hands over to
 WITNESS_KEY_SEED = _seed("TEST witness key")
 SCOPE_KEY = _seed("TEST seal scope key")
 WITNESS_NAME = "witness.test.example/w1"
@@ -85,6 +87,11 @@ SEALED_INDEXES = [i for i, (_, _, sealed) in enumerate(ENTRIES) if sealed]
 
 def log_signer(seed: bytes = LOG_KEY_SEED, name: str = ORIGIN) -> NoteSigner:
     return NoteSigner(name, Ed25519PrivateKey.from_private_bytes(seed))
+
+
+def rotation_statement(old: NoteSigner, new: NoteSigner, after: int) -> str:
+    """The signed statement by which ``old`` hands the log over to ``new`` after ``after``."""
+    return sign_rotation(KeyRotation(ORIGIN, old.verifier, new.verifier, after), old, new)
 
 
 def witness() -> Cosigner:
@@ -145,10 +152,11 @@ class SmallLog:
     def checkpoint(self, size: int) -> Checkpoint:
         return Checkpoint(ORIGIN, size, self.tree.root(size))
 
-    def note(self, size: int, *, cosigned: bool = True) -> str:
-        """The log-signed checkpoint note, with the witness's cosignature line appended."""
+    def note(self, size: int, *, cosigned: bool = True, signer: NoteSigner | None = None) -> str:
+        """The log-signed checkpoint note (``signer``: a rotated log key instead of the log's
+        first), with the witness's cosignature line appended."""
         cp = self.checkpoint(size)
-        note = sign_checkpoint(cp, self.signer)
+        note = sign_checkpoint(cp, signer or self.signer)
         return note + witness().cosign(cp.body(), COSIGNED_AT + size) if cosigned else note
 
     def anchor(self, size: int) -> dict[str, Any]:
