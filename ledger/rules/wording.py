@@ -14,8 +14,10 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, TypeGuard
 
+from ledger.events.labels import FIELD_LABELS
 from ledger.rules.calendar import SHANGHAI
 
 Lang = Literal["zh", "en"]
@@ -30,10 +32,16 @@ def bj(moment: datetime) -> datetime:
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 
 
+def is_instant(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is an RFC 3339 instant (date, time and offset), as computed values
+    and payloads record times; a date alone or free text is not."""
+    return isinstance(value, str) and _INSTANT.fullmatch(value) is not None
+
+
 def in_beijing_time(value: object) -> object:
     """``value`` (a finding's computed values) with every RFC 3339 instant restated in
     Beijing time: the same instant, the offset the counts are made in (+08:00)."""
-    if isinstance(value, str) and _INSTANT.fullmatch(value):
+    if is_instant(value):
         return bj(datetime.fromisoformat(value)).isoformat()
     if isinstance(value, Mapping):
         return {k: in_beijing_time(v) for k, v in value.items()}
@@ -169,6 +177,192 @@ TERMS: Mapping[str, str] = {
     "upheld": "成立", "partially_upheld": "部分成立", "dismissed": "驳回",
     "not_accepted": "不予受理", "withdrawn": "撤回", "other": "其他",
 }
+
+
+# A finding's computed values are recorded under the rule's own names (``days``, ``due``,
+# ``overdue``…); the lead pages and the 移送函 show each under its label here. A value
+# that carries an event field under that field's own name (``bidder_org``, ``bid_price``)
+# is shown under the field's label (``ledger.events.labels``), so one name reads one way
+# wherever it appears; the rules' own names, and field names a rule uses in another sense
+# (``members`` as a count), have their own. tests/rules/test_value_labels.py holds the
+# table to every value name the rules emit.
+_FIELD_VALUES: tuple[str, ...] = (
+    "action", "actor", "affects_bid_prep", "agent_org", "amount", "av_recording_ids",
+    "bid_price", "bid_validity_days", "bidder_org", "brand_refs", "ca_cert_serial",
+    "ca_subject_id", "candidates", "consortium_statement", "content_hash", "device_type",
+    "distance_m", "doc_hash", "doc_kind", "duration_s", "end", "equivalent_allowed",
+    "event_id", "evidence_ref", "expert_list_included", "fee", "file_hash", "form",
+    "initiated_by", "interest", "invitees", "ip", "item_price_vector_hash", "kind",
+    "match_score", "media", "method", "new_method", "payer_account_hash", "payer_name",
+    "period_end", "person_id", "place", "platform_signed", "rank_of_winner", "reason",
+    "received_at", "region_code", "registration_gate", "replied_at", "resource", "result",
+    "role", "room", "samples_required", "score", "selection_method", "standard_template_id",
+    "start", "subject", "supervisory_dept", "tenderer_org", "valid_until", "value", "zone",
+)
+_OWN_VALUES: dict[str, tuple[str, str]] = {
+    # parties, people and places
+    "a": ("投标人甲", "Bidder A"), "b": ("投标人乙", "Bidder B"),
+    "bidder": ("投标人", "Bidder"), "bidders": ("涉及投标人", "Bidders"),
+    "agent": ("招标代理机构", "Agent"), "org": ("单位", "Organisation"),
+    "party": ("相关方", "Party"), "pair": ("相关双方", "Pair"),
+    "complainant": ("投诉人", "Complainant"), "employer": ("工作单位", "Employer"),
+    "expert": ("评标专家", "Expert"), "experts": ("涉及专家", "Experts"),
+    "member": ("评标委员会成员", "Member"), "members": ("成员人数", "Members"),
+    "other": ("另一人员", "Other person"), "person": ("人员", "Person"),
+    "persons": ("涉及人员", "Persons"), "staff": ("工作人员", "Staff"),
+    "replaced": ("被替换人员", "Replaced"), "replacement": ("替换人员", "Replacement"),
+    "acting_as_supervisor": ("以监督人员身份操作者", "Acting as supervisor"),
+    "unqualified": ("不符合条件的专家", "Unqualified experts"),
+    "suspended": ("暂停", "Suspended"),
+    "not_deposited": ("未存放通讯工具者", "Devices not deposited"),
+    "not_invited": ("未受邀单位", "Not invited"), "not_notified": ("未获通知单位", "Not notified"),
+    "not_signed": ("未签字成员", "Not signed"), "not_signed_by": ("未签名者", "Not signed by"),
+    "winner": ("中标人", "Winner"), "winners": ("中标人名单", "Winners"),
+    "top_winners": ("主要中标人", "Top winners"), "first": ("原通知的中标人", "First notified"),
+    "later": ("后通知的中标人", "Later notified"), "rank1": ("排名第一的投标人", "Ranked first"),
+    "rank1_before": ("此前排名第一", "Ranked first before"),
+    "rank1_after": ("此后排名第一", "Ranked first after"),
+    "skipped": ("被跳过的候选人", "Skipped"), "dropped": ("退出的投标人", "Dropped out"),
+    "related_pairs": ("存在关联的投标人", "Related pairs"), "relations": ("关联关系", "Relations"),
+    "links": ("关联", "Links"), "with": ("关联对象", "Related to"),
+    "same_legal_rep": ("法定代表人相同", "Same legal representative"),
+    "company_is_agent_or_other_bidder": ("文件单位为代理机构或其他投标人",
+                                         "Company is the agent or another bidder"),
+    "file_company": ("文件单位", "File company"), "venue": ("评标场所", "Venue"),
+    "region": ("地区", "Region"), "terminal": ("终端", "Terminal"),
+    "pool": ("专家库", "Pool"), "roles": ("身份", "Roles"),
+    "terminals": ("涉及终端", "Terminals"),
+    "announced_place": ("公告的开标地点", "Announced place"),
+    "seen_outside": ("到过的区域", "Zones visited"), "escorted": ("有人陪同", "Escorted"),
+    # times and dates
+    "accepted": ("受理日期", "Accepted on"), "accessed": ("访问时间", "Accessed at"),
+    "as_of": ("统计日", "As of"), "at": ("发生时间", "At"), "award_at": ("定标时间", "Awarded at"),
+    "clarified": ("澄清时间", "Clarified at"), "deadline": ("截止时间", "Deadline"),
+    "decided": ("决定日期", "Decided on"), "delivered": ("提交日期", "Delivered on"),
+    "determined": ("定标日期", "Determined on"), "due": ("期限", "Due"),
+    "filed": ("提出日期", "Filed on"), "first_day": ("首日", "First day"),
+    "first_issue": ("文件首次发出时间", "First issued"), "from": ("起算", "From"),
+    "issued": ("发出时间", "Issued"), "know_date": ("知道之日", "Known on"),
+    "notice": ("中标通知书发出", "Award notice"), "notice_day": ("通知日期", "Notice day"),
+    "objection_at": ("异议时间", "Objection at"), "on": ("发生日期", "On"),
+    "opening": ("开标时间", "Opening"), "opening_ended": ("开标结束时间", "Opening ended"),
+    "publicity_end": ("公示截止时间", "Publicity end"), "published": ("发布时间", "Published"),
+    "received": ("收到日期", "Received"), "reference": ("起算日", "Reference date"),
+    "refunded": ("退还时间", "Refunded"), "replied": ("答复时间", "Replied"),
+    "resumed": ("恢复日期", "Resumed"), "sale_end": ("文件发售截止", "Sale end"),
+    "signed": ("签订时间", "Signed"), "until": ("截止", "Until"),
+    "validity_end": ("有效期届满", "Validity end"), "visit": ("踏勘时间", "Site visit"),
+    "year": ("年份", "Year"),
+    # counts, durations and limits
+    "absent_minutes": ("离开时长（分钟）", "Minutes away"), "bids": ("投标", "Bids"),
+    "bids_without_tsa": ("无可信时间戳的投标数", "Bids without a trusted timestamp"),
+    "contracts": ("合同数", "Contracts"), "count": ("数量", "Count"),
+    "dates_covered": ("覆盖天数", "Days covered"), "days": ("天数", "Days"),
+    "days_after_reply": ("答复后天数", "Days after the reply"),
+    "days_before_deadline": ("距截止天数", "Days before the deadline"),
+    "days_inclusive": ("天数（含首尾）", "Days (inclusive)"),
+    "delta_minutes": ("相差（分钟）", "Difference (minutes)"),
+    "downloaders": ("获取文件人数", "Downloaders"), "draws": ("抽取次数", "Draws"),
+    "evidence_total": ("证据事件总数", "Evidence events"),
+    "excluded_working_days": ("不计入的工作日", "Excluded working days"),
+    "factors": ("评分因素数", "Factors"), "failures": ("失败次数", "Failures"),
+    "filings": ("提出次数", "Filings"),
+    "final_scores_within_s": ("最终评分间隔（秒）", "Final scores within (s)"),
+    "gap_hours": ("相隔（小时）", "Gap (hours)"), "gap_seconds": ("相隔（秒）", "Gap (seconds)"),
+    "hours_after_access": ("访问后（小时）", "Hours after access"),
+    "hours_before_deadline": ("距投标截止（小时）", "Hours before the deadline"),
+    "late_seconds": ("逾期（秒）", "Late by (s)"), "left": ("剩余期限", "Left"),
+    "limit": ("限值", "Limit"), "limit_hours": ("时限（小时）", "Limit (hours)"),
+    "maximum": ("上限", "Maximum"), "min_projects": ("最少项目数", "Minimum projects"),
+    "min_view_seconds": ("最短查阅时长（秒）", "Minimum viewing (s)"),
+    "min_years": ("最低从业年限", "Minimum years"), "minimum": ("最低要求", "Minimum"),
+    "minutes": ("用时（分钟）", "Minutes"), "missing_count": ("缺失数量", "Missing count"),
+    "non_bidder_failures": ("非投标人原因的失败", "Failures not caused by bidders"),
+    "operations": ("操作次数", "Operations"), "passed": ("通过数", "Passed"),
+    "projects_high": ("评分偏高的项目数", "Projects scored high"),
+    "qualified_bids": ("合格投标数", "Qualified bids"), "rejected": ("被否决数", "Rejected"),
+    "required_minutes": ("应需时长（分钟）", "Required minutes"),
+    "rounds_with_declines": ("有专家拒绝的抽取轮次", "Rounds with declines"),
+    "scores_after_replacement": ("替换后评分数", "Scores after replacement"),
+    "scores_after_report": ("报告后评分数", "Scores after the report"),
+    "scores_while_absent": ("离开期间评分数", "Scores while away"),
+    "seconds_earlier": ("提前（秒）", "Seconds earlier"), "sections": ("标段数", "Lots"),
+    "sittings": ("同场评标次数", "Sittings"), "times_drawn": ("被抽中次数", "Times drawn"),
+    "tolerance_minutes": ("容差（分钟）", "Tolerance (minutes)"),
+    "unsigned": ("未签名数", "Unsigned"),
+    "uploads_within_window": ("时间窗内上传", "Uploads within the window"),
+    "valid_bids": ("有效投标数", "Valid bids"), "view_seconds": ("查阅时长（秒）", "Viewing (s)"),
+    "votes": ("票数", "Votes"), "window_days": ("时间窗（日）", "Window (days)"),
+    "wins": ("中标次数", "Wins"), "wins_with": ("同场时中标次数", "Wins with"),
+    "won": ("中标数", "Won"), "working_days": ("工作日数", "Working days"),
+    "working_days_inclusive": ("工作日数（含首尾）", "Working days (inclusive)"),
+    "working_days_left": ("剩余工作日", "Working days left"),
+    "bid_duration_days": ("投标工期（日）", "Bid duration (days)"),
+    "contract_duration_days": ("合同工期（日）", "Contract duration (days)"),
+    # amounts, prices, shares and scores
+    "added": ("增加金额", "Amount added"), "base": ("计算基准", "Base"),
+    "budget": ("预算金额", "Budget"), "cap": ("上限", "Cap"),
+    "cash": ("以现金缴纳", "Paid in cash"), "ceiling": ("最高投标限价", "Ceiling price"),
+    "contract_amount": ("合同金额", "Contract amount"), "difference": ("差额", "Difference"),
+    "differences": ("报价差", "Differences"), "expected_fee": ("应收费用", "Expected fee"),
+    "mean_others": ("其他投标人均值", "Mean of the others"),
+    "median_others": ("其他成员中位数", "Median of the others"),
+    "original": ("原合同金额", "Original amount"), "paid": ("已缴金额", "Paid"),
+    "prices": ("报价", "Prices"), "ratio": ("比例", "Ratio"), "share": ("占比", "Share"),
+    "threshold": ("限额标准", "Threshold"), "tolerance": ("容差", "Tolerance"),
+    "total": ("合计", "Total"), "totals": ("总分", "Totals"),
+    "winning_price": ("中标价", "Winning price"), "base_rate": ("基准中标率", "Base win rate"),
+    "colocated_share": ("陪标比例", "Share alongside the winners"),
+    "value_share": ("中标金额占比", "Value share"), "win_rate": ("中标率", "Win rate"),
+    "p": ("单次抽中概率", "Chance per draw"), "tail": ("尾概率", "Tail probability"),
+    "mad_k": ("偏离阈值（MAD倍数）", "MAD multiple"),
+    "min_match": ("最低比对相似度", "Minimum match"),
+    "range": ("分值范围", "Range"), "scores": ("各项评分", "Scores"),
+    "factor": ("评分因素", "Scoring factor"),
+    "unknown_factors": ("未知评分因素", "Unknown factors"),
+    "varying_maxima": ("满分不一致的因素", "Factors with varying maxima"),
+    # what was found, and how
+    "approval": ("事先批准", "Prior approval"), "before": ("保密至", "Secret until"),
+    "branch": ("判定方式", "Test"), "by_rate": ("按中标率判定", "By win rate"),
+    "by_value": ("按中标金额判定", "By value share"), "category": ("项目类别", "Category"),
+    "cause": ("前因事件", "Cause"), "checked": ("已核验身份", "Identity checked"),
+    "collusion_rules": ("涉及的串标规则", "Collusion rules"),
+    "continued_with": ("后续环节", "Continued with"), "cross_kind": ("跨环节共用", "Across kinds"),
+    "delivered_hash": ("提交文件哈希", "Delivered hash"),
+    "doc_version": ("文件版本", "Document version"),
+    "effect": ("后果事件", "Effect"), "event": ("事件", "Event"),
+    "false_declaration": ("虚假声明", "False declaration"),
+    "fields": ("相同的信息", "Shared fields"),
+    "files_created_close": ("文件创建时间接近", "Files created close together"),
+    "filing_types": ("提出类型", "Filing types"),
+    "forbidden_changes": ("不得修改的内容", "Forbidden changes"),
+    "guarantee_client_ip": ("办理保函的IP地址", "Guarantee client IP"),
+    "guarantee_device_fp": ("办理保函的设备指纹", "Guarantee device fingerprint"),
+    "how_to_load": ("载入方法", "How to load"), "identifier": ("标识类型", "Identifier"),
+    "identifiers": ("相同标识", "Identifiers"), "in_signed_report": ("已写入签署的评标报告",
+                                                                      "In the signed report"),
+    "index": ("记录序号", "Index"), "kinds": ("类别", "Kinds"),
+    "late_or_missing": ("逾期或缺失", "Late or missing"),
+    "media_missing": ("未发布的媒介", "Media missing"), "missing": ("缺失", "Missing"),
+    "no_e_signature": ("无电子签名", "No electronic signature"), "overdue": ("已逾期", "Overdue"),
+    "part": ("情形", "Part"), "pattern": ("模式", "Pattern"), "patterns": ("报价规律", "Patterns"),
+    "previous": ("前一条记录", "Previous"), "price_mismatch": ("报价不一致", "Price mismatch"),
+    "priority": ("优先级", "Priority"), "problem": ("问题", "Problem"),
+    "problems": ("问题清单", "Problems"), "project": ("项目", "Project"),
+    "projects": ("涉及项目", "Projects"), "ranks": ("排名", "Ranks"),
+    "reasons": ("理由", "Reasons"), "rejected_below_cost": ("因低于成本被否决",
+                                                           "Rejected as below cost"),
+    "requested": ("经要求澄清", "Requested"), "rules": ("规则", "Rules"),
+    "scored": ("已评分", "Scored"), "scored_unviewed": ("未查阅即评分", "Scored without viewing"),
+    "shared": ("相同内容", "Shared"), "signed_hash": ("签署文件哈希", "Signed hash"),
+    "step": ("环节", "Step"), "terms": ("条款", "Terms"), "tier": ("档次", "Tier"),
+    "types": ("事件类型", "Types"), "unit": ("计算单位", "Unit"),
+    "until_after_deadline": ("延至截止后", "Until after the deadline"), "via": ("经由", "Via"),
+    "winner_in_every_round": ("每轮中标人", "Winner in every round"),
+}
+VALUE_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {**{name: FIELD_LABELS[name] for name in _FIELD_VALUES}, **_OWN_VALUES})
+"""Computed value name → (Chinese, English) label: every name a rule's findings carry."""
 
 
 def quoted(items: object, lang: Lang = "zh") -> str:

@@ -204,8 +204,8 @@ def test_computed_values_print_amounts_in_yuan_and_chinese_as_written() -> None:
     assert computed_value("amount", "1234567", zh) == "1,234,567.00 元"
     assert computed_value("amount", "1234567", en) == "CNY 1,234,567.00"
     assert computed_value("due", "2026-03-11", zh) == "2026-03-11"
-    assert computed_value("bidders", ["沈阳建工", "大连港"], zh) == '["沈阳建工", "大连港"]'
-    assert computed_value("overdue", True, zh) == "true"
+    assert computed_value("bidders", ["沈阳建工", "大连港"], zh) == "沈阳建工、大连港"
+    assert computed_value("overdue", True, zh) == "是"
 
 
 def test_the_transfer_letter(portal_world: World, as_role: Callable[[str], TestClient]) -> None:

@@ -6,21 +6,24 @@ own), and amounts use its ``money``, so a page and a finding never print one val
 two ways. Payload fields are printed by their catalogue kind (``x-kind`` of the event
 schema: Money, Timestamp, Sha256), never guessed from their names; a field's name is shown
 as its label (``ledger.events.labels.field_label``). A finding's computed values are shown
-as recorded (their instants are Beijing time already), except that a value under a name
-the catalogue holds as an amount everywhere is printed in 元.
+under their labels (``ledger.rules.wording.VALUE_LABELS``, else the field label, else the
+name as written) and printed by what they are: an RFC 3339 instant as Beijing time like
+every other time, a value under a name the catalogue holds as an amount everywhere in 元,
+an event type by its label, yes/no, lists and maps as prose — never as JSON.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
 from ledger.events.catalogue import EVENT_TYPES
-from ledger.rules.wording import bj, money
-from witness_api.portal.i18n import Translator
+from ledger.events.labels import EVENT_LABELS, event_label, field_label
+from ledger.rules.wording import VALUE_LABELS, bj, is_instant, listing, money
+from witness_api.portal.i18n import Lang, Translator
 
 PSEUDONYM_PREFIX = "hk1:"
 
@@ -41,6 +44,11 @@ def beijing(value: str | int | float | datetime | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return bj(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def beijing_text(value: str, t: Translator) -> str:
+    """An instant as a page prints it beside other text: Beijing time, said so."""
+    return f"{beijing(value)} {t('format.beijing_suffix')}"
 
 
 def yuan(amount: str | int | Decimal, t: Translator) -> str:
@@ -88,8 +96,8 @@ def field_value(event_type: str, name: str, value: object, t: Translator) -> str
         return t("format.yes") if value else t("format.no")
     if kind == "Money" and isinstance(value, str):
         return yuan(value, t)
-    if kind == "Timestamp" and isinstance(value, str):
-        return f"{beijing(value)} {t('format.beijing_suffix')}"
+    if (kind == "Timestamp" and isinstance(value, str)) or is_instant(value):
+        return beijing_text(str(value), t)
     if is_pseudonym(value):
         return t("format.pseudonym", value=short_hash(str(value), 16))
     return str(value)
@@ -108,11 +116,29 @@ def money_fields() -> frozenset[str]:
     return frozenset(name for name, found in kinds.items() if found == {"Money"})
 
 
+def value_label(name: str, lang: Lang) -> str:
+    """The label of a finding's computed value: the rules' table, else the event field's
+    label of that name, else the name as written."""
+    pair = VALUE_LABELS.get(name)
+    return field_label(name, lang) if pair is None else pair[0 if lang == "zh" else 1]
+
+
 def computed_value(name: str, value: object, t: Translator) -> str:
-    """One computed value of a finding as the lead page and the letter print it: an amount
-    in 元, text as written, anything else as JSON with its Chinese kept readable."""
-    if name in money_fields() and isinstance(value, str):
-        return yuan(value, t)
+    """One computed value of a finding as the lead page and the letter print it."""
+    if value is None:
+        return t("col.none")
+    if isinstance(value, bool):
+        return t("format.yes") if value else t("format.no")
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        if name in money_fields():
+            return yuan(value, t)
+        if is_instant(value):
+            return beijing_text(value, t)
+        return event_label(value, t.lang) if value in EVENT_LABELS else value
+    if isinstance(value, Mapping):
+        colon, sep = ("：", "；") if t.lang == "zh" else (": ", "; ")
+        return sep.join(f"{value_label(str(k), t.lang)}{colon}{computed_value(str(k), v, t)}"
+                        for k, v in value.items()) or t("col.none")
+    if isinstance(value, list | tuple):
+        return listing((computed_value(name, v, t) for v in value), t.lang)
+    return str(value)

@@ -3,12 +3,16 @@ operator, on one page — log size, latest checkpoint and its anchor, anchoring 
 chain, the rule follower's position and lag, the readiness checks, and recent anchoring
 attempts that never confirmed.
 
-Read from the database (and the readiness checks, which ask each chain once); a chain URL is
-shown without credentials or query (``chain_access.rpc.redact_url``).
+Read from the database; the readiness checks are ``/readyz``'s own answer (the route is
+called, so the page lists every check it runs — store, chain, disk, merge delay, anchoring,
+background loops — with its state and detail), each named and explained in the page's
+language; the detail stays as the check wrote it, the words ``witness status`` and the logs
+use. A chain URL is shown without credentials or query (``chain_access.rpc.redact_url``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +24,8 @@ from ledger.anchoring.bound import bound_chains
 from ledger.rules.follower import CURSOR_NAME
 from ledger.store.schema import anchor_intents, anchors, rule_cursor
 from witness_api.deps import Services, get_services
+from witness_api.ops import readyz
+from witness_api.portal.i18n import Translator, request_lang
 from witness_api.portal.render import PageRoute, page, require_page
 from witness_api.tokens import Principal
 
@@ -65,14 +71,37 @@ def _unconfirmed(services: Services) -> list[dict[str, Any]]:
     return [dict(r._mapping) | {"total": int(total or 0)} for r in rows]
 
 
-def _readiness(services: Services) -> list[tuple[str, bool, str]]:
-    results = []
-    for check in services.readiness:
-        try:
-            results.append(check())
-        except Exception as exc:  # a broken check is a failed check, shown as such
-            results.append((getattr(check, "__name__", "check"), False, type(exc).__name__))
-    return results
+# What a failing check's detail says (the phrases docs/operations.md#monitoring lists) →
+# the reason the page gives in its own language; the first phrase found wins.
+REASONS: tuple[tuple[str, str], ...] = (
+    ("disk nearly full", "disk_low"), ("merge delay broken", "mmd_broken"),
+    ("merge delay at risk", "mmd_risk"), ("anchoring stalled", "anchoring_stalled"),
+    ("integrity failure", "integrity"), ("anchoring behind", "anchoring_behind"),
+    ("unreachable", "unreachable"), ("stopped because", "loop_stopped"),
+    ("check failed", "check_failed"),
+)
+
+
+def _readiness(request: Request, services: Services) -> list[dict[str, Any]]:
+    """Every check ``/readyz`` answers, in its order: name, label, state, reason, detail."""
+    body = json.loads(bytes(readyz(request, services).body))
+    t = Translator(request_lang(request))
+    return [{"name": name, "ok": bool(check["ok"]), "detail": str(check["detail"]),
+             "label": _known(t, f"ops.check.{name}") or name,
+             "reason": _reason(t, name, bool(check["ok"]), str(check["detail"]))}
+            for name, check in body["checks"].items()]
+
+
+def _reason(t: Translator, name: str, ok: bool, detail: str) -> str:
+    """What a passing check vouches for; why a failing one fails, as far as its detail says."""
+    if ok:
+        return _known(t, f"ops.what.{name}")
+    key = next((key for phrase, key in REASONS if phrase in detail), "failed")
+    return t(f"ops.reason.{key}")
+
+
+def _known(t: Translator, key: str) -> str:
+    return t(key) if key in t.messages else ""
 
 
 @router.get("/ops")
@@ -84,5 +113,6 @@ def ops(
     size = services.log.size()
     return page(request, "ops.html", origin=services.log.origin, log_size=size,
                 checkpoint=services.log.latest_checkpoint(), chains=_chains(services, size),
-                follower=_follower(services, size), readiness=_readiness(services),
+                follower=_follower(services, size),
+                readiness=_readiness(request, services),
                 unconfirmed=_unconfirmed(services))

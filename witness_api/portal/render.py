@@ -80,6 +80,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "event_label": lambda etype: event_label(etype, lang),
         "role_label": lambda r: actor_role_label(r, lang),
         "field_label": lambda name: field_label(name, lang),
+        "value_label": lambda name: formatting.value_label(name, lang),
         "field_value": lambda etype, name, v: formatting.field_value(etype, name, v, t),
         "computed_value": lambda name, v: formatting.computed_value(name, v, t),
         "yuan": lambda amount: formatting.yuan(amount, t),
