@@ -25,7 +25,7 @@ _LEAF = re.compile(r"^[0-9a-f]{64}$")
 CHECK_IDS = ("format", "promise_signature", "jcs", "leaf_hash", "checkpoint_signature",
              "consistency_proof", "inclusion_proof", "witness_cosignatures", "bid_file_sha256",
              "project_chain", "sealed_records", "project_head", "anchor_on_chain",
-             "further_chains", "lead_package")
+             "further_chains", "lead_package", "key_rotation")
 """The verifier's check ids (docs/js-verifier.md) the pages name in their own words."""
 
 
