@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import requests
 from sqlalchemy import Connection, func, insert, select
 
 from ledger.core.cosignature import WitnessKey, count_cosignatures
@@ -34,6 +33,8 @@ from ledger.loops import LoopMonitor
 from ledger.store.schema import cosignatures
 
 if TYPE_CHECKING:
+    import requests
+
     from ledger.log import CheckpointRecord, WitnessLog
     from ledger.settings import Settings
 
@@ -106,6 +107,8 @@ class CosignClient:
 
     def _ask_safely(self, endpoint: WitnessEndpoint, checkpoint: CheckpointRecord) -> str:
         name = endpoint.key.name
+        import requests  # only where witnesses are asked: a log reader must not load it
+
         try:
             outcome = self._ask(endpoint, checkpoint)
         except (requests.RequestException, WitnessError) as exc:
@@ -152,6 +155,8 @@ class CosignClient:
                  if 0 < old < checkpoint.size else [])
         body = f"old {old}\n" + "".join(base64.b64encode(h).decode() + "\n" for h in proof)
         body += "\n" + checkpoint.note
+        import requests
+
         return requests.post(f"{endpoint.url}/add-checkpoint", data=body.encode(),
                              timeout=self.timeout, allow_redirects=False)
 

@@ -84,7 +84,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("ledger.cli.backup_commands", "Restore a backup FILE into a new data "
                 "directory (--home) and an empty database."),
     "rules": ("ledger.cli.rules_commands", "Run the rule catalogue."),
-    "status": ("ledger.cli.commands", "Log identity, size and latest checkpoint."),
+    "status": ("ledger.cli.status_command", "Log identity, size and latest checkpoint."),
     "trust-policy": ("ledger.cli.trust_commands", "The trust policy (witness-trust/v1; v2 "
                      "with further chains) bidders, supervisors and regulators pin."),
 }

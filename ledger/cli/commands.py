@@ -210,43 +210,6 @@ def consistency(ctx: Context, size1: int, size2: int) -> None:
 
 
 @cli.command()
-@json_option
-@pass_ctx
-def status(ctx: Context) -> None:
-    """Log identity, size and latest checkpoint.
-
-    Then one line per check of the service's /readyz: the disk, the merge delay, anchoring
-    and the background loops (docs/operations.md, Monitoring)."""
-    from ledger.anchoring.readiness_checks import operational_checks, readiness_body
-
-    log = _log(ctx)
-    cp = log.latest_checkpoint()
-    info = read_log_info(log.db)
-    data = {"origin": log.origin, "vkey": info["vkey"], "size": log.size(),
-            "database": log.db.engine.url.render_as_string(hide_password=True),
-            "checkpoint": None if cp is None else {"size": cp.size, "root": cp.root.hex(),
-                                                   "created_at": cp.created_at},
-            "health": readiness_body(operational_checks(ctx.settings, log))}
-    from ledger.cli.rules_commands import calendar_warning
-    from ledger.rules.follower import operator_calendar
-
-    calendar_warning(operator_calendar(ctx.settings))
-    ctx.emit(data, _status_text)
-
-
-def _status_text(d: dict[str, Any]) -> str:
-    cp = d["checkpoint"]
-    cp_line = "none" if cp is None else f"size {cp['size']} at {cp['created_at']}"
-    lines = [f"origin      {d['origin']}", f"size        {d['size']}",
-             f"checkpoint  {cp_line}", f"database    {d['database']}",
-             f"public key  {d['vkey']}"]
-    for name, check in d["health"]["checks"].items():  # one line each, as /readyz says it
-        verdict = "ok" if check["ok"] else "NOT OK"
-        lines.append(f"{name.replace('_', ' '):<11} {verdict}: {check['detail']}")
-    return "\n".join(lines)
-
-
-@cli.command()
 @click.option("--index", type=click.IntRange(min=0), default=None)
 @click.option("--event-id", default=None)
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
