@@ -17,8 +17,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.core.batch import BatchPromise
 from ledger.core.canonical import decode_envelope
-from ledger.core.errors import MalformedError, SignatureError, VerificationError
+from ledger.core.errors import (
+    InclusionProofError,
+    MalformedError,
+    SignatureError,
+    VerificationError,
+)
 from ledger.core.hashing import HASH_SIZE, leaf_hash
 from ledger.core.json_text import loads_strict
 from ledger.core.key_rotation import LogKeys
@@ -31,6 +37,8 @@ from ledger.core.note import (
 from ledger.core.verify import verify_inclusion
 
 RECEIPT_FORMAT = "witness-receipt/v1"
+#: One signed promise per committed batch; the receipt carries its path in the batch.
+RECEIPT_FORMAT_V2 = "witness-receipt/v2"
 #: Anchors on further chains a receipt or bundle checkpoint may carry (``anchors``).
 MAX_ANCHORS = 16
 PROMISE_HEADER = "witness-receipt/v1"
@@ -41,6 +49,12 @@ class LeafMismatchError(VerificationError):
     """The receipt's event bytes do not hash to the leaf it names."""
 
     code = "leaf"
+
+
+class BatchProofError(VerificationError):
+    """A v2 receipt's path does not put its leaf at its index in the signed batch."""
+
+    code = "batch_proof"
 
 
 @dataclass(frozen=True)
@@ -135,25 +149,35 @@ class Receipt:
     canonical_event: bytes
     promise_note: str
     anchored: AnchoredProof | None = field(default=None)
+    #: v2 only: the leaf's audit path in the batch its promise signs (None: a v1 receipt).
+    batch_proof: tuple[bytes, ...] | None = field(default=None)
+
+    @property
+    def format(self) -> str:
+        return RECEIPT_FORMAT if self.batch_proof is None else RECEIPT_FORMAT_V2
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "format": RECEIPT_FORMAT,
+        out: dict[str, Any] = {
+            "format": self.format,
             "origin": self.origin,
             "index": self.index,
             "leaf_hash": self.leaf_hash.hex(),
             "canonical_event": self.canonical_event.decode("utf-8"),
             "promise": self.promise_note,
-            "anchored": self.anchored.to_json() if self.anchored else None,
         }
+        if self.batch_proof is not None:
+            out["batch_proof"] = [h.hex() for h in self.batch_proof]
+        out["anchored"] = self.anchored.to_json() if self.anchored else None
+        return out
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, obj: Any) -> Receipt:
-        if not isinstance(obj, dict) or obj.get("format") != RECEIPT_FORMAT:
-            raise MalformedError(f"not a {RECEIPT_FORMAT} receipt")
+        if not isinstance(obj, dict) or obj.get("format") not in (RECEIPT_FORMAT,
+                                                                   RECEIPT_FORMAT_V2):
+            raise MalformedError(f"not a {RECEIPT_FORMAT} or {RECEIPT_FORMAT_V2} receipt")
         index, origin, event = obj.get("index"), obj.get("origin"), obj.get("canonical_event")
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
             raise MalformedError("receipt index must be a non-negative integer")
@@ -173,6 +197,7 @@ class Receipt:
             canonical_event=event_bytes,
             promise_note=obj["promise"],
             anchored=None if anchored is None else AnchoredProof.from_json(anchored),
+            batch_proof=_batch_proof(obj),
         )
 
     @classmethod
@@ -184,7 +209,20 @@ class Receipt:
         return cls.from_json(loads_strict(text, what="receipt"))
 
 
-def sign_promise(signer: NoteSigner, promise: Promise) -> str:
+def _batch_proof(obj: dict[str, Any]) -> tuple[bytes, ...] | None:
+    """v2 needs ``batch_proof``; v1 must not have one (a reader could not tell which
+    promise format the signature is over)."""
+    proof = obj.get("batch_proof")
+    if obj["format"] == RECEIPT_FORMAT:
+        if "batch_proof" in obj:
+            raise MalformedError(f"a {RECEIPT_FORMAT} receipt has no batch_proof")
+        return None
+    if not isinstance(proof, list) or len(proof) > 64:
+        raise MalformedError("batch_proof must be a list of at most 64 hashes")
+    return tuple(_hex_hash(h, "batch proof hash") for h in proof)
+
+
+def sign_promise(signer: NoteSigner, promise: Promise | BatchPromise) -> str:
     return signer.sign(promise.body())
 
 
@@ -192,9 +230,39 @@ def sign_promise(signer: NoteSigner, promise: Promise) -> str:
 class ReceiptCheck:
     """What an offline receipt check established."""
 
-    promise: Promise
+    promise: Promise | BatchPromise
     envelope: dict[str, Any]
     checkpoint: Checkpoint | None
+
+
+@functools.lru_cache(maxsize=1024)
+def _open_batch_promise(note: str, keys: LogKeys) -> BatchPromise:
+    # The receipts of one batch share its promise: the signature is checked once per batch.
+    # Only successes are cached (a failure raises), and the key includes the pinned keys.
+    return BatchPromise.parse(keys.open(note))
+
+
+def _check_promise(receipt: Receipt, keys: LogKeys) -> Promise | BatchPromise:
+    """The signed promise, checked to commit to the receipt's origin, index and leaf."""
+    if receipt.batch_proof is None:
+        promise = Promise.parse(keys.open(receipt.promise_note))
+        if (promise.origin, promise.index, promise.leaf_hash) != (
+            receipt.origin, receipt.index, receipt.leaf_hash
+        ):
+            raise SignatureError("the signed promise is for another origin, index or leaf")
+        return promise
+    batch = _open_batch_promise(receipt.promise_note, keys)
+    if batch.origin != receipt.origin:
+        raise SignatureError("the signed batch promise is for another origin")
+    if not batch.covers(receipt.index):
+        raise BatchProofError(f"index {receipt.index} is outside the signed batch "
+                              f"[{batch.first}, {batch.first + batch.count})")
+    try:
+        verify_inclusion(receipt.index - batch.first, batch.count, receipt.leaf_hash,
+                         receipt.batch_proof, batch.root)
+    except InclusionProofError as exc:
+        raise BatchProofError(f"batch proof: {exc}") from exc
+    return batch
 
 
 @functools.lru_cache(maxsize=256)
@@ -211,11 +279,7 @@ def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier | LogKeys) -
     promise may be signed by any of them: a receipt fetched again after a rotation carries a
     promise signed by the new key)."""
     keys = verifier if isinstance(verifier, LogKeys) else LogKeys.pinned(verifier)
-    promise = Promise.parse(keys.open(receipt.promise_note))
-    if (promise.origin, promise.index, promise.leaf_hash) != (
-        receipt.origin, receipt.index, receipt.leaf_hash
-    ):
-        raise SignatureError("the signed promise is for another origin, index or leaf")
+    promise = _check_promise(receipt, keys)
     envelope = decode_envelope(receipt.canonical_event)
     calculated = leaf_hash(receipt.canonical_event)
     if calculated != receipt.leaf_hash:
