@@ -33,6 +33,7 @@ from scripts.vectorlib.bundles import bundle_vectors  # noqa: E402
 from scripts.vectorlib.leaflog import LeafLog  # noqa: E402
 from scripts.vectorlib.notes import note_vectors  # noqa: E402
 from scripts.vectorlib.receipts import receipt_vectors  # noqa: E402
+from scripts.vectorlib.receipts_v2 import add_v2  # noqa: E402
 from scripts.vectorlib.sealed import sealed_vectors  # noqa: E402
 from scripts.vectorlib.small_log import SmallLog  # noqa: E402
 
@@ -216,7 +217,7 @@ def render() -> dict[str, str]:
         "checkpoint.json": checkpoint_vectors(log),
         "sealed.json": sealed_vectors(),
         "note.json": note_vectors(),
-        "receipts.json": receipt_vectors(small := SmallLog()),
+        "receipts.json": add_v2(small := SmallLog(), receipt_vectors(small)),
         "bundles.json": bundle_vectors(small),
     }
     return {name: json.dumps(obj, indent=1, ensure_ascii=False) + "\n"

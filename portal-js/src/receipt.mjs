@@ -1,9 +1,10 @@
-// Checking one receipt (witness-receipt/v1, docs/formats.md §4) in the browser: what
+// Checking one receipt (witness-receipt/v1 or v2, docs/formats.md §4) in the browser: what
 // verifier/receipt_check.py does, check by check. Nothing of the receipt or the bid file
 // leaves the browser; the only requests are the chain's JSON-RPC reads.
 
 import { FormatError, equal, fromBase64, fromHex, isUint, toHex, utf8 } from './bytes.mjs';
 import { ChainContext, checkAnchor, parseAnchorRef } from './anchor.mjs';
+import { batchProofError, parseBatchPromise, plain } from './batch.mjs';
 import { decodeEnvelope } from './envelope.mjs';
 import { isObject, parseStrict } from './json.mjs';
 import { inclusionError, leafHash } from './merkle.mjs';
@@ -14,6 +15,8 @@ import { Report } from './report.mjs';
 import { sha256Blob } from './filehash.mjs';
 
 export const RECEIPT_FORMAT = 'witness-receipt/v1';
+/** One signed promise per committed batch; the receipt carries its path in the batch. */
+export const RECEIPT_FORMAT_V2 = 'witness-receipt/v2';
 const MAX_RECEIPT_SIZE = 1024 * 1024;
 const MAX_ANCHORS = 16;
 
@@ -42,7 +45,9 @@ export function parseReceipt(input) {
     throw new FormatError(`receipt is larger than ${MAX_RECEIPT_SIZE} bytes`);
   }
   const obj = typeof input === 'string' ? parseStrict(input, 'receipt') : input;
-  if (!isObject(obj) || obj.format !== RECEIPT_FORMAT) throw new FormatError(`not a ${RECEIPT_FORMAT} receipt`);
+  if (!isObject(obj) || ![RECEIPT_FORMAT, RECEIPT_FORMAT_V2].includes(obj.format)) {
+    throw new FormatError(`not a ${RECEIPT_FORMAT} or ${RECEIPT_FORMAT_V2} receipt`);
+  }
   if (!isUint(obj.index)) throw new FormatError('receipt index must be a non-negative integer');
   if (typeof obj.origin !== 'string' || typeof obj.canonical_event !== 'string') {
     throw new FormatError('receipt origin and canonical_event must be strings');
@@ -50,7 +55,21 @@ export function parseReceipt(input) {
   if (typeof obj.promise !== 'string') throw new FormatError('receipt promise must be a signed note');
   if (!obj.canonical_event.isWellFormed()) throw new FormatError('canonical_event is not valid Unicode text');
   return { origin: obj.origin, index: obj.index, leaf: fromHex(obj.leaf_hash, 32, 'leaf_hash'),
-    event: utf8(obj.canonical_event), promise: obj.promise, anchored: parseAnchored(obj.anchored ?? null) };
+    event: utf8(obj.canonical_event), promise: obj.promise, anchored: parseAnchored(obj.anchored ?? null),
+    batchProof: parseBatchProof(obj) };
+}
+
+// v2 needs ``batch_proof``; v1 must not have one (a reader could not tell which promise
+// format the signature is over). null: a v1 receipt.
+function parseBatchProof(obj) {
+  if (obj.format === RECEIPT_FORMAT) {
+    if (Object.hasOwn(obj, 'batch_proof')) throw new FormatError(`a ${RECEIPT_FORMAT} receipt has no batch_proof`);
+    return null;
+  }
+  if (!Array.isArray(obj.batch_proof) || obj.batch_proof.length > 64) {
+    throw new FormatError('batch_proof must be a list of at most 64 hashes');
+  }
+  return obj.batch_proof.map((h) => fromHex(h, 32, 'batch proof hash'));
 }
 
 function parsePromise(body) {
@@ -72,9 +91,16 @@ function problem(err) {
   throw err;
 }
 
+const PROMISE_OK = ['signed by a trusted log key (the pinned one or one its rotations reach)',
+  '由受信的日志公钥签名（固定公钥或经有效轮换交接的公钥）'];
+
 // A promise may be signed by any trusted key: a receipt fetched again after a rotation
 // carries a promise signed by the new key (no size window, as ledger/core/receipt.py).
 function checkPromise(report, receipt, keys) {
+  if (receipt.batchProof !== null) {
+    checkBatchPromise(report, receipt, keys);
+    return;
+  }
   try {
     const promise = parsePromise(keys.open(receipt.promise));
     if (promise.origin !== receipt.origin || promise.index !== BigInt(receipt.index) ||
@@ -85,10 +111,35 @@ function checkPromise(report, receipt, keys) {
     }
     report.subject.promised_at = promise.receivedAt;
     report.subject.mmd_seconds = promise.mmd;
-    report.ok('promise_signature', 'signed by a trusted log key (the pinned one or one its rotations reach)',
-      '由受信的日志公钥签名（固定公钥或经有效轮换交接的公钥）');
+    report.ok('promise_signature', ...PROMISE_OK);
   } catch (err) {
     report.fail('promise_signature', problem(err), `受理承诺签名无效：${zhDetail(err)}`);
+  }
+}
+
+// v2: the promise signs a batch; the receipt's path must put its leaf at its offset there.
+function checkBatchPromise(report, receipt, keys) {
+  let batch;
+  try {
+    batch = parseBatchPromise(keys.open(receipt.promise));
+  } catch (err) {
+    report.fail('promise_signature', problem(err), `受理承诺签名无效：${zhDetail(err)}`);
+    return;
+  }
+  if (batch.origin !== receipt.origin) {
+    report.fail('promise_signature', 'the signed batch promise is for another origin',
+      '签名的批次承诺属于另一个日志');
+    return;
+  }
+  Object.assign(report.subject, { promised_at: batch.receivedAt, mmd_seconds: batch.mmd,
+    batch_first: plain(batch.first), batch_count: plain(batch.count) });
+  report.ok('promise_signature', ...PROMISE_OK);
+  const why = batchProofError(batch, receipt.index, receipt.leaf, receipt.batchProof);
+  if (why) report.fail('batch_proof', ...why);
+  else {
+    const nth = receipt.index - Number(batch.first) + 1;
+    report.ok('batch_proof', `leaf ${receipt.index} is entry ${nth} of the ${batch.count} the signed batch commits to`,
+      `第 ${receipt.index} 号叶是签名批次 ${batch.count} 条中的第 ${nth} 条`);
   }
 }
 

@@ -6,6 +6,7 @@
 export const TITLES = {
   format: ['File format', '文件格式'],
   promise_signature: ['Promise signature (signed receipt)', '受理承诺签名'],
+  batch_proof: ['Batch proof (the event in its signed batch)', '批次证明（事件在签名批次中的位置）'],
   jcs: ['Canonical event bytes (RFC 8785)', '事件规范编码 (RFC 8785)'],
   leaf_hash: ['Leaf hash', '叶哈希'],
   checkpoint_signature: ['Checkpoint signature', '检查点签名'],

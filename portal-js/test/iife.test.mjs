@@ -29,7 +29,8 @@ test('the bundle defines WitnessVerify with the contract\'s functions', () => {
 test('the bundle gives the catalogue\'s verdicts', async () => {
   const api = browserContext().WitnessVerify;
   const receipts = loadVectors('receipts.json');
-  for (const name of ['sealed/intact-with-bid-file', 'anchored/proof-sibling-flipped', 'pending/accepted-not-checkpointed']) {
+  for (const name of ['sealed/intact-with-bid-file', 'anchored/proof-sibling-flipped', 'pending/accepted-not-checkpointed',
+    'v2-anchored/intact', 'v2-pending/neighbours-leaf', 'v2-anchored/promise-batch-beyond-2^64']) {
     const c = receipts.cases.find((k) => k.name === name);
     const { report } = await runReceiptCase(receipts, c, api);
     assert.equal(report.verdict, c.expected.verdict, name);

@@ -1,5 +1,6 @@
 """Receipt test vectors (tests/vectors/receipts.json): intact receipts of a small real log,
-and a named tamper catalogue for independent verifiers (the browser's, portal-js/).
+and a named tamper catalogue for independent verifiers (the browser's, portal-js/). The v2
+receipts (one signed promise per batch) and their cases are added by receipts_v2.py.
 
 Each case names a base receipt, the mutations applied to the case document ``{policy,
 receipt, rpc, bid_file}`` (JSON path + new value, or a deletion), and what a verifier must
@@ -284,9 +285,11 @@ def receipt_vectors(log: SmallLog) -> dict[str, Any]:
                 "checkpointed": receipt_of(log, 9, 11, anchored=False)}
     return {
         "description": "Receipts (docs/formats.md §4) of a small deterministic log and a named "
-                       "tamper catalogue. A case applies its mutations (path + value, or "
-                       "delete) to {policy, receipt: receipts[case.receipt], rpc, bid_file "
-                       "(base64, only when case.bid_file)}; rpc holds the chain's recorded "
+                       "tamper catalogue; receipts and cases named v2-… are witness-receipt/v2 "
+                       "(one signed promise per committed batch; batches lists them). A case "
+                       "applies its mutations (path + value, or delete) to {policy, receipt: "
+                       "receipts[case.receipt], rpc, bid_file (base64, only when "
+                       "case.bid_file)}; rpc holds the chain's recorded "
                        "JSON-RPC answers (requests matched on method and params, strings "
                        "compared in lower case), to be asked at rpc_url. TEST keys: never "
                        "trust them.",

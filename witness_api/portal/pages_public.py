@@ -22,10 +22,10 @@ from witness_api.portal.render import PageRoute, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _LEAF = re.compile(r"^[0-9a-f]{64}$")
-CHECK_IDS = ("format", "promise_signature", "jcs", "leaf_hash", "checkpoint_signature",
-             "consistency_proof", "inclusion_proof", "witness_cosignatures", "bid_file_sha256",
-             "project_chain", "sealed_records", "project_head", "anchor_on_chain",
-             "further_chains", "lead_package", "key_rotation")
+CHECK_IDS = ("format", "promise_signature", "batch_proof", "jcs", "leaf_hash",
+             "checkpoint_signature", "consistency_proof", "inclusion_proof",
+             "witness_cosignatures", "bid_file_sha256", "project_chain", "sealed_records",
+             "project_head", "anchor_on_chain", "further_chains", "lead_package", "key_rotation")
 """The verifier's check ids (docs/js-verifier.md) the pages name in their own words."""
 
 

@@ -33,6 +33,15 @@
     if (cell) cell.textContent = value === undefined || value === null ? '' : String(value);
   }
 
+  // The batch the signed promise covers (v2), once its signature held; v1: one per event.
+  function batchText(s) {
+    if (s.batch_count === undefined) return s.promised_at === undefined ? '' : fmt('batch_v1');
+    if (s.batch_count === 1) return fmt('batch_one', { first: s.batch_first });
+    // BigInt: the promise's numbers reach 2^64 (the report gives them as text past 2^53)
+    const last = BigInt(s.batch_first) + BigInt(s.batch_count) - 1n;
+    return fmt('batch', { first: s.batch_first, last: last, count: s.batch_count });
+  }
+
   function showFields(report) {
     const s = report.subject || {};
     const a = report.anchor || null;
@@ -40,6 +49,7 @@
     setField('type', s.type ? (data.event_labels[s.type] || s.type) : '');
     setField('project_id', s.project_id);
     setField('index', s.index);
+    setField('batch', batchText(s));
     setField('block_number', a ? a.block_number : fmt('not_anchored'));
     setField('tx_hash', a && a.tx_hash ? a.tx_hash : '');
     setField('block_time', a ? P.beijing(a.block_timestamp) : '');
