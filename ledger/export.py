@@ -13,7 +13,6 @@ Must not import the API or the verifier.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from collections.abc import Callable
@@ -24,20 +23,13 @@ from sqlalchemy import Connection, func, select
 
 from ledger.core.errors import WitnessError
 from ledger.core.formats import BUNDLE_FORMAT
+from ledger.core.project_head import ProjectHead
 from ledger.errors import NotFoundError
 from ledger.log import WitnessLog
 from ledger.sealing.policy import OPERATOR, Viewer, in_scope, may_see
 from ledger.sealing.views import ProjectRecords, Record, SealedError, load_project
 from ledger.store.log_queries import anchor_references
 from ledger.store.schema import anchors, checkpoints
-
-HEAD_HEADER = "witness-project-head/v1"
-
-
-def head_body(origin: str, project_id: str, seq: int, leaf: bytes, index: int, size: int) -> str:
-    """The signed statement "as of checkpoint ``size``, the project's last event is this"."""
-    b64 = base64.b64encode(leaf).decode()
-    return f"{HEAD_HEADER}\n{origin}\n{project_id}\n{seq}\n{b64}\n{index}\n{size}\n"
 
 
 def _first_covering(conn: Connection, index: int) -> int | None:
@@ -51,7 +43,8 @@ def _checkpoint_entry(log: WitnessLog, conn: Connection, size: int) -> dict[str,
     anchored on further chains, their references as ``anchors``."""
     cp = log.checkpoint_at(size)
     primary, others = anchor_references(conn, size, cp.root)
-    return {"note": cp.note, "anchor": primary} | ({"anchors": others} if others else {})
+    return ({"note": cp.note, "anchor": None if primary is None else primary.to_json()}
+            | ({"anchors": [a.to_json() for a in others]} if others else {}))
 
 
 def _target_size(conn: Connection, last_index: int) -> int:
@@ -94,8 +87,8 @@ def export_project(log: WitnessLog, project_id: str, viewer: Viewer = OPERATOR,
                     "inclusion_proof": [h.hex() for h in log.inclusion_proof(r.index, target)]})
         if progress is not None:
             progress(1, len(chosen))
-    note = log.signer.sign(head_body(log.origin, project_id, int(head.project_seq or 0),
-                                     head.leaf, head.index, target))
+    note = ProjectHead(log.origin, project_id, int(head.project_seq or 0), head.leaf,
+                       head.index, target).sign(log.signer)
     return {"format": BUNDLE_FORMAT, "kind": "project", "origin": log.origin,
             "project_id": project_id, "log_key": log.signer.verifier.vkey(),
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chain_access.registry_events import AnchoredEvent
-from verifier.anchor_ref import AnchorRef
+from ledger.core.anchor_ref import AnchorRef
 from verifier.policy import TrustPolicy
 from verifier.readers import SourceUnavailable
 from verifier.readers.chain import (

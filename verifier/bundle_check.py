@@ -11,8 +11,6 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 import json
 from collections.abc import Sequence
@@ -22,6 +20,7 @@ from ledger.core.canonical import ZERO_HASH, decode_envelope, envelope_prev, is_
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint
+from ledger.core.project_head import ProjectHead
 from ledger.core.receipt import Receipt
 from ledger.core.verify import verify_consistency, verify_inclusion
 from verifier import lead_check
@@ -36,8 +35,6 @@ from verifier.receipt_check import problem_code
 from verifier.report import Report
 from verifier.timeline import timeline_row
 from verifier.witness_check import check_bundle_notes
-
-HEAD_HEADER = "witness-project-head/v1"
 
 
 def check_bundle(bundle_bytes: bytes, policy: TrustPolicy,
@@ -246,29 +243,20 @@ def _head(report: Report, bundle: Bundle, policy: TrustPolicy,
           last: tuple[int, bytes, int] | None, *, evidence_only: bool = False) -> None:
     """The signed project head; unless ``evidence_only`` (a lead), the bundle must end there."""
     try:
-        lines = policy.log_keys.open(bundle.head).split("\n")
+        head = ProjectHead.open(bundle.head, policy.log_keys, "bundle head")
     except VerificationError as exc:
         report.fail("signature", f"project head: {exc}")
         return
-    if len(lines) != 8 or lines[0] != HEAD_HEADER or not lines[3].isdigit():
-        raise MalformedError("bundle head is not a witness-project-head/v1 note")
-    try:
-        head = (int(lines[3]), base64.b64decode(lines[4], validate=True), int(lines[5]))
-        head_size = int(lines[6])
-    except (ValueError, binascii.Error) as exc:
-        raise MalformedError("bundle head note has a bad field") from exc
-    if lines[1:3] != [bundle.origin, bundle.project_id] or head_size != bundle.proof_size:
+    if (head.origin, head.project_id, head.size) != (bundle.origin, bundle.project_id,
+                                                     bundle.proof_size):
         report.fail("sequence", "the signed project head is for another log, project or size")
-    elif evidence_only:
-        report.subject["head"] = {"project_seq": head[0], "index": head[2]}
-        report.count("signatures")
-    elif last is None or last != head:
+    elif not evidence_only and last != (head.seq, head.leaf, head.index):
         have = "nothing" if last is None else f"seq {last[0]} at index {last[2]}"
-        report.fail("sequence", f"the signed head of the project is seq {head[0]} at index "
-                    f"{head[2]}; the bundle ends with {have}: the trail is cut short",
-                    index=head[2], project_id=bundle.project_id)
+        report.fail("sequence", f"the signed head of the project is seq {head.seq} at index "
+                    f"{head.index}; the bundle ends with {have}: the trail is cut short",
+                    index=head.index, project_id=bundle.project_id)
     else:
-        report.subject["head"] = {"project_seq": head[0], "index": head[2]}
+        report.subject["head"] = {"project_seq": head.seq, "index": head.index}
         report.count("signatures")
 
 

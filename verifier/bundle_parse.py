@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.core.anchor_ref import AnchorRef, parse_anchor, parse_anchors
 from ledger.core.errors import MalformedError
 from ledger.core.formats import BUNDLE_FORMAT
 from ledger.core.hashing import HASH_SIZE
 from ledger.core.json_text import loads_strict
-from verifier.anchor_ref import AnchorRef, parse_anchor, parse_anchors
 
 MAX_BUNDLE_SIZE = 64 * 1024 * 1024
 MAX_EVENTS = 100_000

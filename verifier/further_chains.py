@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ledger.core.anchor_ref import AnchorRef
 from verifier.anchor_check import check_anchor
-from verifier.anchor_ref import AnchorRef
 from verifier.policy import ChainPin, TrustPolicy
 from verifier.readers import SourceUnavailable
 from verifier.readers.chain import RegistryReader, open_registry

@@ -17,7 +17,7 @@ from typing import Any
 
 from ledger.core.cosignature import WitnessKey
 from ledger.core.errors import MalformedError
-from ledger.core.hashing import log_id
+from ledger.core.hashing import log_id_hex
 from ledger.core.json_text import loads_strict
 from ledger.core.key_rotation import MAX_ROTATIONS, LogKeys, follow_rotations
 from ledger.core.note import NoteVerifier
@@ -61,11 +61,6 @@ class ChainPin:
                            required=self.required)
 
 
-def log_id_for(origin: str) -> str:
-    """The registry's log id of an origin: SHA-256 of its UTF-8 bytes, 0x-hex."""
-    return "0x" + log_id(origin).hex()
-
-
 @dataclass(frozen=True)
 class TrustPolicy:
     """What the verifier trusts. ``origin`` defaults to the key's name."""
@@ -95,7 +90,7 @@ class TrustPolicy:
 
     @property
     def pinned_log_id(self) -> str:
-        return (self.log_id or log_id_for(self.origin)).lower()
+        return (self.log_id or log_id_hex(self.origin)).lower()
 
     def require_chain_identity(self) -> tuple[int, str]:
         """Chain id and registry, which a chain check cannot do without."""

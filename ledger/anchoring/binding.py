@@ -24,6 +24,7 @@ from ledger.anchoring.bound import read_binding as read_binding
 from ledger.anchoring.bound import record_binding as record_binding
 from ledger.anchoring.signer import CheckpointKey, load_checkpoint_key, signer_statement
 from ledger.core.errors import WitnessError
+from ledger.core.hashing import log_id, log_id_hex
 from ledger.errors import NotFoundError
 from ledger.events import event_to_json, parse_event
 from ledger.log import WitnessLog
@@ -106,13 +107,12 @@ def register_on(settings: Settings, log: WitnessLog, spec: str,
         if spec.startswith("embedded") and chain.balance(account.address) == 0:
             chain.fund(account.address, EMBEDDED_FUNDING_WEI)  # type: ignore[attr-defined]
         address = registry_address(chain, account, attach)
-        log_id = registry.log_id_for(log.origin)
-        register_log(chain, address, log_id, account, key)
+        register_log(chain, address, log_id(log.origin), account, key)
         return ChainBinding(
             spec=spec, chain_id=chain.chain_id(),
             genesis_hash="0x" + chain.genesis_hash().hex(), registry=address,
             code_hash="0x" + code_hash(chain.get_code(address)).hex(),
-            log_id="0x" + log_id.hex(), anchorer=account.address, signer=key.address,
+            log_id=log_id_hex(log.origin), anchorer=account.address, signer=key.address,
         )
     finally:
         chain.close()

@@ -28,3 +28,9 @@ def log_id(origin: str) -> bytes:
     """A log's id in the registry: SHA-256 of its UTF-8 origin string (no prefix, no
     terminator). The ledger registers it; the verifier pins it."""
     return hashlib.sha256(origin.encode("utf-8")).digest()
+
+
+def log_id_hex(origin: str) -> str:
+    """``log_id`` as bindings, trust policies and anchor references write it: ``0x`` and
+    64 lowercase hex digits."""
+    return "0x" + log_id(origin).hex()

@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.core.formats import BUNDLE_FORMAT
 from ledger.core.note import Checkpoint, sign_checkpoint, split_note
-from ledger.export import head_body
+from ledger.core.project_head import ProjectHead
 from scripts.vectorlib.receipts import _flip, _set, log_rpc_result
 from scripts.vectorlib.rpc_replay import VERDICTS, apply_mutations, python_outcome
 from scripts.vectorlib.small_log import (
@@ -45,7 +45,7 @@ def project_bundle(log: SmallLog) -> dict[str, Any]:
               for i in indexes]
     sizes = sorted({min(s for s in CHECKPOINT_SIZES if s > i) for i in indexes} | {PROOF_SIZE})
     seq = json.loads(log.canonical[last])["project_seq"]
-    head = log.signer.sign(head_body(ORIGIN, PROJECT, seq, log.leaf(last), last, PROOF_SIZE))
+    head = ProjectHead(ORIGIN, PROJECT, seq, log.leaf(last), last, PROOF_SIZE).sign(log.signer)
     return {"format": BUNDLE_FORMAT, "kind": "project", "origin": ORIGIN, "project_id": PROJECT,
             "log_key": log.signer.verifier.vkey(), "exported_at": "2025-03-27T02:30:00+00:00",
             "proof_size": PROOF_SIZE,
@@ -94,7 +94,7 @@ def _checkpoint_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]
     other = log_signer(OTHER_KEY_SEED)
     proof = b["consistency"][0]["proof"]
     forked = sign_checkpoint(Checkpoint(ORIGIN, 8, log.tree.root(9)), log.signer)
-    hides = log.signer.sign(head_body(ORIGIN, PROJECT, 4, log.leaf(8), 8, PROOF_SIZE))
+    hides = ProjectHead(ORIGIN, PROJECT, 4, log.leaf(8), 8, PROOF_SIZE).sign(log.signer)
     at2 = log_rpc_result(log, 2)
     return [
         ("checkpoint-signed-by-other-key", "the first checkpoint signed by another key",
@@ -111,8 +111,9 @@ def _checkpoint_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]
          [_set("bundle", "checkpoints", 3, value={"note": forked, "anchor": None})],
          "consistency_proof", "fork"),
         ("head-signed-by-other-key", "the project head signed by another key",
-         [_set("bundle", "head", value=other.sign(head_body(
-             ORIGIN, PROJECT, 5, log.leaf(9), 9, PROOF_SIZE)))], "project_head", "signature"),
+         [_set("bundle", "head", value=ProjectHead(
+             ORIGIN, PROJECT, 5, log.leaf(9), 9, PROOF_SIZE).sign(other))], "project_head",
+         "signature"),
         ("head-names-earlier-event", "the log signed a head that hides the last event",
          [_set("bundle", "head", value=hides)], "project_head", "sequence"),
         ("proof-size-without-checkpoint", "proof_size names no checkpoint of the bundle",

@@ -23,6 +23,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from chain_access.registry_events import ANCHORED_SIGNATURE
+from ledger.core.anchor_ref import AnchorRef
 from ledger.core.canonical import (
     ZERO_HASH,
     assemble_envelope,
@@ -31,7 +32,7 @@ from ledger.core.canonical import (
     prepare_event,
 )
 from ledger.core.cosignature import Cosigner
-from ledger.core.hashing import leaf_hash, log_id
+from ledger.core.hashing import leaf_hash, log_id, log_id_hex
 from ledger.core.key_rotation import KeyRotation, sign_rotation
 from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.sealed import scope_id_of
@@ -163,15 +164,15 @@ class SmallLog:
         """The anchor reference of checkpoint ``size`` as receipts and bundles write it."""
         k = CHECKPOINT_SIZES.index(size)
         block = ANCHOR_BLOCKS[k]
-        return {"chain_id": CHAIN_ID, "registry": REGISTRY, "log_id": "0x" + log_id(ORIGIN).hex(),
-                "chain_index": k, "tree_size": size, "root": self.tree.root(size).hex(),
-                "tx_hash": "0x" + tx_hash(k).hex(), "block_number": block,
-                "block_hash": "0x" + block_hash(block).hex(), "block_timestamp": block_time(block)}
+        return AnchorRef(chain_id=CHAIN_ID, registry=REGISTRY, log_id=log_id(ORIGIN),
+                         chain_index=k, tree_size=size, root=self.tree.root(size),
+                         tx_hash=tx_hash(k), block_number=block, block_hash=block_hash(block),
+                         block_timestamp=block_time(block)).to_json()
 
     def policy(self) -> dict[str, Any]:
         return trust_document(origin=ORIGIN, log_key=self.signer.verifier.vkey(),
                               chain_id=CHAIN_ID, registry=REGISTRY,
-                              log_id="0x" + log_id(ORIGIN).hex(), endpoint=None,
+                              log_id=log_id_hex(ORIGIN), endpoint=None,
                               genesis_hash="0x" + GENESIS_HASH.hex(),
                               upgrade_path="/v1/receipts/{index}",
                               witnesses=[witness().public.vkey()], witness_quorum=1)

@@ -102,6 +102,6 @@ def anchor_refs(a: Anchored) -> dict[int, dict[str, Any]]:
         with log.db.read() as conn:
             sizes = [int(r[0]) for r in conn.exec_driver_sql(
                 "SELECT checkpoint_size FROM anchors ORDER BY checkpoint_size")]
-        return {s: ref for s in sizes if (ref := log.anchor_for(s)) is not None}
+        return {s: ref.to_json() for s in sizes if (ref := log.anchor_for(s)) is not None}
     finally:
         log.db.dispose()

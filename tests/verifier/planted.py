@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from chain_access import ChainBackend, TxRef
 from ledger.anchoring import registry
 from ledger.anchoring.signer import CheckpointKey
+from ledger.core.hashing import log_id
 
 # A fixed test secret, never a real key.
 TEST_SIGNER = CheckpointKey(hashlib.sha256(b"verifier test checkpoint key").digest())
@@ -56,7 +57,7 @@ class Planted:
 def plant_registry(chain: ChainBackend, origin: str, sender: LocalAccount) -> Planted:
     """Deploy a registry and register ``origin``'s log id with the test's keys."""
     address, _ = chain.deploy(registry.abi(), registry.bytecode(), [], sender)
-    log_id = registry.log_id_for(origin)
+    lid = log_id(origin)
     chain.transact(address, registry.abi(), "registerLog",
-                   [log_id, TEST_SIGNER.address, [sender.address]], sender)
-    return Planted(chain, str(address), log_id, sender)
+                   [lid, TEST_SIGNER.address, [sender.address]], sender)
+    return Planted(chain, str(address), lid, sender)

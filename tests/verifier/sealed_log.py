@@ -5,7 +5,6 @@ hand from the log (inclusion proofs, one signed checkpoint, the signed project h
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from ledger.core import tree
 from ledger.core.canonical import canonical_json
 from ledger.core.hashing import leaf_hash
+from ledger.core.project_head import ProjectHead
 from ledger.events import event_to_json, example_event, parse_event
 from ledger.home import init_home, open_log
 from ledger.log import WitnessLog
@@ -138,12 +138,11 @@ def project_bundle(ledger: SealedLedger, *, drop: tuple[int, ...] = (),
                        "canonical": receipt.canonical_event.decode(),
                        "inclusion_proof": [h.hex() for h in log.inclusion_proof(i, cp.size)]})
     assert head is not None
-    body = (f"witness-project-head/v1\n{log.origin}\n{PROJECT}\n{head[0]}\n"
-            f"{base64.b64encode(head[1]).decode()}\n{head[2]}\n{cp.size}\n")
+    note = ProjectHead(log.origin, PROJECT, head[0], head[1], head[2], cp.size).sign(log.signer)
     bundle = {"format": "witness-bundle/v1", "kind": "project", "origin": log.origin,
               "project_id": PROJECT, "proof_size": cp.size,
               "checkpoints": [{"note": cp.note, "anchor": None}], "consistency": [],
-              "head": log.signer.sign(body), "events": events}
+              "head": note, "events": events}
     if sealed is not None:
         bundle["sealed"] = sealed
     return bundle

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.core.anchor_ref import parse_anchors
 from ledger.core.errors import MalformedError
 from ledger.core.note import NoteSigner
 from ledger.core.trust import chain_entry, policy_fingerprint
-from verifier.anchor_ref import parse_anchors
 from verifier.further_chains import FurtherChains, check_further
 from verifier.policy import build, parse_policy
 from verifier.report import Report

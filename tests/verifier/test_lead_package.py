@@ -83,7 +83,8 @@ def lead_ledger(tmp_path_factory: pytest.TempPathFactory) -> LeadLedger:
     policy = build(key=info["vkey"], origin=info["origin"], chain_id=binding.chain_id,
                    registry=binding.registry, chain=f"embedded:{home / 'chain'}")
     assert anchor is not None
-    return LeadLedger(home, info["origin"], policy, package, lead_id, receipts, anchor)
+    return LeadLedger(home, info["origin"], policy, package, lead_id, receipts,
+                      anchor.to_json())
 
 
 @pytest.fixture

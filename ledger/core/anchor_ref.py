@@ -1,13 +1,15 @@
-"""The anchor reference (receipts, bundles, lead packages, fsck's anchor rows), decoded strictly.
+"""The anchor reference: where a checkpoint is said to be anchored on an EVM chain.
 
-Role: the one decoder from the JSON object to a typed :class:`AnchorRef`. Every field is
-required and range-checked as the registry and the chain hold it (chain index uint256, tree
-size, block number and block time uint64, 32-byte hashes, a 20-byte address), so a value no
-chain can hold is bad input naming the field — never an internal error in the ABI encoder.
-The reference is only a pointer: ``anchor_check`` compares every field with the policy and
-the chain.
+Role: the one typed form (:class:`AnchorRef`) and the one JSON form (``to_json``) of the
+``anchor`` / ``anchors`` objects of receipts, bundles and lead packages, and the one strict
+decoder back (``parse_anchor``). The ledger builds references through it and the verifier
+reads them through it, so writer and reader cannot drift apart. Every field is required and
+range-checked as the registry and the chain hold it (chain index uint256, tree size, block
+number and block time uint64, 32-byte hashes, a 20-byte address), so a value no chain can
+hold is bad input naming the field — never an internal error in the ABI encoder. The
+reference is only a pointer: the verifier compares every field with the policy and the chain.
 
-Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
+Must not import anything outside the standard library (``ledger.core.errors`` aside).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ FIELDS = ("chain_id", "registry", "log_id", "chain_index", "tree_size", "root", 
 
 @dataclass(frozen=True)
 class AnchorRef:
-    """Where a checkpoint is said to be anchored; hashes as raw bytes."""
+    """Where a checkpoint is said to be anchored; hashes as raw bytes, the registry address
+    as written (its case is kept: the JSON form is signed and hashed)."""
 
     chain_id: int
     registry: str
@@ -43,7 +46,8 @@ class AnchorRef:
     block_timestamp: int
 
     def to_json(self) -> dict[str, Any]:
-        """The reference as receipts and bundles write it (for evidence in reports)."""
+        """The reference as receipts, bundles and lead packages write it (field order and
+        spelling fixed: ``root`` bare hex, the other hashes 0x-prefixed, all lowercase)."""
         return {"chain_id": self.chain_id, "registry": self.registry,
                 "log_id": "0x" + self.log_id.hex(), "chain_index": self.chain_index,
                 "tree_size": self.tree_size, "root": self.root.hex(),
