@@ -11,8 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ledger.core.hashing import log_id
-
 ARTIFACT = Path(__file__).with_name("artifacts") / "WitnessRegistry.json"
 """The compiled registry (ABI and bytecode), shipped inside the package: an installed wheel
 anchors without the source tree (scripts/compile_contracts.py writes it)."""
@@ -30,9 +28,4 @@ def abi() -> list[dict[str, Any]]:
 
 def bytecode() -> str:
     return str(artifact()["bytecode"])
-
-
-def log_id_for(origin: str) -> bytes:
-    """A log's id in the registry: SHA-256 of its origin string."""
-    return log_id(origin)
 
