@@ -11,10 +11,14 @@ randomness (the caller passes ``received_at`` and ``salt``).
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import json
+import json.encoder
 import re
-from collections.abc import Iterable, Mapping
+from binascii import hexlify
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +54,25 @@ _MAX_SAFE_INT = 2**53 - 1
 _fast_dumps = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 ).encode
+# The C encoder behind ``_fast_dumps``, made once: ``JSONEncoder.encode`` builds a new one
+# (and a closure) on every call, which cost more than the encoding of a typical field. No
+# circular check: the walk of ``_fast_path_applies`` never finishes on a cycle anyway.
+_c_make_encoder: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None)
+_c_encode = (None if _c_make_encoder is None else _c_make_encoder(
+    None, None, json.encoder.encode_basestring, None, ":", ",", True, False, False))
+
+
+def _dumps(obj: Any) -> str:
+    """``_fast_dumps(obj)`` (same text), through the C encoder when there is one."""
+    if type(obj) is str:
+        return json.encoder.encode_basestring(obj)
+    if _c_encode is None:  # pragma: no cover - CPython always has the C encoder
+        return _fast_dumps(obj)
+    return "".join(_c_encode(obj, 0))
+
+
+_SCALARS = frozenset({str, bool, type(None)})
 
 
 def _fast_path_applies(obj: Any) -> bool:
@@ -58,25 +81,36 @@ def _fast_path_applies(obj: Any) -> bool:
     For such values the only remaining differences are key order for characters outside
     the BMP (JCS sorts UTF-16 code units) and lone surrogates; the caller checks the bytes.
     """
+    kind = type(obj)
+    if kind is not dict and kind is not list:
+        return _scalar_ok(obj)
     stack = [obj]
-    pop, push = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
         item = pop()
-        kind = type(item)
-        if kind is str:  # by far the most common: test it first
-            continue
-        if kind is dict:
+        if type(item) is dict:
             if item and set(map(type, item)) != _STR_ONLY:
                 return False
-            push(item.values())
-        elif kind is list:
-            push(item)
-        elif kind is int:
-            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+            values = item.values()
+        else:
+            values = item
+        # Most containers of an event hold only strings, booleans and nulls: one set
+        # built in C settles them without a Python-level look at each value.
+        if _SCALARS.issuperset(map(type, values)):
+            continue
+        for value in values:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push(value)
+            elif kind not in _SCALARS and not _scalar_ok(value):
                 return False
-        elif not (kind is bool or item is None):
-            return False
     return True
+
+
+def _scalar_ok(value: object) -> bool:
+    if type(value) is int:
+        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
+    return type(value) in _SCALARS
 
 
 _STR_ONLY = {str}
@@ -97,7 +131,7 @@ def canonical_json(obj: Any) -> bytes:
 def _canonical(obj: Any, fast_path_applies: bool) -> bytes:
     if fast_path_applies:
         try:
-            data = _fast_dumps(obj).encode("utf-8")
+            data = _dumps(obj).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: let the reference reject it
             data = b"\xf0"
         if data.isascii() or not _ASTRAL.search(data):  # no character outside the BMP
@@ -152,33 +186,79 @@ class PreparedEvent:
     bytes of the envelope are the canonical bytes of its values joined in key order. The
     submitted values are encoded once, before the sequencer lock; under the lock only the
     six small ledger fields are added. ``digest`` (the idempotency key's content hash) is
-    SHA-256 of the canonical JSON of the submitted fields alone.
+    SHA-256 of the canonical JSON of the submitted fields alone. ``runs``: the ``"key":value``
+    members falling in each gap between the ledger's own keys (``_OWN_KEYS``), joined, so
+    that enveloping is a concatenation, not a sort.
     """
 
     event_id: str
     project_id: str
-    fragments: tuple[tuple[str, bytes], ...]
     digest: bytes
+    runs: tuple[bytes, ...]
+
+
+# Every key the ledger adds to an envelope, public or sealed, in JCS order; a submitted key
+# sorts into one gap between two of them (gap i: before _OWN_KEYS[i]; the last: after all).
+_OWN_KEYS = ("origin", "prev", "project_seq", "received_at", "salt", "seal", "v")
+_GAP_OF = {k: bisect.bisect(_OWN_KEYS, k) for k in SUBMITTED_FIELDS}
+_SORTED_FIELDS = tuple(sorted(SUBMITTED_FIELDS))
+_MEMBER = {k: b'"' + k.encode() + b'":' for k in (*SUBMITTED_FIELDS, *_OWN_KEYS)}
+_VERSION = str(ENVELOPE_VERSION).encode()
+
+
+@functools.cache
+def _gap_slices(keys: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """For the submitted keys present (in key order): the members of each gap, as a slice."""
+    gaps = [_GAP_OF[k] for k in keys]
+    return tuple((bisect.bisect_left(gaps, g), bisect.bisect_right(gaps, g))
+                 for g in range(len(_OWN_KEYS) + 1))
 
 
 def prepare_event(event: Mapping[str, Any]) -> PreparedEvent:
     """Canonicalise the submitted fields of a validated event (floats refused)."""
-    submitted = {k: event[k] for k in SUBMITTED_FIELDS if event.get(k) is not None}
+    submitted = {k: v for k in _SORTED_FIELDS if (v := event.get(k)) is not None}
     missing = [k for k in SUBMITTED_FIELDS if k not in submitted and k not in OPTIONAL_FIELDS]
     if missing:
         raise MalformedError(f"event lacks {', '.join(missing)}")
     if not _fast_path_applies(submitted):
         raise MalformedError("event values must be strings, booleans, null, arrays, objects "
                              "and integers within ±2^53 (no floats: use decimal strings)")
-    fragments = tuple((k, _canonical(submitted[k], True)) for k in sorted(submitted))
-    digest = hashlib.sha256(_join(fragments)).digest()
-    return PreparedEvent(str(submitted["event_id"]), str(submitted["project_id"]), fragments,
-                         digest)
+    try:
+        members = [_MEMBER[k] + _dumps(v).encode("utf-8") for k, v in submitted.items()]
+    except UnicodeEncodeError:  # a lone surrogate: the reference path below rejects it
+        members = []
+    body = b"{" + b",".join(members) + b"}"
+    if not members or (not body.isascii() and _ASTRAL.search(body)):  # UTF-16 key order
+        members = [_MEMBER[k] + _canonical(v, True) for k, v in submitted.items()]
+        body = b"{" + b",".join(members) + b"}"
+    runs = tuple(b",".join(members[lo:hi]) for lo, hi in _gap_slices(tuple(submitted)))
+    return PreparedEvent(str(submitted["event_id"]), str(submitted["project_id"]),
+                         hashlib.sha256(body).digest(), runs)
 
 
 def _join(fragments: Iterable[tuple[str, bytes]]) -> bytes:
     # Keys are ASCII field names: code-point order is UTF-16 order.
     return b"{" + b",".join(b'"' + k.encode() + b'":' + v for k, v in fragments) + b"}"
+
+
+def _interleave(prepared: PreparedEvent, own: Mapping[str, bytes]) -> bytes:
+    """The envelope's members in key order: each gap's submitted run, then the own key."""
+    runs = prepared.runs
+    parts = [runs[0]]
+    for i, key in enumerate(_OWN_KEYS):
+        value = own.get(key)
+        if value is not None:
+            parts.append(_MEMBER[key] + value)
+        parts.append(runs[i + 1])
+    return b"{" + b",".join([p for p in parts if p]) + b"}"
+
+
+# The submitted fields fill the gaps before "origin", between "origin" and "prev", between
+# "prev" and "project_seq", and between "seal" and "v" (each holding a required field), and
+# no other: envelopes are then joined in one straight line; otherwise gap by gap.
+_STATIC_LAYOUT = ({_GAP_OF[k] for k in SUBMITTED_FIELDS} == {0, 1, 2, 6}
+                  and {_GAP_OF[k] for k in SUBMITTED_FIELDS if k not in OPTIONAL_FIELDS}
+                  == {0, 1, 2, 6})
 
 
 def assemble_envelope(prepared: PreparedEvent, *, origin: str, project_seq: int, prev: bytes,
@@ -188,10 +268,18 @@ def assemble_envelope(prepared: PreparedEvent, *, origin: str, project_seq: int,
         raise MalformedError("prev must be 32 bytes and salt 32 bytes")
     if not 0 <= project_seq <= _MAX_SAFE_INT:
         raise MalformedError("project_seq out of range")
-    own = [("origin", _canonical(origin, True)), ("prev", b'"' + prev.hex().encode() + b'"'),
-           ("project_seq", str(project_seq).encode()), ("received_at", _plain(received_at)),
-           ("salt", b'"' + salt.hex().encode() + b'"'), ("v", str(ENVELOPE_VERSION).encode())]
-    data = _join(sorted([*prepared.fragments, *own]))
+    origin_b, seq_b, received_b = (_canonical(origin, True), str(project_seq).encode(),
+                                   _plain(received_at))
+    runs = prepared.runs
+    if _STATIC_LAYOUT:
+        data = b"".join((b"{", runs[0], b',"origin":', origin_b, b",", runs[1], b',"prev":"',
+                         hexlify(prev), b'",', runs[2], b',"project_seq":', seq_b,
+                         b',"received_at":', received_b, b',"salt":"', hexlify(salt), b'",',
+                         runs[6], b',"v":', _VERSION, b"}"))
+    else:
+        data = _interleave(prepared, {
+            "origin": origin_b, "prev": b'"' + hexlify(prev) + b'"', "project_seq": seq_b,
+            "received_at": received_b, "salt": b'"' + hexlify(salt) + b'"', "v": _VERSION})
     if len(data) > MAX_CANONICAL_SIZE:
         raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
     return data
@@ -202,10 +290,16 @@ def assemble_sealed_envelope(prepared: PreparedEvent, *, origin: str, received_a
     """Canonical bytes of a sealed envelope (no ``project_seq``/``prev``, ``seal`` set)."""
     if len(salt) != SALT_SIZE or seal not in SEAL_PHASES:
         raise MalformedError("salt must be 32 bytes and seal a known phase")
-    own = [("origin", _canonical(origin, True)), ("received_at", _plain(received_at)),
-           ("salt", b'"' + salt.hex().encode() + b'"'), ("seal", _plain(seal)),
-           ("v", str(ENVELOPE_VERSION).encode())]
-    data = _join(sorted([*prepared.fragments, *own]))
+    origin_b, received_b = _canonical(origin, True), _plain(received_at)
+    runs = prepared.runs
+    if _STATIC_LAYOUT:
+        data = b"".join((b"{", runs[0], b',"origin":', origin_b, b",", runs[1], b",",
+                         runs[2], b',"received_at":', received_b, b',"salt":"', hexlify(salt),
+                         b'","seal":', _plain(seal), b",", runs[6], b',"v":', _VERSION, b"}"))
+    else:
+        data = _interleave(prepared, {
+            "origin": origin_b, "received_at": received_b,
+            "salt": b'"' + hexlify(salt) + b'"', "seal": _plain(seal), "v": _VERSION})
     if len(data) > MAX_CANONICAL_SIZE:
         raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
     return data

@@ -80,11 +80,12 @@ class BatchWriter:
 
     def add(self, event: Mapping[str, Any], prepared: PreparedEvent, salt: bytes) -> NewEvent:
         """Append one validated event (sealed or onto its project's chain)."""
-        self._see(event)
-        scope = self._seal_scope(event)
+        pid, section = scope_of(event)
+        self._see(event, pid, section)
+        scope = self._seal_scope(event, pid, section)
         new = (self._public(event, prepared, salt) if scope is None
                else self._sealed(event, prepared, salt, scope))
-        self._after(event, new.index)
+        self._after(event["type"], pid, section, new.index)
         return new
 
     def flush(self) -> None:
@@ -93,8 +94,7 @@ class BatchWriter:
 
     # -- one event -------------------------------------------------------------------------
 
-    def _see(self, event: Mapping[str, Any]) -> None:
-        pid, section = scope_of(event)
+    def _see(self, event: Mapping[str, Any], pid: str, section: str) -> None:
         self.book.get(pid, "")
         if section:
             self.book.get(pid, section)
@@ -102,14 +102,15 @@ class BatchWriter:
             for declared in event["payload"].get("sections") or []:
                 self.book.get(pid, str(declared))
 
-    def _seal_scope(self, event: Mapping[str, Any]) -> SectionPhase | None:
+    def _seal_scope(self, event: Mapping[str, Any], pid: str,
+                    section: str) -> SectionPhase | None:
         if self.sealer is None:
             return None
         if event["type"] in LEAD_TYPES:
             return self._lead_scope(event)
         if not sealed_before_opening(event):
             return None
-        phase = self.book.get(*scope_of(event))
+        phase = self.book.get(pid, section)
         return phase if phase.opened_index is None else None
 
     def _lead_scope(self, event: Mapping[str, Any]) -> SectionPhase | None:
@@ -158,9 +159,7 @@ class BatchWriter:
 
     # -- phases ----------------------------------------------------------------------------
 
-    def _after(self, event: Mapping[str, Any], index: int) -> None:
-        etype = event["type"]
-        pid, section = scope_of(event)
+    def _after(self, etype: str, pid: str, section: str, index: int) -> None:
         if etype in OPENING_TRIGGERS:
             self._open(pid, section, index, etype)
         if etype in RESULT_TRIGGERS:
@@ -169,12 +168,11 @@ class BatchWriter:
     def _open(self, pid: str, section: str, index: int, trigger: str) -> None:
         """Open the section (every section, for a project-wide event), and the project-wide
         scope once every section is open."""
-        targets = ([self.book.get(pid, section)] if section
-                   else [*self.book.sections(pid), self.book.get(pid, "")])
+        whole, parts = self.book.get(pid, ""), self.book.sections(pid)
+        targets = [self.book.get(pid, section)] if section else [*parts, whole]
         for phase in targets:
             if phase.opened_index is None:
                 self._release(phase, index, trigger)
-        whole, parts = self.book.get(pid, ""), self.book.sections(pid)
         if whole.opened_index is None and all(p.opened_index is not None for p in parts):
             self._release(whole, index, trigger)
 

@@ -51,12 +51,20 @@ def read_phases(conn: Connection, project_ids: Iterable[str]) -> dict[tuple[str,
 
 
 class PhaseBook:
-    """The phases of a batch's projects, changed in memory, then flushed."""
+    """The phases of a batch's projects, changed in memory, then flushed.
+
+    Kept by project (``section key → phase``): an opening or result event asks for its
+    project's sections, and a batch holds hundreds of projects, so scanning every phase of
+    the batch per event made a batch quadratic.
+    """
 
     def __init__(self, conn: Connection, project_ids: Iterable[str],
                  sealer: Sealer | None) -> None:
         self.sealer = sealer
         self.phases = read_phases(conn, project_ids)
+        self._by_project: dict[str, dict[str, SectionPhase]] = {}
+        for (pid, key), phase in self.phases.items():
+            self._by_project.setdefault(pid, {})[key] = phase
 
     def get(self, project_id: str, section_key: str) -> SectionPhase:
         """The phase of a section, created (in bidding) when first seen."""
@@ -67,6 +75,7 @@ class PhaseBook:
                    if self.sealer is not None else None)
             found = SectionPhase(project_id, section_key, sid, changed=True)
             self.phases[key] = found
+            self._by_project.setdefault(project_id, {})[section_key] = found
         elif found.scope_id is None and self.sealer is not None:
             found.scope_id = self.sealer.scope_id(project_id, section_key).hex()
             found.changed = True
@@ -74,12 +83,14 @@ class PhaseBook:
 
     def sections(self, project_id: str) -> list[SectionPhase]:
         """The project's sections (not the project-wide row), in key order."""
-        return sorted((v for (p, s), v in self.phases.items() if p == project_id and s),
-                      key=lambda v: v.section_key)
+        own = self._by_project.get(project_id)
+        if not own:
+            return []
+        return [own[k] for k in sorted(own) if k]
 
     def by_scope_id(self, project_id: str, scope_hex: str) -> SectionPhase | None:
-        for (p, _), v in self.phases.items():
-            if p == project_id and v.scope_id == scope_hex:
+        for v in (self._by_project.get(project_id) or {}).values():
+            if v.scope_id == scope_hex:
                 return v
         return None
 
