@@ -24,8 +24,9 @@ from sqlalchemy import func, select
 from ledger.core.canonical import canonical_json
 from ledger.core.errors import WitnessError
 from ledger.core.formats import BUNDLE_FORMAT
+from ledger.core.project_head import ProjectHead
 from ledger.cosigning import with_cosignatures
-from ledger.export import dumps_bundle, head_body
+from ledger.export import dumps_bundle
 from ledger.log import WitnessLog
 from ledger.rules.regimes import applicable
 from ledger.rules.registry import REGISTRY, load_all
@@ -109,8 +110,8 @@ def _head(log: WitnessLog, project_id: str, size: int) -> str:
                            .where(events.c.project_id == project_id, events.c.idx < size)
                            .where(events.c.project_seq.is_not(None))  # the public chain
                            .order_by(events.c.project_seq.desc()).limit(1)).one()
-    return log.signer.sign(head_body(log.origin, project_id, int(row[1]), bytes(row[2]),
-                                     int(row[0]), size))
+    return ProjectHead(log.origin, project_id, int(row[1]), bytes(row[2]), int(row[0]),
+                       size).sign(log.signer)
 
 
 def project_regime(log: WitnessLog, project_id: str) -> str | None:
