@@ -8,6 +8,10 @@ stores nothing twice. A chunk never ends inside one append (the events sharing a
 ``received_at``), so a project appended in one batch is evaluated whole (see the note on
 due-date rules in ``ledger.rules.service``). ``follow`` polls every ``poll_seconds``
 (0.5 s by default), so a late bid is flagged within about a second of being recorded.
+Its state between polls is the cursor (persisted) and the service's trail cache (memory
+only): after a restart each project's trail is read again from the store when it is next
+touched. Rebuilding costs one read of that trail; a persisted copy would duplicate the log
+and have to follow every change of the rules, the calendar or the reference data.
 Several workers may run it: the one holding the ``rules.lock`` leadership
 (``ledger.anchoring.election.LeaderLock``) follows, the others wait. Must not import the
 API or the verifier.

@@ -174,6 +174,8 @@ class RuleService:
 
     def _raise(self, lead_findings: Sequence[Finding]) -> list[str]:
         """Record a lead per lead finding and witness it with one LEAD_RAISED each."""
+        if not lead_findings:  # most polls: no read transaction for nothing
+            return []
         todo: list[tuple[str, Finding]] = []
         with self.log.db.read() as conn:
             for f in lead_findings:

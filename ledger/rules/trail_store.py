@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
+from ledger.core.sealed import is_sealed_blob
+from ledger.errors import NotFoundError
 from ledger.log import WitnessLog
 from ledger.rules.engine import trail_event
 from ledger.rules.model import Trail
@@ -100,15 +102,28 @@ class TrailStore:
                  query: object) -> list[tuple[int, dict[str, object]]]:
         out = []
         for idx, _etype, data, leaf in conn.execute(query).all():  # type: ignore[call-overload]
-            plain = self.log.open_stored(conn, project_id, bytes(data), bytes(leaf))
+            plain = open_row(self.log, conn, project_id, bytes(data), bytes(leaf))
             out.append((int(idx), loads(plain)))
         return out
+
+
+def open_row(log: WitnessLog, conn: Connection, project_id: str, data: bytes,
+             leaf: bytes) -> bytes:
+    """A stored row's canonical bytes (``WitnessLog.open_stored``). A sealed record of a
+    scope the seal key has met already opens without asking the store for the project's
+    sections: the follower would otherwise make one query per sealed row."""
+    if log.sealer is not None and is_sealed_blob(data):
+        try:
+            return log.sealer.open(data, leaf, project_id)
+        except NotFoundError:
+            pass  # a scope not met yet: found among the project's sections
+    return log.open_stored(conn, project_id, data, leaf)
 
 
 def row_from_store(log: WitnessLog, conn: Connection, index: int, project_id: str,
                    event_type: str, data: bytes, leaf: bytes) -> LogRow:
     """A stored row as the rule service takes it in (a sealed record opened)."""
-    plain = log.open_stored(conn, project_id, data, leaf)
+    plain = open_row(log, conn, project_id, data, leaf)
     if plain is data:
         return LogRow(index, project_id, event_type, data)
     env = loads(plain)
