@@ -116,8 +116,11 @@ def bundle_cmd(ctx: click.Context, bundle_path: Path, receipts: tuple[Path, ...]
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr: a bar on a terminal, else a line every "
                    f"{FSCK_PROGRESS_EVERY} events.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes checking ranges of the log side by side (default: one per "
+                   "CPU; 1: one process, one pass).")
 @click.pass_context
-def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool) -> None:
+def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool, jobs: int | None) -> None:
     """fsck: recompute a whole ledger from its database; name the first divergence."""
     from ledger.core.progress import Progress
     from verifier.ledger_check import check_ledger
@@ -131,7 +134,7 @@ def ledger_cmd(ctx: click.Context, db_url: str | None, progress: bool) -> None:
         meter.advance(n)
 
     with meter:
-        report = check_ledger(db_url or str(DEFAULT_DB), policy, chain, tick)
+        report = check_ledger(db_url or str(DEFAULT_DB), policy, chain, tick, jobs=jobs)
     opts.emit(report)
 
 

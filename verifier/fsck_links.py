@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from binascii import unhexlify
+from binascii import hexlify, unhexlify
 
 from ledger.core.canonical import ZERO_HASH
 from verifier.report import Report
@@ -26,8 +26,31 @@ SEAL = b'"seal":"'  # only a sealed envelope has it (ledger.core.canonical)
 # without leading zeros, followed by the next key. They follow ``payload``; every key after
 # them (received_at, salt, section_id, type, v) is a scalar, and a JSON string cannot hold an
 # unescaped quote, so the LAST ``"prev":"`` of canonical bytes is the top-level one.
+SEQ_LIMIT = 10 ** 16  # LINK reads at most 16 digits
 LINK = re.compile(rb'"prev":"([0-9a-f]{64})","project_id":"([^"\\]*)","project_seq":'
                   rb'(0|[1-9][0-9]{0,15}),"')
+
+
+def link_middle(project_id: str) -> bytes | None:
+    """What ``LINK`` matches between ``prev`` and the seq for this project id; None for an
+    id it refuses (a quote or backslash), whose events always take the full check."""
+    if '"' in project_id or "\\" in project_id:
+        return None
+    try:
+        return b'","project_id":"' + project_id.encode() + b'","project_seq":'
+    except UnicodeEncodeError:
+        return None
+
+
+def next_link(project_id: str, seq: int, leaf: bytes) -> bytes | None:
+    """The bytes ``LINK`` matches in the project's next event when it follows (seq, leaf):
+    one ``startswith`` at the last ``"prev":"`` then stands for the match and its three
+    comparisons. None when the regular expression could not match them (see
+    ``link_middle``; a seq beyond its 16 digits): that event takes the full check."""
+    mid = link_middle(project_id)
+    if mid is None or not 0 <= seq + 1 < SEQ_LIMIT:
+        return None
+    return b"".join((PREV, hexlify(leaf), mid, b"%d" % (seq + 1), b',"'))
 
 
 def link_fields(data: bytes) -> tuple[str, int, bytes] | None:
@@ -66,21 +89,36 @@ class ProjectChains:
     def add(self, idx: int, event_id: str, project_id: str, data: bytes, leaf: bytes) -> None:
         fields = link_fields(data)
         if fields is None:
-            what = ("a sealed envelope stored in plaintext (a sealed record is stored as a "
-                    "blob, outside the project chain)" if SEAL in data
-                    else "not a readable envelope")
-            self.report.fail("payload", f"stored event bytes are {what}", index=idx,
-                             event_id=event_id, project_id=project_id)
+            self.unreadable(idx, event_id, project_id, data)
             return
+        broken = self.step(project_id, fields, leaf)
+        if broken is not None:
+            self.broken(idx, event_id, project_id, fields, broken)
+
+    def unreadable(self, idx: int, event_id: str | None, project_id: str, data: bytes
+                   ) -> None:
+        what = ("a sealed envelope stored in plaintext (a sealed record is stored as a "
+                "blob, outside the project chain)" if SEAL in data
+                else "not a readable envelope")
+        self.report.fail("payload", f"stored event bytes are {what}", index=idx,
+                         event_id=event_id, project_id=project_id)
+
+    def step(self, project_id: str, fields: tuple[str, int, bytes], leaf: bytes
+             ) -> tuple[int, bool] | None:
+        """Move the project's head to this event: None when it links to the previous one,
+        else (the previous seq, whether ``prev`` named the previous leaf) for ``broken``."""
         pid, seq, prev = fields
         last_seq, last_leaf = self.heads.get(pid, (-1, ZERO_HASH))
         self.heads[pid] = (seq, leaf)
         if seq == last_seq + 1 and prev == last_leaf and pid == project_id:
-            return
-        self._broken(idx, event_id, pid, seq, last_seq, prev == last_leaf, project_id)
+            return None
+        return last_seq, prev == last_leaf
 
-    def _broken(self, idx: int, event_id: str, pid: str, seq: int, last_seq: int,
-                prev_ok: bool, column_pid: str) -> None:
+    def broken(self, idx: int, event_id: str | None, column_pid: str,
+               fields: tuple[str, int, bytes], how: tuple[int, bool]) -> None:
+        """Report the broken link ``step`` found."""
+        pid, seq, _ = fields
+        last_seq = how[0]
         where = {"index": idx, "event_id": event_id, "project_id": pid}
         if pid != column_pid:
             detail = f"the events row names project {column_pid!r}, the signed bytes {pid!r}"

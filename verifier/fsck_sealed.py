@@ -81,6 +81,11 @@ class SealedScopes:
 
     def note(self, idx: int, event_id: str, project_id: str, blob: bytes) -> None:
         """A sealed row of the main pass (its leaf goes to the tree as stored)."""
+        if not self.seen(idx, blob):
+            self.misshapen(idx, event_id, project_id, blob)
+
+    def seen(self, idx: int, blob: bytes) -> bool:
+        """Count a sealed row in its scope; False when the blob has not the size of one."""
         sid = scope_of(blob)
         seen = self.scopes.get(sid)
         if seen is None:
@@ -88,22 +93,38 @@ class SealedScopes:
         else:
             seen.count += 1
             seen.last = idx
-        if not well_formed(blob):
-            self.bad.add(idx)
-            self.report.fail("payload", f"stored sealed record is {len(blob)} bytes, not the "
-                             "size of a sealed blob (truncated or altered)", index=idx,
-                             event_id=event_id, project_id=project_id)
+        return well_formed(blob)
 
-    def release(self, idx: int, event_id: str, project_id: str, data: bytes) -> None:
+    def misshapen(self, idx: int, event_id: str | None, project_id: str, blob: bytes) -> None:
+        self.bad.add(idx)
+        self.report.fail("payload", f"stored sealed record is {len(blob)} bytes, not the "
+                         "size of a sealed blob (truncated or altered)", index=idx,
+                         event_id=event_id, project_id=project_id)
+
+    def join(self, scopes: dict[bytes, _Scope], bad: set[int]) -> None:
+        """Add what a later range of the log saw of the sealed rows (ranges in order)."""
+        for sid, part in scopes.items():
+            seen = self.scopes.get(sid)
+            if seen is None:
+                self.scopes[sid] = part
+            else:
+                seen.count += part.count
+                seen.last = part.last
+        self.bad |= bad
+
+    def release(self, idx: int, event_id: str | None, project_id: str, data: bytes) -> None:
         """A public event ending with the release type (its leaf already matched)."""
+        self.take_release(idx, event_id, project_id, read_release(data))
+
+    def take_release(self, idx: int, event_id: str | None, project_id: str,
+                     rel: Release | str | None) -> None:
+        """A release as ``read_release`` read it (a range worker reads it, its parent takes
+        it: the scopes span the whole log)."""
         where = {"index": idx, "event_id": event_id, "project_id": project_id}
-        try:
-            env = decode_envelope(data)
-            if env.get("type") != RELEASE_TYPE:
-                return
-            rel = parse_release(env)
-        except MalformedError as exc:
-            self.report.fail("payload", f"{RELEASE_TYPE} event is malformed: {exc}", **where)
+        if rel is None:
+            return
+        if isinstance(rel, str):
+            self.report.fail("payload", f"{RELEASE_TYPE} event is malformed: {rel}", **where)
             return
         known = self.released.setdefault(rel.scope_id, _Released(idx, rel))
         if (known.release.project_id, known.release.section_id) != (rel.project_id,
@@ -194,6 +215,18 @@ class SealedScopes:
                              f"section(s) not yet opened", "sealed until their section's "
                              "opening: only their leaf hashes were checked, against the tree "
                              "and the signed checkpoints")
+
+
+def read_release(data: bytes) -> Release | str | None:
+    """The release in a public event's bytes; None when it is another type, the reason
+    when it is malformed."""
+    try:
+        env = decode_envelope(data)
+        if env.get("type") != RELEASE_TYPE:
+            return None
+        return parse_release(env)
+    except MalformedError as exc:
+        return str(exc)
 
 
 def _section(rel: Release) -> str:

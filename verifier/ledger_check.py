@@ -18,6 +18,7 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 from __future__ import annotations
 
 import hashlib
+import os
 from binascii import unhexlify
 from collections.abc import Callable
 from typing import Any
@@ -25,15 +26,18 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ledger.core import tree
+from ledger.core.anchor_ref import AnchorRef, parse_anchor
 from ledger.core.canonical import ZERO_HASH
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.key_rotation import KeyRotationError
 from ledger.core.sealed import MAGIC
 from verifier.anchor_check import check_anchor
-from verifier.anchor_ref import AnchorRef, parse_anchor
+from verifier.fsck_join import plan, run_ranges
 from verifier.fsck_keys import key_history
 from verifier.fsck_links import LINK, PREV, ProjectChains
 from verifier.fsck_sealed import RELEASE_TAIL, SealedScopes
+from verifier.fsck_tree import locate as locate  # its home moved; named here as before
+from verifier.fsck_tree import tree_problem
 from verifier.further_chains import FurtherChains, check_further
 from verifier.policy import TrustPolicy
 from verifier.readers import SourceUnavailable
@@ -44,20 +48,16 @@ from verifier.succession import linked_checkpoints
 from verifier.witness_check import check_ledger_witnesses
 
 CHUNK = 5000
+PARALLEL_FROM = 4  # chunks: a smaller log is checked in one process whatever --jobs says
 Progress = Callable[[int, int], None]  # (events just checked, total)
 
 
-def locate(stored: int) -> tuple[int, int]:
-    """(level, k) of the subtree kept at a stored index (inverse of ``stored_hash_index``)."""
-    lo, hi = 0, stored + 1
-    while lo < hi:  # the largest leaf j whose own hash is stored at or before ``stored``
-        mid = (lo + hi + 1) // 2
-        if tree.stored_hash_count(mid) <= stored:
-            lo = mid
-        else:
-            hi = mid - 1
-    level = stored - tree.stored_hash_count(lo)
-    return level, ((lo + 1) >> level) - 1
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class _Fsck:
@@ -137,7 +137,7 @@ class _Fsck:
                     return row[1], row[2]
         return None, None
 
-    def _gap(self, idx: int, event_id: str, project_id: str) -> None:
+    def _gap(self, idx: int, event_id: str | None, project_id: str | None) -> None:
         self.report.fail("sequence", f"events {self.next_index}..{idx - 1} are missing from "
                          f"the log (index gap)", index=self.next_index,
                          evidence={"next_present": idx, "next_event_id": event_id})
@@ -189,20 +189,14 @@ class _Fsck:
         self._tree_problem(lo + first, missing=first >= len(stored) or len(stored) != len(rows))
 
     def _tree_problem(self, stored_index: int, *, missing: bool) -> None:
-        level, k = locate(stored_index)
-        first, last = k << level, ((k + 1) << level) - 1
-        event_id, project_id = self._where(first)
-        what = "missing or out of place" if missing else "differs from the recomputed hash"
-        if level == 0:
-            if first in self.payload_bad:
-                return
-            self.report.fail("leaf", f"stored leaf hash {what} (event moved, inserted or "
-                             f"replaced)", index=first, event_id=event_id, project_id=project_id,
-                             evidence={"stored_index": stored_index})
-        else:
-            self.report.fail("node", f"stored node hash at level {level} over leaves "
-                             f"{first}..{last} {what}", index=first,
-                             evidence={"stored_index": stored_index, "level": level})
+        problem = tree_problem(stored_index, missing=missing, where=self._where,
+                               payload_bad=self.payload_bad)
+        if problem is not None:
+            self.report.add(problem)
+
+    def event_id(self, index: int) -> str | None:
+        """The event id at an index (a problem found by a range worker names it)."""
+        return self.db.event_ids(self.conn, index, index).get(index)
 
     def due_checkpoints(self) -> None:
         while self.pending_cp is not None and self.pending_cp[0] <= self.frontier.size:
@@ -337,9 +331,13 @@ def _anchor_ref(row: dict[str, Any] | None, size: int, root: bytes) -> AnchorRef
 
 
 def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None = None,
-                 progress: Progress | None = None) -> Report:
-    """fsck the ledger at ``db_url`` (a SQLAlchemy URL or a SQLite file path)."""
-    db = LedgerDB(database_url(db_url))
+                 progress: Progress | None = None, *, jobs: int | None = None,
+                 chunk: int = CHUNK, span: int | None = None) -> Report:
+    """fsck the ledger at ``db_url`` (a SQLAlchemy URL or a SQLite file path), in ``jobs``
+    processes (default: one per CPU; 1 checks the log in this process, in one pass).
+    ``chunk`` rows are read at a time; ``span`` (a multiple of it) sets the ranges' size."""
+    url = database_url(db_url)
+    db = LedgerDB(url)
     report = Report("ledger", subject={"database": db.engine.url.render_as_string(True)})
     with db.connect() as conn:
         info = db.log_info(conn)
@@ -350,10 +348,17 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
             return report
         state = _Fsck(report, policy, db, conn, report.subject["log_size"], chain)
         state.due_checkpoints()
-        for rows in db.event_chunks(conn, state.size, CHUNK):
-            state.events(rows)
-            if progress is not None:
-                progress(len(rows), state.size)
+        jobs = default_jobs() if jobs is None else max(1, jobs)
+        # below a few chunks, starting the workers costs more than they save
+        ranges = plan(state.size, jobs, chunk, span) if jobs > 1 else []
+        if len(ranges) > 1 and state.size >= PARALLEL_FROM * chunk:
+            report.subject["jobs"] = min(jobs, len(ranges))
+            run_ranges(state, url, ranges, jobs, chunk, progress)
+        else:
+            for rows in db.event_chunks(conn, state.size, chunk):
+                state.events(rows)
+                if progress is not None:
+                    progress(len(rows), state.size)
         state.finish()
         state.sealed.verify(db, conn)
         check_ledger_witnesses(report, policy, db, conn)

@@ -26,6 +26,9 @@ EventRow = tuple[int, str, str, bytes, bytes]  # idx, event_id, project_id, leaf
 REQUIRED = ("log_info", "events", "tree_hashes", "checkpoints")
 _EVENTS = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
            "WHERE idx >= :lo AND idx < :hi ORDER BY idx LIMIT :n")
+_EVENTS_PG = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
+              "WHERE idx >= %s AND idx < %s ORDER BY idx")
+_NEXT_PG = "SELECT min(idx) FROM events WHERE idx >= %s AND idx < %s"
 _EVENTS_STREAM = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
                   "WHERE idx < ? ORDER BY idx")
 _EVENTS_AT = text("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
@@ -34,7 +37,17 @@ _EVENTS_AT = text("SELECT idx, event_id, project_id, leaf_hash, canonical FROM e
 _HEADS = ("SELECT idx, substr(canonical, 1, :n_bytes) FROM events "
           "WHERE idx >= :lo AND idx <= :hi ORDER BY idx LIMIT :n")
 _HASHES_RAW = "SELECT hash FROM tree_hashes WHERE idx >= ? AND idx < ? ORDER BY idx"
+# A range of the log for a worker: no event id (only a problem needs it: ``event_ids``).
+_RANGE = ("SELECT idx, project_id, leaf_hash, canonical FROM events "
+          "WHERE idx >= ? AND idx < ? ORDER BY idx")
+_RANGE_PAGE = ("SELECT idx, project_id, leaf_hash, canonical FROM events "
+               "WHERE idx >= :lo AND idx < :hi ORDER BY idx LIMIT :n")
+_RANGE_PG = ("SELECT idx, project_id, leaf_hash, canonical FROM events "
+             "WHERE idx >= %s AND idx < %s ORDER BY idx")
+RangeRow = tuple[int, str, bytes, bytes]  # idx, project_id, leaf, canonical
+LOWEST = -(2 ** 63)  # below any index: the first range reads from the very first row
 _HASHES = "SELECT hash FROM tree_hashes WHERE idx >= :lo AND idx < :hi ORDER BY idx"
+_HASHES_PG = "SELECT hash FROM tree_hashes WHERE idx >= %s AND idx < %s ORDER BY idx"
 _CHECKPOINTS = ("SELECT size, root, note FROM checkpoints WHERE size > :after "
                 "ORDER BY size LIMIT :n")
 
@@ -56,6 +69,40 @@ def _read_only_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA query_only=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+
+def _windows(pg: Any, query: str, lo: int, hi: int, chunk: int) -> Iterator[list[Any]]:
+    """Rows of ``query`` (bounds lo, hi) in index windows of ``chunk``, in binary format
+    (bytea arrives as bytes). A window bounds the work of each query whatever plan the
+    server picks (a page ``… ORDER BY idx LIMIT n`` over the rest of the log is sorted in
+    full when the planner misjudges the rows, each page again); an empty window jumps to the
+    next index present, so a gap costs one query."""
+    with pg.cursor(binary=True) as cur:
+        while lo < hi:
+            cur.execute(query, (lo, min(hi, lo + chunk)))
+            rows = cur.fetchall()
+            if rows:
+                yield rows
+                lo = int(rows[-1][0]) + 1
+                continue
+            cur.execute(_NEXT_PG, (lo, hi))
+            found = cur.fetchone()
+            if found is None or found[0] is None:
+                return
+            lo = int(found[0])
+
+
+def _rechunk(pages: Iterator[list[Any]], chunk: int) -> Iterator[list[Any]]:
+    """The rows again in lists of ``chunk`` (the last shorter), as a cursor's ``fetchmany``
+    gives them: the fsck's chunks are counted in rows."""
+    buf: list[Any] = []
+    for rows in pages:
+        buf.extend(rows)
+        while len(buf) >= chunk:
+            yield buf[:chunk]
+            del buf[:chunk]
+    if buf:
+        yield buf
 
 
 class LedgerDB:
@@ -105,6 +152,12 @@ class LedgerDB:
             return None
         return conn.connection.driver_connection
 
+    def _psycopg(self, conn: Connection) -> Any:
+        """The driver's own connection on PostgreSQL through psycopg (3), else None."""
+        if self.engine.dialect.driver != "psycopg":
+            return None
+        return conn.connection.driver_connection
+
     def event_chunks(self, conn: Connection, size: int, chunk: int) -> Iterator[list[EventRow]]:
         """Events with index below ``size``, in index order, ``chunk`` rows at a time."""
         raw = self._sqlite(conn)
@@ -118,14 +171,57 @@ class LedgerDB:
             finally:
                 cur.close()
             return
-        lo = 0
-        query = text(_EVENTS)
+        pg = self._psycopg(conn)
+        if pg is not None:
+            yield from _rechunk(_windows(pg, _EVENTS_PG, LOWEST, size, chunk), chunk)
+            return
+        lo, query = LOWEST, text(_EVENTS)
         while lo < size:
-            rows = conn.execute(query, {"lo": lo, "hi": size, "n": chunk}).all()
+            rows = [(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in
+                    conn.execute(query, {"lo": lo, "hi": size, "n": chunk})]
             if not rows:
                 return
-            yield [(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+            yield rows
             lo = int(rows[-1][0]) + 1
+
+    def range_chunks(self, conn: Connection, lo: int, hi: int, chunk: int
+                     ) -> Iterator[list[RangeRow]]:
+        """Rows with lo <= index < hi in index order, ``chunk`` at a time, through the
+        driver's own cursor (no SQLAlchemy rows): one streaming cursor on SQLite, pages in
+        binary format on PostgreSQL (bytea arrives as bytes, not hex text to decode)."""
+        raw = self._sqlite(conn)
+        if raw is not None:
+            cur = raw.cursor()
+            cur.arraysize = chunk
+            try:
+                cur.execute(_RANGE, (lo, hi))
+                while rows := cur.fetchmany():
+                    yield rows
+            finally:
+                cur.close()
+            return
+        pg = self._psycopg(conn)
+        if pg is not None:
+            yield from _rechunk(_windows(pg, _RANGE_PG, lo, hi, chunk), chunk)
+            return
+        while lo < hi:
+            rows = [(int(r[0]), r[1], bytes(r[2]), bytes(r[3])) for r in conn.execute(
+                text(_RANGE_PAGE), {"lo": lo, "hi": hi, "n": chunk})]
+            if not rows:
+                return
+            yield rows
+            lo = int(rows[-1][0]) + 1
+
+    def event_ids(self, conn: Connection, lo: int, hi: int) -> dict[int, str]:
+        """Event id by index for lo <= index <= hi."""
+        query = text("SELECT idx, event_id FROM events WHERE idx >= :lo AND idx <= :hi")
+        return {int(i): str(e) for i, e in conn.execute(query, {"lo": lo, "hi": hi})}
+
+    def checkpoint_sizes(self, conn: Connection, lo: int, hi: int) -> list[int]:
+        """Sizes of the checkpoint rows with lo < size <= hi, ascending."""
+        query = text("SELECT size FROM checkpoints WHERE size > :lo AND size <= :hi "
+                     "ORDER BY size")
+        return [int(r[0]) for r in conn.execute(query, {"lo": lo, "hi": hi})]
 
     def events_at(self, conn: Connection, indexes: list[int]) -> list[EventRow]:
         """The events at these indexes (those present), in index order: one query."""
@@ -151,6 +247,11 @@ class LedgerDB:
         raw = self._sqlite(conn)
         if raw is not None:
             return [r[0] for r in raw.execute(_HASHES_RAW, (lo, hi))]
+        pg = self._psycopg(conn)
+        if pg is not None:
+            with pg.cursor(binary=True) as cur:
+                cur.execute(_HASHES_PG, (lo, hi))
+                return [r[0] for r in cur.fetchall()]
         return list(conn.execute(text(_HASHES), {"lo": lo, "hi": hi}).scalars().all())
 
     def tree_count_from(self, conn: Connection, lo: int) -> int:
