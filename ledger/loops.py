@@ -26,8 +26,6 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
-
 from chain_access.errors import ChainError
 
 HEALTH_DIR = "health"
@@ -54,6 +52,9 @@ def describe(exc: BaseException) -> str:
 def expected_failure(exc: BaseException) -> bool:
     """A failure of what the loops depend on (the store, a chain, the OS: a full disk, a
     database restarting, an endpoint down), as opposed to a fault in the code."""
+    # here, not at import: `witness status` reads the loops' health without SQLAlchemy
+    from sqlalchemy.exc import DBAPIError
+
     return isinstance(exc, (DBAPIError, sqlite3.Error, OSError, ChainError))
 
 

@@ -1,9 +1,11 @@
 """Runtime settings of the ledger service, read from ``WITNESS_*`` environment variables.
 
 Every setting of the ledger is here (the HTTP service's own are in ``witness_api.config``);
-no other module of ``ledger`` reads the environment. Precedence: an argument (a command-line
-option such as ``--home``) over the ``WITNESS_*`` variable over the default. Built by
-``main`` / the app factory, never at import time. Must not import the store or the API.
+no other module of ``ledger`` reads the environment, but for the mirror ``witness status``
+reads without pydantic (``ledger.cli.status_settings``, checked against this class field for
+field). Precedence: an argument (a command-line option such as ``--home``) over the
+``WITNESS_*`` variable over the default. Built by ``main`` / the app factory, never at import
+time. Must not import the store or the API.
 """
 
 from __future__ import annotations

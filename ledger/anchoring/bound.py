@@ -8,14 +8,12 @@ this module without loading the EVM signing libraries that binding and anchoring
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
-
-from sqlalchemy import insert
+from typing import TYPE_CHECKING, Any
 
 from chain_access.identity import ChainIdentity
-from ledger.home import read_log_info
-from ledger.log import WitnessLog
-from ledger.store.schema import log_info
+
+if TYPE_CHECKING:
+    from ledger.log import WitnessLog
 
 _PREFIX = "chain."
 EXTRA_PREFIX = "chains."
@@ -41,7 +39,14 @@ class BoundChain:
 
 def bound_chains(log: WitnessLog) -> list[BoundChain]:
     """Every chain the log is bound to, the primary one first."""
-    info = read_log_info(log.db)
+    from ledger.home import read_log_info  # here: chains_in alone needs no database layer
+
+    return chains_in(read_log_info(log.db))
+
+
+def chains_in(info: dict[str, str]) -> list[BoundChain]:
+    """Every chain the ``log_info`` facts ``info`` bind the log to, the primary one first
+    (``witness status`` reads the facts without SQLAlchemy)."""
     out = []
     for number in range(MAX_EXTRA_CHAINS + 1):
         prefix = "chain." if number == 0 else f"{EXTRA_PREFIX}{number}."
@@ -70,6 +75,8 @@ class ChainBinding:
 
 def read_binding(log: WitnessLog) -> ChainBinding | None:
     """The first (primary) chain of the log, if it is bound to one."""
+    from ledger.home import read_log_info
+
     return binding_from(read_log_info(log.db), _PREFIX)
 
 
@@ -85,6 +92,10 @@ def binding_from(info: dict[str, str], prefix: str) -> ChainBinding | None:
 
 def record_binding(log: WitnessLog, binding: ChainBinding, prefix: str = _PREFIX) -> None:
     """Record ``binding`` in ``log_info`` under ``prefix`` (``chain.``: the first chain)."""
+    from sqlalchemy import insert
+
+    from ledger.store.schema import log_info
+
     with log.db.write() as conn:
         conn.execute(insert(log_info), [{"key": prefix + k, "value": str(v)}
                                         for k, v in asdict(binding).items()])

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
-
-from sqlalchemy import func, select
 
 from ledger.log import WitnessLog
 from ledger.loops import LoopMonitor
 from ledger.settings import Settings
-from ledger.store.schema import checkpoints, events
+from ledger.store.status_read import for_database
 
 _log = logging.getLogger("witness.checkpointer")
 LOOP = "checkpointer"
@@ -30,20 +27,9 @@ LOOP = "checkpointer"
 
 def oldest_unsealed(log: WitnessLog) -> tuple[int, float] | None:
     """(index, seconds since it was received) of the oldest event no checkpoint covers;
-    None when the latest checkpoint covers the whole log."""
-    with log.db.read() as conn:
-        sealed = conn.execute(select(func.max(checkpoints.c.size))).scalar() or 0
-        received = conn.execute(select(events.c.received_at)
-                                .where(events.c.idx == int(sealed))).scalar()
-    if received is None:
-        return None
-    return int(sealed), age_seconds(log, str(received))
-
-
-def age_seconds(log: WitnessLog, stamp: str) -> float:
-    """Seconds from ``stamp`` (an ISO time with its offset, as the log writes them) to now."""
-    return (datetime.fromisoformat(log.clock()) - datetime.fromisoformat(stamp)
-            ).total_seconds()
+    None when the latest checkpoint covers the whole log (the question of the merge-delay
+    check too: ``LogReader.oldest_unsealed``)."""
+    return for_database(log.db, log.clock).oldest_unsealed()
 
 
 def seal_if_due(log: WitnessLog, mmd_seconds: int) -> int | None:

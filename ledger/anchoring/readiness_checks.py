@@ -24,40 +24,63 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chain_access import EMBEDDED_SUBDIR
-from ledger.anchoring.bound import bound_chains
-from ledger.anchoring.checkpointer import age_seconds, oldest_unsealed
-from ledger.log import WitnessLog
+from ledger.anchoring.bound import chains_in
 from ledger.loops import describe, read_health
-from ledger.settings import Settings
-from ledger.store.schema import anchors, events
+from ledger.store.status_read import LogReader, for_database, sqlite_file
+
+if TYPE_CHECKING:
+    from ledger.anchoring.ops_limits import OpsLimits
+    from ledger.log import WitnessLog
 
 Check = tuple[str, bool, str]
 MIB = 1024 * 1024
 
 
-class OpsLimits(BaseSettings):
-    """Thresholds of the checks (``WITNESS_*`` environment variables)."""
+class OpsSettings(Protocol):
+    """What the checks read of the settings (``ledger.settings.Settings`` has it all)."""
 
-    model_config = SettingsConfigDict(env_prefix="WITNESS_", extra="ignore")
+    @property
+    def home(self) -> Path: ...
+    @property
+    def chain(self) -> str: ...
+    @property
+    def database_url(self) -> str: ...
+    @property
+    def mmd_seconds(self) -> int: ...
+    @property
+    def checkpoint_interval(self) -> float: ...
 
-    min_free_mb: float = Field(default=256, ge=0, description=(
-        "free space below which the disk check fails (MiB)"))
-    stall_intervals: float = Field(default=12, gt=0, description=(
-        "checkpoint intervals without an anchor, while events wait, before anchoring "
-        "counts as stalled"))
-    mmd_risk_fraction: float = Field(default=0.8, gt=0, le=1, description=(
-        "share of the maximum merge delay an unsealed event may wait before it is at risk"))
+
+class Limits(Protocol):
+    """The checks' thresholds (``OpsLimits``)."""
+
+    @property
+    def min_free_mb(self) -> float: ...
+    @property
+    def stall_intervals(self) -> float: ...
+    @property
+    def mmd_risk_fraction(self) -> float: ...
 
 
-def free_space(settings: Settings) -> list[tuple[str, Path, int]]:
+def __getattr__(name: str) -> Any:
+    # OpsLimits loads pydantic-settings: only when asked for (PEP 562), so that `witness
+    # status`, which reads its limits without it, does not pay for the import
+    if name == "OpsLimits":
+        from ledger.anchoring.ops_limits import OpsLimits
+
+        return OpsLimits
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def log_reader(log: WitnessLog) -> LogReader:
+    """The reader the checks ask, over an open log's database and clock."""
+    return for_database(log.db, log.clock)
+
+
+def free_space(settings: OpsSettings) -> list[tuple[str, Path, int]]:
     """(what lives there, path, free bytes) per file system holding the log's files."""
     found: dict[int, tuple[list[str], Path, int]] = {}
     for what, path in _places(settings):
@@ -69,11 +92,11 @@ def free_space(settings: Settings) -> list[tuple[str, Path, int]]:
     return [(", ".join(whats), path, free) for whats, path, free in found.values()]
 
 
-def _places(settings: Settings) -> list[tuple[str, Path]]:
+def _places(settings: OpsSettings) -> list[tuple[str, Path]]:
     places = []
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        places.append(("the database", Path(url.database).resolve().parent))
+    database = _sqlite_database(settings.database_url)
+    if database and database != ":memory:":
+        places.append(("the database", Path(database).resolve().parent))
     places.append(("the data directory", settings.home.resolve()))
     spec = settings.chain.strip()
     if spec == "embedded" or spec.startswith("embedded:"):
@@ -82,7 +105,19 @@ def _places(settings: Settings) -> list[tuple[str, Path]]:
     return places
 
 
-def disk_check(settings: Settings, limits: OpsLimits) -> Check:
+def _sqlite_database(url: str) -> str | None:
+    """The database of a SQLite URL (a file, or ":memory:"); None for another database."""
+    if not url.startswith("sqlite"):
+        return None
+    plain = sqlite_file(url)
+    if plain is not None:
+        return plain
+    from sqlalchemy.engine import make_url  # an unusual SQLite URL: as SQLAlchemy reads it
+
+    return make_url(url).database
+
+
+def disk_check(settings: OpsSettings, limits: Limits) -> Check:
     minimum = int(limits.min_free_mb * MIB)
     places = free_space(settings)
     low = [p for p in places if p[2] < minimum]
@@ -91,7 +126,7 @@ def disk_check(settings: Settings, limits: OpsLimits) -> Check:
     if low:
         detail = (f"disk nearly full: {detail}, below the minimum of {_mib(minimum)} "
                   "(WITNESS_MIN_FREE_MB); writes fail once it is full")
-    if make_url(settings.database_url).get_backend_name() != "sqlite":
+    if not settings.database_url.startswith("sqlite"):
         detail += ("; the PostgreSQL database's own disk is not visible from here "
                    "(not applicable: watch it on the database server)")
     return "disk", not low, detail
@@ -101,9 +136,9 @@ def _mib(n: int) -> str:
     return f"{n / MIB:.1f} MiB" if n < 10 * 1024 * MIB else f"{n / MIB / 1024:.1f} GiB"
 
 
-def merge_delay_check(settings: Settings, log: WitnessLog, limits: OpsLimits) -> Check:
+def merge_delay_check(settings: OpsSettings, log: LogReader, limits: Limits) -> Check:
     mmd = settings.mmd_seconds
-    waiting = oldest_unsealed(log)
+    waiting = log.oldest_unsealed()
     if waiting is None:
         return "merge_delay", True, f"every event is in a checkpoint (promise: {mmd} s)"
     index, age = waiting
@@ -117,29 +152,25 @@ def merge_delay_check(settings: Settings, log: WitnessLog, limits: OpsLimits) ->
     return "merge_delay", True, f"oldest event in no checkpoint: {age:.0f} s of {mmd} s"
 
 
-def anchoring_check(settings: Settings, log: WitnessLog, limits: OpsLimits) -> Check:
-    chains = bound_chains(log)
+def anchoring_check(settings: OpsSettings, log: LogReader, limits: Limits) -> Check:
+    chains = chains_in(log.info())
     if not chains:
         return "anchoring", True, "not bound to a chain: nothing to anchor"
     primary = chains[0].binding
-    mine = (anchors.c.chain_id == primary.chain_id) & (anchors.c.registry == primary.registry)
-    with log.db.read() as conn:
-        anchored, last = conn.execute(select(func.max(anchors.c.checkpoint_size),
-                                             func.max(anchors.c.confirmed_at)).where(mine)).one()
-        oldest = conn.execute(select(events.c.received_at)
-                              .where(events.c.idx == int(anchored or 0))).scalar()
-    since_anchor = None if last is None else age_seconds(log, str(last))
+    anchored, last = log.anchored(primary.chain_id, primary.registry)
+    oldest = log.received_at(anchored)
+    since_anchor = None if last is None else log.age_seconds(last)
     last_text = "never" if since_anchor is None else f"{since_anchor:.0f} s ago"
     if oldest is None:
         return "anchoring", True, f"every event anchored on chain {primary.chain_id} " \
                                   f"(last anchor {last_text})"
-    waiting = log.size() - int(anchored or 0)
-    quiet = age_seconds(log, str(oldest))
+    waiting = log.size() - anchored
+    quiet = log.age_seconds(oldest)
     if since_anchor is not None:  # anchors made since the oldest arrived are progress
         quiet = min(quiet, since_anchor)
     limit = limits.stall_intervals * settings.checkpoint_interval
     state = (f"{waiting} event(s) wait for chain {primary.chain_id} (the oldest, event "
-             f"{int(anchored or 0)}); last anchor {last_text}")
+             f"{anchored}); last anchor {last_text}")
     if quiet > limit:
         return "anchoring", False, (
             f"anchoring stalled: {state}; nothing anchored for {quiet:.0f} s, more than "
@@ -147,7 +178,7 @@ def anchoring_check(settings: Settings, log: WitnessLog, limits: OpsLimits) -> C
     return "anchoring", True, state
 
 
-def background_check(settings: Settings) -> Check:
+def background_check(settings: OpsSettings) -> Check:
     records = read_health(settings.home)
     if not records:
         return "background", True, "no background loop has run from this data directory"
@@ -158,10 +189,18 @@ def background_check(settings: Settings) -> Check:
         "no background loop has failed in this process"
 
 
-def operational_checks(settings: Settings, log: WitnessLog,
+def operational_checks(settings: OpsSettings, log: WitnessLog,
                        limits: OpsLimits | None = None) -> list[Check]:
+    """Every check below, on an open log (the service's ``/readyz``)."""
+    if limits is None:
+        from ledger.anchoring.ops_limits import OpsLimits
+
+        limits = OpsLimits()
+    return run_checks(settings, log_reader(log), limits)
+
+
+def run_checks(settings: OpsSettings, log: LogReader, limits: Limits) -> list[Check]:
     """Every check above; one that cannot run (its query failed) is a failed check."""
-    limits = limits or OpsLimits()
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("disk", lambda: disk_check(settings, limits)),
         ("merge_delay", lambda: merge_delay_check(settings, log, limits)),

@@ -23,9 +23,20 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_UNREACHABLE", "Context", "cli
 class Context:
     """What every command needs: the settings, and JSON mode."""
 
-    def __init__(self, settings: Settings, as_json: bool) -> None:
-        self.settings = settings
+    def __init__(self, overrides: dict[str, Any], as_json: bool) -> None:
+        self.overrides = overrides  # the options over the WITNESS_* variables (--home)
         self.as_json = as_json
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings, built on first use: `witness status` reads its own few without
+        loading pydantic (``ledger.cli.status_settings``)."""
+        if self._settings is None:
+            from ledger.settings import Settings
+
+            self._settings = Settings(**self.overrides)
+        return self._settings
 
     def emit(self, data: dict[str, Any], human: Callable[[dict[str, Any]], str]) -> None:
         if self.as_json:
@@ -129,10 +140,7 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     """Operate the trading witness ledger (交易见证链)."""
-    from ledger.settings import Settings  # here, not at import: `witness --help` stays instant
-
-    overrides: dict[str, Any] = {"home": home} if home else {}
-    ctx.obj = Context(Settings(**overrides), as_json)
+    ctx.obj = Context({"home": home} if home else {}, as_json)
 
 
 def main(argv: list[str] | None = None) -> None:

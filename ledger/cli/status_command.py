@@ -1,20 +1,34 @@
 """`witness status`: the log's identity, size, latest checkpoint and the service's checks.
 
-Its own module so that the command loads only what reading the log needs (the database
-layer), not the event catalogue, ingestion or the chain libraries: operators and monitoring
-scripts run it often.
+Its own module so that the command loads only what reading the log needs: operators and
+monitoring scripts run it often. On the default SQLite file it reads with the standard
+library's ``sqlite3`` (``ledger.store.status_read``) and its settings without pydantic
+(``status_settings``); any other database (PostgreSQL) goes through the ledger's
+``Database``. It opens no key and loads no chain library: it signs nothing and shows only
+what the database and the data directory record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
+from ledger.anchoring.readiness_checks import OpsSettings, readiness_body, run_checks
 from ledger.cli.app import Context, cli, json_option
-from ledger.clock import clock_now, zone_clock
-from ledger.home import open_log, read_log_info
+from ledger.cli.status_settings import load_status_settings
+from ledger.clock import Clock, clock_now, zone_clock
+from ledger.errors import NotInitialisedError
 from ledger.rules.calendar import DEFAULT_CALENDAR, OPERATOR_CALENDAR, WorkCalendar
+from ledger.store.status_read import (
+    LogReader,
+    for_database,
+    shown_sqlite_url,
+    sqlite_file,
+    sqlite_file_reader,
+)
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -27,21 +41,53 @@ def status(ctx: Context) -> None:
 
     Then one line per check of the service's /readyz: the disk, the merge delay, anchoring
     and the background loops (docs/operations.md, Monitoring)."""
-    from ledger.anchoring.readiness_checks import operational_checks, readiness_body
-
-    log = open_log(ctx.settings)
-    cp = log.latest_checkpoint()
-    info = read_log_info(log.db)
-    data = {"origin": log.origin, "vkey": info["vkey"], "size": log.size(),
-            "database": log.db.engine.url.render_as_string(hide_password=True),
-            "checkpoint": None if cp is None else {"size": cp.size, "root": cp.root.hex(),
-                                                   "created_at": cp.created_at},
-            "health": readiness_body(operational_checks(ctx.settings, log))}
-    calendar = WorkCalendar.load(DEFAULT_CALENDAR, ctx.settings.home / OPERATOR_CALENDAR)
-    text = calendar.warning(clock_now(zone_clock(ctx.settings.timezone)).date())
+    settings = load_status_settings(ctx.overrides)
+    clock = zone_clock(settings.timezone)
+    with _open_reader(settings, clock) as (log, where):
+        info = _log_info(log, where)
+        cp = log.latest_checkpoint()
+        data = {"origin": info["origin"], "vkey": info["vkey"], "size": log.size(),
+                "database": where,
+                "checkpoint": None if cp is None else {"size": cp[0], "root": cp[1].hex(),
+                                                       "created_at": cp[2]},
+                "health": readiness_body(run_checks(settings, log, settings))}
+    calendar = WorkCalendar.load(DEFAULT_CALENDAR, settings.home / OPERATOR_CALENDAR)
+    text = calendar.warning(clock_now(clock).date())
     if text:  # the same warning as `witness rules`, from 1 November
         click.echo(f"witness: warning: {text}", err=True)
     ctx.emit(data, _status_text)
+
+
+@contextmanager
+def _open_reader(settings: OpsSettings, clock: Clock) -> Iterator[tuple[LogReader, str]]:
+    """A reader of the log's database and the database's URL as shown (no password)."""
+    path = sqlite_file(settings.database_url)
+    if path is not None:
+        with sqlite_file_reader(path, clock) as reader:
+            yield reader, shown_sqlite_url(path)
+        return
+    from ledger.store.database import Database
+
+    db = Database(settings.database_url, pool=False)
+    try:
+        if not db.is_sqlite:
+            with db.engine.connect():  # a server that is down is not "no log": let it say so
+                pass
+        yield for_database(db, clock), db.engine.url.render_as_string(hide_password=True)
+    finally:
+        db.dispose()
+
+
+def _log_info(log: LogReader, where: str) -> dict[str, str]:
+    """The log's recorded identity; an uninitialised database says to run `witness init`
+    (the same words as opening the log: ``ledger.home.open_log``)."""
+    try:
+        info = log.info()
+    except Exception as exc:  # no schema yet, or no database file
+        raise NotInitialisedError(f"no witness log at {where}: run `witness init`") from exc
+    if "origin" not in info:
+        raise NotInitialisedError("the database has no log: run `witness init`")
+    return info
 
 
 def _status_text(d: dict[str, Any]) -> str:

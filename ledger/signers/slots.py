@@ -17,7 +17,7 @@ import secrets
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
@@ -26,8 +26,6 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
-from eth_keys.constants import SECPK1_N
-from eth_keys.datatypes import PrivateKey
 
 from ledger.core.note import Ed25519Key
 from ledger.keys import (
@@ -40,7 +38,9 @@ from ledger.keys import (
 from ledger.signers.config import HsmSettings, Role
 from ledger.signers.ed25519 import TokenEd25519Key
 from ledger.signers.hsm import HsmError, HsmToken, KeyKind, TokenKey, open_token
-from ledger.signers.secp256k1 import Secp256k1Signer, TokenSecp256k1Key
+
+if TYPE_CHECKING:
+    from ledger.signers.secp256k1 import Secp256k1Signer
 
 Stage = Literal["current", "next"]
 FILES: dict[Role, str] = {"log": "log.key", "checkpoint": "checkpoint.key",
@@ -56,7 +56,19 @@ def retired_suffix() -> str:
 
 
 def new_secp256k1_secret() -> bytes:
+    from eth_keys.constants import SECPK1_N
+
     return (secrets.randbelow(SECPK1_N - 1) + 1).to_bytes(32, "big")
+
+
+def secp256k1_private_key(secret: bytes) -> Any:
+    """An ``eth_keys`` private key of ``secret``; ValidationError if it is not a key.
+
+    eth_keys (with eth_utils) is imported here, on first use, not with the module: the
+    commands that only open the log key (Ed25519) must not pay for it at start-up."""
+    from eth_keys.datatypes import PrivateKey
+
+    return PrivateKey(secret)
 
 
 class KeySlot(ABC):
@@ -130,7 +142,7 @@ class FileSlot(KeySlot):
             data = Ed25519PrivateKey.from_private_bytes(secret).private_bytes(
                 Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         else:
-            PrivateKey(secret)  # refuses a value that is not a key
+            secp256k1_private_key(secret)  # refuses a value that is not a key
             data = secret
         write_private_file(self._path(stage), data)
 
@@ -155,7 +167,8 @@ class FileSlot(KeySlot):
             raise self._missing(stage)
         check_private_mode(path, NAMES[self.role])
         try:
-            return PrivateKey(load_secret(path))
+            signer: Secp256k1Signer = secp256k1_private_key(load_secret(path))
+            return signer
         except Exception as exc:  # wrong length or out of range: not a key
             raise KeyFileError(f"{path} does not hold a secp256k1 key") from exc
 
@@ -219,7 +232,7 @@ class TokenSlot(KeySlot):
             public = Ed25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(
                 Encoding.Raw, PublicFormat.Raw)
         else:
-            public = PrivateKey(secret).public_key.to_bytes()
+            public = secp256k1_private_key(secret).public_key.to_bytes()
         self._token().import_key(self.kind, self._label(stage), secret, public)
 
     def promote(self) -> str | None:
@@ -235,6 +248,8 @@ class TokenSlot(KeySlot):
         return TokenEd25519Key(self._token(), self._require(stage))
 
     def secp256k1(self, stage: Stage = "current") -> Secp256k1Signer:
+        from ledger.signers.secp256k1 import TokenSecp256k1Key  # loads eth_keys: see above
+
         return TokenSecp256k1Key(self._token(), self._require(stage))
 
 

@@ -16,7 +16,10 @@ from ledger.settings import Settings
 from witness_api.config import ApiSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS_MODULES = {"ledger/settings.py", "witness_api/config.py"}
+SETTINGS_MODULES = {"ledger/settings.py", "witness_api/config.py",
+                    # Settings' mirror for `witness status`, checked field for field against
+                    # it by tests/ledger/test_status_settings.py
+                    "ledger/cli/status_settings.py"}
 # Shared with witness-verify, which has no Settings (the core cannot use pydantic): a display
 # preference (WITNESS_PROGRESS_EVERY) read where the progress lines are drawn.
 EXEMPT = {"ledger/core/progress.py"}
