@@ -9,8 +9,9 @@ submitter its own outcomes. Nobody waits on a timer: while one transaction commi
 next group gathers.
 
 - Durability is unchanged: a submitter gets its outcomes only after the transaction that
-  holds its events has committed. Signing (``WitnessLog.seal``) is left to the submitter,
-  outside the lock and off the writer thread, so it overlaps the next commit.
+  holds its events has committed. The group's one batch promise is signed in that
+  transaction (receipt v2); building each receipt from it (``WitnessLog.seal``) is left to
+  the submitter, outside the lock and off the writer thread.
 - Outcomes stay exact: the events of a group are appended in queue order, so a duplicate or
   a conflicting reuse of an event id between two submitters of the same group is reported
   exactly as if they had come one after the other. If a group's transaction fails, nothing

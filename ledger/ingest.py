@@ -3,17 +3,19 @@
 Bad items are reported one by one with their field paths and never stored; the good ones
 of the same batch are appended in one transaction. With a ``GroupCommitter`` (the API uses
 one), the valid items of concurrent submissions share a transaction; each submission still
-gets exactly its own outcomes, and its receipts are signed in the submitter's thread (or on
-its event loop) after the commit. Must not import the API or the verifier.
+gets exactly its own outcomes, and its receipts are built (from the transaction's one signed
+batch promise) in the submitter's thread (or on its event loop) after the commit. Must not
+import the API or the verifier.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.clock import clock_now
 from ledger.core.errors import WitnessError
@@ -23,6 +25,20 @@ from ledger.log import Appended, Committed, Rejected, WitnessLog
 from ledger.store.log_queries import SUBMITTER_KEY
 
 MAX_BATCH = 1000
+_log = logging.getLogger("witness.ingest")
+
+
+class Recorded(NamedTuple):
+    """An event this process has just appended, handed to the rule follower so it need not
+    read it back: its log index, the receipt time stamped on it and the submitted fields as
+    stored (plaintext, a sealed record too). A tuple: it is built for every event."""
+
+    index: int
+    received_at: str
+    event: Mapping[str, Any]
+
+
+Handoff = Callable[[Sequence[Recorded]], None]
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,7 @@ class Ingestor:
     def __init__(
         self, log: WitnessLog, pseudonymizer: Pseudonymizer, *, max_clock_skew_seconds: int = 300,
         now: Callable[[], datetime] | None = None, committer: GroupCommitter | None = None,
+        handoff: Handoff | None = None,
     ) -> None:
         self.log = log
         self.pseudonymizer = pseudonymizer
@@ -53,6 +70,9 @@ class Ingestor:
         # the log's own clock unless a test fixes one: skew is judged by the time it stamps
         self.now = now or (lambda: clock_now(log.clock))
         self.committer = committer
+        # The elected rule follower of this process, if any (ledger.rules.handoff): it takes
+        # the appended events from here and reads only the others from the store.
+        self.handoff = handoff
 
     def submit(self, items: Sequence[Any], submitter: str | None = None) -> list[ItemResult]:
         """Validate every item, append the valid ones atomically, report each outcome.
@@ -65,14 +85,14 @@ class Ingestor:
             committed = self.committer.commit(events)
         else:
             committed = self.log.commit(events)
-        return self._finish(len(items), results, valid, self.log.seal(committed))
+        return self._finish(len(items), results, valid, self._sealed(valid, committed))
 
     async def submit_async(self, items: Sequence[Any],
                            submitter: str | None = None) -> list[ItemResult]:
         """``submit`` for an event loop: the commit is awaited, not waited for.
 
-        Validation and signing run on the loop (tens of microseconds per event); the
-        transaction runs on the group committer's thread (or a worker thread without one).
+        Validation and building the receipts run on the loop (tens of µs per event);
+        the transaction runs on the group committer's thread (or a worker thread without one).
         """
         results, valid = self._validate(items, submitter)
         events = [v[1] for v in valid]
@@ -82,7 +102,23 @@ class Ingestor:
             committed = await asyncio.wrap_future(self.committer.submit(events))
         else:
             committed = await asyncio.to_thread(self.log.commit, events)
-        return self._finish(len(items), results, valid, self.log.seal(committed))
+        return self._finish(len(items), results, valid, self._sealed(valid, committed))
+
+    def _sealed(self, valid: list[tuple[int, dict[str, Any], list[str]]],
+                committed: list[Committed]) -> list[Appended | Rejected]:
+        """The receipts of ``committed``; the new events offered to ``handoff`` first."""
+        appended = self.log.seal(committed)
+        handoff = self.handoff
+        if handoff is not None and committed:
+            fresh = [Recorded(a.index, c.received_at, v[1])
+                     for v, c, a in zip(valid, committed, appended, strict=True)
+                     if isinstance(a, Appended) and not a.duplicate
+                     and not isinstance(c, Rejected)]
+            try:
+                handoff(fresh)
+            except Exception:  # the events are stored: the follower reads them from there
+                _log.exception("handing appended events to the rule follower failed")
+        return appended
 
     def _validate(
         self, items: Sequence[Any], submitter: str | None

@@ -2,33 +2,34 @@
 
 Appending takes the sequencer lock (see ``store.database``), reads the tree frontier and
 the heads of the projects involved (O(log n) + one row per project), computes envelopes,
-leaves and new tree hashes in memory, inserts, and commits once per batch. Promises are
-signed after the commit, outside the lock (Ed25519 is deterministic, so a receipt fetched
-later is byte-identical). ``append`` = ``commit`` (the durable, locked part) + ``seal``
-(signing): callers that batch several submitters into one transaction (``ledger.group_commit``)
-commit once and let each submitter sign its own receipts, so that signing overlaps the next
-commit. Must not import the API or the verifier.
+leaves and new tree hashes in memory, inserts, and commits once per batch. The events one
+transaction appends get ONE signed promise (receipt v2, ``ledger.core.batch``), stored with
+them, so a receipt fetched later is the one handed out at append. ``append`` = ``commit``
+(the durable, locked part) + ``seal`` (building each receipt from its batch): callers that
+batch several submitters into one transaction (``ledger.group_commit``) commit once and let
+each submitter build its own receipts. Must not import the API or the verifier.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
 from ledger.clock import Clock, zone_clock
 from ledger.core import tree
+from ledger.core.anchor_ref import AnchorRef
 from ledger.core.canonical import SALT_SIZE, PreparedEvent, prepare_event
 from ledger.core.errors import InvalidRequestError, WitnessError
-from ledger.core.hashing import leaf_hash
 from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
-from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
+from ledger.core.receipt import AnchoredProof, Receipt
 from ledger.core.sealed import is_sealed_blob
 from ledger.cosigning import with_cosignatures
 from ledger.errors import ConflictError, NotFoundError
+from ledger.receipts import BatchCache, BatchProof, Issuer
 from ledger.sealing.batch import BatchWriter
 from ledger.sealing.keys import Sealer
 from ledger.store import log_queries as q
@@ -95,14 +96,16 @@ class _New:
     data: bytes
     received_at: str
     leaf: bytes
+    proof: BatchProof | None = None
 
 
 @dataclass(frozen=True)
 class _Duplicate:
     event_id: str
     index: int
-    data: bytes | None = None
-    received_at: str | None = None
+    data: bytes
+    received_at: str
+    proof: BatchProof | None = None  # None: the original predates receipt v2
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class _Known:
 
 _Outcome = _New | _Duplicate | Rejected
 Committed = _Outcome
-"""The outcome of ``commit`` for one event, before its receipt is signed (``seal``)."""
+"""The outcome of ``commit`` for one event, before its receipt is built (``seal``)."""
 
 
 class WitnessLog:
@@ -137,6 +140,12 @@ class WitnessLog:
         self.mmd_seconds = mmd_seconds
         self.clock = clock or zone_clock()
         self._seen_size = 0
+        self._batches = BatchCache()
+
+    @property
+    def issuer(self) -> Issuer:
+        # built on use: a key rotation replaces ``signer`` on an open log
+        return Issuer(self.signer, self.origin, self.mmd_seconds, self._batches)
 
     # -- appending ------------------------------------------------------------------------
 
@@ -147,7 +156,8 @@ class WitnessLog:
     def commit(self, batch: Sequence[Mapping[str, Any]]) -> list[Committed]:
         """The durable part of ``append``: one transaction under the sequencer lock.
 
-        Returns when the transaction has committed; nothing is signed yet (see ``seal``).
+        Returns when the transaction has committed, with the batch promise signed and
+        stored; the receipts are built by ``seal``.
         """
         if not batch:
             return []
@@ -158,8 +168,9 @@ class WitnessLog:
             return self._append_locked(conn, pending)
 
     def seal(self, outcomes: Sequence[Committed]) -> list[AppendResult]:
-        """Sign the receipts of committed outcomes (no lock held; safe in any thread)."""
-        return [self._finish(o) for o in outcomes]
+        """Build the receipts of committed outcomes (no lock held; safe in any thread)."""
+        issuer = self.issuer
+        return [self._finish(o, issuer) for o in outcomes]
 
     def _append_locked(self, conn: Connection, pending: list[_Pending]) -> list[_Outcome]:
         size = q.log_size(conn)
@@ -179,13 +190,26 @@ class WitnessLog:
             known[eid] = _Known(new.index, p.digest, new.data, new.received_at, new.leaf,
                                 p.event["project_id"], sealed=False)
             results.append(_New(eid, new.index, new.data, new.received_at, new.leaf))
+        proofs: dict[int, BatchProof] = {}
         if writer.rows:
             leaves = [r[q.LEAF_COLUMN] for r in writer.rows]
             hash_rows, _ = tree.append_leaf_hashes(frontier, leaves)
             q.insert_many(conn, "events", q.EVENT_COLUMNS, writer.rows)
             q.insert_many(conn, "tree_hashes", q.HASH_COLUMNS, hash_rows)
+            proofs = self.issuer.promise_batch(conn, size, leaves, writer.received_at)
         writer.flush()
-        return results
+        return [self._with_proof(conn, r, proofs) for r in results]
+
+    def _with_proof(self, conn: Connection, outcome: _Outcome,
+                    proofs: dict[int, BatchProof]) -> _Outcome:
+        if isinstance(outcome, Rejected):
+            return outcome
+        if isinstance(outcome, _New):  # the hot path: no dataclasses.replace per event
+            o = outcome
+            return _New(o.event_id, o.index, o.data, o.received_at, o.leaf, proofs[o.index])
+        # a duplicate's receipt is its original's: of this batch, or of an earlier one
+        proof = proofs.get(outcome.index) or self.issuer.stored_proof(conn, outcome.index)
+        return replace(outcome, proof=proof)
 
     def _known(self, conn: Connection, event_ids: list[str]) -> dict[str, _Known]:
         """Events of the batch already in the log (a sealed record is stored under its
@@ -219,26 +243,16 @@ class WitnessLog:
             .where(section_phases.c.project_id == project_id)).scalars()]
         return self.sealer.open(data, leaf, project_id, sections)
 
-    def _finish(self, outcome: _Outcome) -> AppendResult:
+    def _finish(self, outcome: _Outcome, issuer: Issuer) -> AppendResult:
         if isinstance(outcome, Rejected):
             return outcome
-        if isinstance(outcome, _Duplicate):
-            if outcome.data is not None and outcome.received_at is not None:
-                receipt = self._receipt(outcome.index, outcome.data, outcome.received_at)
-            else:
-                receipt = self.receipt(outcome.index, upgrade=False)
+        if isinstance(outcome, _Duplicate):  # its original's receipt
+            receipt = issuer.receipt(outcome.index, outcome.data, outcome.received_at,
+                                     proof=outcome.proof)
             return Appended(outcome.event_id, outcome.index, receipt, duplicate=True)
-        receipt = self._receipt(outcome.index, outcome.data, outcome.received_at,
-                                leaf=outcome.leaf)
+        receipt = issuer.receipt(outcome.index, outcome.data, outcome.received_at,
+                                 leaf=outcome.leaf, proof=outcome.proof)
         return Appended(outcome.event_id, outcome.index, receipt)
-
-    def _receipt(
-        self, index: int, data: bytes, received_at: str, anchored: AnchoredProof | None = None,
-        *, leaf: bytes | None = None,
-    ) -> Receipt:
-        leaf = leaf or leaf_hash(data)
-        promise = Promise(self.origin, index, leaf, received_at, self.mmd_seconds)
-        return Receipt(self.origin, index, leaf, data, sign_promise(self.signer, promise), anchored)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -252,7 +266,8 @@ class WitnessLog:
     def event_bytes(self, index: int) -> bytes:
         return self._stored_event(index)[0]
 
-    def _stored_event(self, index: int) -> tuple[bytes, str]:
+    def _stored_event(self, index: int, *, proof: bool = False
+                      ) -> tuple[bytes, str, BatchProof | None]:
         with self.db.read() as conn:
             row = conn.execute(
                 select(events.c.canonical, events.c.received_at, events.c.project_id,
@@ -260,7 +275,8 @@ class WitnessLog:
             ).first()
             if row is None:
                 raise NotFoundError(f"no event at index {index}")
-            return self.open_stored(conn, row[2], bytes(row[0]), bytes(row[3])), str(row[1])
+            data = self.open_stored(conn, row[2], bytes(row[0]), bytes(row[3]))
+            return data, str(row[1]), self.issuer.stored_proof(conn, index) if proof else None
 
     def index_of(self, event_id: str) -> int:
         """The log index of a submitted event id (a sealed record's is stored blinded)."""
@@ -273,9 +289,9 @@ class WitnessLog:
 
     def receipt(self, index: int, *, upgrade: bool = True) -> Receipt:
         """The receipt of an event; with the inclusion proof once a checkpoint covers it."""
-        data, received_at = self._stored_event(index)
+        data, received_at, proof = self._stored_event(index, proof=True)
         anchored = self.anchored_proof(index) if upgrade else None
-        return self._receipt(index, data, received_at, anchored)
+        return self.issuer.receipt(index, data, received_at, anchored, proof=proof)
 
     def anchored_proof(self, index: int) -> AnchoredProof | None:
         """Proof against the first *anchored* checkpoint covering ``index`` (so upgrading a
@@ -288,13 +304,14 @@ class WitnessLog:
             with self.db.read() as conn:
                 primary, others = q.anchor_references(conn, size, cp.root)
             return AnchoredProof(cp.note, tuple(self.inclusion_proof(index, cp.size)),
-                                 primary, tuple(others))
+                                 None if primary is None else primary.to_json(),
+                                 tuple(a.to_json() for a in others))
         latest = self.latest_checkpoint()
         if latest is None or latest.size <= index:
             return None
         return AnchoredProof(latest.note, tuple(self.inclusion_proof(index, latest.size)), None)
 
-    def anchor_for(self, size: int) -> dict[str, Any] | None:
+    def anchor_for(self, size: int) -> AnchorRef | None:
         """The primary chain's anchor reference of the checkpoint of ``size``, if anchored."""
         root = self.checkpoint_at(size).root
         with self.db.read() as conn:

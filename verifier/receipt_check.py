@@ -14,12 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ledger.core.anchor_ref import AnchorRef, parse_anchor, parse_anchors
+from ledger.core.batch import BatchPromise
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
 from ledger.core.json_text import loads_strict
 from ledger.core.receipt import Receipt, verify_receipt_offline
 from verifier.anchor_check import check_anchor
-from verifier.anchor_ref import AnchorRef, parse_anchor, parse_anchors
 from verifier.further_chains import FurtherChains, check_further
 from verifier.policy import TrustPolicy
 from verifier.readers.chain import RegistryReader
@@ -66,6 +67,9 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
     env = checked.envelope
     report.subject.update({k: env[k] for k in ("event_id", "project_id", "project_seq",
                                                "seal", "type", "received_at") if k in env})
+    if isinstance(checked.promise, BatchPromise):  # v2: the batch its promise signs
+        report.subject.update(batch_first=checked.promise.first,
+                              batch_count=checked.promise.count)
     report.count("signatures", 1 if checked.checkpoint is None else 2)
     report.count("leaves")
     if event_file is not None:

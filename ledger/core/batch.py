@@ -118,3 +118,31 @@ def batch_tree(leaf_hashes: Sequence[bytes]) -> tuple[bytes, list[tuple[bytes, .
             nxt_members.append(members[-1])
         level, members = nxt, nxt_members
     return level[0], [tuple(p) for p in paths]
+
+
+def batch_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the batch tree, leaves first and the root last (n − 1 hashes, no
+    per-leaf bookkeeping): kept by the log for the receipts of a batch fetched later, each
+    path then read off in O(log n) by ``path_in_levels``."""
+    if not leaf_hashes:
+        raise ValueError("a batch has at least one leaf")
+    levels = [list(leaf_hashes)]
+    sha256 = hashlib.sha256
+    while len(level := levels[-1]) > 1:
+        pairs = zip(level[::2], level[1::2], strict=False)
+        levels.append([sha256(b"\x01" + a + b).digest() for a, b in pairs]
+                      + ([level[-1]] if len(level) & 1 else []))
+    return levels
+
+
+def path_in_levels(levels: Sequence[Sequence[bytes]], offset: int) -> tuple[bytes, ...]:
+    """The audit path of leaf ``offset`` (``batch_tree``'s ``paths[offset]``): its sibling on
+    each level where it has one; an odd last node has none there and is carried up."""
+    if not 0 <= offset < len(levels[0]):
+        raise ValueError("offset outside the batch")
+    path = []
+    for level in levels[:-1]:
+        if offset ^ 1 < len(level):
+            path.append(level[offset ^ 1])
+        offset >>= 1
+    return tuple(path)

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.core.anchor_ref import parse_anchor, parse_anchors
 from ledger.core.batch import BatchPromise
 from ledger.core.canonical import decode_envelope
 from ledger.core.errors import (
@@ -135,6 +136,11 @@ class AnchoredProof:
         if not isinstance(more, list) or len(more) > MAX_ANCHORS or \
                 not all(isinstance(a, dict) for a in more):
             raise MalformedError(f"anchors must be a list of at most {MAX_ANCHORS} objects")
+        # decoded strictly (a value no chain can hold is refused, naming the field) but kept
+        # as written, so a receipt read and written back is the same file
+        if anchor is not None:
+            parse_anchor(anchor, "receipt: anchored.anchor")
+        parse_anchors(more, "receipt: anchored.anchors")
         hashes = tuple(_hex_hash(h, "inclusion proof hash") for h in proof)
         return cls(obj["checkpoint"], hashes, anchor, tuple(more))
 

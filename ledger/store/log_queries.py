@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from ledger.core import tree
+from ledger.core.anchor_ref import AnchorRef
 from ledger.core.errors import WitnessError
-from ledger.store.schema import SEALED_TYPE, anchors, events, log_info
+from ledger.store.schema import SEALED_TYPE, anchors, events, log_info, receipt_batches
 
 
 def log_size(conn: Connection) -> int:
@@ -42,18 +43,24 @@ def read_frontier(conn: Connection, size: int) -> tree.Frontier:
     return tree.frontier_from(size, read_hashes(conn, plan.indexes))
 
 
-KNOWN_EVENTS_QUERY = (
-    select(events.c.event_id, events.c.idx, events.c.submission_digest,
-           events.c.leaf_hash, events.c.received_at, events.c.canonical,
-           events.c.project_id, events.c.seal_scope)
-    .where(events.c.event_id.in_(bindparam("ids", expanding=True)))
-)
+_KNOWN_COLUMNS = ("event_id, idx, submission_digest, leaf_hash, received_at, canonical, "
+                  "project_id, seal_scope")
+_IN_CHUNK = 900  # bound parameters per statement: under SQLite's oldest limit (999)
 
 
 def known_events(conn: Connection, stored_ids: Mapping[str, str]) -> dict[str, tuple[Any, ...]]:
     """Rows of events already in the log, by submitted id. ``stored_ids`` maps each id as
     stored (plain, or blinded for a sealed record) to the submitted id."""
-    rows = conn.execute(KNOWN_EVENTS_QUERY, {"ids": sorted(stored_ids)}).all()
+    # Straight to the driver: SQLAlchemy renders an expanding IN of a batch's 1–2 thousand
+    # ids anew on every call, which cost more than the lookup itself.
+    ids = sorted(stored_ids)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    rows: list[Any] = []
+    for start in range(0, len(ids), _IN_CHUNK):
+        part = ids[start:start + _IN_CHUNK]
+        rows += conn.exec_driver_sql(
+            f"SELECT {_KNOWN_COLUMNS} FROM events WHERE event_id IN "
+            f"({', '.join([mark] * len(part))})", tuple(part)).all()
     return {stored_ids[r[0]]: (int(r[1]), bytes(r[2]), bytes(r[3]), r[4], bytes(r[5]), r[6],
                                r[7]) for r in rows}
 
@@ -87,6 +94,43 @@ LEAF_COLUMN = EVENT_COLUMNS.index("leaf_hash")
 SUBMITTER_KEY = "_submitter"
 """Key of a validated event mapping carrying the submitting token's id (never canonical)."""
 HASH_COLUMNS = ("idx", "hash")
+
+
+BATCH_COLUMNS = ("first_idx", "count", "root", "promise_note")
+BATCH_AT_QUERY = (
+    select(receipt_batches.c.first_idx, receipt_batches.c.count, receipt_batches.c.promise_note)
+    .where(receipt_batches.c.first_idx <= bindparam("i"))
+    .order_by(receipt_batches.c.first_idx.desc()).limit(1)
+)
+
+
+def receipt_batch(conn: Connection, index: int) -> tuple[int, list[bytes], str] | None:
+    """The signed batch holding ``index``: its first index, its leaf hashes in log order and
+    its promise note; None for an event appended before receipt v2."""
+    row = conn.execute(BATCH_AT_QUERY, {"i": index}).first()
+    if row is None or index >= int(row[0]) + int(row[1]):
+        return None
+    first, count = int(row[0]), int(row[1])
+    return first, leaf_range(conn, first, count), str(row[2])
+
+
+def leaf_range(conn: Connection, first: int, count: int) -> list[bytes]:
+    """The leaf hashes of [first, first + count) in one range query over the log's stored
+    tree: its rows are small, where an ``events`` row holds the event bytes (a cold read of
+    a batch from there is megabytes). There leaf k+1 follows leaf k and the subtrees k
+    completes, one per trailing 1-bit of k (``ledger.core.tree``)."""
+    wanted, at = [], tree.stored_hash_index(0, first)
+    for k in range(first, first + count):
+        wanted.append(at)
+        at += ((k + 1) & -(k + 1)).bit_length()  # 1 + trailing 1-bits of k
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    found: dict[int, bytes] = dict(conn.exec_driver_sql(
+        f"SELECT idx, hash FROM tree_hashes WHERE idx >= {mark} AND idx <= {mark}",
+        (wanted[0], wanted[-1])).all())
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise WitnessError(f"stored leaf hashes missing: {missing[:5]}")
+    return [bytes(found[i]) for i in wanted]
 
 
 def insert_many(conn: Connection, table: str, columns: Sequence[str],
@@ -139,7 +183,7 @@ def primary_chain(conn: Connection) -> tuple[int, str] | None:
 
 
 def anchor_references(conn: Connection, size: int, root: bytes
-                      ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+                      ) -> tuple[AnchorRef | None, list[AnchorRef]]:
     """The anchors of the checkpoint of ``size``: the primary chain's reference (the
     ``anchor`` field of receipts and bundles) and those on every further chain (``anchors``,
     ordered by chain id and registry so that a file is the same each time it is made)."""
@@ -158,12 +202,14 @@ def first_anchored(conn: Connection, index: int) -> int | None:
     return None if size is None else int(size)
 
 
-def anchor_reference(row: Any, root: bytes) -> dict[str, Any]:
-    """The ``anchor`` object of receipts and bundles, from an ``anchors`` row."""
-    return {
-        "chain_id": int(row.chain_id), "registry": row.registry, "log_id": row.log_id,
-        "chain_index": int(row.chain_index), "tree_size": int(row.checkpoint_size),
-        "root": root.hex(),
-        "tx_hash": row.tx_hash, "block_number": int(row.block_number),
-        "block_hash": row.block_hash, "block_timestamp": int(row.block_timestamp),
-    }
+def anchor_reference(row: Any, root: bytes) -> AnchorRef:
+    """The anchor reference of an ``anchors`` row (its hashes are stored as 0x-hex text)."""
+    return AnchorRef(
+        chain_id=int(row.chain_id), registry=row.registry, log_id=_unhex(row.log_id),
+        chain_index=int(row.chain_index), tree_size=int(row.checkpoint_size), root=root,
+        tx_hash=_unhex(row.tx_hash), block_number=int(row.block_number),
+        block_hash=_unhex(row.block_hash), block_timestamp=int(row.block_timestamp))
+
+
+def _unhex(text: str) -> bytes:
+    return bytes.fromhex(text.removeprefix("0x"))

@@ -133,9 +133,24 @@ cosignatures = Table(
     Column("received_at", String(40), nullable=False),
 )
 
+# One row per signed receipt batch (receipt v2, ``ledger.core.batch``): the events
+# [first_idx, first_idx + count) that one append transaction committed, the root of their
+# batch tree and the promise note the log key signed over them. Receipts are rebuilt from it
+# (and the batch's leaf hashes in ``events``), so a receipt fetched later is the one handed
+# out at append. Events appended before receipt v2 have no row: their receipts stay v1.
+# Mirrored by migration 0010.
+receipt_batches = Table(
+    "receipt_batches",
+    metadata,
+    Column("first_idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("promise_note", Text, nullable=False),
+)
+
 APPEND_ONLY_TABLES = (
     "log_info", "events", "tree_hashes", "checkpoints", "anchor_intents", "anchors",
-    "cosignatures",
+    "cosignatures", "receipt_batches",
 )
 
 

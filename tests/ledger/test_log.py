@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from ledger.core import verify
+from ledger.core.batch import BatchPromise
 from ledger.core.canonical import ZERO_HASH, decode_envelope
 from ledger.core.errors import InvalidRequestError
 from ledger.core.hashing import leaf_hash
@@ -31,7 +32,7 @@ def test_append_assigns_gap_free_indexes_and_signed_receipts(log: WitnessLog) ->
     assert [r.index for r in first + second] == list(range(9))
     for r in first + second:
         check = verify_receipt_offline(r.receipt, log.signer.verifier)
-        assert check.promise.index == r.index
+        assert isinstance(check.promise, BatchPromise) and check.promise.covers(r.index)
         assert check.promise.mmd_seconds == log.mmd_seconds
         assert Receipt.loads(r.receipt.dumps()) == r.receipt
     assert log.size() == 9
@@ -107,7 +108,8 @@ def test_bad_requests_are_typed_errors(log: WitnessLog) -> None:
         log.checkpoint_at(2)
 
 
-@pytest.mark.parametrize("table", ["events", "tree_hashes", "checkpoints", "log_info"])
+@pytest.mark.parametrize("table", ["events", "tree_hashes", "checkpoints", "log_info",
+                                   "receipt_batches"])
 def test_database_refuses_updates_and_deletes(log: WitnessLog, table: str) -> None:
     log.append([make_event(1)])
     log.checkpoint()
@@ -121,7 +123,7 @@ def test_database_refuses_updates_and_deletes(log: WitnessLog, table: str) -> No
 
 def _column(table: str) -> str:
     return {"events": "event_id", "tree_hashes": "hash", "checkpoints": "note",
-            "log_info": "value"}[table]
+            "log_info": "value", "receipt_batches": "promise_note"}[table]
 
 
 def test_leaf_is_sha256_of_zero_and_canonical_bytes(log: WitnessLog) -> None:

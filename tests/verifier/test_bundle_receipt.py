@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -110,9 +111,8 @@ def test_checkpointed_receipt_verifies_offline(built: Built) -> None:
     receipt = built.log.receipt(3)
     if receipt.anchored is None:  # anchoring not wired: build the proof against a checkpoint
         cp = built.log.checkpoint_at(6)
-        receipt = Receipt(receipt.origin, 3, receipt.leaf_hash, receipt.canonical_event,
-                          receipt.promise_note,
-                          AnchoredProof(cp.note, tuple(built.log.inclusion_proof(3, 6)), None))
+        receipt = dataclasses.replace(receipt, anchored=AnchoredProof(
+            cp.note, tuple(built.log.inclusion_proof(3, 6)), None))
     report = check_receipt(Receipt.loads(receipt.dumps()), built.policy)
     assert report.ok and report.counts["inclusion_proofs"] == 1
 
@@ -121,8 +121,7 @@ def _proofed(built: Built, index: int, proof_index: int) -> Receipt:
     receipt = built.log.receipt(index, upgrade=False)
     cp = built.log.checkpoint_at(22)
     proof = tuple(built.log.inclusion_proof(proof_index, 22))
-    return Receipt(receipt.origin, index, receipt.leaf_hash, receipt.canonical_event,
-                   receipt.promise_note, AnchoredProof(cp.note, proof, None))
+    return dataclasses.replace(receipt, anchored=AnchoredProof(cp.note, proof, None))
 
 
 def test_receipt_with_the_proof_of_another_index(built: Built) -> None:
@@ -154,7 +153,17 @@ def test_receipt_event_and_bid_file_match(built: Built, tmp_path: Path) -> None:
 
 def test_receipt_with_changed_event_bytes(built: Built) -> None:
     r = built.log.receipt(2, upgrade=False)
-    forged = Receipt(r.origin, 2, r.leaf_hash, r.canonical_event.replace(b'"v":1', b'"v":2'),
-                     r.promise_note)
+    forged = dataclasses.replace(
+        r, canonical_event=r.canonical_event.replace(b'"v":1', b'"v":2'))
     first = check_receipt(forged, built.policy).first_divergence
     assert first is not None and first.code in ("leaf", "payload")
+
+
+def test_v2_receipt_names_its_batch_and_a_wrong_batch_path_is_named(built: Built) -> None:
+    r = built.log.receipt(3, upgrade=False)
+    assert r.batch_proof is not None
+    subject = check_receipt(r, built.policy).subject
+    assert subject["batch_first"] <= 3 < subject["batch_first"] + subject["batch_count"]
+    bad = dataclasses.replace(r, batch_proof=(*r.batch_proof, bytes(32)))
+    first = check_receipt(Receipt.loads(bad.dumps()), built.policy).first_divergence
+    assert first is not None and (first.code, first.index) == ("batch_proof", 3)

@@ -4,6 +4,7 @@ real log (the opened sealed events in plaintext, interleaved in index order)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,14 +127,12 @@ def test_receipt_of_a_sealed_record_verifies(ledger: SealedLedger) -> None:
     assert pending.outcome == "pending" and not pending.problems
     assert pending.subject["seal"] == "bidding" and "project_seq" not in pending.subject
     cp = ledger.log.checkpoint()
-    proved = Receipt(receipt.origin, 4, receipt.leaf_hash, receipt.canonical_event,
-                     receipt.promise_note,
-                     AnchoredProof(cp.note, tuple(ledger.log.inclusion_proof(4, cp.size)), None))
+    proved = dataclasses.replace(receipt, anchored=AnchoredProof(
+        cp.note, tuple(ledger.log.inclusion_proof(4, cp.size)), None))
     report = check_receipt(Receipt.loads(proved.dumps()), ledger.policy)
     assert report.ok and report.counts["inclusion_proofs"] == 1, report.to_text()
-    forged = Receipt(receipt.origin, 4, receipt.leaf_hash,
-                     receipt.canonical_event.replace(b'"accepted":true', b'"accepted":false'),
-                     receipt.promise_note, proved.anchored)
+    forged = dataclasses.replace(proved, canonical_event=receipt.canonical_event.replace(
+        b'"accepted":true', b'"accepted":false'))
     assert check_receipt(forged, ledger.policy).first_divergence.code == "leaf"  # type: ignore[union-attr]
 
 
