@@ -26,5 +26,8 @@ class ApiSettings(BaseSettings):
     rules: bool = Field(default=False, description=(
         "run the elected rule follower in this worker (off by default: apps embedded in "
         "tests must not append LEAD_RAISED events behind their back)"))
+    telemetry: bool = Field(default=False, description=(
+        "FastAPI's native OpenTelemetry spans and metrics, for a globally configured provider "
+        "(off by default: when on, every request asks OpenTelemetry whether one is set)"))
     rules_poll_seconds: float = Field(default=0.5, gt=0, le=3600,
                                       description="the rule follower's polling interval")

@@ -44,10 +44,19 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope.get("path", ""))
-        declared = _content_length(scope)
+        declared, chunked = _framing(scope)
         if declared is not None and declared > limit:
             await _refuse(scope, receive, send, limit)
             return
+        if not chunked:
+            # The server delivers at most Content-Length bytes (none without it), and that
+            # is within the limit: nothing to count, so no wrappers on this request's path.
+            await self.app(scope, receive, send)
+            return
+        await self._counted(scope, receive, send, limit)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Run the app on a streamed body, refusing it once it crosses ``limit``."""
         seen = 0
         state = {"started": False, "exceeded": False}
 
@@ -80,14 +89,20 @@ class BodySizeLimit:
                 await _refuse(scope, receive, send, limit)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The declared Content-Length (None: absent or unreadable) and whether the body comes
+    with a Transfer-Encoding (chunked: its length is known only as it streams)."""
+    declared: int | None = None
+    chunked = False
     for name, value in scope.get("headers", []):
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
-                return None
-    return None
+                chunked = True  # unreadable: count what arrives
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

@@ -134,7 +134,7 @@ class TokenStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[bytes, tuple[float, TokenInfo | None]] = {}
+        self._cache: dict[bytes, _Cached] = {}
         self._lock = threading.Lock()
 
     def create(
@@ -200,28 +200,43 @@ class TokenStore:
         """The principal of an active token, or None (unknown, revoked or expired)."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
-        digest = hash_token(token)
-        info = self._lookup(digest)
-        if info is None or not info.active(_now()):
+        entry = self._lookup(hash_token(token))
+        if entry.principal is None or (entry.expires is not None and entry.expires <= _now()):
             return None
-        return info.principal
+        return entry.principal
 
-    def _lookup(self, digest: bytes) -> TokenInfo | None:
+    def _lookup(self, digest: bytes) -> _Cached:
         clock = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None and clock - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        cached = self._cache.get(digest)  # one dict read: atomic, no lock needed
+        if cached is not None and clock - cached.at < CACHE_SECONDS:
+            return cached
         with self.db.read() as conn:
             row = conn.execute(
                 select(api_tokens).where(api_tokens.c.token_hash == digest)
             ).first()
-        info = None if row is None else _info(row)
+        entry = _Cached.of(clock, None if row is None else _info(row))
         with self._lock:
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
-            self._cache[digest] = (clock, info)
-        return info
+            self._cache[digest] = entry
+        return entry
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """A token lookup as the hot path needs it: the principal (None: unknown or revoked)
+    and the expiry, parsed once per lookup rather than once per request."""
+
+    at: float
+    principal: Principal | None
+    expires: datetime | None
+
+    @classmethod
+    def of(cls, clock: float, info: TokenInfo | None) -> _Cached:
+        if info is None or info.revoked_at is not None:
+            return cls(clock, None, None)
+        expires = None if info.expires_at is None else datetime.fromisoformat(info.expires_at)
+        return cls(clock, info.principal, expires)
 
 
 def _info(row: Row[Any]) -> TokenInfo:

@@ -6,9 +6,10 @@ again gives the same receipt (200 instead of 201), another body under a known id
 
 Concurrent requests of a worker share transactions through the ingestor's group committer
 (``ledger.group_commit``): a request is answered after the commit holding its events, with
-receipts signed. The single-event endpoint is a coroutine (it awaits the commit instead of
-holding a thread); the batch endpoint runs in the thread pool (its validation and signing
-take tens of milliseconds of CPU that should not stall the event loop).
+its receipts (the transaction's one batch promise, signed in it, and each event's path in
+the batch). The single-event endpoint is a coroutine (it awaits the commit instead of
+holding a thread); the batch endpoint runs in the thread pool (its validation takes tens of
+milliseconds of CPU that should not stall the event loop).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from fastapi.openapi.models import Example
 
 from ledger.events import example_event
 from ledger.ingest import MAX_BATCH, ItemResult
-from witness_api.auth import WRITERS, require
+from witness_api.auth import WRITERS
 from witness_api.deps import Services, get_services, require_on_loop
+from witness_api.json_guard import GuardedRoute
 from witness_api.models import AppendOut, BatchIn, BatchOut, FastJSONResponse
 from witness_api.problems import domain_problem, responses
 from witness_api.tokens import Principal
 
-router = APIRouter(prefix="/v1/events", tags=["ingest"])
+# The bodies are parsed once, by the JSON guard (witness_api.json_guard).
+router = APIRouter(prefix="/v1/events", tags=["ingest"], route_class=GuardedRoute)
 
 _EXAMPLE_TYPES = ("PROJECT_REGISTERED", "ANNOUNCEMENT_PUBLISHED", "BID_SUBMITTED", "BID_OPENED")
 
@@ -73,7 +76,7 @@ async def append_event(
     who: Principal = Depends(require_on_loop(*WRITERS)),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
 ) -> FastJSONResponse:
-    """Validate and append one event; the receipt is signed before the answer is sent."""
+    """Validate and append one event; answered with its receipt once committed."""
     started = time.perf_counter()
     [result] = await services.ingestor.submit_async([event], who.token_id)
     services.metrics.latency_single.observe(time.perf_counter() - started)
@@ -95,7 +98,7 @@ async def append_event(
 )
 def append_batch(
     batch: BatchIn = Body(openapi_examples=_batch_examples()),  # noqa: B008
-    who: Principal = Depends(require(*WRITERS)),  # noqa: B008
+    who: Principal = Depends(require_on_loop(*WRITERS)),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
 ) -> FastJSONResponse:
     """Append the valid items in one transaction; report every bad item with field paths.
