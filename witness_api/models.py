@@ -56,12 +56,19 @@ class AnchoredProofOut(BaseModel):
 class ReceiptOut(BaseModel):
     """A receipt file (docs/formats.md), byte-for-byte what `witness receipt` writes."""
 
-    format: Literal["witness-receipt/v1"]
+    format: Literal["witness-receipt/v1", "witness-receipt/v2"] = Field(
+        description="v2: the promise signs the whole committed batch and `batch_proof` places "
+        "the event in it; v1 (events appended before v2): the promise signs this event alone.")
     origin: str
     index: int
     leaf_hash: Hex32
     canonical_event: str = Field(description="RFC 8785 canonical envelope (JSON text).")
-    promise: str = Field(description="Signed note: the log promises inclusion within MMD.")
+    promise: str = Field(description="Signed note: the log promises inclusion within MMD "
+                         "(v2: of the batch [first, first+count) with the given root; v1: of "
+                         "this leaf at this index).")
+    batch_proof: list[Hex32] | None = Field(
+        None, max_length=64, description="v2 only (absent in v1): the RFC 9162 audit path of "
+        "`leaf_hash` at offset index − first in the batch tree whose root the promise signs.")
     anchored: AnchoredProofOut | None
 
 

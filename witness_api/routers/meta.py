@@ -42,7 +42,7 @@ def chain_info(services: Services = Depends(get_services)) -> JSONResponse:  # n
 @router.post("/verify/receipt", summary="Verify a receipt server-side",
              responses=responses(400, 413, 422))
 def verify_receipt(
-    receipt: dict[str, Any] = Body(description="A receipt file (witness-receipt/v1)."),  # noqa: B008
+    receipt: dict[str, Any] = Body(description="A receipt file (witness-receipt/v2 or v1)."),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
 ) -> JSONResponse:
     return JSONResponse(verification.verify_receipt(services, receipt))
