@@ -29,6 +29,7 @@ from ledger.core.receipt import AnchoredProof, Receipt
 from ledger.core.sealed import is_sealed_blob
 from ledger.cosigning import with_cosignatures
 from ledger.errors import ConflictError, NotFoundError
+from ledger.proof_read import InclusionAnswer, read_inclusion
 from ledger.receipts import BatchCache, BatchProof, Issuer
 from ledger.sealing.batch import BatchWriter
 from ledger.sealing.keys import Sealer
@@ -64,18 +65,6 @@ class CheckpointRecord:
     root: bytes
     note: str
     created_at: str
-
-
-@dataclass(frozen=True)
-class InclusionAnswer:
-    """An inclusion proof with everything it links: leaf, root and checkpoint of ``size``."""
-
-    index: int
-    size: int
-    leaf_hash: bytes
-    root: bytes
-    proof: list[bytes]
-    checkpoint_note: str | None
 
 
 @dataclass
@@ -330,31 +319,9 @@ class WitnessLog:
         visible: Callable[[bytes], bool] | None = None,
     ) -> InclusionAnswer:
         """Inclusion proof of ``index`` in the tree of ``size`` (default: the latest
-        checkpoint), with the leaf, the root and the checkpoint note of that size, read in
-        one transaction (the proof endpoint's hot path). ``visible(canonical_bytes)`` may
-        hide the event: it is then reported missing, before any other check."""
-        columns = [events.c.leaf_hash] + ([events.c.canonical] if visible else [])
+        checkpoint) with its leaf, root and checkpoint note (``ledger.proof_read``)."""
         with self.db.read() as conn:
-            row = conn.execute(select(*columns).where(events.c.idx == index)).first()
-            if row is None or (visible is not None and not visible(bytes(row[1]))):
-                raise NotFoundError(f"no event at index {index}")
-            if size is None:
-                top = conn.execute(select(func.max(checkpoints.c.size))).scalar()
-                if top is None:
-                    raise InvalidRequestError("no checkpoint yet: pass size")
-                size = int(top)
-            plan = tree.inclusion_plan(index, size)
-            self._require_size(conn, size)
-            root_plan = tree.tree_hash_plan(size)
-            hashes = q.read_hashes(conn, plan.indexes + root_plan.indexes)
-            note = conn.execute(
-                select(checkpoints.c.note).where(checkpoints.c.size == size)
-            ).scalar()
-        split = len(plan.indexes)
-        return InclusionAnswer(
-            index, size, bytes(row[0]), tree.compute_ranges(root_plan, hashes[split:])[0],
-            tree.compute_ranges(plan, hashes[:split]), note,
-        )
+            return read_inclusion(conn, index, size, visible, self._require_size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return self._compute(tree.consistency_plan(size1, size2), size2)

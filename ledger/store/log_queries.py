@@ -22,16 +22,36 @@ def log_size(conn: Connection) -> int:
     return 0 if top is None else int(top) + 1
 
 
-def read_hashes(conn: Connection, indexes: Sequence[int]) -> list[bytes]:
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def read_hash_map(conn: Connection, indexes: Sequence[int]) -> dict[int, bytes]:
+    """The stored hashes found among ``indexes`` (absent ones are simply not in the map)."""
     if not indexes:
-        return []
+        return {}
     wanted = sorted(set(indexes))
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = _mark(conn)
     rows = conn.exec_driver_sql(  # the proof hot path: no per-query SQL compilation
         f"SELECT idx, hash FROM tree_hashes WHERE idx IN ({', '.join([mark] * len(wanted))})",
         tuple(wanted),
     ).all()
-    found = {int(i): bytes(h) for i, h in rows}
+    return {int(i): bytes(h) for i, h in rows}
+
+
+def proof_checkpoint(conn: Connection, size: int | None) -> tuple[int, bytes, str] | None:
+    """(size, root, note) of the checkpoint of ``size``, or of the latest one (None: none)."""
+    if size is None:
+        sql = "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        row = conn.exec_driver_sql(sql).first()
+    else:
+        sql = f"SELECT size, root, note FROM checkpoints WHERE size = {_mark(conn)}"
+        row = conn.exec_driver_sql(sql, (size,)).first()
+    return None if row is None else (int(row[0]), bytes(row[1]), str(row[2]))
+
+
+def read_hashes(conn: Connection, indexes: Sequence[int]) -> list[bytes]:
+    found = read_hash_map(conn, indexes)
     missing = [i for i in indexes if i not in found]
     if missing:
         raise WitnessError(f"stored tree hashes missing: {missing[:5]}")

@@ -131,3 +131,28 @@ def test_leaf_is_sha256_of_zero_and_canonical_bytes(log: WitnessLog) -> None:
     data = log.event_bytes(0)
     assert r.receipt.leaf_hash == leaf_hash(data)
     assert json.loads(data)["v"] == 1
+
+
+def test_inclusion_answer_reads_the_checkpoint_row_and_refuses_in_order(log: WitnessLog) -> None:
+    """The proof endpoint's read: with and without a checkpoint, and each refusal in the
+    order a caller sees it (a missing event is 404 before anything else)."""
+    log.append([make_event(i) for i in range(6)])
+    leaves = [leaf_hash(log.event_bytes(i)) for i in range(6)]
+    with pytest.raises(NotFoundError):
+        log.inclusion_answer(9)
+    with pytest.raises(InvalidRequestError, match="no checkpoint yet"):
+        log.inclusion_answer(2)
+    unsigned = log.inclusion_answer(2, 5)  # a size with no checkpoint: root computed
+    assert unsigned.checkpoint_note is None and unsigned.root == ref.mth(leaves[:5])
+    assert unsigned.proof == ref.path(2, leaves[:5])
+    cp = log.checkpoint()
+    answer = log.inclusion_answer(4)
+    assert (answer.size, answer.root, answer.checkpoint_note) == (6, cp.root, cp.note)
+    assert answer.leaf_hash == leaves[4] and answer.proof == ref.path(4, leaves)
+    verify.verify_inclusion(4, 6, leaves[4], answer.proof, cp.root)
+    with pytest.raises(NotFoundError):
+        log.inclusion_answer(7, 6)
+    with pytest.raises(InvalidRequestError):
+        log.inclusion_answer(5, 3)  # the event exists, the tree of 3 does not hold it
+    with pytest.raises(InvalidRequestError, match="beyond the log"):
+        log.inclusion_answer(1, 8)
