@@ -33,7 +33,7 @@ class Recorded(NamedTuple):
     read it back: its log index, the receipt time stamped on it and the submitted fields as
     stored (plaintext, a sealed record too). A tuple: it is built for every event."""
 
-    index: int
+    log_index: int
     received_at: str
     event: Mapping[str, Any]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
 
 from ledger.cosigning import start_cosigner
 from ledger.events import Pseudonymizer
@@ -21,6 +22,7 @@ from ledger.group_commit import GroupCommitter
 from ledger.home import open_log
 from ledger.ingest import MAX_BATCH, Ingestor
 from ledger.keys import load_secret
+from ledger.runtime import tune_gc
 from ledger.settings import Settings
 from ledger.store.database import Database
 from witness_api import ops, portal, problems
@@ -92,7 +94,7 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         anchorer = start_anchorer(services.log, settings, api.anchor, services.metrics)
-        follower = start_follower(services.log, settings, api)
+        follower = start_follower(services.log, settings, api, services.ingestor)
         # Witnesses are asked next to the anchorer, in their own thread (ledger.cosigning).
         cosigner = start_cosigner(services.log, settings) if anchorer is not None else None
         try:
@@ -111,7 +113,8 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None,
 
     # /docs and /redoc are the portal's, from local assets (witness_api.portal.docs_pages).
     app = FastAPI(title="Trading witness ledger API", version="1", description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None,
+                  telemetry=_telemetry(api.telemetry))
     app.state.settings = settings
     app.state.api = api
     app.state.services = services
@@ -135,6 +138,14 @@ def create_app(settings: Settings, *, api: ApiSettings | None = None,
     return app
 
 
+def _telemetry(on: bool) -> TelemetryConfig:
+    """FastAPI's native OpenTelemetry settings: all off unless asked for."""
+    return {"tracing": on, "metrics": on, "logs": on, "operation_spans": on}
+
+
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn workers: settings from ``WITNESS_*`` at call time."""
-    return create_app(Settings())
+    """Factory for uvicorn workers: settings from ``WITNESS_*`` at call time; the worker's
+    collector tuned once the app is built (``ledger.runtime``)."""
+    app = create_app(Settings())
+    tune_gc()
+    return app

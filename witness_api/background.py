@@ -26,6 +26,7 @@ from typing import Any
 from ledger.anchoring import read_binding
 from ledger.anchoring.election import run_elected_anchorer
 from ledger.anchoring.readiness_checks import free_space
+from ledger.ingest import Ingestor
 from ledger.log import WitnessLog
 from ledger.loops import LoopMonitor, live_monitors, run_supervised
 from ledger.settings import Settings
@@ -81,8 +82,10 @@ def start_anchorer(log: WitnessLog, settings: Settings, enabled: bool,
 class FollowerThread:
     """Runs ``run_elected_follower`` (the rules over new events) in a daemon thread."""
 
-    def __init__(self, log: WitnessLog, settings: Settings, poll_seconds: float) -> None:
+    def __init__(self, log: WitnessLog, settings: Settings, poll_seconds: float,
+                 ingestor: Ingestor | None = None) -> None:
         self._stop = threading.Event()
+        self._ingestor = ingestor  # its appends are handed to the follower while elected
         self._thread = threading.Thread(target=self._run, args=(log, settings, poll_seconds),
                                         name="witness-rules", daemon=True)
 
@@ -92,7 +95,8 @@ class FollowerThread:
 
         def campaign_and_follow() -> None:  # the reference data is read again on a retry
             service = RuleService(log, rule_context(settings))
-            run_elected_follower(service, settings, self._stop, poll_seconds)
+            run_elected_follower(service, settings, self._stop, poll_seconds,
+                                 ingestor=self._ingestor)
 
         campaign = LoopMonitor.named("rules-campaign", settings.home, logger=_log,
                                      publish=False)
@@ -108,10 +112,11 @@ class FollowerThread:
         self._thread.join(timeout)
 
 
-def start_follower(log: WitnessLog, settings: Settings,
-                   api: ApiSettings | None = None) -> FollowerThread | None:
-    """Start the rule follower when ``api.rules`` (``WITNESS_API_RULES``) turns it on."""
+def start_follower(log: WitnessLog, settings: Settings, api: ApiSettings | None = None,
+                   ingestor: Ingestor | None = None) -> FollowerThread | None:
+    """Start the rule follower when ``api.rules`` (``WITNESS_API_RULES``) turns it on;
+    ``ingestor``: the worker's, whose appends the follower takes without reading them back."""
     api = api or ApiSettings()
     if not api.rules:
         return None
-    return FollowerThread(log, settings, api.rules_poll_seconds).start()
+    return FollowerThread(log, settings, api.rules_poll_seconds, ingestor).start()

@@ -146,6 +146,10 @@ def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the group, mapping errors to one line and an exit code (the mapping
     every command line shares: ``ledger.core.exit_codes``)."""
+    if argv is None:  # the program itself (a test or a host passes its arguments)
+        from ledger.runtime import own_process
+
+        own_process()
     try:
         cli.main(args=argv, prog_name="witness", standalone_mode=False)
     except Exception as exc:  # every error: one line, never a traceback (unless debugging)

@@ -25,6 +25,7 @@ from ledger.anchoring.chains import (
 )
 from ledger.cli.app import EXIT_FAILURE, EXIT_UNREACHABLE, Context, cli, fail, json_option
 from ledger.home import open_log
+from ledger.runtime import long_running
 from ledger.settings import Settings
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -42,6 +43,7 @@ def anchor(ctx: Context, follow: bool) -> None:
     if not bound_chains(log):
         fail("the log is not bound to a chain yet: run `witness init`", EXIT_FAILURE)
     if follow:
+        long_running()  # the collector tuned as in the service (ledger.runtime)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())

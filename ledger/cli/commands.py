@@ -17,6 +17,7 @@ from ledger.home import init_home, open_log, read_log_info
 from ledger.ingest import Ingestor, ItemResult
 from ledger.keys import load_secret
 from ledger.log import WitnessLog
+from ledger.runtime import long_running
 
 MAX_LINE_BYTES = 1024 * 1024
 PROGRESS_EVERY = 1000
@@ -106,6 +107,7 @@ def ingest(ctx: Context, file: TextIO, receipts: Path | None, batch: int,
            progress: bool) -> None:
     """Append the events of a JSON-lines FILE; bad lines are reported and not stored."""
     log = _log(ctx)
+    long_running()  # a long file: the collector tuned as in the service (ledger.runtime)
     ingestor = Ingestor(log, Pseudonymizer(load_secret(ctx.settings.pseudonym_key_path)),
                         max_clock_skew_seconds=ctx.settings.max_clock_skew_seconds)
     out_path = receipts or Path(f"{file.name}.receipts.jsonl")

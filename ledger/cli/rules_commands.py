@@ -260,10 +260,12 @@ def rules_follow(ctx: Context, reference: Path | None, poll_seconds: float, chun
         RULES_LOCK_ID,
         RuleFollower,
     )
+    from ledger.runtime import long_running
 
     svc = _service(ctx, cache_projects)
     svc.ctx = _rules_context(ctx, reference)
     follower = RuleFollower(svc, chunk=chunk, poll_seconds=poll_seconds)
+    long_running()  # the collector tuned as in the service (ledger.runtime)
     lock = LeaderLock(svc.log, ctx.settings, lock_id=RULES_LOCK_ID, filename=RULES_LOCK_FILE)
     stop = threading.Event()
     try:

@@ -11,7 +11,10 @@ due-date rules in ``ledger.rules.service``). ``follow`` polls every ``poll_secon
 Its state between polls is the cursor (persisted) and the service's trail cache (memory
 only): after a restart each project's trail is read again from the store when it is next
 touched. Rebuilding costs one read of that trail; a persisted copy would duplicate the log
-and have to follow every change of the rules, the calendar or the reference data.
+and have to follow every change of the rules, the calendar or the reference data. Events
+appended by this process reach it through a hand-off (``ledger.rules.handoff``, wired by
+``attach`` or ``run_elected_follower``'s ``ingestor``) instead of being read back; the
+others are read from the store, in the same chunks.
 Several workers may run it: the one holding the ``rules.lock`` leadership
 (``ledger.anchoring.election.LeaderLock``) follows, the others wait. Must not import the
 API or the verifier.
@@ -27,20 +30,19 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from ledger.ingest import MAX_BATCH
+from ledger.ingest import Ingestor
 from ledger.log import WitnessLog
 from ledger.loops import LoopMonitor
 from ledger.rules.calendar import DEFAULT_CALENDAR, OPERATOR_CALENDAR, WorkCalendar
 from ledger.rules.context import ReferenceData, RuleContext
+from ledger.rules.handoff import Handoff, chunk_rows
 from ledger.rules.service import RuleService
-from ledger.rules.trail_store import row_from_store
 from ledger.settings import Settings
-from ledger.store.schema import events, rule_cursor
+from ledger.store.schema import rule_cursor
 
 DEFAULT_POLL_SECONDS = 0.5
 DEFAULT_CHUNK = 5000
 CURSOR_NAME = "rules"
-_SPAN = 10 * MAX_BATCH  # how far past a chunk the rest of its last append is looked for
 RULES_LOCK_ID = 0x52554C45  # "RULE"
 RULES_LOCK_FILE = "rules.lock"
 REFERENCE_FILE = "reference.json"
@@ -98,6 +100,17 @@ class RuleFollower:
         self.poll_seconds = poll_seconds
         self.name = name
         self.stats = FollowStats()
+        # what this process appends, offered by its Ingestor (``attach``)
+        self.handoff = Handoff()
+
+    def attach(self, ingestor: Ingestor) -> None:
+        """Take the events ``ingestor`` appends from it, not from the store (``detach``
+        when this follower stops)."""
+        ingestor.handoff = self.handoff.offer
+
+    def detach(self, ingestor: Ingestor) -> None:
+        if ingestor.handoff == self.handoff.offer:
+            ingestor.handoff = None
 
     # -- the cursor ------------------------------------------------------------------------
 
@@ -131,23 +144,10 @@ class RuleFollower:
 
     def _poll(self, start: int) -> tuple[int, int]:
         """``poll_once`` from the cursor value ``start``: (events taken, new cursor)."""
-        cols = (events.c.idx, events.c.project_id, events.c.event_type, events.c.canonical,
-                events.c.leaf_hash)
+        t0 = time.process_time()
         with self.log.db.read() as conn:
-            rows = list(conn.execute(select(*cols).where(events.c.idx >= start)
-                                     .order_by(events.c.idx).limit(self.chunk)))
-            if rows:  # never split one append (one received_at): a project sent whole is
-                last = int(rows[-1][0])  # evaluated whole
-                stamp = conn.execute(select(events.c.received_at)
-                                     .where(events.c.idx == last)).scalar()
-                rows += conn.execute(select(*cols)
-                                     .where(events.c.idx > last, events.c.idx <= last + _SPAN)
-                                     .where(events.c.received_at == stamp)
-                                     .order_by(events.c.idx))
-            t0 = time.process_time()
-            taken = [row_from_store(self.log, conn, int(i), str(p), str(t), bytes(c), bytes(h))
-                     for i, p, t, c, h in rows]
-        if not rows:
+            taken = chunk_rows(self.log, conn, start, self.chunk, self.handoff)
+        if not taken:
             return 0, start
         try:
             result = self.service.process(taken, contiguous=True)
@@ -157,17 +157,17 @@ class RuleFollower:
             # not move) would find nothing new in them and skip their findings for good.
             self.service.cache.clear()
             raise
-        after = int(rows[-1][0]) + 1
+        after = taken[-1].index + 1
         self._save(after)
         self.stats.polls += 1
-        self.stats.events += len(rows)
+        self.stats.events += len(taken)
         self.stats.findings += len(result.new_findings)
         self.stats.leads += len(result.new_leads)
         self.stats.cpu_seconds += time.process_time() - t0
         if result.new_leads:
             _log.info("raised %d lead(s)", len(result.new_leads),
                       extra={"leads": list(result.new_leads)})
-        return len(rows), after
+        return len(taken), after
 
     def catch_up(self) -> int:
         """Evaluate until no new event is left (including the LEAD_* events it appends).
@@ -199,8 +199,10 @@ class RuleFollower:
 
 def run_elected_follower(service: RuleService, settings: Settings, stop: threading.Event,
                          poll_seconds: float = DEFAULT_POLL_SECONDS,
-                         retry_seconds: float = 5.0) -> None:
-    """Campaign for the rules lock (its own, not the anchorer's), then follow until ``stop``."""
+                         retry_seconds: float = 5.0, ingestor: Ingestor | None = None) -> None:
+    """Campaign for the rules lock (its own, not the anchorer's), then follow until ``stop``;
+    ``ingestor``: this process's, whose appends the follower takes without reading them back
+    while it is elected."""
     from ledger.anchoring.election import LeaderLock
 
     lock = LeaderLock(service.log, settings, lock_id=RULES_LOCK_ID, filename=RULES_LOCK_FILE)
@@ -209,7 +211,14 @@ def run_elected_follower(service: RuleService, settings: Settings, stop: threadi
             if lock.try_acquire():
                 _log.info("elected as the rule follower")
                 monitor = LoopMonitor.named(LOOP, settings.home, logger=_log)
-                RuleFollower(service, poll_seconds=poll_seconds).follow(stop, monitor)
+                follower = RuleFollower(service, poll_seconds=poll_seconds)
+                if ingestor is not None:
+                    follower.attach(ingestor)
+                try:
+                    follower.follow(stop, monitor)
+                finally:
+                    if ingestor is not None:
+                        follower.detach(ingestor)
                 return
             stop.wait(retry_seconds)
     finally:

@@ -57,6 +57,10 @@ class TrailCache:
         self._entries: OrderedDict[str, _Cached] = OrderedDict()
         self.loads = 0  # whole-trail reads from the store (cache misses)
         self.fills = 0  # gap fills (events appended by someone else in between)
+        # Every log event below this index was taken in, in order from 0, and no trail has
+        # been dropped since: a project not held has no event below it, and its first one
+        # needs no read of the store (the follower starting on a new log). None: unknown.
+        self.whole_below: int | None = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -75,9 +79,11 @@ class TrailCache:
         self._entries.move_to_end(project_id)
         while len(self._entries) > self.max_projects:
             self._entries.popitem(last=False)
+            self.whole_below = None
 
     def clear(self) -> None:
         self._entries.clear()
+        self.whole_below = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class TrailStore:
         by_project: dict[str, list[LogRow]] = {}
         for r in rows:
             by_project.setdefault(r.project_id, []).append(r)
+        fresh = contiguous and self._continues(rows)
         touched: dict[str, set[str]] = {}
         for pid, items in by_project.items():
             items.sort(key=lambda r: r.index)
@@ -48,7 +49,10 @@ class TrailStore:
             if entry is None and all(r.type in INTERNAL_TYPES for r in items):
                 continue  # ledger events of a project not in the cache: nothing to extend
             if entry is None:
-                entry = self._load(pid, below=items[0].index)
+                # first seen after every earlier event was taken in, none dropped since (an
+                # eviction in this loop clears ``whole_below``): it has nothing to read back
+                new = fresh and self.cache.whole_below is not None
+                entry = _Cached([], -1) if new else self._load(pid, below=items[0].index)
                 self.cache.put(pid, entry)
             elif not contiguous and items[0].index > entry.last_index + 1:
                 self.cache.fills += 1
@@ -61,6 +65,19 @@ class TrailStore:
                     entry.events.append(trail_event(r.index, r.decoded()))
                     touched.setdefault(pid, set()).add(r.type)
         return touched
+
+    def _continues(self, rows: Sequence[LogRow]) -> bool:
+        """Whether ``rows`` (the follower's next chunk) are the log's events right after all
+        those taken in from index 0 (``TrailCache.whole_below``), which then moves past
+        them; otherwise it becomes unknown."""
+        if not rows:
+            return False
+        first = min(r.index for r in rows)
+        last = max(r.index for r in rows)
+        dense = last - first + 1 == len({r.index for r in rows})
+        fresh = dense and first == self.cache.whole_below
+        self.cache.whole_below = last + 1 if fresh else None
+        return fresh
 
     def entry(self, project_id: str) -> _Cached:
         """The cached trail of a project (loaded whole if it was evicted)."""

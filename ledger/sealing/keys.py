@@ -32,6 +32,7 @@ from ledger.keys import KeyFileError, create_secret
 _KEY_LABEL = b"witness-seal-key/v1\x00"
 _BLIND_LABEL = b"witness-blind/v1\x00"
 BLIND_PREFIX = "sealed:"
+_KEYS_KEPT = 4096  # derived scope keys kept (a few per project with sealed sections)
 
 
 class Sealer:
@@ -42,14 +43,24 @@ class Sealer:
             raise KeyFileError("the seal key must hold at least 32 bytes")
         self._keyed = hmac.new(secret, digestmod=hashlib.sha256)
         self._scopes: dict[bytes, tuple[str, str]] = {}
+        # Derived keys by scope: opening a stored record (the rules read every sealed one)
+        # would otherwise pay an HMAC and a scope-id hash per record. Bounded: a miss only
+        # costs the derivation again.
+        self._keys: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
 
     def scope_key(self, project_id: str, section_key: str) -> bytes:
         """The AES-256 key of a section ("" for the project-wide scope)."""
-        msg = _KEY_LABEL + project_id.encode() + b"\x00" + section_key.encode()
-        key = self._mac(msg)
+        scope = (project_id, section_key)
+        key = self._keys.get(scope)
+        if key is not None:
+            return key
+        key = self._mac(_KEY_LABEL + project_id.encode() + b"\x00" + section_key.encode())
         with self._lock:
-            self._scopes.setdefault(scope_id_of(key), (project_id, section_key))
+            self._scopes.setdefault(scope_id_of(key), scope)
+            if len(self._keys) >= _KEYS_KEPT:
+                self._keys.clear()
+            self._keys[scope] = key
         return key
 
     def scope_id(self, project_id: str, section_key: str) -> bytes:

@@ -10,8 +10,16 @@ the appends and, separately, of the rule evaluation:
   one batch late) — the worst case;
 - ``follower, 0.5 s polls``: ``catch_up`` after as many batches as the benchmark appends
   in one polling interval at its measured rate (what the service's follower sees);
+- ``every batch, read back``: as after every batch, without the hand-off (events another
+  worker appended);
 - ``before (re-read)``: the evaluation as it was before the trail cache: after each batch,
   each touched project's whole trail re-read, decoded and evaluated.
+
+The follower takes the events the benchmark appends through the ingestion's hand-off
+(``RuleFollower.attach``), as the service's elected follower does for its own worker's
+appends (``handoff=False``: every event read back from the store, as for another worker's).
+The process's collector is tuned as the product's long-running processes tune it
+(``ledger.runtime.tune_gc``, after the portfolio is generated).
 
 Two orders of the same events: ``project`` (each project's events consecutive, as a
 back-fill sends them; receipt time = now) and ``time`` (all projects interleaved by
@@ -24,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
 import shutil
 import tempfile
 import time
@@ -40,6 +49,7 @@ from ledger.rules.context import RuleContext
 from ledger.rules.engine import evaluate, rules_reading
 from ledger.rules.follower import RuleFollower
 from ledger.rules.service import INTERNAL_TYPES, RuleService
+from ledger.runtime import tune_gc
 from ledger.settings import Settings
 from ledger.store.schema import events
 
@@ -79,9 +89,10 @@ def _legacy(svc: RuleService) -> Callable[[list[Any]], None]:
 
 
 def run_scenario(evs: list[Event], batch: int, mode: str, every: int, root: Path,
-                 live: bool = False) -> dict[str, Any]:
+                 live: bool = False, handoff: bool = True) -> dict[str, Any]:
     """One fresh log; ``mode`` in none / follower / legacy; follower catches up every
-    ``every`` batches; ``live``: the log's receipt time is the batch's latest occurred_at."""
+    ``every`` batches; ``live``: the log's receipt time is the batch's latest occurred_at;
+    ``handoff``: the follower takes the appended events from the ingestion."""
     home = Path(tempfile.mkdtemp(prefix=f"rules-{mode}-", dir=root))
     settings = Settings(home=home)
     init_home(settings)
@@ -93,6 +104,8 @@ def run_scenario(evs: list[Event], batch: int, mode: str, every: int, root: Path
         ing = Ingestor(log, Pseudonymizer(b"b" * 32), max_clock_skew_seconds=10**9)
         svc = RuleService(log, RuleContext.default())
         follower = RuleFollower(svc, chunk=max(batch * every, 1))
+        if mode == "follower" and handoff:
+            follower.attach(ing)
         legacy = _legacy(svc)
         t_append = t_rules = 0.0
         n_batches = math.ceil(len(evs) / batch)
@@ -112,7 +125,7 @@ def run_scenario(evs: list[Event], batch: int, mode: str, every: int, root: Path
         return {"mode": mode, "every": every, "events": len(evs), "append_cpu_s": t_append,
                 "rules_cpu_s": t_rules, "overhead_pct": 100 * t_rules / t_append,
                 "append_events_per_cpu_s": len(evs) / t_append, "leads": leads,
-                "cache_loads": svc.cache.loads}
+                "cache_loads": svc.cache.loads, "handed_over": follower.handoff.taken}
     finally:
         log.db.dispose()
         shutil.rmtree(home, ignore_errors=True)
@@ -128,18 +141,24 @@ def run_rules_bench(projects: int = 30, batch: int = 500, seed: int = 1,
     try:
         for order in orders:
             evs = portfolio_events(projects, seed, order)
+            tune_gc()  # once per process, as the service and the CLI do after start-up
             live = order == "time"
             base = run_scenario(evs, batch, "none", 1, root, live)
             rate = base["append_events_per_cpu_s"]
             every = max(1, round(rate * poll_seconds / batch))
-            for mode, k, label in (("none", 1, "append only"),
-                                   ("follower", 1, "follower, every batch"),
-                                   ("follower", every, f"follower, {poll_seconds:g} s polls"),
-                                   ("legacy", 1, "before (re-read)")):
-                run = base if mode == "none" else run_scenario(evs, batch, mode, k, root, live)
+            for mode, k, hand, label in (
+                    ("none", 1, True, "append only"),
+                    ("follower", 1, True, "follower, every batch"),
+                    ("follower", every, True, f"follower, {poll_seconds:g} s polls"),
+                    ("follower", 1, False, "every batch, read back"),
+                    ("legacy", 1, True, "before (re-read)")):
+                run = (base if mode == "none"
+                       else run_scenario(evs, batch, mode, k, root, live, hand))
                 out["runs"].append({"order": order, "scenario": label, **run})
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    # the whole benchmark's peak (kB on Linux): the tuned collector must keep it bounded
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
@@ -154,7 +173,8 @@ def markdown(res: dict[str, Any]) -> str:
                      f"{r['overhead_pct']:.0f}% | {r['leads']} |")
     lines.append("")
     lines.append("Overhead = CPU time of the rule evaluation / CPU time of "
-                 "`Ingestor.submit` in the same run (target ≤ 20%).")
+                 "`Ingestor.submit` in the same run (target ≤ 20%). Peak RSS of the "
+                 f"benchmark process: {res.get('peak_rss_mb', 0):.0f} MB.")
     return "\n".join(lines)
 
 
