@@ -62,6 +62,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--projects", type=int, default=200, help="distinct projects in the load")
     p.add_argument("--no-validate", action="store_true", help="skip the event catalogue")
+    p.add_argument("--default-gc", action="store_true",
+                   help="append with CPython's default collector settings (by default the "
+                        "append child tunes it as the service and `witness ingest` do)")
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     p.add_argument("--timeout", type=float, default=None, help="per append scenario, seconds")
     p.add_argument("--seed", type=int, default=1)
@@ -87,6 +90,7 @@ def machine_info(args: argparse.Namespace, stamp: datetime) -> dict[str, Any]:
             "command": shlex.join([sys.executable, *sys.argv]), "sizes": args.size_list,
             "dbs": args.db_list, "pg_max": args.pg_max, "peer_max": args.peer_max,
             "batch": args.batch, "projects": args.projects, "validation": note,
+            "collector": "CPython defaults" if args.default_gc else "tuned (ledger.runtime)",
             "proof_samples": args.proofs}
 
 
@@ -109,7 +113,8 @@ def run_db(db: str, n: int, args: argparse.Namespace, root: Path,
     """Append n events on one database, then measure checkpoint, proofs (and peers)."""
     with scenario(db, n, args, root) as settings:
         spec = {"home": str(settings.home), "db_url": settings.db_url, "n": n,
-                "batch": args.batch, "projects": args.projects, "validate": not args.no_validate}
+                "batch": args.batch, "projects": args.projects, "validate": not args.no_validate,
+                "tune_gc": not args.default_gc}
         run: dict[str, Any] = {"db": db, "n": n, "append": app.run_append(spec, root, args.timeout)}
         print(f"  {db} {n:,}: {run['append']['events_per_s']:,.0f} events/s", file=sys.stderr)
         log = open_log(settings)

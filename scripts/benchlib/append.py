@@ -27,6 +27,7 @@ from sqlalchemy import text
 from benchlib.workload import batches, find_validator
 from ledger.home import init_home, open_log
 from ledger.log import Appended
+from ledger.runtime import tune_gc
 from ledger.settings import Settings
 
 BENCH_PY = Path(__file__).resolve().parents[1] / "bench.py"
@@ -75,6 +76,8 @@ def child_main(spec_path: str) -> int:
     settings = Settings(home=Path(spec["home"]), db_url=spec["db_url"])
     init_home(settings)
     validate, note = find_validator() if spec["validate"] else (None, "disabled (--no-validate)")
+    if spec.get("tune_gc", True):  # as the service and `witness ingest` run (ledger.runtime)
+        tune_gc()
     before = store_bytes(settings)
     log = open_log(settings)
     floor = floor_seconds(spec["n"], spec["batch"], spec["projects"])
