@@ -56,8 +56,9 @@ def _context() -> Any:
 def run_ranges(state: _Fsck, url: str, ranges: list[tuple[int, int]], jobs: int, chunk: int,
                progress: Progress | None) -> None:
     """Check ``ranges`` in ``jobs`` processes and join them into ``state``."""
+    keys = state.batch_keys.spec()
     tasks = [RangeTask(url, lo, hi, chunk, tuple(s for s in state.chain_sizes if lo < s <= hi),
-                       state.policy.origin) for lo, hi in ranges]
+                       state.policy.origin, keys) for lo, hi in ranges]
     ctx = _context()
     counter = ctx.Value("q", 0)
     pool = ctx.Pool(min(jobs, len(tasks)), initializer=init_worker, initargs=(counter,))
@@ -144,6 +145,7 @@ class Join:
             st.report.add(item[1])
             st.report.skip(item[2], item[3])
             st.tree_ok = False
+            st.batches.stop()
         elif kind == "l":
             _, idx, column_pid, fields, leaf = item
             broken = st.links.step(column_pid, fields, leaf)
@@ -161,6 +163,12 @@ class Join:
         elif kind == "stop":
             st.frontier = graft(base, item[2])
             st.due_checkpoints()
+        elif kind == "bp":  # a receipt batch judged in the worker
+            st.batch_judged(item[1], item[2])
+        elif kind == "bo":  # a batch still open at the range's end: its frontier
+            st.batches.adopt(*item[1:])
+        elif kind == "bh":  # the range's share of the batch open at its start
+            st.batches.join(*item[1:])
 
     def _segment(self, item: Item, made: dict[int, bytes]) -> None:
         """A tree segment holding nodes across the range's start: the first difference of

@@ -34,6 +34,7 @@ from sqlalchemy import Connection
 
 from ledger.core import tree
 from ledger.core.sealed import MAGIC
+from verifier.fsck_batches import BatchStream, KeySpec, PromiseKeys
 from verifier.fsck_links import (
     PREV,
     SEQ_LIMIT,
@@ -59,6 +60,7 @@ class RangeTask:
     chunk: int
     chain_stops: tuple[int, ...]  # sizes of chain checkpoints in (lo, hi]
     origin: str
+    keys: KeySpec  # the log keys receipt batch promises are checked with
 
 
 @dataclass
@@ -68,7 +70,11 @@ class RangeResult:
     gap: the tree stops), ``("t", problem)`` and ``("seg", …)`` (a stored tree hash that
     differs; a ``seg`` holds nodes straddling ``lo``, for the parent to compare), ``("l",
     index, project id, fields, leaf)`` (a project's first event in the range), ``("r",
-    index, event id, project id, release)`` (a release, read), ``("stop", size, subtrees)``."""
+    index, event id, project id, release)`` (a release, read), ``("stop", size, subtrees)``;
+    receipt batches (``fsck_batches``): ``("bp", problem or None, judged)``, ``("bo", row,
+    frontier size, levels, hashes, first bad index)`` (a batch still open at the range's
+    end), ``("bh", first, subtrees, first bad index, ended)`` (the range's share of the batch
+    open at its start)."""
 
     lo: int
     first: int | None = None  # index of the first row, None when the range holds none
@@ -122,6 +128,7 @@ class _Range:
         self.hashes: list[bytes] = []
         self.rows: list[RangeRow] = []
         self.ids: dict[int, str] | None = None
+        self.batches = _batch_stream(task, db, conn, self.out.items)
 
     def event_id(self, idx: int) -> str | None:
         """The event id of a row of the current chunk (read only when a problem names it)."""
@@ -137,10 +144,15 @@ class _Range:
                                                self.sealed, self.out, leaves.append)
         magic, tail, join, limit = MAGIC, RELEASE_TAIL, b"".join, SEQ_LIMIT
         self.rows, self.ids = rows, None
+        batches = self.batches
+        bmark = batches.mark
         for idx, project_id, leaf_col, data in rows:
             if idx != out.next_index:
+                batches.reach(idx, len(leaves), rows, leaves, gap=True)
                 self._gap(idx, project_id)
             out.next_index = idx + 1
+            if idx >= bmark:  # a receipt batch ends or starts here
+                bmark = batches.reach(idx, len(leaves), rows, leaves)
             if data[:4] == magic:  # sealed: the stored leaf (the tree pass ties it), no link
                 app(leaf_col)
                 if not sealed.seen(idx, data):
@@ -167,6 +179,7 @@ class _Range:
             if data.endswith(tail) and leaf == leaf_col:
                 out.items.append(("r", idx, self.event_id(idx), project_id,
                                   read_release(data)))
+        batches.flush(rows, leaves)
         out.events += len(rows)
         tree_from = len(out.items), out.tree_hashes
         if out.tree_ok:
@@ -201,10 +214,11 @@ class _Range:
         problem = Problem("sequence", f"events {out.next_index}..{idx - 1} are missing from "
                           f"the log (index gap)", index=out.next_index,
                           evidence={"next_present": idx, "next_event_id": self.event_id(idx)})
-        out.items.append(("g", problem, f"tree hashes and checkpoint roots from index "
-                          f"{out.next_index}", "cannot recompute the tree across missing "
-                          "events"))
+        out.items.append(("g", problem, f"tree hashes, checkpoint roots and receipt batches "
+                          f"from index {out.next_index}", "cannot recompute the tree across "
+                          "missing events"))
         out.tree_ok = False
+        self.batches.stop()
         del project_id
 
     def _tree(self, leaves: list[bytes]) -> None:
@@ -289,6 +303,25 @@ class _Range:
         return None, None
 
 
+def _batch_stream(task: RangeTask, db: LedgerDB, conn: Connection, items: list[Item]
+                  ) -> BatchStream:
+    """The receipt batches of the range: those starting in it, and the one open at its
+    start when the single pass would have opened it (its count at least 1, starting at or
+    after the end of every row before it), whose share goes to the parent."""
+    def judged(problem: Problem | None, batch: bool) -> None:
+        items.append(("bp", problem, batch))
+
+    stream = BatchStream(PromiseKeys.from_spec(task.keys), judged,
+                         db.batch_rows(conn, task.lo, task.hi),
+                         db.batch_end_before(conn, task.lo), emit=items.append)
+    for row in db.batches_across(conn, task.lo) if task.lo > 0 else []:
+        before = db.batch_end_before(conn, row[0])
+        if before is None or row[0] >= before:  # the rows it opens are disjoint: one at most
+            stream.head(row, task.lo - row[0])
+            break
+    return stream
+
+
 def check_range(task: RangeTask, counter: Any = None) -> RangeResult:
     """Check one range (in a worker process); ``counter`` a shared count of rows read."""
     db = LedgerDB(task.url)
@@ -302,6 +335,7 @@ def check_range(task: RangeTask, counter: Any = None) -> RangeResult:
             if counter is not None:
                 with counter.get_lock():
                     counter.value += len(rows)
+        state.batches.close()
     out = state.out
     out.heads, out.scopes, out.bad = state.links.heads, state.sealed.scopes, state.sealed.bad
     out.suppressed = state.report.suppressed

@@ -6,7 +6,9 @@ hash in the same order, check every checkpoint (signature with the pinned key or
 recorded rotations hand over to, ``fsck_keys``; signed root = row root = recomputed root at
 that size — which also proves consistency between consecutive checkpoints, since all roots
 come from one append-only recomputation), the per-project
-chains, and each anchor row against the chain. A sealed record contributes its stored leaf
+chains, every stored receipt batch (``fsck_batches``: its signed promise, its root over the
+leaves as they pass, the events' time, no event outside a batch), and each anchor row
+against the chain. A sealed record contributes its stored leaf
 (its bytes are encrypted until its section's opening) and is no project-chain link; once
 released, ``fsck_sealed`` opens it. Memory: the frontier, one chunk, one (seq, leaf) per
 project — O(log n + chunk + projects) — plus the anchor rows, a count per sealed scope and
@@ -32,6 +34,7 @@ from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.key_rotation import KeyRotationError
 from ledger.core.sealed import MAGIC
 from verifier.anchor_check import check_anchor
+from verifier.fsck_batches import BatchStream, PromiseKeys
 from verifier.fsck_join import plan, run_ranges
 from verifier.fsck_keys import key_history
 from verifier.fsck_links import LINK, PREV, ProjectChains
@@ -43,7 +46,7 @@ from verifier.policy import TrustPolicy
 from verifier.readers import SourceUnavailable
 from verifier.readers.chain import OnChainCheckpoint, RegistryReader
 from verifier.readers.db import EventRow, LedgerDB, database_url
-from verifier.report import Report
+from verifier.report import Problem, Report
 from verifier.succession import linked_checkpoints
 from verifier.witness_check import check_ledger_witnesses
 
@@ -74,6 +77,9 @@ class _Fsck:
         self.sealed = SealedScopes(report, policy.origin)
         self.payload_bad: set[int] = set()
         self.keys = key_history(report, policy, db, conn)  # the log's rotations, verified
+        self.batch_keys = PromiseKeys(self.keys.keys, tuple(self.keys.announced), policy.origin)
+        self.batches = BatchStream(self.batch_keys, self.batch_judged,
+                                   db.batch_rows(conn, 0, size))
         self.checkpoints = db.checkpoints(conn)
         self.pending_cp = next(self.checkpoints, None)
         self.anchors, self.further, self.stray = _split_anchors(db.anchors(conn),
@@ -97,10 +103,15 @@ class _Fsck:
         app, match, rfind_key, magic, tail = leaves.append, LINK.match, PREV, MAGIC, RELEASE_TAIL
         start = (-1, ZERO_HASH)
         self.rows = rows
+        batches = self.batches
+        bmark = batches.mark
         for idx, event_id, project_id, leaf_col, data in rows:
             if idx != self.next_index:
+                batches.reach(idx, len(leaves), rows, leaves, gap=True)
                 self._gap(idx, event_id, project_id)
             self.next_index = idx + 1
+            if idx >= bmark:  # a receipt batch ends or starts here
+                bmark = batches.reach(idx, len(leaves), rows, leaves)
             if data[:4] == magic:  # sealed: the stored leaf (the tree pass ties it), no link
                 app(leaf_col)
                 sealed.note(idx, event_id, project_id, data)
@@ -121,6 +132,7 @@ class _Fsck:
                 self.links.add(idx, event_id, project_id, data, leaf)
             if data.endswith(tail) and leaf == leaf_col:
                 sealed.release(idx, event_id, project_id, data)
+        batches.flush(rows, leaves)
         self.report.count("events", len(rows))
         if self.tree_ok:
             self._tree(leaves)
@@ -142,8 +154,16 @@ class _Fsck:
                          f"the log (index gap)", index=self.next_index,
                          evidence={"next_present": idx, "next_event_id": event_id})
         self.tree_ok = False
-        self.report.skip(f"tree hashes and checkpoint roots from index {self.next_index}",
-                         "cannot recompute the tree across missing events")
+        self.batches.stop()
+        self.report.skip(f"tree hashes, checkpoint roots and receipt batches from index "
+                         f"{self.next_index}", "cannot recompute the tree across missing events")
+
+    def batch_judged(self, problem: Problem | None, judged: bool) -> None:
+        """A receipt batch checked (``fsck_batches``), or a hole between batches."""
+        if judged:
+            self.report.count("receipt_batches")
+        if problem is not None:
+            self.report.add(problem)
 
     def _load_chain(self) -> dict[int, OnChainCheckpoint]:
         if self.chain is None:
@@ -253,6 +273,7 @@ class _Fsck:
             check_further(report, self.further_chains, size, cp.root, None, refs)
 
     def finish(self) -> None:
+        self.batches.finish(self.db, self.conn, self.next_index)
         for size, root_col, note in _rest(self.pending_cp, self.checkpoints):
             if size > self.next_index:
                 self.report.fail("sequence", f"checkpoint of size {size} but the log holds "

@@ -118,8 +118,9 @@ def fsck_child(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def copy_to_postgres(db: str, url: str) -> None:
-    """The SQLite ledger's log (events, tree hashes, checkpoints, log_info) copied into the
-    PostgreSQL database ``url``, whose schema the ledger creates: the same log on both."""
+    """The SQLite ledger's log (events, tree hashes, checkpoints, receipt batches, log_info)
+    copied into the PostgreSQL database ``url``, whose schema the ledger creates: the same
+    log on both."""
     import psycopg
 
     from ledger.home import init_home
@@ -132,7 +133,7 @@ def copy_to_postgres(db: str, url: str) -> None:
         dst.execute("ALTER TABLE log_info DISABLE TRIGGER USER")  # replaced, not appended
         dst.execute("DELETE FROM log_info")
         dst.execute("ALTER TABLE log_info ENABLE TRIGGER USER")
-        for table in ("log_info", "events", "tree_hashes", "checkpoints"):
+        for table in ("log_info", "events", "tree_hashes", "checkpoints", "receipt_batches"):
             cur = src.execute(f"SELECT * FROM {table}")
             cols = ", ".join(d[0] for d in cur.description)
             with dst.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:

@@ -202,8 +202,11 @@ def test_a_forged_rotation_in_the_log_is_refused(unbound: Settings) -> None:
     with pytest.raises(Exception, match="not signed by the trusted log key"):
         open_log(unbound)
     report = check_ledger(unbound.database_url, build(key=_first_key(unbound), origin=ORIGIN))
-    rotation, checkpoint = report.to_json()["problems"]
+    rotation, batch, checkpoint = report.to_json()["problems"]
     assert (rotation["code"], rotation["index"]) == ("key_rotation", 5)
+    # the promise of the event after it is the forged key's too
+    assert (batch["code"], batch["index"], batch["evidence"]["checks"]) == (
+        "receipt_batch", 6, ["signature"])
     assert "not signed by the trusted log key" in rotation["detail"]
     assert checkpoint["code"] == "signature" and checkpoint["index"] == 7
     assert "no valid rotation from the pinned key" in checkpoint["detail"]
@@ -251,8 +254,10 @@ def test_a_retired_key_signing_after_the_new_one_took_over_is_refused(
     assert first_new.size > done.checkpoint_size
     report = check_ledger(unbound.database_url, build(key=_first_key(unbound), origin=ORIGIN))
     problems = report.to_json()["problems"]
-    assert [p["code"] for p in problems] == ["key_rotation"]
-    assert "retired key" in problems[0]["detail"]
+    # its receipt batch promise first (in index order), then its checkpoint
+    assert [p["code"] for p in problems] == ["receipt_batch", "key_rotation"]
+    assert problems[0]["evidence"]["checks"] == ["key"] and "retired" in problems[0]["detail"]
+    assert "retired key" in problems[1]["detail"]
     assert NoteVerifier.from_vkey(done.old_key) == retired.verifier
 
 

@@ -123,8 +123,11 @@ def test_rewritten_history_with_consistent_hashes_breaks_the_signed_root(built: 
                            (changed, leaf)),
            *[("UPDATE tree_hashes SET hash=? WHERE idx=?", (h, i)) for i, h in hashes])
     report = check_ledger(built.db_url, built.policy)
-    # the project's next event still links to the old leaf; the signed root no longer matches
-    assert [(p.code, p.index) for p in report.problems] == [("sequence", 4), ("root", 6)]
+    # the project's next event still links to the old leaf; the signed receipt batch over
+    # events 0..5 and the signed root no longer match
+    assert [(p.code, p.index) for p in report.problems] == [
+        ("sequence", 4), ("receipt_batch", 0), ("root", 6)]
+    assert report.problems[1].evidence["checks"] == ["root"]
 
 
 def test_locate_inverts_stored_hash_index() -> None:

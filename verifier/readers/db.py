@@ -50,6 +50,12 @@ _HASHES = "SELECT hash FROM tree_hashes WHERE idx >= :lo AND idx < :hi ORDER BY 
 _HASHES_PG = "SELECT hash FROM tree_hashes WHERE idx >= %s AND idx < %s ORDER BY idx"
 _CHECKPOINTS = ("SELECT size, root, note FROM checkpoints WHERE size > :after "
                 "ORDER BY size LIMIT :n")
+BatchRow = tuple[int, int, bytes, str]  # first_idx, count, root, promise_note
+_BATCHES = ("SELECT first_idx, count, root, promise_note FROM receipt_batches "
+            "WHERE first_idx >= :lo AND first_idx < :hi ORDER BY first_idx LIMIT :n")
+_BATCHES_ACROSS = ("SELECT first_idx, count, root, promise_note FROM receipt_batches "
+                   "WHERE first_idx < :x AND first_idx + count > :x ORDER BY first_idx")
+_BATCH_END_BEFORE = "SELECT max(first_idx + count) FROM receipt_batches WHERE first_idx < :x"
 
 
 def database_url(target: str) -> str:
@@ -115,6 +121,7 @@ class LedgerDB:
             raise MalformedError(f"bad database URL: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
             _read_only_sqlite(self.engine)
+        self._batches: bool | None = None
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -267,6 +274,40 @@ class LedgerDB:
             if len(rows) < chunk:
                 return
             after = int(rows[-1][0])
+
+    def _has_batches(self, conn: Connection) -> bool:
+        """Whether the log has the receipt batch table (a log from before receipt v2 has
+        not; looked up once)."""
+        if self._batches is None:
+            self._batches = inspect(conn).has_table("receipt_batches")
+        return self._batches
+
+    def batch_rows(self, conn: Connection, lo: int, hi: int, chunk: int = 1000
+                   ) -> Iterator[BatchRow]:
+        """Receipt batch rows with lo <= first index < hi, in first-index order, paged."""
+        if not self._has_batches(conn):
+            return
+        while lo < hi:
+            rows = conn.execute(text(_BATCHES), {"lo": lo, "hi": hi, "n": chunk}).all()
+            yield from ((int(r[0]), int(r[1]), bytes(r[2]), str(r[3])) for r in rows)
+            if len(rows) < chunk:
+                return
+            lo = int(rows[-1][0]) + 1
+
+    def batches_across(self, conn: Connection, x: int) -> list[BatchRow]:
+        """The receipt batch rows that start below ``x`` and end after it (one, unless rows
+        overlap), in first-index order."""
+        if not self._has_batches(conn):
+            return []
+        return [(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]))
+                for r in conn.execute(text(_BATCHES_ACROSS), {"x": x})]
+
+    def batch_end_before(self, conn: Connection, x: int) -> int | None:
+        """The furthest end (first + count) of the receipt batch rows starting below ``x``."""
+        if not self._has_batches(conn):
+            return None
+        end = conn.execute(text(_BATCH_END_BEFORE), {"x": x}).scalar()
+        return None if end is None else int(end)
 
     def rotation_events(self, conn: Connection) -> list[tuple[int, bytes]]:
         """(index, canonical bytes) of the log's key rotation events (LOG_KEY_ROTATED, the
