@@ -91,33 +91,11 @@ def _b64_hash(text: str) -> bytes:
 
 
 def batch_tree(leaf_hashes: Sequence[bytes]) -> tuple[bytes, list[tuple[bytes, ...]]]:
-    """The MTH of ``leaf_hashes`` and every leaf's RFC 9162 audit path, in one pass.
-
-    Built level by level: neighbours are paired and an odd last node is carried up
-    unchanged, which yields exactly the RFC 9162 tree; a leaf's path is its sibling at each
-    level where it has one, bottom-up. O(n log n) for all n paths."""
-    if not leaf_hashes:
-        raise ValueError("a batch has at least one leaf")
-    paths: list[list[bytes]] = [[] for _ in leaf_hashes]
-    members: list[list[int]] = [[i] for i in range(len(leaf_hashes))]
-    level = list(leaf_hashes)
-    sha256 = hashlib.sha256
-    while len(level) > 1:
-        nxt: list[bytes] = []
-        nxt_members: list[list[int]] = []
-        for k in range(0, len(level) - 1, 2):
-            left, right = level[k], level[k + 1]
-            for i in members[k]:
-                paths[i].append(right)
-            for i in members[k + 1]:
-                paths[i].append(left)
-            nxt.append(sha256(b"\x01" + left + right).digest())
-            nxt_members.append(members[k] + members[k + 1])
-        if len(level) & 1:
-            nxt.append(level[-1])
-            nxt_members.append(members[-1])
-        level, members = nxt, nxt_members
-    return level[0], [tuple(p) for p in paths]
+    """The MTH of ``leaf_hashes`` and every leaf's RFC 9162 audit path: the tree's levels
+    built once (``batch_levels``), each path read off them (``path_in_levels``).
+    O(n log n) for all n paths."""
+    levels = batch_levels(leaf_hashes)
+    return levels[-1][0], [path_in_levels(levels, k) for k in range(len(leaf_hashes))]
 
 
 def batch_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
@@ -136,7 +114,7 @@ def batch_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
 
 
 def path_in_levels(levels: Sequence[Sequence[bytes]], offset: int) -> tuple[bytes, ...]:
-    """The audit path of leaf ``offset`` (``batch_tree``'s ``paths[offset]``): its sibling on
+    """The RFC 9162 audit path of leaf ``offset``: its sibling on
     each level where it has one; an odd last node has none there and is carried up."""
     if not 0 <= offset < len(levels[0]):
         raise ValueError("offset outside the batch")
