@@ -10,7 +10,7 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,32 @@ def _windows(pg: Any, query: str, lo: int, hi: int, chunk: int) -> Iterator[list
             lo = int(found[0])
 
 
+def _cursor_chunks(raw: Any, query: str, params: tuple[int, ...], chunk: int
+                   ) -> Iterator[list[Any]]:
+    """One streaming cursor of the driver (SQLite), ``chunk`` rows at a time."""
+    cur = raw.cursor()
+    cur.arraysize = chunk
+    try:
+        cur.execute(query, params)
+        while rows := cur.fetchmany():
+            yield rows
+    finally:
+        cur.close()
+
+
+def _pages(conn: Connection, query: str, lo: int, hi: int, chunk: int,
+           shape: Callable[[Any], Any]) -> Iterator[list[Any]]:
+    """Rows of ``query`` (bounds lo, hi, page size n) through SQLAlchemy, page by page
+    (any other database)."""
+    statement = text(query)
+    while lo < hi:
+        rows = [shape(r) for r in conn.execute(statement, {"lo": lo, "hi": hi, "n": chunk})]
+        if not rows:
+            return
+        yield rows
+        lo = int(rows[-1][0]) + 1
+
+
 def _rechunk(pages: Iterator[list[Any]], chunk: int) -> Iterator[list[Any]]:
     """The rows again in lists of ``chunk`` (the last shorter), as a cursor's ``fetchmany``
     gives them: the fsck's chunks are counted in rows."""
@@ -169,27 +195,14 @@ class LedgerDB:
         """Events with index below ``size``, in index order, ``chunk`` rows at a time."""
         raw = self._sqlite(conn)
         if raw is not None:
-            cur = raw.cursor()
-            cur.arraysize = chunk
-            try:
-                cur.execute(_EVENTS_STREAM, (size,))
-                while rows := cur.fetchmany():
-                    yield rows
-            finally:
-                cur.close()
+            yield from _cursor_chunks(raw, _EVENTS_STREAM, (size,), chunk)
             return
         pg = self._psycopg(conn)
         if pg is not None:
             yield from _rechunk(_windows(pg, _EVENTS_PG, LOWEST, size, chunk), chunk)
             return
-        lo, query = LOWEST, text(_EVENTS)
-        while lo < size:
-            rows = [(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in
-                    conn.execute(query, {"lo": lo, "hi": size, "n": chunk})]
-            if not rows:
-                return
-            yield rows
-            lo = int(rows[-1][0]) + 1
+        yield from _pages(conn, _EVENTS, LOWEST, size, chunk,
+                          lambda r: (int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])))
 
     def range_chunks(self, conn: Connection, lo: int, hi: int, chunk: int
                      ) -> Iterator[list[RangeRow]]:
@@ -198,26 +211,14 @@ class LedgerDB:
         binary format on PostgreSQL (bytea arrives as bytes, not hex text to decode)."""
         raw = self._sqlite(conn)
         if raw is not None:
-            cur = raw.cursor()
-            cur.arraysize = chunk
-            try:
-                cur.execute(_RANGE, (lo, hi))
-                while rows := cur.fetchmany():
-                    yield rows
-            finally:
-                cur.close()
+            yield from _cursor_chunks(raw, _RANGE, (lo, hi), chunk)
             return
         pg = self._psycopg(conn)
         if pg is not None:
             yield from _rechunk(_windows(pg, _RANGE_PG, lo, hi, chunk), chunk)
             return
-        while lo < hi:
-            rows = [(int(r[0]), r[1], bytes(r[2]), bytes(r[3])) for r in conn.execute(
-                text(_RANGE_PAGE), {"lo": lo, "hi": hi, "n": chunk})]
-            if not rows:
-                return
-            yield rows
-            lo = int(rows[-1][0]) + 1
+        yield from _pages(conn, _RANGE_PAGE, lo, hi, chunk,
+                          lambda r: (int(r[0]), r[1], bytes(r[2]), bytes(r[3])))
 
     def event_ids(self, conn: Connection, lo: int, hi: int) -> dict[int, str]:
         """Event id by index for lo <= index <= hi."""
