@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from sqlalchemy import func, select
 from ledger.anchoring.election import LeaderLock
 from ledger.demo import generate_portfolio, generate_project
 from ledger.events import Pseudonymizer
-from ledger.home import init_home, open_log
 from ledger.ingest import Ingestor
 from ledger.log import WitnessLog
 from ledger.rules.context import RuleContext
@@ -36,20 +34,6 @@ from ledger.settings import Settings
 from ledger.store.schema import events, findings
 
 CTX = RuleContext.default()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    s = Settings(home=tmp_path / "home", origin="test.example/log")
-    init_home(s)
-    return s
-
-
-@pytest.fixture
-def log(settings: Settings) -> Iterator[WitnessLog]:
-    opened = open_log(settings)
-    yield opened
-    opened.db.dispose()
 
 
 def _ingestor(log: WitnessLog) -> Ingestor:

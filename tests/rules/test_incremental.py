@@ -12,8 +12,7 @@ nothing the incremental runs did not store already.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from sqlalchemy import select
 
 from ledger.demo import PLANTED_CLASSES, generate_portfolio
 from ledger.events import Pseudonymizer
-from ledger.home import init_home, open_log
+from ledger.home import open_log
 from ledger.ingest import MAX_BATCH, Ingestor
 from ledger.log import WitnessLog
 from ledger.rules.context import RuleContext
@@ -33,20 +32,6 @@ from ledger.store.schema import findings
 
 CTX = RuleContext.default()
 WHOLE_LOG = 10**6  # a chunk no test log reaches: one poll takes every event
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    s = Settings(home=tmp_path / "home", origin="test.example/log")
-    init_home(s)
-    return s
-
-
-@pytest.fixture
-def log(settings: Settings) -> Iterator[WitnessLog]:
-    opened = open_log(settings)
-    yield opened
-    opened.db.dispose()
 
 
 def _events(seed: int, projects: int) -> list[dict[str, Any]]:
