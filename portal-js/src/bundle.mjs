@@ -5,12 +5,12 @@
 // every prev link right) up to the signed project head, the sealed records against their
 // opening, and each checkpoint's anchor on chain; with a timeline row per event.
 
-import { FormatError, equal, fromBase64, toHex } from './bytes.mjs';
+import { FormatError, equal, fromBase64, toBase64, toHex } from './bytes.mjs';
 import { ChainContext, checkAnchor } from './anchor.mjs';
 import { parseBundle } from './bundle_parse.mjs';
 import { decodeEnvelope, envelopePrev, isSealed } from './envelope.mjs';
 import { consistencyError, inclusionError, leafHash } from './merkle.mjs';
-import { SignatureError } from './note.mjs';
+import { SignatureError, isUint64Text } from './note.mjs';
 import { KeyRotationError, trustedKeys, zhDetail } from './logkeys.mjs';
 import { parsePolicy } from './policy.mjs';
 import { checkWitnesses, further } from './receipt.mjs';
@@ -158,14 +158,32 @@ function eventsOk(report, bundle, target, ids) {
   }
 }
 
+/** The head a ``witness-project-head/v1`` body states, read as strictly as the Python
+ * reader: decimals below 2^64 without a leading zero, the leaf in its one base64 spelling
+ * of 32 bytes, non-empty origin and project id. A number beyond 2^53 stays a BigInt: it
+ * then equals no size or index of a bundle, as it could not in any real log. */
 function parseHead(body) {
   const lines = body.split('\n');
-  if (lines.length !== 8 || lines[0] !== HEAD_HEADER || !/^[0-9]+$/.test(lines[3]) ||
-      !/^[0-9]+$/.test(lines[5]) || !/^[0-9]+$/.test(lines[6])) {
+  if (lines.length !== 8 || lines[0] !== HEAD_HEADER || lines[7] !== '') {
     throw new FormatError('bundle head is not a witness-project-head/v1 note');
   }
-  return { origin: lines[1], projectId: lines[2], seq: Number(lines[3]),
-    leaf: fromBase64(lines[4], 'head leaf'), index: Number(lines[5]), size: Number(lines[6]) };
+  for (const [at, name] of [[3, 'seq'], [5, 'index'], [6, 'size']]) {
+    if (!isUint64Text(lines[at]) || (lines[at].length > 1 && lines[at][0] === '0')) {
+      throw new FormatError(`bundle head note has a bad field: ${name} must be a decimal number below 2^64`);
+    }
+  }
+  const leaf = fromBase64(lines[4], 'head leaf');
+  if (leaf.length !== 32 || toBase64(leaf) !== lines[4]) {
+    throw new FormatError('bundle head note has a bad field: leaf is not 32 bytes of base64');
+  }
+  if (!lines[1] || !lines[2]) throw new FormatError('bundle head note has a bad field: empty origin or project id');
+  return { origin: lines[1], projectId: lines[2], seq: headNumber(lines[3]), leaf,
+    index: headNumber(lines[5]), size: headNumber(lines[6]) };
+}
+
+function headNumber(text) {
+  const n = BigInt(text);
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
 function head(report, bundle, keys, last, evidenceOnly) {

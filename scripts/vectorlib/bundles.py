@@ -129,6 +129,31 @@ def _checkpoint_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]
     ]
 
 
+def _head_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Heads signed by the log key whose body has a second spelling of a field: one head
+    has one spelling, so a verifier must refuse them (they would pass a lax reader)."""
+    lines = split_note(b["head"])[0].split("\n")  # 7 lines and the empty text after them
+
+    def signed(at: int, value: str) -> str:
+        return log.signer.sign("\n".join([*lines[:at], value, *lines[at + 1:]]))
+
+    leaf = lines[4]
+    twin = leaf[:42] + _B64[(_B64.index(leaf[42]) + 1) % 64] + leaf[43:]  # same 32 bytes
+    return [
+        (f"head-{name}", what, [_set("bundle", "head", value=signed(at, value))],
+         "project_head")
+        for name, what, at, value in [
+            ("seq-leading-zero", "the head's seq written with a leading zero", 3,
+             "0" + lines[3]),
+            ("size-beyond-uint64", "the head's size is 2^64 + 11", 6, str(2**64 + 11)),
+            ("leaf-non-canonical-base64", "the head's leaf in a second base64 spelling of "
+             "the same bytes", 4, twin),
+        ]]
+
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
 def _rotation_cases(log: SmallLog, b: dict[str, Any]) -> list[tuple[Any, ...]]:
     """(name, what, mutations, verdict, check, outcome, code): checkpoints 8 and 11 and the
     project head signed by the next log key, as after a rotation at size 4."""
@@ -172,6 +197,8 @@ def cases(log: SmallLog, bundle: dict[str, Any]) -> list[dict[str, Any]]:
     for group in (_event_cases, _checkpoint_cases):
         for name, what, muts, check, code in group(log, bundle):
             rows.append((f"project/{name}", muts, "inconsistent", check, "failed", code, what))
+    for name, what, muts, check in _head_cases(log, bundle):  # Python: a malformed bundle
+        rows.append((f"project/{name}", muts, "inconsistent", check, "malformed", None, what))
     for name, what, muts, verdict, check, outcome, code in _rotation_cases(log, bundle):
         rows.append((f"project/{name}", muts, verdict, check, outcome, code, what))
     return [_case(log, bundle, *row) for row in rows]
