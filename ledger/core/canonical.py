@@ -335,10 +335,68 @@ def decode_envelope(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_CANONICAL_SIZE:
         raise MalformedError(f"envelope is {len(data)} bytes, more than {MAX_CANONICAL_SIZE}")
     check_json_depth(data)
+    env = _proven_canonical(data)
+    if env is None:  # not proven here: the reference check decides, and words any refusal
+        return _decode_checked(data)
+    return _check_fields(env)
+
+
+def _decode_checked(data: bytes) -> dict[str, Any]:
+    """The reference check: parse, then compare with ``canonical_json`` of the value."""
     try:
         env = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # JSON, UTF-8, int digits, nesting
         raise MalformedError(f"envelope is not UTF-8 JSON: {exc}") from exc
+    env = _check_fields(env)  # a refusal names the field before the form, as it always did
+    if canonical_json(env) != data:
+        raise MalformedError("envelope bytes are not in canonical (RFC 8785) form")
+    return env
+
+
+class _NotProven(Exception):
+    """A number left to the reference check (floats, NaN, integers beyond ±2^53)."""
+
+
+def _safe_int(text: str) -> int:
+    if not -_MAX_SAFE_INT <= (value := int(text)) <= _MAX_SAFE_INT:
+        raise _NotProven
+    return value
+
+
+def _not_proven(text: str) -> Any:
+    raise _NotProven
+
+
+# What it returns is a value ``_fast_path_applies`` to, by construction (str keys; str,
+# bool, None and integers within ±2^53): ``_canonical`` of it is ``_dumps`` of it.
+_PROVING = json.JSONDecoder(parse_int=_safe_int, parse_float=_not_proven,
+                            parse_constant=_not_proven)
+_BELOW_ASTRAL = bytes(range(0xF0))  # bytes F0–F4 lead UTF-8 sequences beyond the BMP
+
+
+def _proven_canonical(data: bytes) -> Any:
+    """The parsed value if ``data`` is its own canonical form by the short proof, else None.
+
+    The proof is the reference check restricted to where it is plain: a value
+    ``_fast_path_applies`` to (ensured while parsing), encoded by the C encoder, compared as
+    text (equal text is valid UTF-8 whose encoding is ``data``), and no character beyond
+    the BMP (where JCS key order and the encoder's differ). Whatever it does not prove goes
+    to the reference check, which alone refuses: the verdicts are the reference's.
+    """
+    try:
+        text = data.decode("utf-8")
+        value = _PROVING.decode(text)
+    except (ValueError, RecursionError, _NotProven):
+        return None
+    if _dumps(value) != text:
+        return None
+    if not data.isascii() and data.translate(None, _BELOW_ASTRAL):
+        return None
+    return value
+
+
+def _check_fields(env: Any) -> dict[str, Any]:
+    """``env`` once its version, fields and seal phase are checked."""
     if not isinstance(env, dict):
         raise MalformedError("envelope is not a JSON object")
     version = env.get("v")
@@ -351,8 +409,6 @@ def decode_envelope(data: bytes) -> dict[str, Any]:
         raise MalformedError(f"envelope fields: missing {sorted(missing)}, unknown {sorted(extra)}")
     if "seal" in env and env["seal"] not in SEAL_PHASES:
         raise MalformedError(f"unknown seal phase {str(env['seal'])[:32]!r}")
-    if canonical_json(env) != data:
-        raise MalformedError("envelope bytes are not in canonical (RFC 8785) form")
     return env
 
 

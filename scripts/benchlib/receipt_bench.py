@@ -57,10 +57,7 @@ def _verify_files(paths: list[Path], policy: Any) -> dict[str, Any]:
     from ledger.core import receipt as core_receipt
     from verifier import check_receipt
 
-    def clear() -> None:
-        core_receipt._open_batch_promise.cache_clear()
-        core_receipt._open_checkpoint.cache_clear()
-
+    clear = core_receipt.clear_caches
     clear()
     t0, c0 = time.perf_counter(), time.process_time()
     parsed = [core_receipt.Receipt.loads(p.read_bytes()) for p in paths]
