@@ -5,7 +5,9 @@ process: v2 receipts (one promise per batch of 1,000, its signature checked once
 and, in the same run, v1 receipts of the same events (one promise each, as a log made them
 before receipt v2), beside Ed25519 verify alone (the floor). v1 and v2 alternate for
 ``RECEIPT_ROUNDS`` rounds and each keeps its fastest; CPU time is recorded beside wall time,
-being the steadier of the two on a shared machine.
+being the steadier of the two on a shared machine. A third contender takes its turn in each
+round: the code as it was when the receipt target was set (``receipt_baseline``), on a log
+of the same workload that it built itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchlib.receipt_baseline import open_baseline
 
 RECEIPTS = 1000
 RECEIPT_ROUNDS = 3
@@ -98,19 +102,36 @@ def receipts_offline(home: Path, n: int, samples: int = RECEIPTS) -> dict[str, A
             files[name] = [Path(tmp) / f"{name}-{r.index}.json" for r in receipts]
             for path, r in zip(files[name], receipts, strict=True):
                 path.write_text(r.dumps(), encoding="utf-8")
-        rounds: dict[str, list[dict[str, Any]]] = {"v1": [], "v2": []}
+        baseline, baseline_note = open_baseline(n, len(v2))
+        rounds: dict[str, list[dict[str, Any]]] = {"v1": [], "v2": [], "baseline": []}
         for _ in range(RECEIPT_ROUNDS):
+            if baseline is not None:
+                rounds["baseline"].append(baseline.round())
             for name in ("v1", "v2"):
                 rounds[name].append(_verify_files(files[name], policy))
+        if baseline is not None:
+            baseline.close()
         runs = {name: max(rs, key=lambda r: r["cpu_per_s_with_parse"])
-                for name, rs in rounds.items()}
+                for name, rs in rounds.items() if rs}
     return {"samples": len(v2), "log_size": n, "batches": len(batches),
             "v1": runs["v1"], "v2": runs["v2"],
             "per_s": runs["v2"]["per_s"], "per_s_with_parse": runs["v2"]["per_s_with_parse"],
             "v2_over_v1": runs["v2"]["per_s_with_parse"] / runs["v1"]["per_s_with_parse"],
             "v2_over_v1_cpu": (runs["v2"]["cpu_per_s_with_parse"]
                                / runs["v1"]["cpu_per_s_with_parse"]),
-            "outcomes": runs["v2"]["outcomes"], "floor": _ed25519_floor(samples * 4)}
+            "outcomes": runs["v2"]["outcomes"], "floor": _ed25519_floor(samples * 4),
+            "baseline": runs.get("baseline"), "baseline_note": baseline_note,
+            **_over_baseline(runs)}
+
+
+def _over_baseline(runs: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """v2 ÷ the baseline (the code when the target was set), wall and CPU, if it ran."""
+    old = runs.get("baseline")
+    if old is None:
+        return {}
+    return {"v2_over_baseline": runs["v2"]["per_s_with_parse"] / old["per_s_with_parse"],
+            "v2_over_baseline_cpu": (runs["v2"]["cpu_per_s_with_parse"]
+                                     / old["cpu_per_s_with_parse"])}
 
 
 def receipt_rows(rc: dict[str, Any] | None) -> list[str]:
@@ -128,6 +149,16 @@ def receipt_rows(rc: dict[str, Any] | None) -> list[str]:
                      f"({rc['batches']} batches) | {_f(run['per_s_with_parse'])} | "
                      f"{_f(run['cpu_per_s_with_parse'])} | {_f(run['per_s'])} | "
                      f"{_f(fl['verifies_per_s'])} ({_f(fl['cpu_verifies_per_s'])}) | – | – |")
+    old = rc.get("baseline")
+    if old is not None:
+        lines.append(f"| offline, the code when the target was set ({rc['baseline_note']}; "
+                     f"its own log and receipts) | {_f(old['per_s_with_parse'])} | "
+                     f"{_f(old['cpu_per_s_with_parse'])} | – | | – | – |")
     lines.append(f"| v2 ÷ v1 | {_f(rc['v2_over_v1'], 2)}× | {_f(rc['v2_over_v1_cpu'], 2)}× "
                  "| | | | |")
+    if old is not None:
+        lines.append(f"| v2 ÷ then | {_f(rc['v2_over_baseline'], 2)}× | "
+                     f"{_f(rc['v2_over_baseline_cpu'], 2)}× | | | | |")
+    elif rc.get("baseline_note"):
+        lines.append(f"| then | {rc['baseline_note']} | | | | | |")
     return lines
