@@ -146,6 +146,27 @@ def test_the_printed_receipt_has_a_qr_code_to_the_verify_page(
     assert 'href="/static/css/print.css" media="print"' in page
 
 
+def test_the_printed_receipt_names_the_batch_its_promise_covers(
+        portal_world: World, as_role: Callable[[str], TestClient]) -> None:
+    """A v2 receipt's one signed promise covers a batch: the page says which, as /verify."""
+    index = portal_world.bids["A"]
+    bidder = as_role("bidder")
+    receipt = bidder.get(f"/me/receipts/{index}.json").json()
+    assert receipt["format"] == "witness-receipt/v2"
+    lines = receipt["promise"].split("\n")
+    first, count = int(lines[2]), int(lines[3])
+    cell = re.search(r'<td id="receipt-batch">([^<]*)</td>',
+                     bidder.get(f"/me/receipts/{index}").text)
+    assert cell is not None and first <= index < first + count
+    if count == 1:
+        assert cell.group(1) == f"仅本条（日志序号 {first}）"
+    else:
+        assert cell.group(1) == (f"日志序号 {first}–{first + count - 1}，共 {count} 条"
+                                 "（一次签名承诺）")
+    english = bidder.get(f"/me/receipts/{index}?lang=en").text
+    assert ("one signed promise" in english or "this event only" in english)
+
+
 def test_the_project_page_shows_lots_proof_and_amounts(
         portal_world: World, as_role: Callable[[str], TestClient]) -> None:
     project = portal_world.projects["A"]

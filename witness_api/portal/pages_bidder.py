@@ -18,6 +18,9 @@ import segno
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from ledger.core.batch import BatchPromise
+from ledger.core.note import split_note
+from ledger.core.receipt import Receipt
 from ledger.sealing.views import Record, owned_records
 from witness_api.deps import Services, get_services
 from witness_api.portal.i18n import Translator, request_lang
@@ -95,8 +98,18 @@ def receipt_page(
     anchored = (data.get("anchored") or {}).get("anchor")
     label = Translator(request_lang(request))("receipt.qr_label")
     return page(request, "receipt.html", receipt=data, event=record, anchor=anchored,
-                proof=proof_book(services.log).of(index), verify_url=link,
-                qr=qr_svg(link, label))
+                batch=receipt_batch(receipt), proof=proof_book(services.log).of(index),
+                verify_url=link, qr=qr_svg(link, label))
+
+
+def receipt_batch(receipt: Receipt) -> dict[str, int] | None:
+    """The batch a v2 receipt's signed promise covers (first, last, count); None for v1,
+    whose promise is the event's own. The log signed it, so it is read, not re-checked."""
+    if receipt.batch_proof is None:
+        return None
+    promise = BatchPromise.parse(split_note(receipt.promise_note)[0])
+    return {"first": promise.first, "last": promise.first + promise.count - 1,
+            "count": promise.count}
 
 
 def receipt_subject(data: dict[str, Any]) -> dict[str, Any]:
