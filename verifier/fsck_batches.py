@@ -29,6 +29,7 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ NO_MARK = 2 ** 64  # beyond any index
 Sink = Callable[[Problem | None, bool], None]  # (problem or None, whether a batch was judged)
 Emit = Callable[[tuple[Any, ...]], None]
 CODE = "receipt_batch"
+NODE = hashlib.sha256(b"\x01")
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,25 @@ def pieces(leaves: Sequence[bytes], start: int) -> list[tuple[int, bytes]]:
         level = (off & -off).bit_length() - 1 if off else n.bit_length()
         while (1 << level) > n - i:
             level -= 1
-        out.append((level, tree.root_of_leaf_hashes(leaves[i:i + (1 << level)])))
+        out.append((level, _perfect_root(leaves[i:i + (1 << level)])))
         i += 1 << level
     return out
+
+
+def _perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """The root of a complete subtree (2^k leaf hashes), level by level, each node from a
+    hasher already fed the node prefix (cheaper than joining prefix and children)."""
+    level = list(hashes)
+    seed = NODE.copy
+    while len(level) > 1:
+        up = []
+        for left, right in zip(level[::2], level[1::2], strict=True):
+            h = seed()
+            h.update(left)
+            h.update(right)
+            up.append(h.digest())
+        level = up
+    return level[0]
 
 
 @dataclass
@@ -333,6 +351,6 @@ def _other_time(rows: Sequence[Any], received_at: str) -> int | None:
     want = RECEIVED_AT + received_at.encode() + b'"'
     for row in rows:
         data = row[-1]
-        if data[:4] != MAGIC and not data.startswith(want, data.rfind(RECEIVED_AT)):
+        if not data.startswith(want, data.rfind(RECEIVED_AT)) and data[:4] != MAGIC:
             return int(row[0])
     return None

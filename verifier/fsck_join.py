@@ -1,13 +1,14 @@
-"""fsck on several cores: ranges of the log checked in worker processes, joined in order.
+"""fsck range by range: ranges of the log checked (``fsck_range``), joined in order.
 
 Role: split [0, size) into ranges (multiples of the chunk size), check them in a pool of
-processes (``fsck_range``: hashing in Python holds the GIL, so threads would not help),
-and replay each range's findings, in index order, into the single pass's state
-(``ledger_check._Fsck``): the parent reports an index gap between two ranges, checks each
-project's first link in a range against the project's last event before it, grafts the
-range's complete subtrees onto the tree frontier (computing and comparing the nodes that
-straddle the boundary) and, at each stop, checks the checkpoints with the root it then
-holds. The problems, their order and their evidence are the single pass's.
+processes (hashing in Python holds the GIL, so threads would not help) or one after another
+in this process (``run_here``: ``--jobs 1``, a small log), and replay each range's findings,
+in index order, into the fsck's state (``ledger_check._Fsck``): the parent reports an index
+gap between two ranges, checks each project's first link in a range against the project's
+last event before it, grafts the range's complete subtrees onto the tree frontier
+(computing and comparing the nodes that straddle the boundary) and, at each stop, checks
+the checkpoints with the root it then holds. The problems, their order and their evidence
+are those of a single pass, i.e. of the whole log checked as one range, however it is split.
 
 Memory: the parent holds the results of the ranges finished ahead of the one it replays
 (each: its problems, O(projects) heads, O(log n) hashes per checkpoint in it); a worker
@@ -18,31 +19,44 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from verifier.fsck_range import Item, RangeResult, RangeTask, init_worker, run_range
+from verifier.fsck_range import Item, RangeResult, RangeTask, check_range
 from verifier.fsck_tree import graft, tree_problem
+from verifier.readers import SourceUnavailable
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from verifier.ledger_check import _Fsck
+    from verifier.readers.db import LedgerDB
 
 Progress = Callable[[int, int], None]  # (events just checked, total)
-RANGES_PER_JOB = 4  # more ranges than workers: a core slowed by other work takes fewer
-MAX_RANGE_CHUNKS = 50  # …and a bounded size per range (its stops, its share of progress)
+SHARE = 2  # a range is at most 1/(SHARE × jobs) of what is left to plan…
+MAX_RANGE_CHUNKS = 50  # …and of a bounded size (its stops, its share of progress)
 POLL_SECONDS = 0.2
 
 
 def plan(size: int, jobs: int, chunk: int, span: int | None = None) -> list[tuple[int, int]]:
-    """Ranges [lo, hi) covering [0, size), each a multiple of ``chunk`` but the last."""
-    if span is None:
-        per = -(-size // (jobs * RANGES_PER_JOB))
-        span = chunk * max(1, min(MAX_RANGE_CHUNKS, -(-per // chunk)))
-    else:
+    """Ranges [lo, hi) covering [0, size), each a multiple of ``chunk`` but the last: all
+    ``span`` long, or (no span) shrinking as the log is used up — large ranges first (few
+    boundaries), then smaller ones down to one chunk, so that the workers, taking the
+    next range as they finish one, all run till nearly the end (a core slowed by other
+    work takes fewer ranges)."""
+    if span is not None:
         span = chunk * max(1, span // chunk)
-    return [(lo, min(lo + span, size)) for lo in range(0, size, span)]
+        return [(lo, min(lo + span, size)) for lo in range(0, size, span)]
+    out, lo = [], 0
+    while lo < size:
+        share = -(-(size - lo) // (SHARE * jobs * chunk))  # in chunks, rounded up
+        hi = min(size, lo + chunk * max(1, min(MAX_RANGE_CHUNKS, share)))
+        out.append((lo, hi))
+        lo = hi
+    return out
 
 
 def _context() -> Any:
@@ -53,15 +67,42 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def _tasks(state: _Fsck, url: str, ranges: list[tuple[int, int]], chunk: int
+           ) -> list[RangeTask]:
+    keys = state.batch_keys.spec()
+    return [RangeTask(url, lo, hi, chunk, tuple(s for s in state.chain_sizes if lo < s <= hi),
+                      state.policy.origin, keys) for lo, hi in ranges]
+
+
+def run_here(state: _Fsck, on: tuple[LedgerDB, Connection], ranges: list[tuple[int, int]],
+             chunk: int, progress: Progress | None) -> None:
+    """Check ``ranges`` one after another in this process, on its connection, and join
+    them into ``state``: the workers' code, so that there is one per-event loop."""
+    def read(rows: int) -> None:
+        if progress is not None:
+            progress(rows, state.size)
+
+    join = Join(state, chunk)
+    url = on[0].engine.url.render_as_string(hide_password=False)
+    for task in _tasks(state, url, ranges, chunk):
+        join.take(check_range(task, read, on))
+    join.close()
+
+
 def run_ranges(state: _Fsck, url: str, ranges: list[tuple[int, int]], jobs: int, chunk: int,
                progress: Progress | None) -> None:
     """Check ``ranges`` in ``jobs`` processes and join them into ``state``."""
-    keys = state.batch_keys.spec()
-    tasks = [RangeTask(url, lo, hi, chunk, tuple(s for s in state.chain_sizes if lo < s <= hi),
-                       state.policy.origin, keys) for lo, hi in ranges]
+    tasks = _tasks(state, url, ranges, chunk)
     ctx = _context()
     counter = ctx.Value("q", 0)
-    pool = ctx.Pool(min(jobs, len(tasks)), initializer=init_worker, initargs=(counter,))
+    # forked workers share the parent's memory until they write to it: frozen, the
+    # parent's objects are left out of the workers' garbage collections, which would
+    # otherwise write to (and so copy) their pages (some 5% of a worker's CPU)
+    gc.freeze()
+    try:
+        pool = ctx.Pool(min(jobs, len(tasks)), initializer=init_worker, initargs=(counter,))
+    finally:
+        gc.unfreeze()  # in the parent only: the workers keep theirs frozen
     try:
         join = Join(state, chunk)
         for result in _results(pool.imap(run_range, tasks), counter, progress, state.size):
@@ -92,7 +133,7 @@ def _results(it: Any, counter: Any, progress: Progress | None, total: int
 
 
 class Join:
-    """Replays the ranges, in order, into the single pass's state."""
+    """Replays the ranges, in order, into the fsck's state."""
 
     def __init__(self, state: _Fsck, chunk: int) -> None:
         self.state, self.chunk = state, chunk
@@ -116,7 +157,7 @@ class Join:
         st = self.state
         assert res.first is not None
         if res.first != st.next_index:
-            st._gap(res.first, st.event_id(res.first), None)
+            st._gap(res.first, st.event_id(res.first))
         items, tree_hashes = res.items, res.tree_hashes
         rows, tree_from, last_hashes = res.last_chunk
         if gap_after and rows < self.chunk:
@@ -184,3 +225,31 @@ class Join:
             problem = after if tail is not None else None
         if problem is not None:
             self.state.report.add(problem)
+
+
+def run_range(task: RangeTask) -> RangeResult:
+    """Pool entry point: a database error becomes ``SourceUnavailable`` (it must cross the
+    process boundary; the driver's exceptions do not always pickle)."""
+    try:
+        return check_range(task, _count)
+    except SourceUnavailable:
+        raise
+    except Exception as exc:
+        if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+            raise SourceUnavailable(f"database read failed: {str(exc)[:200]}") from None
+        raise
+
+
+_COUNTER: Any = None
+
+
+def init_worker(counter: Any) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def _count(rows: int) -> None:
+    """A worker's rows, added to the count the parent reports progress from."""
+    if _COUNTER is not None:
+        with _COUNTER.get_lock():
+            _COUNTER.value += rows

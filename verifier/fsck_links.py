@@ -42,15 +42,22 @@ def link_middle(project_id: str) -> bytes | None:
         return None
 
 
-def next_link(project_id: str, seq: int, leaf: bytes) -> bytes | None:
+def link_template(project_id: str) -> bytes | None:
+    """The bytes ``LINK`` matches in an event of this project, the previous leaf (hex) and
+    the seq left as ``%b`` and ``%d``: one formatting makes the next link (``next_link``).
+    None for an id ``LINK`` refuses (see ``link_middle``)."""
+    mid = link_middle(project_id)
+    return None if mid is None else PREV + b"%b" + mid.replace(b"%", b"%%") + b'%d,"'
+
+
+def next_link(template: bytes | None, seq: int, leaf: bytes) -> bytes | None:
     """The bytes ``LINK`` matches in the project's next event when it follows (seq, leaf):
     one ``startswith`` at the last ``"prev":"`` then stands for the match and its three
-    comparisons. None when the regular expression could not match them (see
-    ``link_middle``; a seq beyond its 16 digits): that event takes the full check."""
-    mid = link_middle(project_id)
-    if mid is None or not 0 <= seq + 1 < SEQ_LIMIT:
+    comparisons. None when the regular expression could not match them (no template; a
+    seq beyond its 16 digits): that event takes the full check."""
+    if template is None or not 0 <= seq + 1 < SEQ_LIMIT:
         return None
-    return b"".join((PREV, hexlify(leaf), mid, b"%d" % (seq + 1), b',"'))
+    return template % (hexlify(leaf), seq + 1)
 
 
 def link_fields(data: bytes) -> tuple[str, int, bytes] | None:
@@ -85,15 +92,6 @@ class ProjectChains:
     @property
     def projects(self) -> int:
         return len(self.heads)
-
-    def add(self, idx: int, event_id: str, project_id: str, data: bytes, leaf: bytes) -> None:
-        fields = link_fields(data)
-        if fields is None:
-            self.unreadable(idx, event_id, project_id, data)
-            return
-        broken = self.step(project_id, fields, leaf)
-        if broken is not None:
-            self.broken(idx, event_id, project_id, fields, broken)
 
     def unreadable(self, idx: int, event_id: str | None, project_id: str, data: bytes
                    ) -> None:

@@ -1,24 +1,25 @@
-"""fsck of one range [lo, hi) of the log, in a worker process, for the parent to join.
+"""fsck of one range [lo, hi) of the log — the fsck's only per-event loop — for the
+parent to join (``fsck_join``), in a worker process or in the parent itself (``--jobs 1``).
 
-Role: the same checks as the single-process pass (``ledger_check``), over one range, with
-everything that needs the log before ``lo`` handed to the parent (``fsck_join``) instead of
-being decided here:
+Role: every check of the events over one range, with everything that needs the log before
+``lo`` handed to the parent instead of being decided here:
 
-- leaves, sealed rows and releases as in the single pass; each project's *first* event in
-  the range is carried out (its link to the project's last event before ``lo`` is checked
-  by the parent), the later ones are checked here against the range's own heads;
+- leaves recomputed, sealed rows and releases read; each project's *first* event in the
+  range is carried out (its link to the project's last event before ``lo`` is checked by
+  the parent), the later ones are checked here against the range's own heads;
 - the tree: every complete subtree inside the range is built and compared with the stored
   hashes; a node straddling ``lo`` is left as a hole (the parent computes it by grafting the
   range's subtrees onto the frontier of [0, lo)); at each size where the tree must stop (a
   checkpoint row, a chain checkpoint) the range's subtrees so far are recorded, from which
   the parent gets the root;
 - what it finds is recorded in discovery order (``items``), so that the parent, replaying
-  the ranges in order, reports the same problems in the same order as the single pass.
+  the ranges in order, reports the same problems in the same order as a single pass (the
+  whole log as one range) would, however the log is split.
 
 The range starts at a multiple of the chunk size, so its chunks are the single pass's
-chunks (which matters where the single pass works chunk by chunk: the tree check of a chunk
-is skipped once an index gap is met in it). Memory: one chunk, the range's heads per
-project, and per stop O(log n) hashes.
+chunks (which matters where the work goes chunk by chunk: the tree check of a chunk is
+skipped once an index gap is met in it). Memory: one chunk, the range's heads per project,
+and per stop O(log n) hashes.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
 """
@@ -27,7 +28,9 @@ from __future__ import annotations
 
 import hashlib
 from binascii import hexlify
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -40,16 +43,18 @@ from verifier.fsck_links import (
     SEQ_LIMIT,
     ProjectChains,
     link_fields,
-    link_middle,
+    link_template,
     next_link,
 )
 from verifier.fsck_sealed import RELEASE_TAIL, SealedScopes, read_release
 from verifier.fsck_tree import first_difference, tree_problem
-from verifier.readers import SourceUnavailable
 from verifier.readers.db import LOWEST, LedgerDB, RangeRow
 from verifier.report import FIRST_ONLY, MAX_PROBLEMS, Problem, Report
 
 Item = tuple[Any, ...]  # (kind, …): see RangeResult.items
+# Hashers already fed the RFC 9162 prefix: a copy costs less than a new hasher over the
+# prefix and the bytes joined (which copies the event's bytes once more)
+LEAF, NODE = hashlib.sha256(b"\x00"), hashlib.sha256(b"\x01")
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,10 @@ class _Range:
         self.out = RangeResult(task.lo, next_index=task.lo, tree_end=task.lo)
         self.report = RangeReport(self.out.items)
         self.links = ProjectChains(self.report)
-        # per project: the bytes its next event must hold at its last "prev", and the
-        # part of them that names the project
-        self.nexts: dict[str, tuple[bytes, bytes]] = {}
+        # per project whose next event can take the fast path: [the bytes that event must
+        # hold at its last "prev", their template (``link_template``), seq, leaf] — its
+        # head, kept here rather than in ``links.heads`` until the full check needs it
+        self.follow: dict[str, list[Any]] = {}
         self.sealed = SealedScopes(self.report, task.origin)
         self.payload_bad: set[int] = set()
         self.stops = sorted(set(db.checkpoint_sizes(conn, task.lo, task.hi))
@@ -138,53 +144,83 @@ class _Range:
         return self.ids.get(idx)
 
     def events(self, rows: list[RangeRow]) -> None:
-        """One chunk, as ``ledger_check._Fsck.events``; a link is one ``startswith``."""
+        """One chunk: cut into runs of consecutive indexes with no receipt batch mark
+        inside (``_run``, the hot loop), then the tree over the chunk's leaves."""
         leaves: list[bytes] = []
-        sha, heads, nexts, sealed, out, app = (hashlib.sha256, self.links.heads, self.nexts,
-                                               self.sealed, self.out, leaves.append)
-        magic, tail, join, limit = MAGIC, RELEASE_TAIL, b"".join, SEQ_LIMIT
+        out, batches, n = self.out, self.batches, len(rows)
         self.rows, self.ids = rows, None
-        batches = self.batches
-        bmark = batches.mark
-        for idx, project_id, leaf_col, data in rows:
-            if idx != out.next_index:
-                batches.reach(idx, len(leaves), rows, leaves, gap=True)
-                self._gap(idx, project_id)
-            out.next_index = idx + 1
-            if idx >= bmark:  # a receipt batch ends or starts here
-                bmark = batches.reach(idx, len(leaves), rows, leaves)
+        breaks = _breaks(rows, out.next_index)
+        pos = 0
+        while pos < n:
+            idx = rows[pos][0]
+            if breaks and breaks[-1] == pos:  # an index gap before this row
+                breaks.pop()
+                batches.reach(idx, pos, rows, leaves, gap=True)
+                self._gap(idx, rows[pos][1])
+            mark = batches.mark
+            if idx >= mark:  # a receipt batch ends or starts here
+                mark = batches.reach(idx, pos, rows, leaves)
+            end = min(n, pos + (mark - idx), breaks[-1] if breaks else n)
+            self._run(rows, pos, end, leaves)
+            out.next_index = rows[end - 1][0] + 1
+            pos = end
+        batches.flush(rows, leaves)
+        out.events += n
+        tree_from = len(out.items), out.tree_hashes
+        if out.tree_ok:
+            self._tree(leaves)
+        out.last_chunk = (n, tree_from[0], out.tree_hashes - tree_from[1])
+
+    def _run(self, rows: list[RangeRow], pos: int, end: int, leaves: list[bytes]) -> None:
+        """Rows [pos, end) of the chunk, of consecutive indexes: each leaf recomputed and
+        compared, its project link checked. The common case costs one SHA-256 (from a
+        hasher already fed the leaf prefix), one ``rfind`` and one ``startswith`` (the
+        link: ``next_link``) and the next link's formatting; anything else goes to
+        ``_link``, which locates and reports the problem. A sealed record costs a slice."""
+        seed, app, follow, sealed = LEAF.copy, leaves.append, self.follow, self.sealed
+        magic, tail, prev, limit = MAGIC, RELEASE_TAIL, PREV, SEQ_LIMIT
+        for idx, project_id, leaf_col, data in rows[pos:end]:
             if data[:4] == magic:  # sealed: the stored leaf (the tree pass ties it), no link
                 app(leaf_col)
                 if not sealed.seen(idx, data):
                     sealed.misshapen(idx, self.event_id(idx), project_id, data)
                 continue
-            leaf = sha(b"\x00" + data).digest()
+            h = seed()
+            h.update(data)
+            leaf = h.digest()
             app(leaf)
             if leaf != leaf_col:
-                self.payload_bad.add(idx)
-                self.report.fail("payload", "stored event bytes do not hash to the stored "
-                                 "leaf hash", index=idx, event_id=self.event_id(idx),
-                                 project_id=project_id)
-            expect = nexts.get(project_id)
-            if expect is not None and data.startswith(expect[0], data.rfind(PREV)):
-                seq = heads[project_id][0] + 1
-                heads[project_id] = (seq, leaf)
+                self._payload(idx, project_id)
+            st = follow.get(project_id)  # [next link, template, seq, leaf] of the project
+            if st is not None and data.startswith(st[0], data.rfind(prev)):
+                seq = st[2] = st[2] + 1
+                st[3] = leaf
                 if seq + 1 < limit:  # the next event's link, as next_link writes it
-                    nexts[project_id] = (join((PREV, hexlify(leaf), expect[1], b"%d" % (seq + 1),
-                                               b',"')), expect[1])
+                    st[0] = st[1] % (hexlify(leaf), seq + 1)
                 else:
-                    del nexts[project_id]
+                    self._unfollow(project_id)
             else:
                 self._link(idx, project_id, data, leaf)
             if data.endswith(tail) and leaf == leaf_col:
-                out.items.append(("r", idx, self.event_id(idx), project_id,
-                                  read_release(data)))
-        batches.flush(rows, leaves)
-        out.events += len(rows)
-        tree_from = len(out.items), out.tree_hashes
-        if out.tree_ok:
-            self._tree(leaves)
-        out.last_chunk = (len(rows), tree_from[0], out.tree_hashes - tree_from[1])
+                self.out.items.append(("r", idx, self.event_id(idx), project_id,
+                                       read_release(data)))
+
+    def _payload(self, idx: int, project_id: str) -> None:
+        self.payload_bad.add(idx)
+        self.report.fail("payload", "stored event bytes do not hash to the stored leaf hash",
+                         index=idx, event_id=self.event_id(idx), project_id=project_id)
+
+    def _unfollow(self, key: str) -> None:
+        """The project's head back in ``ProjectChains.heads``, its next link unknown."""
+        st = self.follow.pop(key, None)
+        if st is not None:
+            self.links.heads[key] = (st[2], st[3])
+
+    def heads(self) -> dict[str, tuple[int, bytes]]:
+        """Each project's last (seq, leaf) in the range."""
+        for key in list(self.follow):
+            self._unfollow(key)
+        return self.links.heads
 
     def _link(self, idx: int, project_id: str, data: bytes, leaf: bytes) -> None:
         """The full link check (``ProjectChains``); a project not met yet in this range is
@@ -193,6 +229,9 @@ class _Range:
         if fields is None:
             self.links.unreadable(idx, self.event_id(idx), project_id, data)
             return
+        keys = {fields[0], project_id}
+        for key in keys:
+            self._unfollow(key)
         heads = self.links.heads
         if fields[0] not in heads:
             heads[fields[0]] = (fields[1], leaf)
@@ -201,13 +240,12 @@ class _Range:
             broken = self.links.step(project_id, fields, leaf)
             if broken is not None:
                 self.links.broken(idx, self.event_id(idx), project_id, fields, broken)
-        for key in {fields[0], project_id}:
+        for key in keys:
             head = heads.get(key)
-            expect = None if head is None else next_link(key, head[0], head[1])
-            if expect is None:
-                self.nexts.pop(key, None)
-            else:
-                self.nexts[key] = (expect, link_middle(key))  # type: ignore[assignment]
+            template = link_template(key)
+            expect = None if head is None else next_link(template, head[0], head[1])
+            if head is not None and expect is not None:
+                self.follow[key] = [expect, template, head[0], head[1]]
 
     def _gap(self, idx: int, project_id: str) -> None:
         out = self.out
@@ -241,7 +279,7 @@ class _Range:
     def _append(self, leaves: list[bytes]) -> tuple[list[bytes | None], list[int]]:
         """Append leaves: the stored hashes they complete, in stored order (None for a node
         straddling ``lo``), and the positions of those holes."""
-        sha, lo, levels, hashes = hashlib.sha256, self.task.lo, self.levels, self.hashes
+        seed, lo, levels, hashes = NODE.copy, self.task.lo, self.levels, self.hashes
         n = self.out.tree_end
         out: list[bytes | None] = []
         app = out.append
@@ -259,7 +297,10 @@ class _Range:
                         up += 1
                     break
                 levels.pop()
-                h = sha(b"\x01" + hashes.pop() + h).digest()
+                node = seed()
+                node.update(hashes.pop())
+                node.update(h)
+                h = node.digest()
                 level += 1
                 app(h)
             levels.append(level)
@@ -269,8 +310,8 @@ class _Range:
 
     def _compare(self, start: int, computed: list[bytes | None], holes: list[int]) -> None:
         lo = tree.stored_hash_count(start)
-        stored = self.db.tree_range(self.conn, lo, lo + len(computed))
         self.out.tree_hashes += len(computed)
+        stored = self.db.tree_range(self.conn, lo, lo + len(computed))
         if not holes and stored == computed:
             return
         n_stored, n_rows = len(stored), len(computed)
@@ -303,6 +344,17 @@ class _Range:
         return None, None
 
 
+def _breaks(rows: list[RangeRow], start: int) -> list[int]:
+    """The positions of the rows whose index does not follow the one before (the first
+    row's: ``start``), last first: none when the chunk runs on from ``start``, as it does
+    but where events are missing (one comparison of two lists, in C)."""
+    idxs = list(map(itemgetter(0), rows))
+    if idxs == list(range(start, start + len(rows))):
+        return []
+    after = [start, *(i + 1 for i in idxs[:-1])]
+    return [k for k in range(len(rows) - 1, -1, -1) if idxs[k] != after[k]]
+
+
 def _batch_stream(task: RangeTask, db: LedgerDB, conn: Connection, items: list[Item]
                   ) -> BatchStream:
     """The receipt batches of the range: those starting in it, and the one open at its
@@ -322,42 +374,25 @@ def _batch_stream(task: RangeTask, db: LedgerDB, conn: Connection, items: list[I
     return stream
 
 
-def check_range(task: RangeTask, counter: Any = None) -> RangeResult:
-    """Check one range (in a worker process); ``counter`` a shared count of rows read."""
-    db = LedgerDB(task.url)
-    with db.connect() as conn:
-        state = _Range(task, db, conn)
-        for rows in db.range_chunks(conn, LOWEST if task.lo == 0 else task.lo, task.hi,
-                                    task.chunk):
-            if state.out.first is None:  # a gap before it is the parent's to report
-                state.out.first = state.out.next_index = rows[0][0]
-            state.events(rows)
-            if counter is not None:
-                with counter.get_lock():
-                    counter.value += len(rows)
-        state.batches.close()
+def check_range(task: RangeTask, read: Callable[[int], None] | None = None,
+                on: tuple[LedgerDB, Connection] | None = None) -> RangeResult:
+    """Check one range, on its own connection (a worker process) or ``on`` the caller's;
+    ``read`` is told of the rows read, chunk by chunk."""
+    if on is None:
+        db = LedgerDB(task.url)
+        with db.connect() as conn:
+            return check_range(task, read, (db, conn))
+    db, conn = on
+    state = _Range(task, db, conn)
+    for rows in db.range_chunks(conn, LOWEST if task.lo == 0 else task.lo, task.hi,
+                                task.chunk):
+        if state.out.first is None:  # a gap before it is the parent's to report
+            state.out.first = state.out.next_index = rows[0][0]
+        state.events(rows)
+        if read is not None:
+            read(len(rows))
+    state.batches.close()
     out = state.out
-    out.heads, out.scopes, out.bad = state.links.heads, state.sealed.scopes, state.sealed.bad
+    out.heads, out.scopes, out.bad = state.heads(), state.sealed.scopes, state.sealed.bad
     out.suppressed = state.report.suppressed
     return out
-
-
-def run_range(task: RangeTask) -> RangeResult:
-    """Pool entry point: a database error becomes ``SourceUnavailable`` (it must cross the
-    process boundary; the driver's exceptions do not always pickle)."""
-    try:
-        return check_range(task, _COUNTER)
-    except SourceUnavailable:
-        raise
-    except Exception as exc:
-        if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
-            raise SourceUnavailable(f"database read failed: {str(exc)[:200]}") from None
-        raise
-
-
-_COUNTER: Any = None
-
-
-def init_worker(counter: Any) -> None:
-    global _COUNTER
-    _COUNTER = counter

@@ -4,8 +4,9 @@ opened with the released key, tied to its leaf, and accounted for.
 Role: a sealed record (bid-phase event recorded before its section's opening) is stored as
 a blob (``ledger.core.sealed``) whose leaf commits to the plaintext: before the opening the
 fsck can only feed the stored leaf to the tree (which ties it to the signed checkpoints) and
-check the blob's shape. The main pass calls ``note`` for each sealed row (one slice of its
-header: scope id) and ``release`` for each ``BIDS_UNSEALED`` event; ``verify`` then re-reads
+check the blob's shape. The range pass (``fsck_range``) calls ``seen`` for each sealed row
+(one slice of its header: scope id) and reads each ``BIDS_UNSEALED`` event, which the joined
+state takes (``join``, ``take_release``) in index order; ``verify`` then re-reads
 the rows each release lists, by index in bounded chunks, and opens them. Memory: a count,
 first and last index per scope, and the releases' index lists — never the sealed rows.
 
@@ -15,7 +16,9 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from sqlalchemy import Connection
 
@@ -79,11 +82,6 @@ class SealedScopes:
         self.released: dict[bytes, _Released] = {}
         self.bad: set[int] = set()  # misshapen blobs, already reported
 
-    def note(self, idx: int, event_id: str, project_id: str, blob: bytes) -> None:
-        """A sealed row of the main pass (its leaf goes to the tree as stored)."""
-        if not self.seen(idx, blob):
-            self.misshapen(idx, event_id, project_id, blob)
-
     def seen(self, idx: int, blob: bytes) -> bool:
         """Count a sealed row in its scope; False when the blob has not the size of one."""
         sid = scope_of(blob)
@@ -112,10 +110,6 @@ class SealedScopes:
                 seen.last = part.last
         self.bad |= bad
 
-    def release(self, idx: int, event_id: str | None, project_id: str, data: bytes) -> None:
-        """A public event ending with the release type (its leaf already matched)."""
-        self.take_release(idx, event_id, project_id, read_release(data))
-
     def take_release(self, idx: int, event_id: str | None, project_id: str,
                      rel: Release | str | None) -> None:
         """A release as ``read_release`` read it (a range worker reads it, its parent takes
@@ -141,13 +135,13 @@ class SealedScopes:
         met = sum(s.count for s in self.scopes.values())
         if met:
             self.report.count("sealed", met)
-        for sid, rel in self.released.items():
-            listed = sorted(set().union(*rel.lists))
-            found = 0
-            for k in range(0, len(listed), READ_CHUNK):
-                part = listed[k:k + READ_CHUNK]
-                rows = {r[0]: r for r in db.events_at(conn, part)}
-                found += sum(self._listed(i, rows.get(i), sid, rel) for i in part)
+        plan = [(sid, rel, sorted(set().union(*rel.lists)))
+                for sid, rel in self.released.items()]
+        # the listed rows, in that order, READ_CHUNK per query whatever the scopes (a
+        # release lists a few records: a query per scope would cost more than opening them)
+        rows = _in_order(db, conn, (i for _, _, listed in plan for i in listed))
+        for sid, rel, listed in plan:
+            found = sum(self._listed(i, next(rows), sid, rel) for i in listed)
             seen = self.scopes.pop(sid, None)
             if seen is not None and seen.count > found:
                 self._unlisted(db, conn, sid, seen, set(listed), rel)
@@ -215,6 +209,14 @@ class SealedScopes:
                              f"section(s) not yet opened", "sealed until their section's "
                              "opening: only their leaf hashes were checked, against the tree "
                              "and the signed checkpoints")
+
+
+def _in_order(db: LedgerDB, conn: Connection, indexes: Iterator[int]
+              ) -> Iterator[EventRow | None]:
+    """The event at each of ``indexes`` (None where there is none), in their order."""
+    while part := list(islice(indexes, READ_CHUNK)):
+        rows = {r[0]: r for r in db.events_at(conn, part)}
+        yield from (rows.get(i) for i in part)
 
 
 def read_release(data: bytes) -> Release | str | None:

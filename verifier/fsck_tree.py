@@ -1,7 +1,7 @@
 """fsck: naming a stored tree hash that differs, and joining trees built range by range.
 
-Role: the pieces of the tree check that the single-process fsck (``ledger_check``) and the
-range workers (``fsck_range``, joined by ``fsck_join``) share. A worker checking leaves
+Role: the pieces of the tree check that the range pass (``fsck_range``) and the join of
+the ranges (``fsck_join``) share. A range pass checking leaves
 [lo, hi) of the log builds the complete subtrees that lie inside its range; the nodes that
 straddle ``lo`` (their left part is another range's) are computed by the parent when it
 *grafts* the worker's subtrees onto the tree edge (frontier) of [0, lo).

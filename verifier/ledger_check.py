@@ -1,27 +1,27 @@
 """fsck: recompute a whole ledger from its database and name the first divergence.
 
-Role: stream the events in index order (bounded chunks), recompute every leaf from the
-stored canonical bytes, rebuild the tree on an O(log n) frontier and compare every stored
-hash in the same order, check every checkpoint (signature with the pinned key or one its
-recorded rotations hand over to, ``fsck_keys``; signed root = row root = recomputed root at
-that size — which also proves consistency between consecutive checkpoints, since all roots
-come from one append-only recomputation), the per-project
-chains, every stored receipt batch (``fsck_batches``: its signed promise, its root over the
-leaves as they pass, the events' time, no event outside a batch), and each anchor row
-against the chain. A sealed record contributes its stored leaf
-(its bytes are encrypted until its section's opening) and is no project-chain link; once
-released, ``fsck_sealed`` opens it. Memory: the frontier, one chunk, one (seq, leaf) per
-project — O(log n + chunk + projects) — plus the anchor rows, a count per sealed scope and
-the releases' index lists.
+Role: the events are checked range by range in index order (``fsck_range``: every leaf
+recomputed from the stored canonical bytes, the tree rebuilt and every stored hash compared,
+the per-project chains, every stored receipt batch — ``fsck_batches``: its signed promise,
+its root over the leaves as they pass, the events' time, no event outside a batch), one
+range after another in this process or in worker processes (``--jobs``); either way
+``fsck_join`` replays each range's findings, in order, into the state kept here. This module
+checks every checkpoint at the size the joined tree reaches it (signature with the pinned key
+or one its recorded rotations hand over to, ``fsck_keys``; signed root = row root =
+recomputed root at that size — which also proves consistency between consecutive
+checkpoints, since all roots come from one append-only recomputation) and each anchor row
+against the chain. A sealed record contributes its stored leaf (its bytes are encrypted
+until its section's opening) and is no project-chain link; once released, ``fsck_sealed``
+opens it. Memory: the frontier, one chunk, one (seq, leaf) per project, the findings of a
+bounded range — O(log n + range + projects) — plus the anchor rows, a count per sealed scope
+and the releases' index lists.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from binascii import unhexlify
 from collections.abc import Callable
 from typing import Any
 
@@ -29,23 +29,21 @@ from sqlalchemy import Connection
 
 from ledger.core import tree
 from ledger.core.anchor_ref import AnchorRef, parse_anchor
-from ledger.core.canonical import ZERO_HASH
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.key_rotation import KeyRotationError
-from ledger.core.sealed import MAGIC
 from verifier.anchor_check import check_anchor
 from verifier.fsck_batches import BatchStream, PromiseKeys
-from verifier.fsck_join import plan, run_ranges
+from verifier.fsck_join import MAX_RANGE_CHUNKS as LONGEST
+from verifier.fsck_join import plan, run_here, run_ranges
 from verifier.fsck_keys import key_history
-from verifier.fsck_links import LINK, PREV, ProjectChains
-from verifier.fsck_sealed import RELEASE_TAIL, SealedScopes
+from verifier.fsck_links import ProjectChains
+from verifier.fsck_sealed import SealedScopes
 from verifier.fsck_tree import locate as locate  # its home moved; named here as before
-from verifier.fsck_tree import tree_problem
 from verifier.further_chains import FurtherChains, check_further
 from verifier.policy import TrustPolicy
 from verifier.readers import SourceUnavailable
 from verifier.readers.chain import OnChainCheckpoint, RegistryReader
-from verifier.readers.db import EventRow, LedgerDB, database_url
+from verifier.readers.db import LedgerDB, database_url
 from verifier.report import Problem, Report
 from verifier.succession import linked_checkpoints
 from verifier.witness_check import check_ledger_witnesses
@@ -64,7 +62,8 @@ def default_jobs() -> int:
 
 
 class _Fsck:
-    """The state carried across chunks: frontier, project heads, next checkpoint."""
+    """The state the ranges are joined into (``fsck_join``): frontier, project heads,
+    next checkpoint, the receipt batch open across a boundary, sealed scopes."""
 
     def __init__(self, report: Report, policy: TrustPolicy, db: LedgerDB, conn: Connection,
                  size: int, chain: RegistryReader | None) -> None:
@@ -75,81 +74,21 @@ class _Fsck:
         self.tree_ok = True
         self.links = ProjectChains(report)
         self.sealed = SealedScopes(report, policy.origin)
-        self.payload_bad: set[int] = set()
         self.keys = key_history(report, policy, db, conn)  # the log's rotations, verified
         self.batch_keys = PromiseKeys(self.keys.keys, tuple(self.keys.announced), policy.origin)
-        self.batches = BatchStream(self.batch_keys, self.batch_judged,
-                                   db.batch_rows(conn, 0, size))
+        # fed by the ranges' findings only (each range reads its own batch rows)
+        self.batches = BatchStream(self.batch_keys, self.batch_judged, iter(()))
         self.checkpoints = db.checkpoints(conn)
         self.pending_cp = next(self.checkpoints, None)
         self.anchors, self.further, self.stray = _split_anchors(db.anchors(conn),
                                                                 db.log_info(conn))
         self.further_chains = FurtherChains(policy, chain is not None)
-        self.rows: list[EventRow] = []
         # every checkpoint of this log on chain, by size: each must be a size the log
         # signed (same root) or at least the recomputed tree at that size, never beyond it
         self.on_chain = self._load_chain()
         self.chain_sizes = sorted(self.on_chain)
 
-    def events(self, rows: list[EventRow]) -> None:
-        """One chunk: leaves recomputed and compared, project links, then the tree.
-
-        The loop is the fsck's hot path (one SHA-256 of the event bytes is the floor): the
-        common case — leaf right, link fields matched by ``LINK`` and right — costs a hash,
-        a regex match and a few comparisons; anything else goes to ``ProjectChains.add``,
-        which locates and reports the problem. A sealed record costs a slice."""
-        sha, heads, sealed = hashlib.sha256, self.links.heads, self.sealed
-        leaves: list[bytes] = []
-        app, match, rfind_key, magic, tail = leaves.append, LINK.match, PREV, MAGIC, RELEASE_TAIL
-        start = (-1, ZERO_HASH)
-        self.rows = rows
-        batches = self.batches
-        bmark = batches.mark
-        for idx, event_id, project_id, leaf_col, data in rows:
-            if idx != self.next_index:
-                batches.reach(idx, len(leaves), rows, leaves, gap=True)
-                self._gap(idx, event_id, project_id)
-            self.next_index = idx + 1
-            if idx >= bmark:  # a receipt batch ends or starts here
-                bmark = batches.reach(idx, len(leaves), rows, leaves)
-            if data[:4] == magic:  # sealed: the stored leaf (the tree pass ties it), no link
-                app(leaf_col)
-                sealed.note(idx, event_id, project_id, data)
-                continue
-            leaf = sha(b"\x00" + data).digest()
-            app(leaf)
-            if leaf != leaf_col:
-                self.payload_bad.add(idx)
-                self.report.fail("payload", "stored event bytes do not hash to the stored "
-                                 "leaf hash", index=idx, event_id=event_id,
-                                 project_id=project_id)
-            m = match(data, max(data.rfind(rfind_key), 0))
-            last = heads.get(project_id, start)
-            if (m is not None and int(m[3]) == last[0] + 1 and unhexlify(m[1]) == last[1]
-                    and m[2] == project_id.encode()):
-                heads[project_id] = (last[0] + 1, leaf)
-            else:
-                self.links.add(idx, event_id, project_id, data, leaf)
-            if data.endswith(tail) and leaf == leaf_col:
-                sealed.release(idx, event_id, project_id, data)
-        batches.flush(rows, leaves)
-        self.report.count("events", len(rows))
-        if self.tree_ok:
-            self._tree(leaves)
-
-    def _where(self, index: int) -> tuple[str | None, str | None]:
-        """(event id, project id) of an index of the current chunk."""
-        rows = self.rows
-        if rows:
-            k = index - rows[0][0]
-            if 0 <= k < len(rows) and rows[k][0] == index:
-                return rows[k][1], rows[k][2]
-            for row in rows:
-                if row[0] == index:
-                    return row[1], row[2]
-        return None, None
-
-    def _gap(self, idx: int, event_id: str | None, project_id: str | None) -> None:
+    def _gap(self, idx: int, event_id: str | None) -> None:
         self.report.fail("sequence", f"events {self.next_index}..{idx - 1} are missing from "
                          f"the log (index gap)", index=self.next_index,
                          evidence={"next_present": idx, "next_event_id": event_id})
@@ -182,37 +121,6 @@ class _Fsck:
         stops = [self.pending_cp[0]] if self.pending_cp is not None else []
         stops += self.chain_sizes[:1]
         return min(stops, default=None)
-
-    def _tree(self, leaves: list[bytes]) -> None:
-        pos = 0
-        while pos < len(leaves):
-            cut = len(leaves)
-            stop = self._next_stop()
-            if stop is not None and stop <= self.frontier.size + cut - pos:
-                cut = pos + stop - self.frontier.size
-            rows, self.frontier = tree.append_leaf_hashes(self.frontier, leaves[pos:cut])
-            self._compare(rows)
-            pos = cut
-            self.due_checkpoints()
-
-    def _compare(self, rows: list[tuple[int, bytes]]) -> None:
-        if not rows:
-            return
-        lo = rows[0][0]
-        stored = self.db.tree_range(self.conn, lo, lo + len(rows))
-        computed = [h for _, h in rows]
-        self.report.count("tree_hashes", len(rows))
-        if stored == computed:
-            return
-        first = next((i for i, (a, b) in enumerate(zip(stored, computed, strict=False))
-                      if a != b), min(len(stored), len(computed)))
-        self._tree_problem(lo + first, missing=first >= len(stored) or len(stored) != len(rows))
-
-    def _tree_problem(self, stored_index: int, *, missing: bool) -> None:
-        problem = tree_problem(stored_index, missing=missing, where=self._where,
-                               payload_bad=self.payload_bad)
-        if problem is not None:
-            self.report.add(problem)
 
     def event_id(self, index: int) -> str | None:
         """The event id at an index (a problem found by a range worker names it)."""
@@ -355,7 +263,8 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
                  progress: Progress | None = None, *, jobs: int | None = None,
                  chunk: int = CHUNK, span: int | None = None) -> Report:
     """fsck the ledger at ``db_url`` (a SQLAlchemy URL or a SQLite file path), in ``jobs``
-    processes (default: one per CPU; 1 checks the log in this process, in one pass).
+    processes (default: one per CPU; 1 checks the log's ranges one after another in this
+    process, with the same code).
     ``chunk`` rows are read at a time; ``span`` (a multiple of it) sets the ranges' size."""
     url = database_url(db_url)
     db = LedgerDB(url)
@@ -370,16 +279,14 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
         state = _Fsck(report, policy, db, conn, report.subject["log_size"], chain)
         state.due_checkpoints()
         jobs = default_jobs() if jobs is None else max(1, jobs)
+        ranges = plan(state.size, jobs, chunk, span)
         # below a few chunks, starting the workers costs more than they save
-        ranges = plan(state.size, jobs, chunk, span) if jobs > 1 else []
-        if len(ranges) > 1 and state.size >= PARALLEL_FROM * chunk:
+        if jobs > 1 and len(ranges) > 1 and state.size >= PARALLEL_FROM * chunk:
             report.subject["jobs"] = min(jobs, len(ranges))
             run_ranges(state, url, ranges, jobs, chunk, progress)
-        else:
-            for rows in db.event_chunks(conn, state.size, chunk):
-                state.events(rows)
-                if progress is not None:
-                    progress(len(rows), state.size)
+        else:  # the same range code, one range after another in this process
+            run_here(state, (db, conn), plan(state.size, 1, chunk, span or LONGEST * chunk),
+                     chunk, progress)
         state.finish()
         state.sealed.verify(db, conn)
         check_ledger_witnesses(report, policy, db, conn)

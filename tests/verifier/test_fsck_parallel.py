@@ -100,8 +100,14 @@ def _codes(report: Report) -> list[tuple[str, int | None]]:
 def test_plan_ranges_are_whole_chunks() -> None:
     assert plan(22, 2, 2, 4) == [(0, 4), (4, 8), (8, 12), (12, 16), (16, 20), (20, 22)]
     assert plan(22, 2, 3, 7) == [(0, 6), (6, 12), (12, 18), (18, 22)]
-    assert plan(1_000_000, 2, 5000) == [(k, min(k + 125_000, 1_000_000))
-                                        for k in range(0, 1_000_000, 125_000)]
+    for size, jobs in ((1_000_000, 2), (100_200, 2), (100_200, 4), (7_000, 2)):
+        ranges = plan(size, jobs, 5000)
+        spans = [hi - lo for lo, hi in ranges]
+        assert [lo for lo, _ in ranges] == [0, *(hi for _, hi in ranges[:-1])]
+        assert ranges[-1][1] == size and all(s % 5000 == 0 for s in spans[:-1])
+        # large ranges first, bounded, shrinking to one chunk: the workers end together
+        assert spans[:-1] == sorted(spans[:-1], reverse=True) and max(spans) <= 250_000
+        assert spans[-1] <= 5000 and (len(spans) < 3 or spans[-2] == 5000)
 
 
 def test_graft_makes_the_single_tree() -> None:
@@ -221,6 +227,15 @@ def test_progress_counts_the_workers_rows(ledger: Ledger) -> None:
                           jobs=2, chunk=2, span=4)
     assert report.subject["jobs"] == 2 and report.ok
     assert sum(n for n, _ in seen) == SIZE and {t for _, t in seen} == {SIZE}
+
+
+def test_one_job_runs_the_range_code_here(ledger: Ledger) -> None:
+    seen: list[tuple[int, int]] = []
+    report = check_ledger(ledger.url, ledger.policy,
+                          progress=lambda n, total: seen.append((n, total)), jobs=1, chunk=2)
+    assert "jobs" not in report.subject and report.ok
+    assert sum(n for n, _ in seen) == SIZE and {t for _, t in seen} == {SIZE}
+    assert [n for n, _ in seen] == [2] * (SIZE // 2)  # chunk by chunk, as they are read
 
 
 def test_cli_jobs_option(ledger: Ledger, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,13 +24,7 @@ from verifier.readers import SourceUnavailable
 
 EventRow = tuple[int, str, str, bytes, bytes]  # idx, event_id, project_id, leaf, canonical
 REQUIRED = ("log_info", "events", "tree_hashes", "checkpoints")
-_EVENTS = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
-           "WHERE idx >= :lo AND idx < :hi ORDER BY idx LIMIT :n")
-_EVENTS_PG = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
-              "WHERE idx >= %s AND idx < %s ORDER BY idx")
 _NEXT_PG = "SELECT min(idx) FROM events WHERE idx >= %s AND idx < %s"
-_EVENTS_STREAM = ("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
-                  "WHERE idx < ? ORDER BY idx")
 _EVENTS_AT = text("SELECT idx, event_id, project_id, leaf_hash, canonical FROM events "
                   "WHERE idx IN :ids ORDER BY idx").bindparams(bindparam("ids", expanding=True))
 # The first bytes of each event (a sealed blob's magic and scope id), paged by index.
@@ -190,19 +184,6 @@ class LedgerDB:
         if self.engine.dialect.driver != "psycopg":
             return None
         return conn.connection.driver_connection
-
-    def event_chunks(self, conn: Connection, size: int, chunk: int) -> Iterator[list[EventRow]]:
-        """Events with index below ``size``, in index order, ``chunk`` rows at a time."""
-        raw = self._sqlite(conn)
-        if raw is not None:
-            yield from _cursor_chunks(raw, _EVENTS_STREAM, (size,), chunk)
-            return
-        pg = self._psycopg(conn)
-        if pg is not None:
-            yield from _rechunk(_windows(pg, _EVENTS_PG, LOWEST, size, chunk), chunk)
-            return
-        yield from _pages(conn, _EVENTS, LOWEST, size, chunk,
-                          lambda r: (int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])))
 
     def range_chunks(self, conn: Connection, lo: int, hi: int, chunk: int
                      ) -> Iterator[list[RangeRow]]:

@@ -1,0 +1,71 @@
+"""The fsck's per-event loop (``fsck_range``) and its shortcuts: each must give what the
+long way gives — the next link formatted from a template, a batch subtree's root from a
+prefix-fed hasher, the index runs of a chunk."""
+
+from __future__ import annotations
+
+import hashlib
+from binascii import hexlify
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.core import tree
+from verifier.fsck_batches import pieces
+from verifier.fsck_links import LINK, PREV, SEQ_LIMIT, link_fields, link_template, next_link
+from verifier.fsck_range import _breaks
+from verifier.fsck_tree import graft
+
+hashes = st.binary(min_size=32, max_size=32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12), st.integers(-2, SEQ_LIMIT), hashes)
+def test_next_link_is_what_link_matches(project_id: str, seq: int, leaf: bytes) -> None:
+    template = link_template(project_id)
+    expect = next_link(template, seq, leaf)
+    joined = None
+    if template is not None and 0 <= seq + 1 < SEQ_LIMIT:  # the bytes as LINK reads them
+        joined = b"".join((PREV, hexlify(leaf), b'","project_id":"', project_id.encode(),
+                           b'","project_seq":', b"%d" % (seq + 1), b',"'))
+    assert expect == joined
+    if expect is not None:
+        data = b'{"payload":{},' + expect + b'received_at":"x","v":1}'
+        assert LINK.match(data, data.rfind(PREV)) is not None
+        assert link_fields(data) == (project_id, seq + 1, leaf)
+
+
+def test_link_template_refuses_what_link_cannot_match() -> None:
+    assert link_template('a"b') is None and link_template("a\\b") is None
+    assert link_template("\ud800") is None  # not UTF-8
+    assert link_template("100%") == PREV + b'%b","project_id":"100%%","project_seq":%d,"'
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(hashes, min_size=1, max_size=70), st.integers(0, 40))
+def test_batch_pieces_make_the_batch_root(leaves: list[bytes], start: int) -> None:
+    whole = tree.root_of_leaf_hashes(leaves)
+    made = pieces(leaves, 0)
+    assert graft(tree.EMPTY_FRONTIER, made).root == whole
+    for level, h in made:  # each piece a complete subtree, rooted as RFC 9162 roots it
+        assert level >= 0 and len(h) == 32
+    cut = min(start, len(leaves))  # a share fed in two parts joins to the same root
+    first = graft(tree.EMPTY_FRONTIER, pieces(leaves[:cut], 0))
+    assert graft(first, pieces(leaves[cut:], cut)).root == whole
+
+
+def test_a_complete_subtree_root_is_the_rfc_one() -> None:
+    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(64)]
+    assert pieces(leaves, 0) == [(6, tree.root_of_leaf_hashes(leaves))]
+
+
+@given(st.lists(st.integers(0, 6), max_size=30), st.integers(0, 3))
+def test_breaks_are_the_rows_that_do_not_follow(steps: list[int], start: int) -> None:
+    idx, rows = start, list[tuple[int, str, bytes, bytes]]()
+    for step in steps:  # 0: the same index again (a table without its key), 1: the next
+        idx += step - 1 if rows else step
+        rows.append((idx, "p", b"", b""))
+    want = [k for k in range(len(rows))
+            if rows[k][0] != (start if k == 0 else rows[k - 1][0] + 1)]
+    assert _breaks(rows, start) == want[::-1]
+
