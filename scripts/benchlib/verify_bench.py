@@ -97,20 +97,28 @@ def _peak_rss_mb() -> float:
 
 def fsck_child(spec: dict[str, Any]) -> dict[str, Any]:
     """In a child process: one fsck, timed, with the process's peak RSS before and after
-    and its workers' (the largest ``ru_maxrss`` of its finished children)."""
+    and its workers' (the largest ``ru_maxrss`` of its finished children), and the CPU
+    time of the process and of its workers (which the load disturbs less than the wall)."""
     import resource
 
     from verifier import check_ledger
     from verifier.policy import build
 
+    def children_cpu() -> float:
+        use = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return use.ru_utime + use.ru_stime
+
     policy = build(key=spec["vkey"], origin=spec["origin"])
     base = _peak_rss_mb()
-    t0 = time.perf_counter()
+    c0, w0, t0 = time.process_time(), children_cpu(), time.perf_counter()
     report = check_ledger(spec["db"], policy, jobs=spec.get("jobs"))
     seconds = time.perf_counter() - t0
+    cpu, workers_cpu = time.process_time() - c0, children_cpu() - w0
     n = report.counts.get("events", 0)
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"ok": report.ok, "outcome": report.outcome, "events": n, "seconds": seconds,
+            "cpu_s": cpu, "workers_cpu_s": workers_cpu,
+            "cpu_us_per_event": (cpu + workers_cpu) / n * 1e6 if n else None,
             "events_per_s": n / seconds if seconds else 0.0,
             "jobs": report.subject.get("jobs", 1),
             "tree_hashes": report.counts.get("tree_hashes", 0),
@@ -161,22 +169,24 @@ def run_fsck(spec: dict[str, str]) -> dict[str, Any]:
 def hashlib_floor(db: str, n: int) -> dict[str, Any]:
     """n SHA-256 over 0x00‖canonical + (n−1) over 65-byte nodes; reading is not timed."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    sha, spent, size = hashlib.sha256, 0.0, 0
+    sha, spent, cpu, size = hashlib.sha256, 0.0, 0.0, 0
     try:
         cur = con.execute("SELECT canonical FROM events ORDER BY idx")
         while rows := cur.fetchmany(5000):
             datas = [b"\x00" + bytes(r[0]) for r in rows]
             node = b"\x01" + b"\x00" * 64
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for d in datas:
                 sha(d).digest()
             for _ in range(len(datas)):
                 sha(node).digest()
             spent += time.perf_counter() - t0
+            cpu += time.process_time() - c0
             size += sum(len(d) for d in datas)
     finally:
         con.close()
     return {"seconds": spent, "events_per_s": n / spent if spent else 0.0,
+            "cpu_us_per_event": cpu / n * 1e6 if n else None,
             "sha256_calls": 2 * n - 1, "mean_event_bytes": size / max(n, 1)}
 
 
@@ -289,7 +299,8 @@ def fsck_runs(args: argparse.Namespace, spec: dict[str, str], n: int, built: flo
                          if fsck["events_per_s"] else None})
             print(f"  verify: fsck {n:,} {db_name} jobs {fsck['jobs']}: "
                   f"{fsck['events_per_s']:,.0f} events/s (floor {floor['events_per_s']:,.0f}, "
-                  f"load {fsck['load_1min']:.1f})", file=sys.stderr)
+                  f"load {fsck['load_1min']:.1f}); CPU per event {_f(fsck['cpu_us_per_event'], 2)}"
+                  f" µs (floor {_f(floor['cpu_us_per_event'], 2)})", file=sys.stderr)
     return runs
 
 
@@ -321,12 +332,15 @@ def _f(x: float | None, digits: int = 0) -> str:
 def markdown(res: dict[str, Any]) -> str:
     lines = ["# Verifier benchmark (witness-verify)", "",
              "| events | database | jobs | fsck events/s | fsck s | hashlib floor events/s | "
-             "floor/fsck | peak RSS MB (parent / each worker) | load | outcome |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "floor/fsck | CPU µs/event fsck (all processes) / floor | "
+             "peak RSS MB (parent / each worker) | load | outcome |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["fsck"]:
         lines.append(f"| {r['n']:,} | {r.get('db', 'sqlite')} | {r.get('jobs', 1)} | "
                      f"{_f(r['events_per_s'])} | {_f(r['seconds'], 2)} | "
                      f"{_f(r['floor']['events_per_s'])} | {_f(r['ratio_to_floor'], 2)} | "
+                     f"{_f(r.get('cpu_us_per_event'), 2)} / "
+                     f"{_f(r['floor'].get('cpu_us_per_event'), 2)} | "
                      f"{_f(r['peak_rss_mb'], 1)} / {_f(r.get('workers_peak_rss_mb'), 1)} | "
                      f"{_f(r.get('load_1min'), 1)} | {r['outcome']} |")
     rc, ch = res.get("receipts"), res.get("chain")
