@@ -131,7 +131,8 @@ def _over_baseline(runs: dict[str, dict[str, Any]]) -> dict[str, float]:
         return {}
     return {"v2_over_baseline": runs["v2"]["per_s_with_parse"] / old["per_s_with_parse"],
             "v2_over_baseline_cpu": (runs["v2"]["cpu_per_s_with_parse"]
-                                     / old["cpu_per_s_with_parse"])}
+                                     / old["cpu_per_s_with_parse"]),
+            "v2_over_baseline_verify": runs["v2"]["per_s"] / old["per_s"]}
 
 
 def receipt_rows(rc: dict[str, Any] | None) -> list[str]:
@@ -153,12 +154,13 @@ def receipt_rows(rc: dict[str, Any] | None) -> list[str]:
     if old is not None:
         lines.append(f"| offline, the code when the target was set ({rc['baseline_note']}; "
                      f"its own log and receipts) | {_f(old['per_s_with_parse'])} | "
-                     f"{_f(old['cpu_per_s_with_parse'])} | – | | – | – |")
+                     f"{_f(old['cpu_per_s_with_parse'])} | {_f(old.get('per_s'))} | | – | – |")
     lines.append(f"| v2 ÷ v1 | {_f(rc['v2_over_v1'], 2)}× | {_f(rc['v2_over_v1_cpu'], 2)}× "
-                 "| | | | |")
+                 f"| {_f(rc['v2']['per_s'] / rc['v1']['per_s'], 2)}× | | | |")
     if old is not None:
         lines.append(f"| v2 ÷ then | {_f(rc['v2_over_baseline'], 2)}× | "
-                     f"{_f(rc['v2_over_baseline_cpu'], 2)}× | | | | |")
+                     f"{_f(rc['v2_over_baseline_cpu'], 2)}× | "
+                     f"{_f(rc.get('v2_over_baseline_verify'), 2)}× | | | |")
     elif rc.get("baseline_note"):
         lines.append(f"| then | {rc['baseline_note']} | | | | | |")
     return lines
