@@ -55,6 +55,15 @@ class WorkCalendar:
     holidays: frozenset[date] = field(default_factory=frozenset)
     makeup_workdays: frozenset[date] = field(default_factory=frozenset)
     years: frozenset[int] = field(default_factory=frozenset)
+    # Answers already computed (the calendar never changes; a day of a year it does not
+    # cover raises before anything is kept, so these hold covered days only, a few
+    # hundred per year). Every evaluation asks the same deadlines again.
+    _rest: dict[date, bool] = field(default_factory=dict, init=False, repr=False,
+                                    compare=False, hash=False)
+    _due: dict[tuple[str, date, int], date] = field(default_factory=dict, init=False,
+                                                     repr=False, compare=False, hash=False)
+    _counts: dict[tuple[date, date], int] = field(default_factory=dict, init=False,
+                                                  repr=False, compare=False, hash=False)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_CALENDAR, *extra: Path) -> WorkCalendar:
@@ -72,11 +81,15 @@ class WorkCalendar:
         """A statutory holiday, or a weekend day not re-designated as a working day.
 
         Raises CalendarMissingError for a year the calendar does not cover."""
+        try:
+            return self._rest[day]
+        except KeyError:
+            pass
         if not self.covers(day):
             raise CalendarMissingError(day.year, day)
-        if day in self.holidays:
-            return True
-        return day.weekday() >= 5 and day not in self.makeup_workdays
+        rest = day in self.holidays or (day.weekday() >= 5 and day not in self.makeup_workdays)
+        self._rest[day] = rest
+        return rest
 
     def roll(self, day: date) -> date:
         while self.is_rest(day):
@@ -85,7 +98,12 @@ class WorkCalendar:
 
     def due(self, a: datetime, n: int) -> date:
         """Last permitted date for an act "within n days of a" (rolls past rest days)."""
-        return self.roll(local_date(a) + timedelta(days=n))
+        start = local_date(a)
+        key = ("d", start, n)
+        found = self._due.get(key)
+        if found is None:
+            found = self._due[key] = self.roll(start + timedelta(days=n))
+        return found
 
     def met(self, act: datetime, a: datetime, n: int) -> bool:
         return local_date(act) <= self.due(a, n)
@@ -96,12 +114,24 @@ class WorkCalendar:
 
     def working_days(self, start: date, end: date) -> int:
         """Working days d with start < d <= end (local dates)."""
-        return sum(1 for k in range(1, (end - start).days + 1)
-                   if not self.is_rest(start + timedelta(days=k)))
+        found = self._counts.get((start, end))
+        if found is None:
+            found = self._counts[start, end] = sum(
+                1 for k in range(1, (end - start).days + 1)
+                if not self.is_rest(start + timedelta(days=k)))
+        return found
 
     def due_wd(self, a: datetime, n: int) -> date:
         """The n-th working day after D(a)."""
-        day, left = local_date(a), n
+        start = local_date(a)
+        key = ("wd", start, n)
+        found = self._due.get(key)
+        if found is None:
+            found = self._due[key] = self._nth_working_day(start, n)
+        return found
+
+    def _nth_working_day(self, day: date, n: int) -> date:
+        left = n
         while left > 0:
             day += timedelta(days=1)
             if not self.is_rest(day):

@@ -104,6 +104,10 @@ class ReferenceData:
     ip_whitelist: frozenset[str] = frozenset()  # center terminals / shared NAT egress
     device_whitelist: frozenset[str] = frozenset()
     debarred: frozenset[str] = frozenset()
+    # The relations by their pair of parties: the conflict rules ask about every member and
+    # bidder of every section, and a scan of all relations per question grows with both.
+    _by_pair: dict[frozenset[Any], list[Mapping[str, Any]]] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False)
 
     @classmethod
     def load(cls, path: Path) -> ReferenceData:
@@ -120,7 +124,24 @@ class ReferenceData:
 
     def related(self, a: str, b: str) -> list[Mapping[str, Any]]:
         """Relations linking two parties (enterprises or persons), either direction."""
-        return [r for r in self.relations if {r.get("a"), r.get("b")} == {a, b}]
+        if not self.relations:
+            return []
+        by_pair = self._by_pair
+        if by_pair is None:  # built on the first question, not at load (see _pairs)
+            by_pair = _pairs(self.relations)
+            object.__setattr__(self, "_by_pair", by_pair)
+        return list(by_pair.get(frozenset((a, b)), ()))
+
+
+def _pairs(relations: tuple[Mapping[str, Any], ...]
+           ) -> dict[frozenset[Any], list[Mapping[str, Any]]]:
+    """Relations by the set of their two parties, in file order (what ``related`` matched by
+    comparing each relation's {a, b} with the asked pair; a party that cannot be in a set
+    fails here as it failed there, at the first question)."""
+    out: dict[frozenset[Any], list[Mapping[str, Any]]] = {}
+    for r in relations:
+        out.setdefault(frozenset((r.get("a"), r.get("b"))), []).append(r)
+    return out
 
 
 @dataclass(frozen=True)

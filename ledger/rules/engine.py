@@ -16,20 +16,33 @@ from typing import Any
 
 from ledger.rules.calendar import CalendarMissingError
 from ledger.rules.context import RuleContext
-from ledger.rules.model import Finding, Trail, TrailEvent
+from ledger.rules.model import Finding, Trail, TrailEvent, instant
 from ledger.rules.registry import REGISTRY, UNIMPLEMENTED, load_all
 
 
 def trail_event(index: int, envelope: Mapping[str, Any]) -> TrailEvent:
     """A TrailEvent from a decoded envelope (``ledger.core.canonical.decode_envelope``)."""
-    return TrailEvent(
-        index=index, event_id=envelope["event_id"], type=envelope["type"],
-        project_id=envelope["project_id"], section_id=envelope.get("section_id"),
-        occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
-        received_at=datetime.fromisoformat(envelope["received_at"]),
-        actor=envelope.get("actor") or {}, context=envelope.get("context") or {},
-        payload=envelope.get("payload") or {},
+    return TrailEvent.of(  # positional: taken in once per event
+        index, envelope["event_id"], envelope["type"], envelope["project_id"],
+        envelope.get("section_id"), instant(envelope["occurred_at"]),
+        _received(envelope["received_at"]), envelope.get("actor") or {},
+        envelope.get("context") or {}, envelope.get("payload") or {},
     )
+
+
+_last_received: tuple[str, datetime] = ("", datetime.min)
+
+
+def _received(text: str) -> datetime:
+    """``instant(text)``; the events of one append share their receipt time, so the last
+    one parsed is kept (one datetime for the whole append, not one per event)."""
+    global _last_received
+    last_text, last = _last_received
+    if text == last_text:
+        return last
+    value = instant(text)
+    _last_received = (text, value)
+    return value
 
 
 def trail_from_canonical(project_id: str, rows: Iterable[tuple[int, bytes]]) -> Trail:

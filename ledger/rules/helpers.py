@@ -10,22 +10,50 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from ledger.rules.model import Trail, TrailEvent
+from ledger.rules.model import Trail, TrailEvent, instant
 
 
 def ts(value: str | datetime) -> datetime:
     """An RFC 3339 payload timestamp as an aware datetime (datetimes pass through)."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value
+    try:
+        return _INSTANTS[value]
+    except KeyError:
+        pass
+    found = _INSTANTS[value] = instant(value)
+    if len(_INSTANTS) > _PARSED_KEPT:
+        _INSTANTS.clear()
+    return found
 
 
 def dec(value: Any) -> Decimal | None:
     """A decimal-string amount as Decimal; None when absent, empty or malformed."""
     if value is None:
         return None
+    text = str(value)
     try:
-        return Decimal(str(value))
+        return _DECIMALS[text]
+    except KeyError:
+        pass
+    try:
+        found: Decimal | None = Decimal(text)
     except InvalidOperation:
-        return None
+        found = None
+    if len(_DECIMALS) >= _PARSED_KEPT:
+        _DECIMALS.clear()
+    _DECIMALS[text] = found
+    return found
+
+
+# Amounts, scores and score ranges repeat across events (every expert scores a factor within
+# the same "0".."40"): parsing each text once spares most of the Decimal constructions the
+# rules make. A Decimal is immutable, so sharing one is safe; the bound keeps memory flat.
+_DECIMALS: dict[str, Decimal | None] = {}
+# Payload timestamps (deadlines, signing times) are read by several rules in every
+# evaluation: each text is parsed once, into a datetime whose zone is shared (``instant``).
+_INSTANTS: dict[str, datetime] = {}
+_PARSED_KEPT: Final = 50_000
 
 
 def lots(trail: Trail) -> list[tuple[str | None, Trail]]:

@@ -7,15 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from itertools import pairwise
-from typing import Any, Literal, TypeVar, cast
+from datetime import datetime, tzinfo
+from itertools import islice
+from operator import lt
+from typing import Any, Literal, TypeVar
 
 from ledger.rules.applicability import ALL, Applies
 
 Severity = Literal["info", "warning", "violation"]
 Confidence = Literal["V", "V2", "M", "D"]
 T = TypeVar("T")
+
+
+_ZONES: dict[tzinfo, tzinfo] = {}
+
+
+def instant(text: str) -> datetime:
+    """``datetime.fromisoformat(text)``, its zone the one object kept for its UTC offset.
+
+    Rules compare and subtract timestamps all the time; two aware datetimes whose zones
+    are different objects go through ``utcoffset()`` calls for that, an order of magnitude
+    slower than when the zone is the same object, and ``fromisoformat`` makes a new zone
+    per call. Same instant, same fields, same offset: only the zone object is shared."""
+    value = datetime.fromisoformat(text)
+    zone = value.tzinfo
+    if zone is None:
+        return value
+    # fromisoformat's zones are unnamed fixed offsets, equal (and hashed) by their offset
+    kept = _ZONES.setdefault(zone, zone)
+    return value if kept is zone else value.astimezone(kept)
 
 
 @dataclass(frozen=True)
@@ -32,6 +52,20 @@ class TrailEvent:
     actor: Mapping[str, Any]
     context: Mapping[str, Any]
     payload: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, index: int, event_id: str, type: str, project_id: str,
+           section_id: str | None, occurred_at: datetime, received_at: datetime,
+           actor: Mapping[str, Any], context: Mapping[str, Any],
+           payload: Mapping[str, Any]) -> TrailEvent:
+        """``TrailEvent(...)``, the same event, built without the frozen dataclass's
+        ``object.__setattr__`` per field (most of the cost of taking a new event in)."""
+        event = object.__new__(cls)
+        event.__dict__.update(
+            index=index, event_id=event_id, type=type, project_id=project_id,
+            section_id=section_id, occurred_at=occurred_at, received_at=received_at,
+            actor=actor, context=context, payload=payload)
+        return event
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.payload.get(key, default)
@@ -57,14 +91,18 @@ class Trail:
     def memo(self, key: Any, build: Callable[[Trail], T]) -> T:
         """``build(self)``, computed once per trail and ``key`` (callers must not mutate it)."""
         try:
-            return cast(T, self._memo[key])
+            found: T = self._memo[key]
         except KeyError:
-            value = self._memo[key] = build(self)
-            return value
+            found = self._memo[key] = build(self)
+        return found
 
     @property
     def _by_type(self) -> dict[str, list[TrailEvent]]:
-        return self.memo("_by_type", _index_by_type)
+        try:  # the memo inlined: of_type / first / last ask for it on every call
+            found: dict[str, list[TrailEvent]] = self._memo["_by_type"]
+        except KeyError:
+            found = self._memo["_by_type"] = _index_by_type(self)
+        return found
 
     @property
     def flags(self) -> Mapping[str, Any]:
@@ -107,6 +145,8 @@ class Trail:
         if sub is None:
             evs = tuple(e for e in self.events if e.section_id in (section_id, None))
             sub = subs[section_id] = type(self)(self.project_id, evs)
+            if self._memo.get("_ordered"):  # a subsequence of increasing indexes increases
+                sub._memo["_ordered"] = True
         return sub
 
     def __iter__(self) -> Iterator[TrailEvent]:
@@ -134,8 +174,8 @@ def _index_by_type(trail: Trail) -> dict[str, list[TrailEvent]]:
 
 def _indexes_increase(trail: Trail) -> bool:
     """Log indexes strictly increase along the trail (so sorting by index keeps its order)."""
-    evs = trail.events
-    return all(a.index < b.index for a, b in pairwise(evs))
+    indexes = [e.index for e in trail.events]
+    return all(map(lt, indexes, islice(indexes, 1, None)))
 
 
 def _latest_received(trail: Trail) -> datetime | None:

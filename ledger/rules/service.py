@@ -123,7 +123,7 @@ class RuleService:
             return self._run({project_id: None})
 
     def _run_cached(self, touched: dict[str, set[str]]) -> RunResult:
-        new: list[Finding] = []
+        found: list[Finding] = []
         for pid in sorted(touched):
             rule_ids = sorted({r for t in touched[pid] for r in self.rules_reading(t)})
             if not rule_ids:
@@ -132,7 +132,8 @@ class RuleService:
             # cache holds: ``entry`` loads it again
             trail = self.trails.entry(pid).view(pid)
             if trail.events:
-                new.extend(self._store(_evaluate(trail, self.ctx, rule_ids)))
+                found.extend(_evaluate(trail, self.ctx, rule_ids))
+        new = self._store(found)  # one write for every touched project's findings
         raised = self._raise([f for f in new if f.lead])
         return RunResult(tuple(sorted(touched)), tuple(new), tuple(raised))
 
@@ -162,9 +163,11 @@ class RuleService:
         if not ids:
             return []
         now = self.log.clock()
+        listed = list(ids)
         with self.log.db.write() as conn:
-            known = {r[0] for r in conn.execute(
-                select(findings.c.finding_id).where(findings.c.finding_id.in_(list(ids))))}
+            known = {r[0] for lo in range(0, len(listed), _IN_LIST) for r in conn.execute(
+                select(findings.c.finding_id)
+                .where(findings.c.finding_id.in_(listed[lo:lo + _IN_LIST])))}
             fresh = [f for fid, f in ids.items() if fid not in known]
             if fresh:
                 conn.execute(insert(findings),
@@ -194,17 +197,23 @@ class RuleService:
         self.trails.absorb([_row_of(a) for a in _appended(results) if not a.duplicate],
                            contiguous=False)
         now = self.log.clock()
+        # leads on sealed evidence (or recorded by another evaluator meanwhile, whose scope
+        # is not read here): the only ones ``_route_sealed`` may have to route
+        scoped = []
         with self.log.db.write() as conn:
             for (lid, f), res in zip(todo, results, strict=True):
                 if conn.execute(select(leads.c.lead_id).where(leads.c.lead_id == lid)).first():
+                    scoped.append(lid)
                     continue  # recorded meanwhile by another evaluator
                 index = (res.index if isinstance(res, Appended)
                          else self.log.index_of(f"{lid}:raised"))  # raised before a crash
                 scope = conn.execute(select(findings.c.seal_scope)
                                      .where(findings.c.finding_id == finding_id(f))).scalar()
                 conn.execute(insert(leads), [_lead_row(lid, f, index, now, scope)])
+                if scope is not None:
+                    scoped.append(lid)
         _remember(self._recorded, [lid for lid, _ in todo])
-        self._route_sealed([lid for lid, _ in todo])
+        self._route_sealed(scoped)
         return [lid for lid, _ in todo]
 
     def _route_sealed(self, lead_ids: Sequence[str]) -> None:
@@ -334,6 +343,7 @@ class RuleService:
 
 
 _REMEMBER_MAX = 200_000
+_IN_LIST = 500  # finding ids per ``IN (...)`` lookup (a poll's findings span many projects)
 
 
 def _remember(known: set[str], ids: Iterable[str]) -> None:

@@ -86,10 +86,12 @@ class TrailCache:
         self.whole_below = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogRow:
     """One appended event as the rule service takes it in: log index, project, type, and its
-    canonical bytes (decoded only when the rules read it; a sealed record already opened)."""
+    canonical bytes (decoded only when the rules read it; a sealed record already opened).
+    Slotted: the follower makes one per event, and without slots a frozen dataclass costs
+    about twice as much to build."""
 
     index: int
     project_id: str

@@ -27,6 +27,10 @@ INTERNAL_TYPES = frozenset({*LEAD_TYPES, RELEASE_TYPE})
 """Ledger-internal events: in the log, not in the trails the rules read."""
 
 
+def _log_index(row: LogRow) -> int:
+    return row.index
+
+
 class TrailStore:
     """Decoded trails of the projects the rules look at, kept in a ``TrailCache``."""
 
@@ -44,10 +48,13 @@ class TrailStore:
         fresh = contiguous and self._continues(rows)
         touched: dict[str, set[str]] = {}
         for pid, items in by_project.items():
-            items.sort(key=lambda r: r.index)
+            items.sort(key=_log_index)
+            if all(r.type in INTERNAL_TYPES for r in items):
+                # Ledger events only (the leads the service just raised): no trail changes. A
+                # cached trail's gap, if any, is filled when its next rule-visible event
+                # comes (the same events, read then), not with a store read per lead now.
+                continue
             entry = self.cache.get(pid)
-            if entry is None and all(r.type in INTERNAL_TYPES for r in items):
-                continue  # ledger events of a project not in the cache: nothing to extend
             if entry is None:
                 # first seen after every earlier event was taken in, none dropped since (an
                 # eviction in this loop clears ``whole_below``): it has nothing to read back
@@ -57,13 +64,17 @@ class TrailStore:
             elif not contiguous and items[0].index > entry.last_index + 1:
                 self.cache.fills += 1
                 self._fill(pid, entry, below=items[0].index)
+            last, evs, types = entry.last_index, entry.events, set()
             for r in items:
-                if r.index <= entry.last_index:
+                if r.index <= last:
                     continue  # already taken in (loaded from the store)
-                entry.last_index = r.index
+                last = r.index
                 if r.type not in INTERNAL_TYPES:
-                    entry.events.append(trail_event(r.index, r.decoded()))
-                    touched.setdefault(pid, set()).add(r.type)
+                    evs.append(trail_event(r.index, r.decoded()))
+                    types.add(r.type)
+            entry.last_index = last
+            if types:
+                touched[pid] = types
         return touched
 
     def _continues(self, rows: Sequence[LogRow]) -> bool:

@@ -174,11 +174,12 @@ def tbr_32_4(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         if not tdocs or not scores:
             continue
         known = {x.get("id") for x in terms(tdocs[-1]).get("scoring_factors") or []}
-        unknown = [s for s in scores if s.get("factor_id") not in known]
+        unknown = [s for s in scores if s.payload.get("factor_id") not in known]
         maxima: dict[Any, dict[Any, TrailEvent]] = {}
-        for s in scores:
-            if s.get("factor_max") is not None:
-                maxima.setdefault(s.get("factor_id"), {}).setdefault(dec(s.get("factor_max")), s)
+        for s in scores:  # one pass per score of the lot: the payload read directly
+            high = s.payload.get("factor_max")
+            if high is not None:
+                maxima.setdefault(s.payload.get("factor_id"), {}).setdefault(dec(high), s)
         varying = [ev for m in maxima.values() if len(m) > 1 for ev in m.values()]
         if unknown or varying:
             yield hit("R-TBR-32-4-DIFFERENT-STANDARDS", trail, [tdocs[-1], *unknown, *varying],

@@ -188,9 +188,12 @@ def group_related(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if "control" not in kind:
                 links.setdefault((a, b), []).append(kind)
         orgs = sorted(by_org)
+        known = {o: dict(ents.get(o, {})) for o in orgs}
         for i, a in enumerate(orgs):
             for b in orgs[i + 1:]:
-                ea, eb = dict(ents.get(a, {})), dict(ents.get(b, {}))
+                ea, eb = known[a], known[b]
+                if not ea or not eb:
+                    continue  # no shared value or person without both records
                 links_ab = [f"same_{k}" for k in _ENTERPRISE_EQUAL
                             if ea.get(k) and ea.get(k) == eb.get(k)]
                 links_ab += [f"shared_{k}" for k in _ENTERPRISE_PEOPLE
@@ -307,8 +310,11 @@ _SENSITIVE = ("downloader_list", "committee_list", "base_price", "bid_files")
       applies=ALL.where("all (access-to-change window D)"))
 def tenderer_bidder(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     window = timedelta(hours=ctx.thresholds.tenderer_access_window_hours)
+    # the staff's events of the whole trail, read once; a lot's are those of its own section
+    # or project-wide (what ``per_section`` gives it)
+    all_staff = [e for e in trail if e.actor.get("role") in _STAFF]
     for sid, sec in per_section(trail):
-        staff = [e for e in sec if e.actor.get("role") in _STAFF]
+        staff = [e for e in all_staff if e.section_id in (sid, None)]
         bidder_evs = bids(sec) + round_of(sec, "DOC_DOWNLOADED")
         seen: set[tuple[str, str]] = set()
         bidder_attrs: list[tuple[TrailEvent, set[tuple[str, str]]]] | None = None

@@ -126,8 +126,10 @@ def ip_ok(ctx: RuleContext, value: Any) -> Any:
 
 def related_pairs(ctx: RuleContext, orgs: Iterable[str]) -> list[tuple[str, str, str]]:
     """(a, b, kind) of reference relations between distinct parties of ``orgs``."""
-    items = sorted(set(orgs))
     out: list[tuple[str, str, str]] = []
+    if not ctx.reference.relations:
+        return out  # no relation to find among any pair
+    items = sorted(set(orgs))
     for i, a in enumerate(items):
         for b in items[i + 1:]:
             out.extend((a, b, str(r.get("kind", "related"))) for r in ctx.reference.related(a, b))

@@ -138,12 +138,14 @@ def gp_roles(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       severity="violation", lead=True, confidence="V")
 def supervisor_not_member(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     dept = trail.flags.get("supervisory_dept")
+    acting: dict[Any, TrailEvent] | None = None  # the same for every section: read once
     for sid, sec in per_section(trail):
         com = committee(sec)
         if com is None:
             continue
-        acting = {e.actor.get("id"): e for e in trail
-                  if e.actor.get("role") in ("supervisor", "regulator")}
+        if acting is None:
+            acting = {e.actor.get("id"): e for e in trail
+                      if e.actor.get("role") in ("supervisor", "regulator")}
         persons, evs = [], [com.formed]
         for pid, m in com.members.items():
             employer = m.get("employer_org") or (ctx.reference.experts.get(pid) or {}).get(

@@ -22,7 +22,9 @@ def _edges(ctx: RuleContext, person: str, orgs: list[str], since: datetime
            ) -> list[tuple[str, str]]:
     """(org, kind) relations of a person with orgs or their principals, within the lookback
     (a relation whose ``until`` ends before ``since`` − lookback years is ignored)."""
-    out = []
+    out: list[tuple[str, str]] = []
+    if not ctx.reference.relations:
+        return out  # no relation to find (asked for every member and bidder of every lot)
     horizon = (since - timedelta(days=365 * ctx.thresholds.conflict_lookback_years)).date()
     for org in orgs:
         ent = ctx.reference.enterprises.get(org) or {}

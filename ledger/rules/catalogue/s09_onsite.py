@@ -102,18 +102,24 @@ def _viewing(trail: Trail, sec: Trail, sid: str | None, ctx: RuleContext) -> Ite
     if not views:
         return
     by_pair = sec.memo(_views_by_pair, _views_by_pair)
-    experts = sorted({str(s.get("expert_id")) for s in sec.of_type("SCORE_SUBMITTED")})
+    experts = sorted({str(s.payload.get("expert_id")) for s in sec.of_type("SCORE_SUBMITTED")})
+    need = ctx.thresholds.doc_view_min_seconds
     for ex in experts:
         unseen: dict[str, TrailEvent] = {}
         brief: dict[str, int] = {}
+        # bidder → (first view, seconds viewed): once per bid, not once per score of it
+        seen: dict[str, tuple[int | None, int]] = {}
         for s in scores_by(sec, ex):
-            b = str(s.get("bidder_org"))
-            mine = by_pair.get((ex, b), [])
-            if s.get("is_objective") is False and not [v for v in mine if v.index < s.index]:
-                unseen.setdefault(b, s)
-            total = sum(int(v.get("duration_s", 0)) for v in mine)
-            if total < ctx.thresholds.doc_view_min_seconds:
-                brief[b] = total
+            b = str(s.payload.get("bidder_org"))
+            stats = seen.get(b)
+            if stats is None:
+                stats = seen[b] = _viewed(by_pair.get((ex, b), []))
+                if stats[1] < need:
+                    brief[b] = stats[1]
+            first = stats[0]
+            if (b not in unseen and s.payload.get("is_objective") is False
+                    and (first is None or first >= s.index)):
+                unseen[b] = s
         if unseen or brief:
             yield hit("R-SITE-FAST-EVAL", trail, list(unseen.values()) or scores_by(sec, ex)[:1],
                       {"expert": ex, "scored_unviewed": sorted(unseen), "view_seconds": brief,
@@ -132,6 +138,12 @@ def _view_words(ex: str, unseen: list[str], brief: dict[str, int], need: int) ->
         en.append(f"viewed for less than {duration(need, 'en')}: " + listing(
             (f"{b} ({duration(s, 'en')})" for b, s in sorted(brief.items())), "en"))
     return f"专家 {ex} " + "；".join(zh), f"expert {ex} " + "; ".join(en)
+
+
+def _viewed(views: list[TrailEvent]) -> tuple[int | None, int]:
+    """(lowest log index, total ``duration_s``) of an expert's views of one bid."""
+    first = min((v.index for v in views), default=None)
+    return first, sum(int(v.get("duration_s", 0)) for v in views)
 
 
 def _views_by_pair(sec: Trail) -> dict[tuple[str, str], list[TrailEvent]]:
@@ -387,11 +399,14 @@ def controlled_environment(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           f"终端 {term} 上有 {len(experts)} 个专家账号评分",
                           f"{len(experts)} expert accounts scored on terminal {term}",
                           section_id=sid, subjects=sorted(experts))
-        for ex in sorted({s.payload["expert_id"] for s in scores}):
-            mine = [s for s in scores if s.payload["expert_id"] == ex]
+        by_expert: dict[str, list[TrailEvent]] = {}  # each expert's scores, trail order
+        for s in scores:
+            by_expert.setdefault(s.payload["expert_id"], []).append(s)
+        window = timedelta(seconds=burst)
+        for ex, mine in sorted(by_expert.items()):
             for a, b in pairwise(mine):
                 if a.payload["terminal_id"] != b.payload["terminal_id"] and (
-                        b.occurred_at - a.occurred_at <= timedelta(seconds=burst)):
+                        b.occurred_at - a.occurred_at <= window):
                     yield hit("R-EB-33-CONTROLLED-ENVIRONMENT", trail, [a, b],
                               {"expert": ex, "terminals": [a.payload["terminal_id"],
                                                            b.payload["terminal_id"]]},

@@ -7,8 +7,7 @@ Evaluated per section (lot). Must not import the store, the API or the verifier.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
-from statistics import median
+from decimal import Decimal, getcontext
 from typing import Any
 
 from ledger.rules.applicability import ALL
@@ -30,9 +29,10 @@ def latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
 
 def _latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
     out: dict[Key, dict[str, TrailEvent]] = {}
-    for s in sec.of_type("SCORE_SUBMITTED"):
-        key = (str(s.get("bidder_org")), str(s.get("factor_id")))
-        out.setdefault(key, {})[str(s.get("expert_id"))] = s
+    for s in sec.of_type("SCORE_SUBMITTED"):  # thousands per trail: the payload read directly
+        p = s.payload
+        key = (str(p.get("bidder_org")), str(p.get("factor_id")))
+        out.setdefault(key, {})[str(p.get("expert_id"))] = s
     return out
 
 
@@ -40,13 +40,51 @@ def _val(e: TrailEvent) -> Decimal:
     return dec(e.get("score")) or Decimal(0)
 
 
-Facts = dict[int, tuple[Decimal | None, Decimal | None, Decimal]]
+# One SCORE_SUBMITTED as the score rules compare it, parsed once per trail: factor_min,
+# factor_max, the score (0 when absent or malformed), its text (as compared and worded),
+# whether it is objective (is_objective truthy), whether it lies outside the range and
+# whether its arithmetic is exact (``_exact``). A plain tuple: a trail holds thousands of
+# scores, and a tuple is the cheapest to build.
+Fact = tuple[Decimal | None, Decimal | None, Decimal, str, bool, bool, bool]
+Facts = dict[int, Fact]
+
+
+def _fact(e: TrailEvent) -> Fact:
+    p = e.payload
+    lo, hi, v = dec(p.get("factor_min")), dec(p.get("factor_max")), _val(e)
+    out = (lo is not None and v < lo) or (hi is not None and v > hi)
+    text = str(v)
+    return (lo, hi, v, text, bool(p.get("is_objective")), out, _exact(text))
+
+
+def _exact(text: str) -> bool:
+    """A score written with at most 12 characters, digits and a point only (no exponent, no
+    NaN or infinity): sums, halves and differences of such scores are exact in the default
+    28-digit context."""
+    return len(text) <= 12 and text.lstrip("-").replace(".", "", 1).isdigit()
 
 
 def _score_facts(sec: Trail) -> Facts:
-    """id(SCORE_SUBMITTED) → (factor_min, factor_max, score) as decimals, parsed once."""
-    return {id(s): (dec(s.get("factor_min")), dec(s.get("factor_max")), _val(s))
-            for s in sec.of_type("SCORE_SUBMITTED")}
+    """id(SCORE_SUBMITTED) → its ``Fact``, parsed once. A fact follows from the texts of the
+    range and the score and the objective flag, which most scores of a trail share (every
+    expert scores a factor within the same range): equal texts share one fact."""
+    out: Facts = {}
+    shared: dict[tuple[str | None, str | None, str | None, bool], Fact] = {}
+    for s in sec.of_type("SCORE_SUBMITTED"):
+        p = s.payload
+        lo, hi, score = p.get("factor_min"), p.get("factor_max"), p.get("score")
+        if type(lo) in _TEXT and type(hi) in _TEXT and type(score) in _TEXT:
+            key = (lo, hi, score, bool(p.get("is_objective")))
+            fact = shared.get(key)
+            if fact is None:
+                fact = shared[key] = _fact(s)
+        else:  # numbers and other JSON values: 1 and 1.0 would be one key, not one text
+            fact = _fact(s)
+        out[id(s)] = fact
+    return out
+
+
+_TEXT = (str, type(None))
 
 
 @rule("R-GP87-64-SCORE-INTEGRITY", title_zh="评分汇总、分值范围、客观分一致与畸高畸低",
@@ -64,32 +102,69 @@ def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         table = latest_scores(sec)
         facts = sec.memo(_score_facts, _score_facts)
         for (b, f), by_expert in sorted(table.items()):
-            for ex, s in sorted(by_expert.items()):
-                lo, hi, v = facts[id(s)]
-                if (lo is not None and v < lo) or (hi is not None and v > hi):
-                    yield hit("R-GP87-64-SCORE-INTEGRITY", trail, [s],
-                              {"expert": ex, "bidder": b, "factor": f, "score": str(v),
-                               "range": [str(lo), str(hi)], "problem": "out_of_range"},
-                              f"专家 {ex} 对 {b} 的 {f} 评分 {v} 超出 [{lo}, {hi}]",
-                              f"expert {ex} scored {b}/{f} {v} outside [{lo}, {hi}]",
-                              section_id=sid, subjects=[ex])
-            evs = list(by_expert.values())
-            values = {str(facts[id(e)][2]) for e in evs}
-            if any(e.get("is_objective") for e in evs) and len(values) > 1:
-                after = signed is not None and signed.index > max(e.index for e in evs)
-                report = [signed] if signed is not None and after else []
-                yield hit("R-GP87-64-SCORE-INTEGRITY", trail, evs + report,
-                          {"bidder": b, "factor": f, "scores": sorted(values),
-                           "problem": "objective_inconsistent", "in_signed_report": after},
-                          f"客观评审因素 {f}（{b}）评分不一致：{listing(sorted(values))}",
-                          f"objective factor {f} for {b} scored inconsistently: "
-                          f"{listing(sorted(values), 'en')}",
-
-                          section_id=sid, severity="violation" if after else "warning")
-            elif len(evs) >= 3:
-                yield from _outliers(trail, sid, b, f, by_expert, ratio, facts)
+            yield from _group(trail, sid, b, f, by_expert, facts, ratio, signed)
         if signed is not None:
             yield from _totals(trail, sid, table, signed, facts)
+
+
+def _group(trail: Trail, sid: str | None, b: str, f: str, by_expert: dict[str, TrailEvent],
+           facts: Facts, ratio: Decimal, signed: TrailEvent | None) -> Iterator[Finding]:
+    """The findings on one (bidder, factor): scores out of range, then objective scores
+    that differ, else outliers."""
+    rows = [facts[id(s)] for s in by_expert.values()]
+    if any(r[5] for r in rows):  # out of range
+        yield from _out_of_range(trail, sid, b, f, by_expert, facts)
+    evs = list(by_expert.values())
+    values = {r[3] for r in rows}
+    if any(r[4] for r in rows) and len(values) > 1:
+        after = signed is not None and signed.index > max(e.index for e in evs)
+        report = [signed] if signed is not None and after else []
+        yield hit("R-GP87-64-SCORE-INTEGRITY", trail, evs + report,
+                  {"bidder": b, "factor": f, "scores": sorted(values),
+                   "problem": "objective_inconsistent", "in_signed_report": after},
+                  f"客观评审因素 {f}（{b}）评分不一致：{listing(sorted(values))}",
+                  f"objective factor {f} for {b} scored inconsistently: "
+                  f"{listing(sorted(values), 'en')}",
+                  section_id=sid, severity="violation" if after else "warning")
+    elif len(evs) >= 3 and not _too_close(rows, ratio):
+        yield from _outliers(trail, sid, b, f, by_expert, ratio, facts)
+
+
+def _out_of_range(trail: Trail, sid: str | None, b: str, f: str,
+                  by_expert: dict[str, TrailEvent], facts: Facts) -> Iterator[Finding]:
+    for ex, s in sorted(by_expert.items()):
+        lo, hi, v, _text, _objective, out, _ = facts[id(s)]
+        if out:
+            yield hit("R-GP87-64-SCORE-INTEGRITY", trail, [s],
+                      {"expert": ex, "bidder": b, "factor": f, "score": str(v),
+                       "range": [str(lo), str(hi)], "problem": "out_of_range"},
+                      f"专家 {ex} 对 {b} 的 {f} 评分 {v} 超出 [{lo}, {hi}]",
+                      f"expert {ex} scored {b}/{f} {v} outside [{lo}, {hi}]",
+                      section_id=sid, subjects=[ex])
+
+
+def _too_close(rows: list[Fact], ratio: Decimal) -> bool:
+    """No score of the group can be an outlier: every score lies within the spread of the
+    group, and so does the median of the others, so no score is further from it than the
+    spread; an outlier needs more than ``ratio`` × its own factor_max (its limit is at least
+    that). Only said when the arithmetic is exact (ordinary scores); otherwise the scores
+    are compared one by one."""
+    limits = [ratio * r[1] for r in rows if not r[4] and r[1] is not None]
+    if not limits:
+        return True  # no subjective score with a range: nothing is tested
+    if not all(r[6] for r in rows) or getcontext().prec < 28:
+        return False
+    values = [r[2] for r in rows]
+    return max(values) - min(values) <= min(limits)
+
+
+def _median(values: list[Decimal]) -> Decimal:
+    """``statistics.median`` (same arithmetic) without its overhead on a handful of scores."""
+    data = sorted(values)
+    n = len(data)
+    if n % 2:
+        return data[n // 2]
+    return (data[n // 2 - 1] + data[n // 2]) / 2
 
 
 def _outliers(trail: Trail, sid: str | None, b: str, f: str, by_expert: dict[str, TrailEvent],
@@ -100,8 +175,8 @@ def _outliers(trail: Trail, sid: str | None, b: str, f: str, by_expert: dict[str
         if s.get("is_objective") or hi is None:
             continue
         others = [v for x, v in vals.items() if x != ex]
-        med = median(others)
-        mad = median(abs(o - med) for o in others)
+        med = _median(others)
+        mad = _median([abs(o - med) for o in others])
         limit = max(ratio * hi, 3 * mad)
         if abs(_val(s) - med) > limit:  # evidence: the score and the others it is set against
             yield hit("R-GP87-64-SCORE-INTEGRITY", trail, list(by_expert.values()),
