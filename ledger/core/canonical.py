@@ -18,14 +18,18 @@ import json
 import json.encoder
 import re
 from binascii import hexlify
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import HASH_SIZE
+from ledger.core.jcs import BELOW_ASTRAL as _BELOW_ASTRAL
+from ledger.core.jcs import MAX_SAFE_INT as _MAX_SAFE_INT
+from ledger.core.jcs import canonical_bytes as _canonical
+from ledger.core.jcs import canonical_json as canonical_json  # re-export: it was here
+from ledger.core.jcs import encode_text as _dumps
+from ledger.core.jcs import fast_path_applies_to as _fast_path_applies
 from ledger.core.json_text import MAX_JSON_DEPTH as MAX_JSON_DEPTH  # re-export: it was here
 from ledger.core.json_text import check_json_depth as check_json_depth  # re-export: idem
 
@@ -48,100 +52,6 @@ ENVELOPE_FIELDS = frozenset(
 SEALED_ENVELOPE_FIELDS = frozenset({"v", "origin", "received_at", "salt", "seal",
                                     *SUBMITTED_FIELDS})
 SEAL_PHASES = frozenset({"bidding"})
-
-
-_MAX_SAFE_INT = 2**53 - 1
-_fast_dumps = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-).encode
-# The C encoder behind ``_fast_dumps``, made once: ``JSONEncoder.encode`` builds a new one
-# (and a closure) on every call, which cost more than the encoding of a typical field. No
-# circular check: the walk of ``_fast_path_applies`` never finishes on a cycle anyway.
-_c_make_encoder: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
-    json.encoder, "c_make_encoder", None)
-_c_encode = (None if _c_make_encoder is None else _c_make_encoder(
-    None, None, json.encoder.encode_basestring, None, ":", ",", True, False, False))
-
-
-def _dumps(obj: Any) -> str:
-    """``_fast_dumps(obj)`` (same text), through the C encoder when there is one."""
-    if type(obj) is str:
-        return json.encoder.encode_basestring(obj)
-    if _c_encode is None:  # pragma: no cover - CPython always has the C encoder
-        return _fast_dumps(obj)
-    return "".join(_c_encode(obj, 0))
-
-
-_SCALARS = frozenset({str, bool, type(None)})
-
-
-def _fast_path_applies(obj: Any) -> bool:
-    """True when json's output is provably JCS: no floats, no ints beyond 2^53, str keys.
-
-    For such values the only remaining differences are key order for characters outside
-    the BMP (JCS sorts UTF-16 code units) and lone surrogates; the caller checks the bytes.
-    """
-    kind = type(obj)
-    if kind is not dict and kind is not list:
-        return _scalar_ok(obj)
-    stack = [obj]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        if type(item) is dict:
-            if item and set(map(type, item)) != _STR_ONLY:
-                return False
-            values = item.values()
-        else:
-            values = item
-        # Most containers of an event hold only strings, booleans and nulls: one set
-        # built in C settles them without a Python-level look at each value.
-        if _SCALARS.issuperset(map(type, values)):
-            continue
-        for value in values:
-            kind = type(value)
-            if kind is dict or kind is list:
-                push(value)
-            elif kind not in _SCALARS and not _scalar_ok(value):
-                return False
-    return True
-
-
-def _scalar_ok(value: object) -> bool:
-    if type(value) is int:
-        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
-    return type(value) in _SCALARS
-
-
-_STR_ONLY = {str}
-
-
-# Deleting every byte below F0 leaves the bytes F0-F4 that lead UTF-8 sequences beyond the
-# BMP (valid UTF-8 has no F5-FF): one C pass, cheaper than a regex search.
-_BELOW_ASTRAL = bytes(range(0xF0))
-
-
-def canonical_json(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes of ``obj``.
-
-    The ``rfc8785`` package is the reference; a stdlib fast path (about 4x faster) is taken
-    only where its output is byte-identical, which a property test checks against it.
-    """
-    return _canonical(obj, _fast_path_applies(obj))
-
-
-def _canonical(obj: Any, fast_path_applies: bool) -> bytes:
-    if fast_path_applies:
-        try:
-            data = _dumps(obj).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: let the reference reject it
-            data = b"\xf0"
-        if data.isascii() or not data.translate(None, _BELOW_ASTRAL):  # all in the BMP
-            return data
-    try:
-        return rfc8785.dumps(obj)
-    except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
-        raise MalformedError(f"cannot canonicalise: {exc}") from exc
 
 
 def submission_digest(event: Mapping[str, Any]) -> bytes:
