@@ -7,6 +7,7 @@ Must not import the store, the API or the verifier.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -104,10 +105,6 @@ class ReferenceData:
     ip_whitelist: frozenset[str] = frozenset()  # center terminals / shared NAT egress
     device_whitelist: frozenset[str] = frozenset()
     debarred: frozenset[str] = frozenset()
-    # The relations by their pair of parties: the conflict rules ask about every member and
-    # bidder of every section, and a scan of all relations per question grows with both.
-    _by_pair: dict[frozenset[Any], list[Mapping[str, Any]]] | None = field(
-        default=None, init=False, repr=False, compare=False, hash=False)
 
     @classmethod
     def load(cls, path: Path) -> ReferenceData:
@@ -126,11 +123,15 @@ class ReferenceData:
         """Relations linking two parties (enterprises or persons), either direction."""
         if not self.relations:
             return []
-        by_pair = self._by_pair
-        if by_pair is None:  # built on the first question, not at load (see _pairs)
-            by_pair = _pairs(self.relations)
-            object.__setattr__(self, "_by_pair", by_pair)
-        return list(by_pair.get(frozenset((a, b)), ()))
+        return list(self._by_pair.get(frozenset((a, b)), ()))
+
+    @functools.cached_property
+    def _by_pair(self) -> dict[frozenset[Any], list[Mapping[str, Any]]]:
+        """The relations by their pair of parties, built on the first question (not at
+        load, see ``_pairs``): the conflict rules ask about every member and bidder of every
+        section, and a scan of all relations per question grows with both. Not a field: the
+        reference data's fields are what its file holds."""
+        return _pairs(self.relations)
 
 
 def _pairs(relations: tuple[Mapping[str, Any], ...]
