@@ -73,8 +73,9 @@ class Handoff:
 
 
 def _row(r: Recorded) -> LogRow:
-    envelope = {**r.event, "received_at": r.received_at}
-    return LogRow(r.log_index, str(envelope["project_id"]), str(envelope["type"]), b"", envelope)
+    event = r.event  # the submitted fields; the receipt time rides beside them, not merged in
+    return LogRow(r.log_index, str(event["project_id"]), str(event["type"]), b"", event,
+                  r.received_at)
 
 
 def chunk_rows(log: WitnessLog, conn: Connection, start: int, chunk: int,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from itertools import islice
-from operator import lt
+from operator import is_, lt
 from typing import Any, Literal, TypeVar
 
 from ledger.rules.applicability import ALL, Applies
@@ -151,6 +151,34 @@ class Trail:
 
     def __iter__(self) -> Iterator[TrailEvent]:
         return iter(self.events)
+
+    def inherit(self, prior: Trail) -> None:
+        """Start this trail's whole-trail indexes (by type, order, sections, latest receipt)
+        from those ``prior`` has built, when its events begin this trail's: the new events
+        are added to copies instead of every event being indexed again (the cache extends a
+        project's trail poll after poll). Same values as building them afresh."""
+        n = len(prior.events)
+        if not n or n > len(self.events) or self._memo or not all(
+                map(is_, self.events, prior.events)):
+            return  # not the same event objects first (or this trail has indexes already)
+        new, built, memo = self.events[n:], prior._memo, self._memo
+        if (by_type := built.get("_by_type")) is not None:
+            copied = {t: list(evs) for t, evs in by_type.items()}
+            for e in new:
+                found = copied.get(e.type)
+                if found is None:
+                    copied[e.type] = [e]
+                else:
+                    found.append(e)
+            memo["_by_type"] = copied
+        if (ordered := built.get("_ordered")) is not None:
+            indexes = [prior.events[-1].index, *(e.index for e in new)]
+            memo["_ordered"] = ordered and all(map(lt, indexes, islice(indexes, 1, None)))
+        if (sections := built.get("_sections")) is not None:
+            memo["_sections"] = list(dict.fromkeys([*sections, *(e.section_id for e in new)]))
+        if "_latest_received" in built:
+            latest = built["_latest_received"]
+            memo["_latest_received"] = max([latest, *(e.received_at for e in new)])
 
 
 def _index(e: TrailEvent) -> int:

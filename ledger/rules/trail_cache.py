@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -42,9 +43,13 @@ class _Cached:
     trail: IndexedTrail | None = None
 
     def view(self, project_id: str) -> IndexedTrail:
-        if self.trail is None or len(self.trail.events) != len(self.events):
-            self.trail = IndexedTrail(project_id, tuple(self.events))
-        return self.trail
+        prior = self.trail
+        if prior is not None and len(prior.events) == len(self.events):
+            return prior
+        trail = self.trail = IndexedTrail(project_id, tuple(self.events))
+        if prior is not None:  # the events only grow: the last view's indexes carry over
+            trail.inherit(prior)
+        return trail
 
 
 class TrailCache:
@@ -86,18 +91,27 @@ class TrailCache:
         self.whole_below = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogRow:
     """One appended event as the rule service takes it in: log index, project, type, and its
     canonical bytes (decoded only when the rules read it; a sealed record already opened).
-    Slotted: the follower makes one per event, and without slots a frozen dataclass costs
-    about twice as much to build."""
+    Slotted and not frozen: the follower makes one per event, and a frozen dataclass costs
+    twice as much to build (nothing changes a row once made).
+
+    ``envelope``: the event already decoded, when at hand. ``received_at``: the receipt time
+    when ``envelope`` lacks it (the submitted fields the ingestion hands over): the trail
+    event takes it from here rather than from a copy of the envelope made per event."""
 
     index: int
     project_id: str
     type: str
     canonical: bytes
-    envelope: dict[str, Any] | None = None  # already decoded, when at hand
+    envelope: Mapping[str, Any] | None = None
+    received_at: str | None = None
 
-    def decoded(self) -> dict[str, Any]:
-        return self.envelope if self.envelope is not None else loads(self.canonical)
+    def decoded(self) -> Mapping[str, Any]:
+        if self.envelope is None:
+            return cast(Mapping[str, Any], loads(self.canonical))
+        if self.received_at is None:
+            return self.envelope
+        return {**self.envelope, "received_at": self.received_at}

@@ -213,12 +213,17 @@ _IDS = (("ip", "client_ip"), ("mac", "client_mac"), ("device_fp", "device_fp"),
 
 
 def _attrs(ctx: RuleContext, e: TrailEvent) -> set[tuple[str, str]]:
-    """Non-whitelisted network / device identifiers of an event (payload or context)."""
+    """Non-whitelisted network / device identifiers of an event (payload or context): what
+    ``field`` and ``ip_ok`` / ``device_ok`` give, inlined (asked of every staff event)."""
     out = set()
+    payload, context, ref = e.payload, e.context, ctx.reference
     for name, ctx_name in _IDS:
-        value = field(e, name, ctx_name)
-        value = ip_ok(ctx, value) if name == "ip" else device_ok(ctx, value)
-        if value is not None:
+        value = payload.get(name)
+        if value is None:
+            value = context.get(ctx_name)
+            if value is None:
+                continue
+        if value not in (ref.ip_whitelist if name == "ip" else ref.device_whitelist):
             out.add((name, str(value)))
     return out
 

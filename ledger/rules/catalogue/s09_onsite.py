@@ -23,6 +23,7 @@ from ledger.rules.catalogue.s08_common import (
     scores_by,
     session,
 )
+from ledger.rules.catalogue.s09_views import final_scores, viewing
 from ledger.rules.context import RuleContext, Thresholds
 from ledger.rules.model import Finding, Severity, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
@@ -83,10 +84,8 @@ def fast_eval(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       f"evaluation took {minutes_words(took, 'en')} < {minutes_words(need, 'en')} for {n_valid} valid bids",
 
                       section_id=sid)
-        yield from _viewing(trail, sec, sid, ctx)
-        last = {}
-        for s in sec.of_type("SCORE_SUBMITTED"):
-            last[s.get("expert_id")] = s
+        yield from viewing(trail, sec, sid, ctx)
+        last = final_scores(sec)
         times = sorted(e.occurred_at for e in last.values())
         if len(times) >= 3 and (times[-1] - times[0]).total_seconds() <= th.score_burst_seconds:
             spread = (times[-1] - times[0]).total_seconds()
@@ -95,66 +94,6 @@ def fast_eval(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       f"{len(times)} 名专家的最终评分在 {duration(int(spread))}内提交",
                       f"{len(times)} experts submitted final scores within {duration(int(spread), 'en')}",
                       section_id=sid)
-
-
-def _viewing(trail: Trail, sec: Trail, sid: str | None, ctx: RuleContext) -> Iterator[Finding]:
-    views = sec.of_type("DOC_VIEWED")
-    if not views:
-        return
-    by_pair = sec.memo(_views_by_pair, _views_by_pair)
-    experts = sorted({str(s.payload.get("expert_id")) for s in sec.of_type("SCORE_SUBMITTED")})
-    need = ctx.thresholds.doc_view_min_seconds
-    for ex in experts:
-        unseen: dict[str, TrailEvent] = {}
-        brief: dict[str, int] = {}
-        # bidder → (first view, seconds viewed): once per bid, not once per score of it
-        seen: dict[str, tuple[int | None, int]] = {}
-        for s in scores_by(sec, ex):
-            b = str(s.payload.get("bidder_org"))
-            stats = seen.get(b)
-            if stats is None:
-                stats = seen[b] = _viewed(by_pair.get((ex, b), []))
-                if stats[1] < need:
-                    brief[b] = stats[1]
-            first = stats[0]
-            if (b not in unseen and s.payload.get("is_objective") is False
-                    and (first is None or first >= s.index)):
-                unseen[b] = s
-        if unseen or brief:
-            yield hit("R-SITE-FAST-EVAL", trail, list(unseen.values()) or scores_by(sec, ex)[:1],
-                      {"expert": ex, "scored_unviewed": sorted(unseen), "view_seconds": brief,
-                       "min_view_seconds": ctx.thresholds.doc_view_min_seconds},
-                      *_view_words(ex, sorted(unseen), brief, ctx.thresholds.doc_view_min_seconds),
-                      section_id=sid, subjects=[ex])
-
-
-def _view_words(ex: str, unseen: list[str], brief: dict[str, int], need: int) -> tuple[str, str]:
-    """Which bids an expert scored unread, and which he read too briefly, in words."""
-    zh = [f"未查阅即评分：{listing(unseen)}"] if unseen else []
-    en = [f"scored without viewing {listing(unseen, 'en')}"] if unseen else []
-    if brief:
-        zh.append("查阅时长不足 " + duration(need) + "：" + listing(
-            f"{b}（{duration(s)}）" for b, s in sorted(brief.items())))
-        en.append(f"viewed for less than {duration(need, 'en')}: " + listing(
-            (f"{b} ({duration(s, 'en')})" for b, s in sorted(brief.items())), "en"))
-    return f"专家 {ex} " + "；".join(zh), f"expert {ex} " + "; ".join(en)
-
-
-def _viewed(views: list[TrailEvent]) -> tuple[int | None, int]:
-    """(lowest log index, total ``duration_s``) of an expert's views of one bid."""
-    first = min((v.index for v in views), default=None)
-    return first, sum(int(v.get("duration_s", 0)) for v in views)
-
-
-def _views_by_pair(sec: Trail) -> dict[tuple[str, str], list[TrailEvent]]:
-    """DOC_VIEWED by (expert_id, bidder_org), trail order; only string ids are kept (they are
-    looked up with string ids, which no other value equals)."""
-    out: dict[tuple[str, str], list[TrailEvent]] = {}
-    for v in sec.of_type("DOC_VIEWED"):
-        ex, b = v.get("expert_id"), v.get("bidder_org")
-        if isinstance(ex, str) and isinstance(b, str):
-            out.setdefault((ex, b), []).append(v)
-    return out
 
 
 _INSIDE = ("evaluation_room", "isolation_corridor")

@@ -66,10 +66,11 @@ def _exact(text: str) -> bool:
 
 def _score_facts(sec: Trail) -> Facts:
     """id(SCORE_SUBMITTED) → its ``Fact``, parsed once. A fact follows from the texts of the
-    range and the score and the objective flag, which most scores of a trail share (every
-    expert scores a factor within the same range): equal texts share one fact."""
+    range and the score and the objective flag, which most scores share (every expert scores
+    a factor within the same range, on the same scale in every project): equal texts share
+    one fact, kept across trails (``_SHARED``)."""
     out: Facts = {}
-    shared: dict[tuple[str | None, str | None, str | None, bool], Fact] = {}
+    shared = _SHARED
     for s in sec.of_type("SCORE_SUBMITTED"):
         p = s.payload
         lo, hi, score = p.get("factor_min"), p.get("factor_max"), p.get("score")
@@ -77,7 +78,10 @@ def _score_facts(sec: Trail) -> Facts:
             key = (lo, hi, score, bool(p.get("is_objective")))
             fact = shared.get(key)
             if fact is None:
-                fact = shared[key] = _fact(s)
+                fact = _fact(s)
+                if len(shared) >= _SHARED_KEPT:
+                    shared.clear()
+                shared[key] = fact
         else:  # numbers and other JSON values: 1 and 1.0 would be one key, not one text
             fact = _fact(s)
         out[id(s)] = fact
@@ -85,6 +89,10 @@ def _score_facts(sec: Trail) -> Facts:
 
 
 _TEXT = (str, type(None))
+# Facts by (factor_min, factor_max, score, objective) texts: a fact is an immutable tuple that
+# follows from them alone, so one is shared by every trail; the bound keeps memory flat.
+_SHARED: dict[tuple[str | None, str | None, str | None, bool], Fact] = {}
+_SHARED_KEPT = 20_000
 
 
 @rule("R-GP87-64-SCORE-INTEGRITY", title_zh="评分汇总、分值范围、客观分一致与畸高畸低",

@@ -150,16 +150,41 @@ _CAUSAL = (
 
 def _causal_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
     for cause_t, effect_t, keys in _CAUSAL:
-        for effect in trail.of_type(effect_t):
-            cause = next((x for x in trail.of_type(cause_t) if x.index < effect.index
-                          and x.section_id == effect.section_id
-                          and all(x.get(k) == effect.get(k) for k in keys)), None)
+        effects = trail.of_type(effect_t)
+        causes = _by_match(trail.of_type(cause_t), keys) if effects else None
+        for effect in effects:
+            key = _match_key(effect, keys)
+            if causes is None or key is None:  # not plain ids: compared one by one
+                cause = next((x for x in trail.of_type(cause_t) if x.index < effect.index
+                              and x.section_id == effect.section_id
+                              and all(x.get(k) == effect.get(k) for k in keys)), None)
+            else:
+                cause = next((x for x in causes.get(key, ()) if x.index < effect.index), None)
             if cause is not None:
                 yield cause, effect
     for reply in trail.of_type("OBJECTION_REPLIED", "CHALLENGE_REPLIED"):
         filing = next((f for f in trail.events if f.event_id == reply.get("linked_filing")), None)
         if filing is not None:
             yield filing, reply
+
+
+def _match_key(e: TrailEvent, keys: tuple[str, ...]) -> tuple[str | None, ...] | None:
+    """The section and the values of ``keys`` when each is a string or absent (then equal
+    keys ⇔ equal values); None otherwise (a number equals values of other types)."""
+    key = (e.section_id, *(e.payload.get(k) for k in keys))
+    return key if all(v is None or type(v) is str for v in key) else None
+
+
+def _by_match(causes: list[TrailEvent], keys: tuple[str, ...]
+              ) -> dict[tuple[str | None, ...], list[TrailEvent]] | None:
+    """Causes by ``_match_key``, trail order; None when one has no such key."""
+    out: dict[tuple[str | None, ...], list[TrailEvent]] = {}
+    for x in causes:
+        key = _match_key(x, keys)
+        if key is None:
+            return None
+        out.setdefault(key, []).append(x)
+    return out
 
 
 @rule(_TIME, title_zh="数据电文接收时间以进入特定系统的时间为准（可信时间）",
