@@ -6,6 +6,7 @@ Pure. Must not import the store, the API or the verifier.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -15,45 +16,28 @@ from ledger.rules.model import Trail, TrailEvent, instant
 
 def ts(value: str | datetime) -> datetime:
     """An RFC 3339 payload timestamp as an aware datetime (datetimes pass through)."""
-    if isinstance(value, datetime):
-        return value
-    try:
-        return _INSTANTS[value]
-    except KeyError:
-        pass
-    found = _INSTANTS[value] = instant(value)
-    if len(_INSTANTS) > _PARSED_KEPT:
-        _INSTANTS.clear()
-    return found
+    return value if isinstance(value, datetime) else _instant_of(value)
 
 
 def dec(value: Any) -> Decimal | None:
     """A decimal-string amount as Decimal; None when absent, empty or malformed."""
-    if value is None:
-        return None
-    text = str(value)
-    try:
-        return _DECIMALS[text]
-    except KeyError:
-        pass
-    try:
-        found: Decimal | None = Decimal(text)
-    except InvalidOperation:
-        found = None
-    if len(_DECIMALS) >= _PARSED_KEPT:
-        _DECIMALS.clear()
-    _DECIMALS[text] = found
-    return found
+    return None if value is None else _decimal_of(str(value))
 
 
 # Amounts, scores and score ranges repeat across events (every expert scores a factor within
-# the same "0".."40"): parsing each text once spares most of the Decimal constructions the
-# rules make. A Decimal is immutable, so sharing one is safe; the bound keeps memory flat.
-_DECIMALS: dict[str, Decimal | None] = {}
-# Payload timestamps (deadlines, signing times) are read by several rules in every
-# evaluation: each text is parsed once, into a datetime whose zone is shared (``instant``).
-_INSTANTS: dict[str, datetime] = {}
+# the same "0".."40"), and payload timestamps (deadlines, signing times) are read by several
+# rules in every evaluation: each text is parsed once. Decimals and datetimes are immutable,
+# so sharing one is safe; the bound keeps memory flat.
 _PARSED_KEPT: Final = 50_000
+_instant_of = functools.lru_cache(maxsize=_PARSED_KEPT)(instant)
+
+
+@functools.lru_cache(maxsize=_PARSED_KEPT)
+def _decimal_of(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
 
 
 def lots(trail: Trail) -> list[tuple[str | None, Trail]]:
