@@ -26,12 +26,10 @@ Range = tuple[int, int]
 
 def _hashes_before(n: int) -> int:
     # Leaf j completes one subtree per trailing 1-bit of j, plus its own leaf hash; summed
-    # over j < n that is n + n//2 + n//4 + ...
-    total = 0
-    while n:
-        total += n
-        n >>= 1
-    return total
+    # over j < n that is n + n//2 + n//4 + ..., which is 2n minus the 1-bits of n (each
+    # 1-bit at position b contributes 2^b + 2^(b-1) + ... + 1 = 2^(b+1) - 1): one step
+    # instead of one per bit, on the proof path's every stored index.
+    return 2 * n - n.bit_count()
 
 
 def stored_hash_index(level: int, k: int) -> int:
@@ -77,6 +75,13 @@ def plan_ranges(ranges: Sequence[Range]) -> HashPlan:
     indexes: list[int] = []
     counts: list[int] = []
     for lo, hi in ranges:
+        width = hi - lo
+        if width > 0 and not width & (width - 1) and not lo & (width - 1):
+            # one aligned complete subtree: all but the last few ranges of a proof path
+            level = width.bit_length() - 1
+            indexes.append(stored_hash_index(level, lo >> level))
+            counts.append(1)
+            continue
         subtrees = _complete_subtrees(lo, hi)
         indexes.extend(stored_hash_index(level, k) for level, k in subtrees)
         counts.append(len(subtrees))

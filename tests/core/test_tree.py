@@ -84,6 +84,25 @@ def test_stored_index_matches_append_order() -> None:
         assert store[tree.stored_hash_index(level, k)] == expected, (level, k)
 
 
+def _hashes_before_by_leaves(n: int) -> int:
+    """The definition: leaf j stores its own hash and one per trailing 1-bit of j."""
+    return sum(1 + ((j ^ (j + 1)).bit_length() - 1) for j in range(n))
+
+
+@pytest.mark.parametrize("n", range(0, 600))
+def test_stored_hash_count_is_the_per_leaf_sum(n: int) -> None:
+    assert tree.stored_hash_count(n) == _hashes_before_by_leaves(n)
+
+
+@given(st.integers(min_value=0, max_value=2**64))
+def test_stored_hash_count_is_the_halving_sum_for_any_size(n: int) -> None:
+    halvings, m = 0, n
+    while m:  # n + n//2 + n//4 + ..., the sum the closed form replaces
+        halvings += m
+        m >>= 1
+    assert tree.stored_hash_count(n) == halvings
+
+
 def test_stored_index_rejects_negative() -> None:
     with pytest.raises(InvalidRequestError):
         tree.stored_hash_index(-1, 0)
@@ -154,6 +173,20 @@ def test_tree_hash_all_sizes() -> None:
     assert _tree_hash(0) == EMPTY_ROOT == ref.mth([])
     for n in range(1, MAX_N + 1):
         assert _tree_hash(n) == _root(n), n
+
+
+def test_every_node_range_hashes_to_its_reference_tree() -> None:
+    # Every range that is a node of some RFC 9162 tree up to 96 leaves (its start aligned
+    # to the power of two at or above its width): complete subtrees (one stored hash) and
+    # right-edge nodes (several, folded), against the naive tree of exactly those leaves.
+    store = _store()
+    for lo in range(96):
+        for hi in range(lo + 1, 97):
+            if lo % (1 << (hi - lo - 1).bit_length()):
+                continue
+            plan = tree.plan_ranges([(lo, hi)])
+            got = tree.compute_ranges(plan, [store[i] for i in plan.indexes])[0]
+            assert got == ref.mth(LEAVES[lo:hi]), (lo, hi)
 
 
 def test_inclusion_exhaustive_small() -> None:
