@@ -156,3 +156,23 @@ def test_inclusion_answer_reads_the_checkpoint_row_and_refuses_in_order(log: Wit
         log.inclusion_answer(5, 3)  # the event exists, the tree of 3 does not hold it
     with pytest.raises(InvalidRequestError, match="beyond the log"):
         log.inclusion_answer(1, 8)
+
+
+def test_a_failing_proof_read_raises_what_sqlalchemy_would(log: WitnessLog) -> None:
+    """The proof read goes straight to the SQLite driver; a driver error still reaches the
+    API as the SQLAlchemy error that ``exec_driver_sql`` raises for the same statement (an
+    ``OperationalError`` is its "database unavailable" answer)."""
+    from ledger.store import log_queries as q
+
+    log.append([make_event(i) for i in range(3)])
+    with log.db.read() as conn:
+        assert q.read_hash_map(conn, [0, 1, 999]).keys() == {0, 1}
+        assert q.proof_checkpoint(conn, None) is None
+    broken = "SELECT idx, hash FROM no_such_table"
+    with log.db.read() as conn, pytest.raises(sa.exc.DBAPIError) as direct:
+        q._read_rows(conn, broken, ())
+    with log.db.read() as conn, pytest.raises(sa.exc.DBAPIError) as through_sqlalchemy:
+        conn.exec_driver_sql(broken)
+    assert type(direct.value) is type(through_sqlalchemy.value)
+    assert type(direct.value.orig) is type(through_sqlalchemy.value.orig)
+    assert broken in str(direct.value)
