@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
-from sqlalchemy.exc import DBAPIError
 
 from ledger.core import tree
 from ledger.core.anchor_ref import AnchorRef
 from ledger.core.errors import WitnessError
+from ledger.store.database import driver_rows
 from ledger.store.schema import SEALED_TYPE, anchors, events, log_info, receipt_batches
 
 
@@ -27,30 +27,12 @@ def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
-def _read_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> Sequence[Any]:
-    """The rows of one fixed read in ``conn``'s transaction: on SQLite straight from the
-    driver, since SQLAlchemy's execution context around a statement costs as much as the
-    proof path's indexed reads themselves. A driver error is raised as SQLAlchemy's own
-    (``DBAPIError.instance``), as ``exec_driver_sql`` would, so callers see no difference."""
-    if conn.dialect.name != "sqlite":
-        return conn.exec_driver_sql(sql, params).all()
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect) from exc
-    finally:
-        cursor.close()
-
-
 def read_hash_map(conn: Connection, indexes: Sequence[int]) -> dict[int, bytes]:
     """The stored hashes found among ``indexes`` (absent ones are simply not in the map)."""
     if not indexes:
         return {}
     wanted = sorted(set(indexes))
-    rows = _read_rows(  # the proof hot path: no per-query SQL compilation
+    rows = driver_rows(  # the proof hot path: no per-query SQL compilation
         conn, f"SELECT idx, hash FROM tree_hashes WHERE idx IN "
         f"({', '.join([_mark(conn)] * len(wanted))})", tuple(wanted))
     return {int(i): bytes(h) for i, h in rows}
@@ -59,10 +41,10 @@ def read_hash_map(conn: Connection, indexes: Sequence[int]) -> dict[int, bytes]:
 def proof_checkpoint(conn: Connection, size: int | None) -> tuple[int, bytes, str] | None:
     """(size, root, note) of the checkpoint of ``size``, or of the latest one (None: none)."""
     if size is None:
-        rows = _read_rows(conn, "SELECT size, root, note FROM checkpoints "
+        rows = driver_rows(conn, "SELECT size, root, note FROM checkpoints "
                           "ORDER BY size DESC LIMIT 1", ())
     else:
-        rows = _read_rows(conn, "SELECT size, root, note FROM checkpoints WHERE size = "
+        rows = driver_rows(conn, "SELECT size, root, note FROM checkpoints WHERE size = "
                           f"{_mark(conn)}", (size,))
     return None if not rows else (int(rows[0][0]), bytes(rows[0][1]), str(rows[0][2]))
 

@@ -163,6 +163,7 @@ def test_a_failing_proof_read_raises_what_sqlalchemy_would(log: WitnessLog) -> N
     API as the SQLAlchemy error that ``exec_driver_sql`` raises for the same statement (an
     ``OperationalError`` is its "database unavailable" answer)."""
     from ledger.store import log_queries as q
+    from ledger.store.database import driver_rows
 
     log.append([make_event(i) for i in range(3)])
     with log.db.read() as conn:
@@ -170,7 +171,7 @@ def test_a_failing_proof_read_raises_what_sqlalchemy_would(log: WitnessLog) -> N
         assert q.proof_checkpoint(conn, None) is None
     broken = "SELECT idx, hash FROM no_such_table"
     with log.db.read() as conn, pytest.raises(sa.exc.DBAPIError) as direct:
-        q._read_rows(conn, broken, ())
+        driver_rows(conn, broken, ())
     with log.db.read() as conn, pytest.raises(sa.exc.DBAPIError) as through_sqlalchemy:
         conn.exec_driver_sql(broken)
     assert type(direct.value) is type(through_sqlalchemy.value)
