@@ -23,17 +23,18 @@ import gc
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
 from verifier.fsck_range import Item, RangeResult, RangeTask, check_range
 from verifier.fsck_tree import graft, tree_problem
 from verifier.readers import SourceUnavailable
+from verifier.readers.db import LedgerDB
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from verifier.ledger_check import _Fsck
-    from verifier.readers.db import LedgerDB
 
 Progress = Callable[[int, int], None]  # (events just checked, total)
 SHARE = 2  # a range is at most 1/(SHARE × jobs) of what is left to plan…
@@ -231,21 +232,48 @@ def run_range(task: RangeTask) -> RangeResult:
     """Pool entry point: a database error becomes ``SourceUnavailable`` (it must cross the
     process boundary; the driver's exceptions do not always pickle)."""
     try:
-        return check_range(task, _count)
+        return check_range(task, _count, _worker_connection(task.url))
     except SourceUnavailable:
+        _drop_connection()
         raise
     except Exception as exc:
+        _drop_connection()
         if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
             raise SourceUnavailable(f"database read failed: {str(exc)[:200]}") from None
         raise
 
 
 _COUNTER: Any = None
+# A worker's connection, opened at its first range and kept for the next ones: a worker
+# takes several ranges, and a connection per range costs an engine, the schema check and,
+# on PostgreSQL, a server process started and stopped each time.
+_OPEN: tuple[str, LedgerDB, Connection, ExitStack] | None = None
 
 
 def init_worker(counter: Any) -> None:
-    global _COUNTER
+    global _COUNTER, _OPEN
     _COUNTER = counter
+    _OPEN = None  # not a connection of the parent's (forked)
+
+
+def _worker_connection(url: str) -> tuple[LedgerDB, Connection]:
+    global _OPEN
+    if _OPEN is None or _OPEN[0] != url:
+        _drop_connection()
+        db, stack = LedgerDB(url), ExitStack()
+        conn = stack.enter_context(db.connect())
+        _OPEN = (url, db, conn, stack)
+    return _OPEN[1], _OPEN[2]
+
+
+def _drop_connection() -> None:
+    """Close the worker's connection (after an error: it may be unusable)."""
+    global _OPEN
+    held, _OPEN = _OPEN, None
+    if held is not None:
+        # already broken, maybe: the error that led here is the one to report
+        with suppress(Exception):
+            held[3].close()
 
 
 def _count(rows: int) -> None:

@@ -7,26 +7,27 @@ Role: every check of the events over one range, with everything that needs the l
 - leaves recomputed, sealed rows and releases read; each project's *first* event in the
   range is carried out (its link to the project's last event before ``lo`` is checked by
   the parent), the later ones are checked here against the range's own heads;
-- the tree: every complete subtree inside the range is built and compared with the stored
-  hashes; a node straddling ``lo`` is left as a hole (the parent computes it by grafting the
-  range's subtrees onto the frontier of [0, lo)); at each size where the tree must stop (a
-  checkpoint row, a chain checkpoint) the range's subtrees so far are recorded, from which
-  the parent gets the root;
+- the tree: every complete subtree inside the range is built (``fsck_build``: a chunk's
+  before its events are checked, its findings recorded after theirs, its nodes lent to the
+  chunk's receipt batches) and compared with the stored hashes; a node straddling ``lo`` is
+  left as a hole (the parent computes it by grafting the range's subtrees onto the frontier
+  of [0, lo)); at each size where the tree must stop (a checkpoint row, a chain
+  checkpoint) the range's subtrees so far are recorded, from which the parent gets the
+  root;
 - what it finds is recorded in discovery order (``items``), so that the parent, replaying
   the ranges in order, reports the same problems in the same order as a single pass (the
   whole log as one range) would, however the log is split.
 
 The range starts at a multiple of the chunk size, so its chunks are the single pass's
 chunks (which matters where the work goes chunk by chunk: the tree check of a chunk is
-skipped once an index gap is met in it). Memory: one chunk, the range's heads per project,
-and per stop O(log n) hashes.
+skipped once an index gap is met in it). Memory: one chunk and the tree nodes built over
+it, the range's heads per project, and per stop O(log n) hashes.
 
 Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchemy ORM.
 """
 
 from __future__ import annotations
 
-import hashlib
 from binascii import hexlify
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,8 +37,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ledger.core import tree
-from ledger.core.sealed import MAGIC
 from verifier.fsck_batches import BatchStream, KeySpec, PromiseKeys
+from verifier.fsck_build import RangeTree, chunk_leaves
 from verifier.fsck_links import (
     PREV,
     SEQ_LIMIT,
@@ -52,9 +53,6 @@ from verifier.readers.db import LOWEST, LedgerDB, RangeRow
 from verifier.report import FIRST_ONLY, MAX_PROBLEMS, Problem, Report
 
 Item = tuple[Any, ...]  # (kind, …): see RangeResult.items
-# Hashers already fed the RFC 9162 prefix: a copy costs less than a new hasher over the
-# prefix and the bytes joined (which copies the event's bytes once more)
-LEAF, NODE = hashlib.sha256(b"\x00"), hashlib.sha256(b"\x01")
 
 
 @dataclass(frozen=True)
@@ -128,10 +126,8 @@ class _Range:
         self.follow: dict[str, list[Any]] = {}
         self.sealed = SealedScopes(self.report, task.origin)
         self.payload_bad: set[int] = set()
-        self.stops = sorted(set(db.checkpoint_sizes(conn, task.lo, task.hi))
-                            | set(task.chain_stops))
-        self.levels: list[int] = []
-        self.hashes: list[bytes] = []
+        self.tree = RangeTree(task.lo, sorted(set(db.checkpoint_sizes(conn, task.lo, task.hi))
+                                              | set(task.chain_stops)))
         self.rows: list[RangeRow] = []
         self.ids: dict[int, str] | None = None
         self.batches = _batch_stream(task, db, conn, self.out.items)
@@ -144,12 +140,21 @@ class _Range:
         return self.ids.get(idx)
 
     def events(self, rows: list[RangeRow]) -> None:
-        """One chunk: cut into runs of consecutive indexes with no receipt batch mark
-        inside (``_run``, the hot loop), then the tree over the chunk's leaves."""
-        leaves: list[bytes] = []
+        """One chunk: its leaves (``chunk_leaves``), the tree over them built (its findings kept
+        for after the events'), the rows cut into runs of consecutive indexes with no receipt
+        batch mark inside (``_run``, the hot loop), then the tree's findings."""
         out, batches, n = self.out, self.batches, len(rows)
         self.rows, self.ids = rows, None
+        leaves = chunk_leaves(rows)
         breaks = _breaks(rows, out.next_index)
+        # the tree is built over the chunk unless an index gap stops it there (as before)
+        steps = None
+        if out.tree_ok and not breaks:
+            steps = self.tree.build(leaves)
+            out.tree_end, out.pieces = self.tree.end, self.tree.pieces()
+        # its nodes stand for the batches' where tree positions are log indexes
+        batches.known = self.tree.known if steps is not None \
+            and rows[0][0] == self.tree.built_from else None
         pos = 0
         while pos < n:
             idx = rows[pos][0]
@@ -165,30 +170,27 @@ class _Range:
             out.next_index = rows[end - 1][0] + 1
             pos = end
         batches.flush(rows, leaves)
+        batches.known = None
         out.events += n
         tree_from = len(out.items), out.tree_hashes
-        if out.tree_ok:
-            self._tree(leaves)
+        if steps is not None:
+            self._findings(steps)
         out.last_chunk = (n, tree_from[0], out.tree_hashes - tree_from[1])
 
     def _run(self, rows: list[RangeRow], pos: int, end: int, leaves: list[bytes]) -> None:
-        """Rows [pos, end) of the chunk, of consecutive indexes: each leaf recomputed and
-        compared, its project link checked. The common case costs one SHA-256 (from a
-        hasher already fed the leaf prefix), one ``rfind`` and one ``startswith`` (the
-        link: ``next_link``) and the next link's formatting; anything else goes to
-        ``_link``, which locates and reports the problem. A sealed record costs a slice."""
-        seed, app, follow, sealed = LEAF.copy, leaves.append, self.follow, self.sealed
-        magic, tail, prev, limit = MAGIC, RELEASE_TAIL, PREV, SEQ_LIMIT
-        for idx, project_id, leaf_col, data in rows[pos:end]:
-            if data[:4] == magic:  # sealed: the stored leaf (the tree pass ties it), no link
-                app(leaf_col)
+        """Rows [pos, end) of the chunk, of consecutive indexes: each recomputed leaf
+        compared, its project link checked. The common case costs one ``rfind`` and one
+        ``startswith`` (the link: ``next_link``) and the next link's formatting; anything
+        else goes to ``_link``, which locates and reports the problem. A sealed record (its
+        leaf the stored one itself: ``chunk_leaves``) costs a read of its header."""
+        follow, sealed = self.follow, self.sealed
+        tail, prev, limit = RELEASE_TAIL, PREV, SEQ_LIMIT
+        for (idx, project_id, leaf_col, data), leaf in zip(rows[pos:end], leaves[pos:end],
+                                                           strict=True):
+            if leaf is leaf_col:  # sealed: the stored leaf (the tree pass ties it), no link
                 if not sealed.seen(idx, data):
                     sealed.misshapen(idx, self.event_id(idx), project_id, data)
                 continue
-            h = seed()
-            h.update(data)
-            leaf = h.digest()
-            app(leaf)
             if leaf != leaf_col:
                 self._payload(idx, project_id)
             st = follow.get(project_id)  # [next link, template, seq, leaf] of the project
@@ -259,54 +261,13 @@ class _Range:
         self.batches.stop()
         del project_id
 
-    def _tree(self, leaves: list[bytes]) -> None:
-        """As ``_Fsck._tree``: segments cut at the stops, each compared, then the stop."""
-        pos, out, stops = 0, self.out, self.stops
-        while pos < len(leaves):
-            cut = len(leaves)
-            if stops and stops[0] <= out.tree_end + cut - pos:
-                cut = pos + stops[0] - out.tree_end
-            start = out.tree_end
-            computed, holes = self._append(leaves[pos:cut])
-            self._compare(start, computed, holes)
-            pos = cut
-            while stops and stops[0] <= out.tree_end:
-                if stops.pop(0) == out.tree_end:
-                    out.items.append(("stop", out.tree_end,
-                                      list(zip(self.levels, self.hashes, strict=True))))
-        out.pieces = list(zip(self.levels, self.hashes, strict=True))
-
-    def _append(self, leaves: list[bytes]) -> tuple[list[bytes | None], list[int]]:
-        """Append leaves: the stored hashes they complete, in stored order (None for a node
-        straddling ``lo``), and the positions of those holes."""
-        seed, lo, levels, hashes = NODE.copy, self.task.lo, self.levels, self.hashes
-        n = self.out.tree_end
-        out: list[bytes | None] = []
-        app = out.append
-        holes: list[int] = []
-        for h in leaves:
-            app(h)
-            n += 1
-            level = 0
-            while not (n >> level) & 1:  # leaf n-1 completes one node per trailing 0 of n
-                if n - (2 << level) < lo:
-                    up = level
-                    while not (n >> up) & 1:
-                        holes.append(len(out))
-                        app(None)
-                        up += 1
-                    break
-                levels.pop()
-                node = seed()
-                node.update(hashes.pop())
-                node.update(h)
-                h = node.digest()
-                level += 1
-                app(h)
-            levels.append(level)
-            hashes.append(h)
-        self.out.tree_end = n
-        return out, holes
+    def _findings(self, steps: list[Item]) -> None:
+        """The built segments compared with the stored hashes, the stops recorded, in order."""
+        for step in steps:
+            if step[0] == "seg":
+                self._compare(step[1], step[2], step[3])
+            else:
+                self.out.items.append(step)
 
     def _compare(self, start: int, computed: list[bytes | None], holes: list[int]) -> None:
         lo = tree.stored_hash_count(start)

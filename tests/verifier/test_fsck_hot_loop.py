@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.core import tree
+from ledger.core.sealed import MAGIC
 from verifier.fsck_batches import pieces
+from verifier.fsck_build import RangeTree, chunk_leaves
 from verifier.fsck_links import LINK, PREV, SEQ_LIMIT, link_fields, link_template, next_link
 from verifier.fsck_range import _breaks
 from verifier.fsck_tree import graft
@@ -69,3 +71,29 @@ def test_breaks_are_the_rows_that_do_not_follow(steps: list[int], start: int) ->
             if rows[k][0] != (start if k == 0 else rows[k - 1][0] + 1)]
     assert _breaks(rows, start) == want[::-1]
 
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 300), st.data())
+def test_batch_pieces_from_the_built_tree_are_the_hashed_ones(lo: int, m: int,
+                                                                data: st.DataObject) -> None:
+    """A batch's subtrees taken from the range's tree (``known``) are those hashed anew,
+    wherever the batch and the range start and however the chunk is cut."""
+    leaves = [hashlib.sha256(b"%d" % i).digest() for i in range(m)]
+    built = RangeTree(lo, [])
+    cut = data.draw(st.integers(0, m))
+    built.build(leaves[:cut])
+    built.build(leaves[cut:])  # ``known``: the nodes of the second chunk only
+    a = data.draw(st.integers(cut, m))
+    b = data.draw(st.integers(a, m))
+    first = data.draw(st.integers(0, lo + a))  # the batch's first index, at or before a
+    part, offset = leaves[a:b], lo + a - first
+    assert pieces(part, offset, built.known, first) == pieces(part, offset)
+
+
+def test_chunk_leaves_keep_a_sealed_rows_stored_leaf_itself() -> None:
+    stored = bytes(32)
+    rows = [(0, "p", stored, MAGIC + b"rest"), (1, "p", stored, b'{"a":1}')]
+    leaves = chunk_leaves(rows)
+    assert leaves[0] is stored
+    assert leaves[1] == hashlib.sha256(b'\x00{"a":1}').digest() and leaves[1] is not stored
