@@ -81,3 +81,16 @@ def finding_dict(log: WitnessLog, conn: Connection, row: Any) -> dict[str, Any]:
 def stored_findings(log: WitnessLog, conn: Connection, ids: Sequence[str]) -> list[dict[str, Any]]:
     rows = conn.execute(select(findings).where(findings.c.finding_id.in_(list(ids)))).all()
     return [finding_dict(log, conn, r) for r in rows]
+
+
+_IN_LIST = 500  # ids per ``IN (...)`` lookup (a poll's findings span many projects)
+
+
+def column_rows(conn: Connection, column: Any, ids: Sequence[str], *also: Any) -> list[Any]:
+    """``column`` (with ``also``) of the rows whose ``column`` is among ``ids``, in chunked
+    ``IN (...)`` lookups: a single column's values, else tuples."""
+    out: list[Any] = []
+    for lo in range(0, len(ids), _IN_LIST):
+        found = conn.execute(select(column, *also).where(column.in_(ids[lo:lo + _IN_LIST])))
+        out.extend(found.scalars() if not also else map(tuple, found))
+    return out

@@ -87,12 +87,14 @@ def chunk_rows(log: WitnessLog, conn: Connection, start: int, chunk: int,
     if top is None or int(top) < start:
         return []
     last = min(int(top), start + chunk - 1)
-    stamp = conn.execute(select(events.c.received_at).where(events.c.idx == last)).scalar()
-    rest = conn.execute(select(events.c.idx)
-                        .where(events.c.idx > last, events.c.idx <= last + _SPAN)
-                        .where(events.c.received_at == stamp)
-                        .order_by(events.c.idx)).scalars()
-    wanted = [*range(start, last + 1), *(int(i) for i in rest)]
+    wanted = list(range(start, last + 1))
+    if last < int(top):  # else the chunk ends with the log, so with the append of its last
+        stamp = conn.execute(select(events.c.received_at).where(events.c.idx == last)).scalar()
+        rest = conn.execute(select(events.c.idx)
+                            .where(events.c.idx > last, events.c.idx <= last + _SPAN)
+                            .where(events.c.received_at == stamp)
+                            .order_by(events.c.idx)).scalars()
+        wanted.extend(int(i) for i in rest)
     got = handoff.take(wanted) if handoff is not None else {}
     missing = [i for i in wanted if i not in got]
     if missing:
@@ -109,14 +111,15 @@ def _stored(log: WitnessLog, conn: Connection, indexes: list[int]) -> dict[int, 
     events) by their indexes, not with every row in between."""
     cols = (events.c.idx, events.c.project_id, events.c.event_type, events.c.canonical,
             events.c.leaf_hash)
+    # ``.all()``: one fetch of the driver's rows, not a fetch per row as iterating would
     if indexes[-1] - indexes[0] < 2 * len(indexes):
         keep = set(indexes)
         found = [r for r in conn.execute(select(*cols).where(events.c.idx >= indexes[0],
-                                                              events.c.idx <= indexes[-1]))
+                                                              events.c.idx <= indexes[-1])).all()
                  if int(r[0]) in keep]
     else:
         found = [r for lo in range(0, len(indexes), _IN_LIST)
                  for r in conn.execute(select(*cols).where(
-                     events.c.idx.in_(indexes[lo:lo + _IN_LIST])))]
+                     events.c.idx.in_(indexes[lo:lo + _IN_LIST]))).all()]
     return {int(i): row_from_store(log, conn, int(i), str(p), str(t), bytes(c), bytes(h))
             for i, p, t, c, h in found}

@@ -82,7 +82,8 @@ def rounds(section: Trail) -> list[Trail]:
     so a second round is measured against its own documents and deadline. A trail without a
     restart is one round (the trail itself). Memoised per trail: do not mutate.
     """
-    return section.memo(rounds, _rounds)
+    split = section.memo(rounds, _rounds)
+    return [section] if split is None else split
 
 
 def _cuts(section: Trail) -> list[int]:
@@ -93,10 +94,13 @@ def _cuts(section: Trail) -> list[int]:
     return [e.index for e in section.of_type("RETENDER_STARTED") if e.index < last]
 
 
-def _rounds(section: Trail) -> list[Trail]:
+def _rounds(section: Trail) -> list[Trail] | None:
+    """The rounds of a trail with restarts; None for one round (the trail itself: a memo
+    holding its own trail would make the trail a reference cycle, freed only by the
+    collector, where dropping the cache's previous view should free it at once)."""
     cuts = _cuts(section)
     if not cuts:
-        return [section]
+        return None
     out: list[Trail] = []
     lows = [-1, *cuts]
     highs = [*cuts, None]
@@ -111,11 +115,14 @@ def _rounds(section: Trail) -> list[Trail]:
 def lot_rounds(trail: Trail) -> list[tuple[str | None, Trail]]:
     """(section id, round trail) for every round of every lot (``lots`` × ``rounds``): the
     iteration of every rule that holds per lot and per tender round."""
-    return trail.memo(lot_rounds, _lot_rounds)
+    kept = trail.memo(lot_rounds, _lot_rounds)
+    return [(sid, trail if rnd is None else rnd) for sid, rnd in kept]
 
 
-def _lot_rounds(trail: Trail) -> list[tuple[str | None, Trail]]:
-    return [(sid, rnd) for sid, lot in lots(trail) for rnd in rounds(lot)]
+def _lot_rounds(trail: Trail) -> list[tuple[str | None, Trail | None]]:
+    """``lot_rounds``, the trail itself as None (kept in its memo: no reference cycle)."""
+    return [(sid, None if rnd is trail else rnd)
+            for sid, lot in lots(trail) for rnd in rounds(lot)]
 
 
 ROUND_SCOPED_RULES: Final = (

@@ -89,7 +89,9 @@ class Trail:
     _memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def memo(self, key: Any, build: Callable[[Trail], T]) -> T:
-        """``build(self)``, computed once per trail and ``key`` (callers must not mutate it)."""
+        """``build(self)``, computed once per trail and ``key`` (callers must not mutate it).
+        The value must not hold this trail: the trail would become a reference cycle, left
+        for the collector when the cache replaces its view (tests/rules/test_no_cycles.py)."""
         try:
             found: T = self._memo[key]
         except KeyError:

@@ -39,6 +39,7 @@ from ledger.rules import governance
 from ledger.rules.context import RuleContext
 from ledger.rules.engine import evaluate, run_rules
 from ledger.rules.findings_store import (
+    column_rows,
     finding_dict,
     finding_id,
     finding_row,
@@ -165,9 +166,7 @@ class RuleService:
         now = self.log.clock()
         listed = list(ids)
         with self.log.db.write() as conn:
-            known = {r[0] for lo in range(0, len(listed), _IN_LIST) for r in conn.execute(
-                select(findings.c.finding_id)
-                .where(findings.c.finding_id.in_(listed[lo:lo + _IN_LIST])))}
+            known = set(column_rows(conn, findings.c.finding_id, listed))
             fresh = [f for fid, f in ids.items() if fid not in known]
             if fresh:
                 conn.execute(insert(findings),
@@ -177,44 +176,49 @@ class RuleService:
 
     def _raise(self, lead_findings: Sequence[Finding]) -> list[str]:
         """Record a lead per lead finding and witness it with one LEAD_RAISED each."""
-        if not lead_findings:  # most polls: no read transaction for nothing
+        asked = [(lid, f) for f in lead_findings if (lid := lead_id_for(f)) not in self._recorded]
+        if not asked:  # most polls: no read transaction for nothing
             return []
-        todo: list[tuple[str, Finding]] = []
-        with self.log.db.read() as conn:
-            for f in lead_findings:
-                lid = lead_id_for(f)
-                if lid in self._recorded:
-                    continue
-                row = conn.execute(select(leads.c.lead_id).where(leads.c.lead_id == lid)).first()
-                if row is None:
-                    todo.append((lid, f))
-                else:
-                    _remember(self._recorded, [lid])
+        with self.log.db.read() as conn:  # one lookup for all, not a query per lead
+            known = set(column_rows(conn, leads.c.lead_id, [lid for lid, _ in asked]))
+        _remember(self._recorded, known)
+        todo = [(lid, f) for lid, f in asked if lid not in known]
         if not todo:
             return []
         batch = [self._lead_event(lid, f) for lid, f in todo]
         results = self.log.append(batch)
         self.trails.absorb([_row_of(a) for a in _appended(results) if not a.duplicate],
                            contiguous=False)
-        now = self.log.clock()
-        # leads on sealed evidence (or recorded by another evaluator meanwhile, whose scope
-        # is not read here): the only ones ``_route_sealed`` may have to route
-        scoped = []
-        with self.log.db.write() as conn:
-            for (lid, f), res in zip(todo, results, strict=True):
-                if conn.execute(select(leads.c.lead_id).where(leads.c.lead_id == lid)).first():
-                    scoped.append(lid)
-                    continue  # recorded meanwhile by another evaluator
-                index = (res.index if isinstance(res, Appended)
-                         else self.log.index_of(f"{lid}:raised"))  # raised before a crash
-                scope = conn.execute(select(findings.c.seal_scope)
-                                     .where(findings.c.finding_id == finding_id(f))).scalar()
-                conn.execute(insert(leads), [_lead_row(lid, f, index, now, scope)])
-                if scope is not None:
-                    scoped.append(lid)
+        scoped = self._record_leads(todo, results)
         _remember(self._recorded, [lid for lid, _ in todo])
         self._route_sealed(scoped)
         return [lid for lid, _ in todo]
+
+    def _record_leads(self, todo: Sequence[tuple[str, Finding]],
+                      results: Sequence[Any]) -> list[str]:
+        """Insert the rows of the leads just witnessed (``results``: their appends); the ids
+        ``_route_sealed`` may have to route: leads on sealed evidence, and those recorded by
+        another evaluator meanwhile (whose scope is not read here)."""
+        now = self.log.clock()
+        scoped, rows = [], []
+        with self.log.db.write() as conn:
+            meanwhile = set(column_rows(conn, leads.c.lead_id, [lid for lid, _ in todo]))
+            scopes = dict(column_rows(conn, findings.c.finding_id,
+                                       [finding_id(f) for lid, f in todo if lid not in meanwhile],
+                                       findings.c.seal_scope))
+            for (lid, f), res in zip(todo, results, strict=True):
+                if lid in meanwhile:
+                    scoped.append(lid)
+                    continue
+                index = (res.index if isinstance(res, Appended)
+                         else self.log.index_of(f"{lid}:raised"))  # raised before a crash
+                scope = scopes.get(finding_id(f))
+                rows.append(_lead_row(lid, f, index, now, scope))
+                if scope is not None:
+                    scoped.append(lid)
+            if rows:
+                conn.execute(insert(leads), rows)
+        return scoped
 
     def _route_sealed(self, lead_ids: Sequence[str]) -> None:
         """A lead raised on records still sealed names bidders nobody may know yet: the
@@ -343,7 +347,6 @@ class RuleService:
 
 
 _REMEMBER_MAX = 200_000
-_IN_LIST = 500  # finding ids per ``IN (...)`` lookup (a poll's findings span many projects)
 
 
 def _remember(known: set[str], ids: Iterable[str]) -> None:
