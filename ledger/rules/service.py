@@ -135,19 +135,22 @@ class RuleService:
             if trail.events:
                 found.extend(_evaluate(trail, self.ctx, rule_ids))
         new = self._store(found)  # one write for every touched project's findings
-        raised = self._raise([f for f in new if f.lead])
+        raised = self._raise([f for f in found if f.lead])
         return RunResult(tuple(sorted(touched)), tuple(new), tuple(raised))
 
     def _run(self, plan: dict[str, list[str] | None]) -> RunResult:
         new: list[Finding] = []
+        leading: list[Finding] = []
         for pid, rule_ids in sorted(plan.items()):
             if rule_ids is not None and not rule_ids:
                 continue
             trail = self.trail(pid)
             if not trail.events:
                 continue
-            new.extend(self._store(evaluate(trail, self.ctx, rule_ids)))
-        raised = self._raise([f for f in new if f.lead])
+            found = evaluate(trail, self.ctx, rule_ids)
+            new.extend(self._store(found))
+            leading.extend(f for f in found if f.lead)
+        raised = self._raise(leading)
         return RunResult(tuple(sorted(plan)), tuple(new), tuple(raised))
 
     def trail(self, project_id: str) -> Trail:
@@ -175,8 +178,11 @@ class RuleService:
         return fresh
 
     def _raise(self, lead_findings: Sequence[Finding]) -> list[str]:
-        """Record a lead per lead finding and witness it with one LEAD_RAISED each."""
-        asked = [(lid, f) for f in lead_findings if (lid := lead_id_for(f)) not in self._recorded]
+        """Record a lead per lead finding and witness it with one LEAD_RAISED each. All of
+        an evaluation's lead findings are asked for, not only new ones: a process stopped
+        after storing findings raises their leads on its next evaluation."""
+        asked = list({lid: f for f in lead_findings
+                      if (lid := lead_id_for(f)) not in self._recorded}.items())
         if not asked:  # most polls: no read transaction for nothing
             return []
         with self.log.db.read() as conn:  # one lookup for all, not a query per lead

@@ -81,6 +81,8 @@ def test_a_lead_recorded_meanwhile_keeps_its_row(log: WitnessLog, monkeypatch: A
 
 def test_a_lead_witnessed_before_a_crash_gets_that_index(log: WitnessLog,
                                                          monkeypatch: Any) -> None:
+    """The findings were stored, the LEAD_RAISED appended, the lead rows not written: the
+    next evaluation records the leads with the indexes already witnessed."""
     results = _appended(log)
     svc = RuleService(log, RuleContext.default())
     crashed: list[Finding] = []
@@ -95,10 +97,34 @@ def test_a_lead_witnessed_before_a_crash_gets_that_index(log: WitnessLog,
             svc.on_appended(results)
     assert crashed and _lead_rows(log) == []
     witnessed = {lead_id_for(f): log.index_of(f"{lead_id_for(f)}:raised") for f in crashed}
-    with log.db.write() as conn:  # as if the findings had not been stored either
-        conn.execute(findings.delete())
     again = RuleService(log, RuleContext.default())
     assert set(again.run_project(crashed[0].project_id).new_leads) == set(witnessed)
     rows = _lead_rows(log)
     assert {r.lead_id: r.raised_index for r in rows} == witnessed
     assert _raised(log) == len(witnessed)
+
+
+@pytest.mark.parametrize("evaluation", ["followed", "on demand"])
+def test_leads_of_findings_stored_before_a_crash_are_raised_next_time(
+        log: WitnessLog, monkeypatch: Any, evaluation: str) -> None:
+    """Stopped after storing the findings, before witnessing their leads: the findings are
+    no longer new next time, and their leads are raised all the same (a lost lead is a
+    missed warning), once each."""
+    results = _appended(log)
+    svc = RuleService(log, RuleContext.default())
+    with monkeypatch.context() as patched:
+        patched.setattr(svc, "_raise", lambda _found: (_ for _ in ()).throw(
+            RuntimeError("stopped after the findings")))
+        with pytest.raises(RuntimeError):
+            svc.on_appended(results)
+    with log.db.read() as conn:
+        stored = conn.execute(findings.select()).first()
+    assert stored is not None and _raised(log) == 0 and _lead_rows(log) == []
+    again = RuleService(log, RuleContext.default())
+    run = (again.run_project(stored.project_id) if evaluation == "on demand"
+           else again.on_appended(results))
+    assert run.new_findings == () and run.new_leads
+    assert sorted(r.lead_id for r in _lead_rows(log)) == sorted(run.new_leads)
+    assert _raised(log) == len(run.new_leads)
+    assert again.on_appended(results).new_leads == ()  # once each
+    assert _raised(log) == len(run.new_leads)
