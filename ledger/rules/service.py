@@ -2,8 +2,9 @@
 
 Role: after each append (``on_appended``, or ``ledger.rules.follower`` tailing the log),
 re-evaluate only the touched projects with only the rules that read the new events' types;
-store new findings (idempotent by finding key); for each new lead finding (docs/rules.md §1.3)
-record a lead and append a LEAD_RAISED event so the warning's time is witnessed;
+store new findings (idempotent by finding key); for each lead finding without a recorded
+lead (docs/rules.md §1.3; also one stored before a stop) record a lead and append a
+LEAD_RAISED event so the warning's time is witnessed;
 ``transfer`` appends LEAD_TRANSFERRED (with the package hash and who), ``acknowledge``
 LEAD_ACKNOWLEDGED. Must not import the API or the verifier.
 
