@@ -130,6 +130,7 @@ class WitnessLog:
         self.clock = clock or zone_clock()
         self._seen_size = 0
         self._batches = BatchCache()
+        self._hashes = q.StoredHashCache()  # proofs' shared upper nodes, read once
 
     @property
     def issuer(self) -> Issuer:
@@ -321,7 +322,8 @@ class WitnessLog:
         """Inclusion proof of ``index`` in the tree of ``size`` (default: the latest
         checkpoint) with its leaf, root and checkpoint note (``ledger.proof_read``)."""
         with self.db.read() as conn:
-            return read_inclusion(conn, index, size, visible, self._require_size)
+            return read_inclusion(conn, index, size, visible, self._require_size,
+                                  self._hashes)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return self._compute(tree.consistency_plan(size1, size2), size2)
@@ -329,7 +331,7 @@ class WitnessLog:
     def _compute(self, plan: tree.HashPlan, size: int) -> list[bytes]:
         with self.db.read() as conn:
             self._require_size(conn, size)
-            hashes = q.read_hashes(conn, plan.indexes)
+            hashes = q.read_hashes(conn, plan.indexes, self._hashes)
         return tree.compute_ranges(plan, hashes)
 
     def _require_size(self, conn: Connection, size: int) -> None:

@@ -36,9 +36,11 @@ class InclusionAnswer:
 def read_inclusion(
     conn: Connection, index: int, size: int | None,
     visible: Callable[[bytes], bool] | None, require_size: Callable[[Connection, int], None],
+    cache: q.StoredHashCache | None = None,
 ) -> InclusionAnswer:
     """``visible(canonical_bytes)`` may hide the event: it is then reported missing, before
-    any other check; ``require_size`` refuses a size beyond the log."""
+    any other check; ``require_size`` refuses a size beyond the log; ``cache``: the
+    process's stored hashes already read (``conn`` must be a read transaction)."""
     leaf_at = tree.stored_hash_index(0, index)
     if visible is not None:
         _require_visible(conn, index, visible)
@@ -53,7 +55,8 @@ def read_inclusion(
     require_size(conn, size)
     root_plan = tree.plan_ranges([] if head else [(0, size)])
     wanted = [*plan.indexes, *root_plan.indexes]
-    found = q.read_hash_map(conn, [leaf_at, *wanted])
+    found = (q.read_hash_map(conn, [leaf_at, *wanted]) if cache is None
+             else cache.read(conn, [leaf_at, *wanted]))
     if leaf_at not in found:
         raise NotFoundError(f"no event at index {index}")
     if any(i not in found for i in wanted):

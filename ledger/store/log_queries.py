@@ -49,8 +49,40 @@ def proof_checkpoint(conn: Connection, size: int | None) -> tuple[int, bytes, st
     return None if not rows else (int(rows[0][0]), bytes(rows[0][1]), str(rows[0][2]))
 
 
-def read_hashes(conn: Connection, indexes: Sequence[int]) -> list[bytes]:
-    found = read_hash_map(conn, indexes)
+class StoredHashCache:
+    """Stored tree hashes already read, for read transactions only.
+
+    A stored hash never changes once committed (the table is append-only; the database
+    refuses updates and deletes), so one read is enough for the life of a process: the upper
+    nodes of a proof path, shared by every proof in the same tree, then cost a dict lookup
+    instead of an index lookup each. Only hashes that were found are kept (a missing one may
+    be appended later), and only from committed reads (a write transaction's own rows could
+    still roll back). Bounded: emptied when full, refilled by the next reads."""
+
+    def __init__(self, limit: int = 1 << 17) -> None:
+        self._hashes: dict[int, bytes] = {}
+        self.limit = limit
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def read(self, conn: Connection, indexes: Sequence[int]) -> dict[int, bytes]:
+        """``read_hash_map`` through the cache."""
+        kept = self._hashes
+        found = {i: h for i in indexes if (h := kept.get(i)) is not None}
+        if len(found) < len(indexes):
+            fetched = read_hash_map(conn, [i for i in indexes if i not in found])
+            if len(kept) + len(fetched) > self.limit:
+                kept.clear()
+            kept.update(fetched)
+            found.update(fetched)
+        return found
+
+
+def read_hashes(conn: Connection, indexes: Sequence[int],
+                cache: StoredHashCache | None = None) -> list[bytes]:
+    """The stored hashes at ``indexes``, in order; all of them must exist."""
+    found = read_hash_map(conn, indexes) if cache is None else cache.read(conn, indexes)
     missing = [i for i in indexes if i not in found]
     if missing:
         raise WitnessError(f"stored tree hashes missing: {missing[:5]}")

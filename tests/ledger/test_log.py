@@ -177,3 +177,31 @@ def test_a_failing_proof_read_raises_what_sqlalchemy_would(log: WitnessLog) -> N
     assert type(direct.value) is type(through_sqlalchemy.value)
     assert type(direct.value.orig) is type(through_sqlalchemy.value.orig)
     assert broken in str(direct.value)
+
+
+def test_the_stored_hash_cache_gives_the_same_proofs_and_keeps_only_what_was_found(
+        log: WitnessLog) -> None:
+    """Proofs through the process's cache of stored hashes equal the reference proofs at
+    every index of several sizes; a hash asked for before it existed is found once it is
+    appended; a full cache is emptied, not grown."""
+    from ledger.core import tree
+    from ledger.store import log_queries as q
+
+    log.append([make_event(i) for i in range(40)])
+    leaves = [leaf_hash(log.event_bytes(i)) for i in range(40)]
+    for size in (1, 7, 16, 33, 40):
+        for i in range(size):
+            assert log.inclusion_answer(i, size).proof == ref.path(i, leaves[:size])
+            assert log.inclusion_proof(i, size) == ref.path(i, leaves[:size])
+        assert log.consistency_proof(size, 40) == ref.proof(size, leaves)
+    assert len(log._hashes) > 0
+    cache, next_leaf = q.StoredHashCache(limit=8), tree.stored_hash_index(0, 40)
+    with log.db.read() as conn:
+        assert cache.read(conn, [0, next_leaf]) == {0: leaves[0]}
+    log.append([make_event(40)])
+    with log.db.read() as conn:
+        assert cache.read(conn, [next_leaf]) == {next_leaf: leaf_hash(log.event_bytes(40))}
+        assert len(cache) == 2
+        assert len(cache.read(conn, list(range(10)))) == 10
+        assert len(cache) == 9  # 2 kept + 9 fetched (0 was kept) > 8: emptied, 9 kept
+        assert cache.read(conn, list(range(10))) == q.read_hash_map(conn, list(range(10)))
