@@ -9,6 +9,10 @@ last event before it, grafts the range's complete subtrees onto the tree frontie
 (computing and comparing the nodes that straddle the boundary) and, at each stop, checks
 the checkpoints with the root it then holds. The problems, their order and their evidence
 are those of a single pass, i.e. of the whole log checked as one range, however it is split.
+With workers, the parent takes their results as they come (ranges of one worker may end
+before an earlier range of the other), opens meanwhile the sealed records released in them
+(``fsck_sealed``: else opened at the end with a core idle), and the workers leave with their
+connections closed once no range is left.
 
 Memory: the parent holds the results of the ranges finished ahead of the one it replays
 (each: its problems, O(projects) heads, O(log n) hashes per checkpoint in it); a worker
@@ -21,11 +25,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.util
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
+from ledger.core.sealed import Release
 from verifier.fsck_range import Item, RangeResult, RangeTask, check_range
 from verifier.fsck_tree import graft, tree_problem
 from verifier.readers import SourceUnavailable
@@ -37,9 +43,11 @@ if TYPE_CHECKING:
     from verifier.ledger_check import _Fsck
 
 Progress = Callable[[int, int], None]  # (events just checked, total)
+Outcome = RangeResult | SourceUnavailable  # of a range in a worker
 SHARE = 2  # a range is at most 1/(SHARE × jobs) of what is left to plan…
 MAX_RANGE_CHUNKS = 50  # …and of a bounded size (its stops, its share of progress)
 POLL_SECONDS = 0.2
+AHEAD = 500  # released sealed records left to open once a worker is idle, at most
 
 
 def plan(size: int, jobs: int, chunk: int, span: int | None = None) -> list[tuple[int, int]]:
@@ -91,32 +99,73 @@ def run_here(state: _Fsck, on: tuple[LedgerDB, Connection], ranges: list[tuple[i
 
 
 def run_ranges(state: _Fsck, url: str, ranges: list[tuple[int, int]], jobs: int, chunk: int,
-               progress: Progress | None) -> None:
-    """Check ``ranges`` in ``jobs`` processes and join them into ``state``."""
+               progress: Progress | None, workers: ExitStack) -> None:
+    """Check ``ranges`` in ``jobs`` processes and join them into ``state``; the workers,
+    leaving once the ranges are done, are waited for when ``workers`` closes (the caller's
+    last checks meanwhile)."""
     tasks = _tasks(state, url, ranges, chunk)
     ctx = _context()
     counter = ctx.Value("q", 0)
+    # a forked worker opens its connection on the parent's engine (driver and dialect set
+    # up, the schema's answers known: some milliseconds a worker at the start, on the
+    # critical path); a spawned one makes its own
+    shared = state.db if ctx.get_start_method() == "fork" else None
+    if shared is not None:
+        shared.prime(state.conn)
     # forked workers share the parent's memory until they write to it: frozen, the
     # parent's objects are left out of the workers' garbage collections, which would
     # otherwise write to (and so copy) their pages (some 5% of a worker's CPU)
     gc.freeze()
     try:
-        pool = ctx.Pool(min(jobs, len(tasks)), initializer=init_worker, initargs=(counter,))
+        pool = ctx.Pool(min(jobs, len(tasks)), initializer=init_worker,
+                        initargs=(counter, shared))
     finally:
         gc.unfreeze()  # in the parent only: the workers keep theirs frozen
     try:
-        join = Join(state, chunk)
-        for result in _results(pool.imap(run_range, tasks), counter, progress, state.size):
-            join.take(result)
-        join.close()
-    finally:
-        pool.terminate()
+        arrivals = pool.imap_unordered(run_range_at, tasks)
+        # no task follows: once the ranges are done each worker leaves, closing its
+        # connection (``init_worker``) rather than being killed in the middle of it
+        pool.close()
+        _join(state, chunk, _results(arrivals, counter, progress, state.size),
+              [t.lo for t in tasks], len(tasks) - min(jobs, len(tasks)))
+    except BaseException:
+        pool.terminate()  # the ranges still running are not waited for
         pool.join()
+        raise
+    workers.callback(pool.join)
+
+
+def _join(state: _Fsck, chunk: int, arrivals: Iterator[tuple[int, Outcome]],
+          starts: list[int], idle_from: int) -> None:
+    """Join the ranges' results (arriving in any order, with their start), in range order,
+    into ``state`` (a range's error raised in its turn, as if met by a single pass); and
+    open the released sealed records met (``SealedScopes.prepare``) while the workers still
+    run, rather than all at the end with a core idle. Once more than ``idle_from`` ranges
+    are done, a worker has none left: those met till then are opened on its core, where
+    they delay no other (so they wait for it, but a few hundred at most)."""
+    join, ahead, pending = Join(state, chunk), dict[int, Outcome](), list[tuple[int, Any]]()
+    for done, (lo, outcome) in enumerate(arrivals, 1):
+        ahead[lo] = outcome
+        if isinstance(outcome, RangeResult):
+            pending += [(it[1], it[4]) for it in outcome.items if it[0] == "r"]
+        while starts and starts[0] in ahead:
+            outcome = ahead.pop(starts.pop(0))
+            if isinstance(outcome, SourceUnavailable):
+                raise outcome
+            join.take(outcome)
+        if pending and (done > idle_from or sum(_listed(r) for _, r in pending) >= AHEAD):
+            state.sealed.prepare(state.db, state.conn, pending)
+            pending = []
+    join.close()
+
+
+def _listed(release: Any) -> int:
+    return len(release.indexes) if isinstance(release, Release) else 0
 
 
 def _results(it: Any, counter: Any, progress: Progress | None, total: int
-             ) -> Iterator[RangeResult]:
-    """The results in range order, with the workers' rows passed on to ``progress``."""
+             ) -> Iterator[tuple[int, Outcome]]:
+    """The results as they come, with the workers' rows passed on to ``progress``."""
     told = 0
     while True:
         try:
@@ -143,11 +192,15 @@ class Join:
     def take(self, result: RangeResult) -> None:
         if result.first is None:
             return  # no row in the range
-        # a range is replayed once the next one is known: a gap right after it changes how
-        # the single pass would have cut its last chunk
+        # a range whose last chunk is short is replayed once the next one is known: a gap
+        # right after it changes how the single pass would have cut that chunk
         if self.held is not None:
             self._replay(self.held, gap_after=self.held.next_index != result.first)
-        self.held = result
+            self.held = None
+        if result.last_chunk[0] >= self.chunk:
+            self._replay(result, gap_after=False)  # a whole last chunk: no matter what follows
+        else:
+            self.held = result
 
     def close(self) -> None:
         if self.held is not None:
@@ -228,9 +281,18 @@ class Join:
             self.state.report.add(problem)
 
 
+def run_range_at(task: RangeTask) -> tuple[int, Outcome]:
+    """Pool entry point, results taken as they come: the range's start, with its result
+    or the ``SourceUnavailable`` it met (raised by the parent in the range's turn)."""
+    try:
+        return task.lo, run_range(task)
+    except SourceUnavailable as exc:
+        return task.lo, exc
+
+
 def run_range(task: RangeTask) -> RangeResult:
-    """Pool entry point: a database error becomes ``SourceUnavailable`` (it must cross the
-    process boundary; the driver's exceptions do not always pickle)."""
+    """A range in a worker: a database error becomes ``SourceUnavailable`` (it must cross
+    the process boundary; the driver's exceptions do not always pickle)."""
     try:
         return check_range(task, _count, _worker_connection(task.url))
     except SourceUnavailable:
@@ -248,19 +310,25 @@ _COUNTER: Any = None
 # takes several ranges, and a connection per range costs an engine, the schema check and,
 # on PostgreSQL, a server process started and stopped each time.
 _OPEN: tuple[str, LedgerDB, Connection, ExitStack] | None = None
+_PARENT_DB: LedgerDB | None = None  # the parent's, in a forked worker: its engine reused
 
 
-def init_worker(counter: Any) -> None:
-    global _COUNTER, _OPEN
-    _COUNTER = counter
+def init_worker(counter: Any, parent_db: LedgerDB | None = None) -> None:
+    global _COUNTER, _OPEN, _PARENT_DB
+    _COUNTER, _PARENT_DB = counter, parent_db
     _OPEN = None  # not a connection of the parent's (forked)
+    # run as the worker leaves the closed pool: its connection ends cleanly (a killed
+    # worker's would end in the middle, which the server logs as an unexpected EOF)
+    multiprocessing.util.Finalize(None, _drop_connection, exitpriority=0)
 
 
 def _worker_connection(url: str) -> tuple[LedgerDB, Connection]:
     global _OPEN
     if _OPEN is None or _OPEN[0] != url:
         _drop_connection()
-        db, stack = LedgerDB(url), ExitStack()
+        parent = _PARENT_DB
+        db = parent if parent is not None and parent.url == url else LedgerDB(url)
+        stack = ExitStack()
         conn = stack.enter_context(db.connect())
         _OPEN = (url, db, conn, stack)
     return _OPEN[1], _OPEN[2]

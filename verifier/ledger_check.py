@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import Connection
@@ -269,7 +270,7 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
     url = database_url(db_url)
     db = LedgerDB(url)
     report = Report("ledger", subject={"database": db.engine.url.render_as_string(True)})
-    with db.connect() as conn:
+    with db.connect() as conn, ExitStack() as workers:
         info = db.log_info(conn)
         report.subject.update({"origin": info.get("origin"), "log_size": db.size(conn)})
         if info.get("origin") != policy.origin:
@@ -283,7 +284,7 @@ def check_ledger(db_url: str, policy: TrustPolicy, chain: RegistryReader | None 
         # below a few chunks, starting the workers costs more than they save
         if jobs > 1 and len(ranges) > 1 and state.size >= PARALLEL_FROM * chunk:
             report.subject["jobs"] = min(jobs, len(ranges))
-            run_ranges(state, url, ranges, jobs, chunk, progress)
+            run_ranges(state, url, ranges, jobs, chunk, progress, workers)
         else:  # the same range code, one range after another in this process
             run_here(state, (db, conn), plan(state.size, 1, chunk, span or LONGEST * chunk),
                      chunk, progress)

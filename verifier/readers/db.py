@@ -135,6 +135,7 @@ class LedgerDB:
     """A read-only view of one ledger database."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         try:
             self.engine = create_engine(url, poolclass=NullPool)
         except (NoSuchModuleError, ValueError) as exc:
@@ -256,6 +257,11 @@ class LedgerDB:
             if len(rows) < chunk:
                 return
             after = int(rows[-1][0])
+
+    def prime(self, conn: Connection) -> None:
+        """Ask now what the readers ask of the schema once (a process forked after it,
+        reusing this object, inherits the answer)."""
+        self._has_batches(conn)
 
     def _has_batches(self, conn: Connection) -> bool:
         """Whether the log has the receipt batch table (a log from before receipt v2 has
