@@ -7,8 +7,10 @@ Pure. Must not import the store, the API or the verifier.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from operator import is_
 from typing import Any, Final
 
 from ledger.rules.model import Trail, TrailEvent, instant
@@ -46,6 +48,12 @@ def lots(trail: Trail) -> list[tuple[str | None, Trail]]:
     if not sids:
         return [(None, trail)]
     return [(s, trail.for_section(s)) for s in sids]
+
+
+def same_events(a: Sequence[TrailEvent], b: Sequence[TrailEvent]) -> bool:
+    """The same event objects in the same order (what a rule's kept result followed from is
+    what it would follow from now: events never change)."""
+    return len(a) == len(b) and all(map(is_, a, b))
 
 
 CAP_TOLERANCE: Final = Decimal("0.005")

@@ -87,6 +87,11 @@ class Trail:
     project_id: str
     events: tuple[TrailEvent, ...]
     _memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # What the previous view of this growing trail had derived, to be extended with the new
+    # events when first asked for here (``inherit``, ``grown``, ``for_section``): memo key →
+    # (value, length of the trail it was derived from).
+    _carried: dict[Any, tuple[Any, int]] = field(default_factory=dict, compare=False,
+                                                  hash=False, repr=False)
 
     def memo(self, key: Any, build: Callable[[Trail], T]) -> T:
         """``build(self)``, computed once per trail and ``key`` (callers must not mutate it).
@@ -97,6 +102,27 @@ class Trail:
         except KeyError:
             found = self._memo[key] = build(self)
         return found
+
+    def grown(self, key: Any, build: Callable[[Trail], T],
+              grow: Callable[[T, tuple[TrailEvent, ...]], T]) -> T:
+        """``memo(key, build)``, but when the previous view of this growing trail had built
+        it (``inherit``): ``grow(its value, the events added since)``, which must equal
+        ``build`` of this trail and must not change the value it is given (a new value,
+        sharing what did not change)."""
+        try:
+            found: T = self._memo[key]
+        except KeyError:
+            _GROWERS.add(key)
+            carried = self._carried.pop(key, None)
+            found = self._memo[key] = (build(self) if carried is None
+                                       else grow(carried[0], self.events[carried[1]:]))
+        return found
+
+    def kept(self, key: Any) -> dict[Any, Any]:
+        """A dict a rule fills as it likes under its own ``key`` (memoised per trail), handed
+        to the next view of this growing trail as a copy (``grown``): what it keeps there
+        must say what it followed from, so the rule can tell whether it still holds."""
+        return self.grown(key, _new_dict, _copied_dict)
 
     @property
     def _by_type(self) -> dict[str, list[TrailEvent]]:
@@ -145,8 +171,17 @@ class Trail:
         subs: dict[str | None, Trail] = self.memo("_for_section", _new_dict)
         sub = subs.get(section_id)
         if sub is None:
-            evs = tuple(e for e in self.events if e.section_id in (section_id, None))
-            sub = subs[section_id] = type(self)(self.project_id, evs)
+            wanted = (section_id, None)
+            before = self._carried.get("_for_section", ({}, 0))[0].pop(section_id, None)
+            if before is None:
+                sub = type(self)(self.project_id,
+                                 tuple(e for e in self.events if e.section_id in wanted))
+            else:  # the previous view's sub-trail, grown by the new events of the section
+                prev, n = before
+                sub = type(self)(self.project_id, prev.events + tuple(
+                    e for e in self.events[n:] if e.section_id in wanted))
+                sub.inherit(prev)
+            subs[section_id] = sub
             if self._memo.get("_ordered"):  # a subsequence of increasing indexes increases
                 sub._memo["_ordered"] = True
         return sub
@@ -165,14 +200,7 @@ class Trail:
             return  # not the same event objects first (or this trail has indexes already)
         new, built, memo = self.events[n:], prior._memo, self._memo
         if (by_type := built.get("_by_type")) is not None:
-            copied = {t: list(evs) for t, evs in by_type.items()}
-            for e in new:
-                found = copied.get(e.type)
-                if found is None:
-                    copied[e.type] = [e]
-                else:
-                    found.append(e)
-            memo["_by_type"] = copied
+            memo["_by_type"] = _grown_by_type(by_type, new)
         if (ordered := built.get("_ordered")) is not None:
             indexes = [prior.events[-1].index, *(e.index for e in new)]
             memo["_ordered"] = ordered and all(map(lt, indexes, islice(indexes, 1, None)))
@@ -181,6 +209,27 @@ class Trail:
         if "_latest_received" in built:
             latest = built["_latest_received"]
             memo["_latest_received"] = max([latest, *(e.received_at for e in new)])
+        self._carry(prior, n)
+
+    def _carry(self, prior: Trail, n: int) -> None:
+        """Keep what ``prior`` (this trail's first ``n`` events) derived and ``grown`` or
+        ``for_section`` can extend, or what it carried itself unasked; held here until first
+        asked for (not the prior trail: only its values and sub-trails, so at most one older
+        sub-trail per section and one older value per key stay alive)."""
+        built, before, carried = prior._memo, prior._carried, self._carried
+        for key in tuple(_GROWERS):  # a copy: another thread may add a key meanwhile
+            if key in built:
+                carried[key] = (built[key], n)
+            elif key in before:
+                carried[key] = before[key]
+        subs = dict(before["_for_section"][0]) if "_for_section" in before else {}
+        subs.update((sid, (sub, n)) for sid, sub in built.get("_for_section", {}).items())
+        if subs:
+            carried["_for_section"] = (subs, n)
+
+
+# The keys of ``Trail.grown`` memos (functions, a handful): the ones ``inherit`` carries over.
+_GROWERS: set[Any] = set()
 
 
 def _index(e: TrailEvent) -> int:
@@ -189,6 +238,30 @@ def _index(e: TrailEvent) -> int:
 
 def _new_dict(_trail: Trail) -> dict[Any, Any]:
     return {}
+
+
+def _copied_dict(prior: dict[Any, Any], _new: tuple[TrailEvent, ...]) -> dict[Any, Any]:
+    return dict(prior)
+
+
+def _grown_by_type(by_type: dict[str, list[TrailEvent]], new: tuple[TrailEvent, ...]
+                   ) -> dict[str, list[TrailEvent]]:
+    """The by-type index of a trail grown by ``new``: a type without new events keeps the
+    previous index's list (no list of the index is changed once built), the others are
+    copied before the new events are added."""
+    out = dict(by_type)
+    copied: set[str] = set()
+    for e in new:
+        found = out.get(e.type)
+        if found is None:
+            out[e.type] = [e]
+            copied.add(e.type)
+        elif e.type in copied:
+            found.append(e)
+        else:
+            out[e.type] = [*found, e]
+            copied.add(e.type)
+    return out
 
 
 def _index_by_type(trail: Trail) -> dict[str, list[TrailEvent]]:

@@ -31,7 +31,7 @@ from ledger.rules.catalogue.s06_common import (
     ts,
 )
 from ledger.rules.context import RuleContext
-from ledger.rules.helpers import PRICE_SOURCES, bid_prices
+from ledger.rules.helpers import PRICE_SOURCES, bid_prices, same_events
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 from ledger.rules.wording import duration, label, labels, listing, yuan
@@ -307,6 +307,36 @@ _STAFF = ("tenderer", "agent")
 _SENSITIVE = ("downloader_list", "committee_list", "base_price", "bid_files")
 
 
+def _staff_events(trail: Trail) -> list[TrailEvent]:
+    return [e for e in trail if e.actor.get("role") in _STAFF]
+
+
+def _more_staff_events(prior: list[TrailEvent], new: tuple[TrailEvent, ...]) -> list[TrailEvent]:
+    return prior + [e for e in new if e.actor.get("role") in _STAFF]
+
+
+def _shared_identifiers(trail: Trail, ctx: RuleContext, sid: str | None, staff: list[TrailEvent],
+                        bidder_evs: list[TrailEvent]) -> Iterator[Finding]:
+    """Staff events sharing an identifier with bidders' events, each identifier once."""
+    seen: set[tuple[str, str]] = set()
+    bidder_attrs: list[tuple[TrailEvent, set[tuple[str, str]]]] | None = None
+    for s in staff:
+        for attr in sorted(_attrs(ctx, s)):
+            if bidder_attrs is None:
+                bidder_attrs = [(b, _attrs(ctx, b)) for b in bidder_evs]
+            matches = [b for b, have in bidder_attrs if attr in have]
+            if matches and attr not in seen:
+                seen.add(attr)
+                orgs = parties(matches)
+                yield hit("R-TBR-41-TENDERER-BIDDER", trail, [s, *matches],
+                          {"identifier": attr[0], "value": attr[1], "staff": s.actor.get("id"),
+                           "bidders": orgs, "pattern": "shared_identifier"},
+                          f"招标人/代理人员 {s.actor.get('id')} 的{label(attr[0])}与投标人 {listing(orgs)} 相同",
+                          f"tenderer/agent staff {s.actor.get('id')} shares the "
+                          f"{label(attr[0], 'en')} of bidders {listing(orgs, 'en')}",
+                          section_id=sid, subjects=orgs)
+
+
 @rule("R-TBR-41-TENDERER-BIDDER", title_zh="招标人与投标人串通迹象",
       title_en="Indicators of tenderer–bidder collusion",
       basis='TBR 第41条 "(二)招标人直接或者间接向投标人泄露标底、评标委员会成员等信息……'
@@ -315,29 +345,24 @@ _SENSITIVE = ("downloader_list", "committee_list", "base_price", "bid_files")
       applies=ALL.where("all (access-to-change window D)"))
 def tenderer_bidder(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     window = timedelta(hours=ctx.thresholds.tenderer_access_window_hours)
-    # the staff's events of the whole trail, read once; a lot's are those of its own section
-    # or project-wide (what ``per_section`` gives it)
-    all_staff = [e for e in trail if e.actor.get("role") in _STAFF]
+    # the staff's events of the whole trail, read once (the previous view's, grown by the new
+    # events); a lot's are those of its own section or project-wide (what ``per_section``
+    # gives it)
+    all_staff = trail.grown(_staff_events, _staff_events, _more_staff_events)
     for sid, sec in per_section(trail):
         staff = [e for e in all_staff if e.section_id in (sid, None)]
         bidder_evs = bids(sec) + round_of(sec, "DOC_DOWNLOADED")
-        seen: set[tuple[str, str]] = set()
-        bidder_attrs: list[tuple[TrailEvent, set[tuple[str, str]]]] | None = None
-        for s in staff:
-            for attr in sorted(_attrs(ctx, s)):
-                if bidder_attrs is None:
-                    bidder_attrs = [(b, _attrs(ctx, b)) for b in bidder_evs]
-                matches = [b for b, have in bidder_attrs if attr in have]
-                if matches and attr not in seen:
-                    seen.add(attr)
-                    orgs = parties(matches)
-                    yield hit("R-TBR-41-TENDERER-BIDDER", trail, [s, *matches],
-                              {"identifier": attr[0], "value": attr[1], "staff": s.actor.get("id"),
-                               "bidders": orgs, "pattern": "shared_identifier"},
-                              f"招标人/代理人员 {s.actor.get('id')} 的{label(attr[0])}与投标人 {listing(orgs)} 相同",
-                              f"tenderer/agent staff {s.actor.get('id')} shares the "
-                              f"{label(attr[0], 'en')} of bidders {listing(orgs, 'en')}",
-                              section_id=sid, subjects=orgs)
+        # a lot's shared-identifier findings follow from its staff's and its bidders' events,
+        # the reference data (whitelists), the project and its regime (the basis cited): the
+        # next view of the growing trail reuses them while these are the same (no identifier
+        # of an event is read again)
+        kept, cited = sec.kept(_shared_identifiers), (trail.project_id, trail.flags.get("regime"))
+        was = kept.get(sid)
+        if (was is None or was[2] is not ctx.reference or was[3] != cited
+                or not same_events(was[0], staff) or not same_events(was[1], bidder_evs)):
+            was = kept[sid] = (staff, bidder_evs, ctx.reference, cited,
+                               list(_shared_identifiers(trail, ctx, sid, staff, bidder_evs)))
+        yield from was[4]
         opening = sec.first("OPENING_STARTED")
         for a in sec.of_type("ACCESS_LOG"):
             res, role = a.get("resource"), a.actor.get("role")

@@ -22,9 +22,27 @@ Key = tuple[str, str]  # (bidder_org, factor_id)
 
 
 def latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
-    """(bidder, factor) → expert → that expert's latest SCORE_SUBMITTED (memoised per trail;
-    callers read it, never change it)."""
-    return sec.memo(_latest_scores, _latest_scores)
+    """(bidder, factor) → expert → that expert's latest SCORE_SUBMITTED (memoised per trail,
+    grown from the previous view's: an entry no new score changed is the previous one's own
+    dict; callers read it, never change it)."""
+    return sec.grown(_latest_scores, _latest_scores, _more_scores)
+
+
+def _more_scores(prior: dict[Key, dict[str, TrailEvent]], new: tuple[TrailEvent, ...]
+                 ) -> dict[Key, dict[str, TrailEvent]]:
+    """``_latest_scores`` of the trail grown by ``new``: ``prior``'s, an entry copied before a
+    new score changes it (same keys and order as built afresh)."""
+    out = dict(prior)
+    copied: set[Key] = set()
+    for s in new:
+        if s.type == "SCORE_SUBMITTED":
+            p = s.payload
+            key = (str(p.get("bidder_org")), str(p.get("factor_id")))
+            if key not in copied:
+                copied.add(key)
+                out[key] = dict(out.get(key, {}))
+            out[key][str(p.get("expert_id"))] = s
+    return out
 
 
 def _latest_scores(sec: Trail) -> dict[Key, dict[str, TrailEvent]]:
@@ -69,9 +87,16 @@ def _score_facts(sec: Trail) -> Facts:
     range and the score and the objective flag, which most scores share (every expert scores
     a factor within the same range, on the same scale in every project): equal texts share
     one fact, kept across trails (``_SHARED``)."""
-    out: Facts = {}
+    return _add_facts({}, sec.of_type("SCORE_SUBMITTED"))
+
+
+def _more_facts(prior: Facts, new: tuple[TrailEvent, ...]) -> Facts:
+    return _add_facts(dict(prior), [s for s in new if s.type == "SCORE_SUBMITTED"])
+
+
+def _add_facts(out: Facts, scores: list[TrailEvent]) -> Facts:
     shared = _SHARED
-    for s in sec.of_type("SCORE_SUBMITTED"):
+    for s in scores:
         p = s.payload
         lo, hi, score = p.get("factor_min"), p.get("factor_max"), p.get("score")
         if type(lo) in _TEXT and type(hi) in _TEXT and type(score) in _TEXT:
@@ -105,12 +130,23 @@ _SHARED_KEPT = 20_000
               "not implemented)"))
 def score_integrity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     ratio = Decimal(ctx.thresholds.score_outlier_ratio)
+    decimals = getcontext()
+    same = (ratio, trail.project_id, trail.flags.get("regime"), decimals.prec, decimals.rounding)
     for sid, sec in lot_rounds(trail):
         signed = sec.last("EVAL_REPORT_SIGNED")
         table = latest_scores(sec)
-        facts = sec.memo(_score_facts, _score_facts)
+        facts = sec.grown(_score_facts, _score_facts, _more_facts)
+        # a (bidder, factor)'s findings follow from its latest scores, the signed report, the
+        # ratio, the project and its regime (the basis cited) and the decimal context: the next
+        # view reuses them while its entry of ``latest_scores`` is the previous view's own dict
+        # (no new score for it) and the rest is the same
+        kept = sec.kept(_group)
         for (b, f), by_expert in sorted(table.items()):
-            yield from _group(trail, sid, b, f, by_expert, facts, ratio, signed)
+            was = kept.get((b, f))
+            if was is None or was[0] is not by_expert or was[1] is not signed or was[2] != same:
+                was = kept[(b, f)] = (by_expert, signed, same, list(
+                    _group(trail, sid, b, f, by_expert, facts, ratio, signed)))
+            yield from was[3]
         if signed is not None:
             yield from _totals(trail, sid, table, signed, facts)
 

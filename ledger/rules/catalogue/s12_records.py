@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from ledger.rules.applicability import ALL, ELECTRONIC
 from ledger.rules.context import RuleContext
+from ledger.rules.helpers import same_events
 from ledger.rules.model import Finding, Trail, TrailEvent
 from ledger.rules.registry import hit, rule
 from ledger.rules.wording import duration, listing, pct
@@ -62,19 +63,15 @@ def operation_log(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
       basis='EB 第49条 "任何单位和个人不得伪造、篡改或者损毁电子招标投标活动信息"; ES 第5条; GP 第42条',
       section="12", reads=("*",), severity="violation", lead=True, confidence="V")
 def no_tamper(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
-    seen: dict[str, TrailEvent] = {}
-    prev: TrailEvent | None = None
-    for e in trail.events:
-        if e.event_id in seen:
-            yield hit(_TAMPER, trail, [seen[e.event_id], e], {"event_id": e.event_id},
+    for twice, prev, e in trail.grown(_scan, _scan, _scan_more)[2]:
+        if twice:
+            yield hit(_TAMPER, trail, [prev, e], {"event_id": e.event_id},
                       f"事件标识 {e.event_id} 在轨迹中出现两次",
                       f"event id {e.event_id} appears twice in the trail", section_id=None)
-        if prev is not None and e.index <= prev.index:
+        else:
             yield hit(_TAMPER, trail, [prev, e], {"previous": prev.index, "index": e.index},
                       f"日志序号不递增：{prev.index} 之后为 {e.index}",
                       f"log index not increasing: {e.index} after {prev.index}", section_id=None)
-        seen.setdefault(e.event_id, e)
-        prev = e
     for signed in trail.of_type("EVAL_REPORT_SIGNED"):
         for d in trail.of_type("EVAL_REPORT_DELIVERED"):
             h = d.get("report_hash")
@@ -84,6 +81,29 @@ def no_tamper(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                           {"signed_hash": signed.get("report_hash"), "delivered_hash": h},
                           "送交的评标报告哈希与评标委员会签署的报告不一致",
                           "delivered report hash differs from the signed report hash")
+
+
+# The walk of ``no_tamper`` over the trail: the first event of each id, the last event, and
+# in trail order what it met (True: an id seen before, with that first event; False: a log
+# index not above the previous event's, with that event). Grown with a view's new events.
+Scan = tuple[dict[str, TrailEvent], TrailEvent | None,
+             list[tuple[bool, TrailEvent, TrailEvent]]]
+
+
+def _scan(trail: Trail) -> Scan:
+    return _scan_more(({}, None, []), trail.events)
+
+
+def _scan_more(prior: Scan, new: tuple[TrailEvent, ...]) -> Scan:
+    seen, prev, met = dict(prior[0]), prior[1], list(prior[2])
+    for e in new:
+        if e.event_id in seen:
+            met.append((True, seen[e.event_id], e))
+        if prev is not None and e.index <= prev.index:
+            met.append((False, prev, e))
+        seen.setdefault(e.event_id, e)
+        prev = e
+    return seen, prev, met
 
 
 def _committee(trail: Trail, section: str | None) -> set[str]:
@@ -150,18 +170,41 @@ _CAUSAL = (
 
 def _causal_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
     for cause_t, effect_t, keys in _CAUSAL:
-        effects = trail.of_type(effect_t)
-        causes = _by_match(trail.of_type(cause_t), keys) if effects else None
-        for effect in effects:
-            key = _match_key(effect, keys)
-            if causes is None or key is None:  # not plain ids: compared one by one
-                cause = next((x for x in trail.of_type(cause_t) if x.index < effect.index
-                              and x.section_id == effect.section_id
-                              and all(x.get(k) == effect.get(k) for k in keys)), None)
-            else:
-                cause = next((x for x in causes.get(key, ()) if x.index < effect.index), None)
-            if cause is not None:
-                yield cause, effect
+        yield from _spec_pairs(trail, cause_t, effect_t, keys)
+    yield from _reply_pairs(trail)
+
+
+def _kept_causal_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
+    """``_causal_pairs``; the pairs of a (cause, effect) kind follow from its causes and
+    effects alone: the next view of the growing trail reuses them while these are the same
+    events (most new events are of neither type)."""
+    kept = trail.kept(_spec_pairs)
+    for spec in _CAUSAL:
+        causes, effects = trail.of_type(spec[0]), trail.of_type(spec[1])
+        was = kept.get(spec)
+        if was is None or not (same_events(was[0], causes) and same_events(was[1], effects)):
+            was = kept[spec] = (causes, effects, list(_spec_pairs(trail, *spec)))
+        yield from was[2]
+    yield from _reply_pairs(trail)
+
+
+def _spec_pairs(trail: Trail, cause_t: str, effect_t: str, keys: tuple[str, ...]
+                ) -> Iterator[tuple[TrailEvent, TrailEvent]]:
+    effects = trail.of_type(effect_t)
+    causes = _by_match(trail.of_type(cause_t), keys) if effects else None
+    for effect in effects:
+        key = _match_key(effect, keys)
+        if causes is None or key is None:  # not plain ids: compared one by one
+            cause = next((x for x in trail.of_type(cause_t) if x.index < effect.index
+                          and x.section_id == effect.section_id
+                          and all(x.get(k) == effect.get(k) for k in keys)), None)
+        else:
+            cause = next((x for x in causes.get(key, ()) if x.index < effect.index), None)
+        if cause is not None:
+            yield cause, effect
+
+
+def _reply_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
     for reply in trail.of_type("OBJECTION_REPLIED", "CHALLENGE_REPLIED"):
         filing = next((f for f in trail.events if f.event_id == reply.get("linked_filing")), None)
         if filing is not None:
@@ -202,7 +245,7 @@ def trusted_time(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       f"{len(bids)} 份投标文件接收无可信时间戳", f"{len(bids)} bid receipts "
                       "without a trusted timestamp (TSA token)", section_id=None, subjects=orgs)
     tol = timedelta(seconds=ctx.thresholds.clock_order_tolerance_seconds)
-    for cause, effect in _causal_pairs(trail):
+    for cause, effect in _kept_causal_pairs(trail):
         if effect.occurred_at < cause.occurred_at - tol:
             gap = (cause.occurred_at - effect.occurred_at).total_seconds()
             yield hit(_TIME, trail, [cause, effect],
