@@ -5,6 +5,7 @@ hand from the log (inclusion proofs, one signed checkpoint, the signed project h
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from ledger.core import tree
 from ledger.core.canonical import canonical_json
 from ledger.core.hashing import leaf_hash
 from ledger.core.project_head import ProjectHead
+from ledger.core.sealed import RELEASE_TYPE, scope_id_of
 from ledger.events import event_to_json, example_event, parse_event
 from ledger.home import init_home, open_log
 from ledger.log import WitnessLog
@@ -108,6 +110,23 @@ class SealedLedger:
                       {"c": data, "l": leaves[idx], "i": idx}),
                      *[("UPDATE tree_hashes SET hash = :h WHERE idx = :i", {"h": h, "i": i})
                        for i, h in hashes])
+
+    def append_signed_release(self, indexes: list[int], event_id: str) -> None:
+        """A BIDS_UNSEALED of section S01 listing ``indexes``, appended through the log
+        itself: signed, in the tree and under a checkpoint like any event (the real opening
+        is not recorded)."""
+        sealer = self.log.sealer
+        assert sealer is not None
+        key = sealer.scope_key(PROJECT, SECTION)
+        event = {"event_id": event_id, "type": RELEASE_TYPE, "project_id": PROJECT,
+                 "section_id": SECTION, "occurred_at": "2025-03-27T09:30:00+08:00",
+                 "actor": {"id": "ledger", "role": "system"},
+                 "payload": {"scope_id": scope_id_of(key).hex(),
+                             "key": base64.b64encode(key).decode(),
+                             "sealed_indexes": indexes, "sealed_count": len(indexes),
+                             "trigger_index": 4, "trigger_type": "OPENING_STARTED"}}
+        self.log.append([event_to_json(parse_event(event))])
+        self.log.checkpoint()
 
 
 def new_ledger(home: Path, db_url: str | None = None) -> SealedLedger:

@@ -5,7 +5,6 @@ connections closed."""
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -16,9 +15,7 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from ledger.core.sealed import RELEASE_TYPE, scope_id_of
-from ledger.events import event_to_json, parse_event
-from tests.verifier.sealed_log import BEFORE, PROJECT, RELEASE, SECTION, SealedLedger, new_ledger
+from tests.verifier.sealed_log import BEFORE, RELEASE, SealedLedger, new_ledger
 from verifier import check_ledger, fsck_join
 from verifier.fsck_range import RangeResult, RangeTask, check_range
 from verifier.fsck_sealed import SealedScopes
@@ -57,19 +54,7 @@ def _same(ledger: SealedLedger) -> Report:
 
 
 def _signed_release(ledger: SealedLedger, indexes: list[int], tag: str) -> None:
-    """A BIDS_UNSEALED of section S01 appended through the log (signed, in the tree)."""
-    sealer = ledger.log.sealer
-    assert sealer is not None
-    key = sealer.scope_key(PROJECT, SECTION)
-    event = {"event_id": f"PART-{tag}", "type": RELEASE_TYPE, "project_id": PROJECT,
-             "section_id": SECTION, "occurred_at": "2025-03-27T09:30:00+08:00",
-             "actor": {"id": "ledger", "role": "system"},
-             "payload": {"scope_id": scope_id_of(key).hex(),
-                         "key": base64.b64encode(key).decode(),
-                         "sealed_indexes": indexes, "sealed_count": len(indexes),
-                         "trigger_index": 4, "trigger_type": "OPENING_STARTED"}}
-    ledger.log.append([event_to_json(parse_event(event))])
-    ledger.log.checkpoint()
+    ledger.append_signed_release(indexes, f"PART-{tag}")
 
 
 def _decrypt_in_place(ledger: SealedLedger) -> None:

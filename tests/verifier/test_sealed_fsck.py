@@ -3,21 +3,17 @@ record opened and tied to its leaf after it, and each tamper found with its code
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ledger.core.sealed import RELEASE_TYPE, scope_id_of
-from ledger.events import event_to_json, parse_event
 from tests.verifier.sealed_log import (
     BEFORE,
     OTHER_SECTION,
     PROJECT,
     RELEASE,
     SEALED,
-    SECTION,
     SealedLedger,
     new_ledger,
 )
@@ -120,20 +116,7 @@ def test_sealed_record_left_out_of_the_release(ledger: SealedLedger) -> None:
 
 
 def _signed_release(ledger: SealedLedger, indexes: list[int], tag: str) -> None:
-    """A BIDS_UNSEALED of section S01 appended through the log itself: signed, in the tree
-    and under a checkpoint like any event (the real opening is not recorded)."""
-    sealer = ledger.log.sealer
-    assert sealer is not None
-    key = sealer.scope_key(PROJECT, SECTION)
-    event = {"event_id": f"FORGED-UNSEAL-{tag}", "type": RELEASE_TYPE, "project_id": PROJECT,
-             "section_id": SECTION, "occurred_at": "2025-03-27T09:30:00+08:00",
-             "actor": {"id": "ledger", "role": "system"},
-             "payload": {"scope_id": scope_id_of(key).hex(),
-                         "key": base64.b64encode(key).decode(),
-                         "sealed_indexes": indexes, "sealed_count": len(indexes),
-                         "trigger_index": 4, "trigger_type": "OPENING_STARTED"}}
-    ledger.log.append([event_to_json(parse_event(event))])
-    ledger.log.checkpoint()
+    ledger.append_signed_release(indexes, f"FORGED-UNSEAL-{tag}")
 
 
 def test_signed_release_that_leaves_a_record_out(ledger: SealedLedger) -> None:
