@@ -87,3 +87,16 @@ def tamper(db_path: Path, *statements: str | tuple[str, tuple[Any, ...]]) -> Non
         con.commit()
     finally:
         con.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sealed_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A ``tests.verifier.sealed_log.SealedLedger`` on each database, with its bid-phase
+    events (the first five) appended."""
+    from tests.verifier.sealed_log import BEFORE, new_ledger  # it imports this module
+
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    built = new_ledger(tmp_path / "home", url)
+    built.append(BEFORE, "E")
+    yield built
+    built.log.db.dispose()

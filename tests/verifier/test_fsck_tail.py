@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from tests.verifier.sealed_log import BEFORE, RELEASE, SealedLedger, new_ledger
+from tests.verifier.sealed_log import RELEASE, SealedLedger
 from verifier import check_ledger, fsck_join
 from verifier.fsck_range import RangeResult, RangeTask, check_range
 from verifier.fsck_sealed import SealedScopes
@@ -28,13 +28,9 @@ from verifier.report import Report
 SPLITS = [(2, 2), (1, 1), (1, 3)]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SealedLedger]:
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    built = new_ledger(tmp_path / "home", url)
-    built.append(BEFORE, "E")
-    yield built
-    built.log.db.dispose()
+@pytest.fixture
+def ledger(sealed_ledger: SealedLedger) -> SealedLedger:
+    return sealed_ledger
 
 
 def _same(ledger: SealedLedger) -> Report:

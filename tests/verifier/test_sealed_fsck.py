@@ -3,31 +3,22 @@ record opened and tied to its leaf after it, and each tamper found with its code
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.verifier.sealed_log import (
-    BEFORE,
     OTHER_SECTION,
     PROJECT,
     RELEASE,
     SEALED,
     SealedLedger,
-    new_ledger,
 )
 from verifier import check_ledger
 from verifier.report import Report
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SealedLedger]:
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    built = new_ledger(tmp_path / "home", url)
-    built.append(BEFORE, "E")
-    yield built
-    built.log.db.dispose()
+@pytest.fixture
+def ledger(sealed_ledger: SealedLedger) -> SealedLedger:
+    return sealed_ledger
 
 
 def _fsck(ledger: SealedLedger) -> Report:
