@@ -98,9 +98,10 @@ class WorkerOwnSocket(socket.socket):
         return (worker_socket, (self.family, self.getsockname()))
 
 
-def worker_socket(family: int, address: tuple[Any, ...]) -> socket.socket:
+def worker_socket(family: int, address: tuple[Any, ...],
+                  kind: type[socket.socket] = socket.socket) -> socket.socket:
     """A socket bound to ``address`` beside the other workers' (``SO_REUSEPORT``)."""
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock = kind(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
@@ -114,11 +115,8 @@ def _address(config: Config) -> socket.socket:
             not hasattr(socket, "SO_REUSEPORT"):
         return config.bind_socket()
     family = socket.AF_INET6 if config.host and ":" in config.host else socket.AF_INET
-    sock = WorkerOwnSocket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
-        sock.bind((config.host, config.port))
+        sock = worker_socket(family, (config.host, config.port), WorkerOwnSocket)
     except OSError as exc:  # as uvicorn's own bind: one line, the start-up failure status
         log.error(str(exc))
         sys.exit(STARTUP_FAILURE)

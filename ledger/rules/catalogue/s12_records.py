@@ -169,15 +169,9 @@ _CAUSAL = (
 
 
 def _causal_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
-    for cause_t, effect_t, keys in _CAUSAL:
-        yield from _spec_pairs(trail, cause_t, effect_t, keys)
-    yield from _reply_pairs(trail)
-
-
-def _kept_causal_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
-    """``_causal_pairs``; the pairs of a (cause, effect) kind follow from its causes and
-    effects alone: the next view of the growing trail reuses them while these are the same
-    events (most new events are of neither type)."""
+    """Each effect with its cause. The pairs of a (cause, effect) kind follow from its causes
+    and effects alone: the next view of the growing trail reuses them while these are the
+    same events (most new events are of neither type)."""
     kept = trail.kept(_spec_pairs)
     for spec in _CAUSAL:
         causes, effects = trail.of_type(spec[0]), trail.of_type(spec[1])
@@ -245,7 +239,7 @@ def trusted_time(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                       f"{len(bids)} 份投标文件接收无可信时间戳", f"{len(bids)} bid receipts "
                       "without a trusted timestamp (TSA token)", section_id=None, subjects=orgs)
     tol = timedelta(seconds=ctx.thresholds.clock_order_tolerance_seconds)
-    for cause, effect in _kept_causal_pairs(trail):
+    for cause, effect in _causal_pairs(trail):
         if effect.occurred_at < cause.occurred_at - tol:
             gap = (cause.occurred_at - effect.occurred_at).total_seconds()
             yield hit(_TIME, trail, [cause, effect],
