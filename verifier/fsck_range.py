@@ -272,6 +272,12 @@ class _Range:
     def _compare(self, start: int, computed: list[bytes | None], holes: list[int]) -> None:
         lo = tree.stored_hash_count(start)
         self.out.tree_hashes += len(computed)
+        same = self.db.tree_range_same(self.conn, lo, computed, holes)
+        if same is not None:  # the common case, told by the database without reading them
+            if holes:  # as below: the stored hashes complete, none differs
+                self.out.items.append(("seg", lo, False, list(zip(holes, same, strict=True)),
+                                       None, None, None, None))
+            return
         stored = self.db.tree_range(self.conn, lo, lo + len(computed))
         if not holes and stored == computed:
             return

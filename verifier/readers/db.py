@@ -10,10 +10,10 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
@@ -31,6 +31,13 @@ _EVENTS_AT = text("SELECT idx, event_id, project_id, leaf_hash, canonical FROM e
 _HEADS = ("SELECT idx, substr(canonical, 1, :n_bytes) FROM events "
           "WHERE idx >= :lo AND idx <= :hi ORDER BY idx LIMIT :n")
 _HASHES_RAW = "SELECT hash FROM tree_hashes WHERE idx >= ? AND idx < ? ORDER BY idx"
+# The stored hashes of [?1, ?2) held against ?3, the expected ones joined (32 bytes each):
+# how many rows, how many at an integer index equal to the expected hash at that offset.
+# SQLite compares, so no row becomes a Python object; a BLOB never equals TEXT or a number,
+# as bytes never equal str or int.
+_HASHES_SAME = ("SELECT count(*), sum(typeof(idx) = 'integer' AND "
+                "hash = substr(?3, (idx - ?1) * 32 + 1, 32)) "
+                "FROM tree_hashes WHERE idx >= ?1 AND idx < ?2")
 # A range of the log for a worker: no event id (only a problem needs it: ``event_ids``).
 _RANGE = ("SELECT idx, project_id, leaf_hash, canonical FROM events "
           "WHERE idx >= ? AND idx < ? ORDER BY idx")
@@ -243,6 +250,40 @@ class LedgerDB:
                 cur.execute(_HASHES_PG, (lo, hi))
                 return [r[0] for r in cur.fetchall()]
         return list(conn.execute(text(_HASHES), {"lo": lo, "hi": hi}).scalars().all())
+
+    def tree_range_same(self, conn: Connection, lo: int, expected: Sequence[bytes | None],
+                        holes: Sequence[int] = ()) -> list[bytes] | None:
+        """Whether the stored hashes with stored index in [lo, lo + len(expected)) are
+        ``expected`` but at the positions ``holes`` (None there: another range's nodes),
+        decided inside SQLite: the stored hashes at the holes when every index of the range
+        has its row (the index is unique) and each other one holds the expected hash, i.e.
+        when ``tree_range`` would return that list with those hashes in the holes. None when
+        they are not, or it cannot tell (not SQLite, a value that is not 32 bytes): the
+        caller then reads them (``tree_range``)."""
+        raw = self._sqlite(conn)
+        n = len(expected)
+        if raw is None or not n:
+            return None
+        at: list[Any] = []
+        hashes = cast("list[bytes]", expected)
+        if holes:
+            where = [lo + i for i in holes]
+            marks = ", ".join("?" * len(where))
+            # blobs only: any other value is read the long way (which raises what it raised)
+            got = dict(raw.execute(f"SELECT idx, hash FROM tree_hashes WHERE idx IN ({marks}) "
+                                   "AND typeof(hash) = 'blob'", where).fetchall())
+            at = [got.get(i) for i in where]
+            hashes = list(hashes)
+            for i, h in zip(holes, at, strict=True):
+                hashes[i] = h  # the stored hash held against itself
+        try:
+            joined = b"".join(hashes)
+        except TypeError:  # a hole without its row, or a stored value that is no blob
+            return None
+        if len(joined) != 32 * n or set(map(len, hashes)) != {32}:
+            return None
+        count, same = raw.execute(_HASHES_SAME, (lo, lo + n, joined)).fetchone()
+        return at if count == n and same == n else None
 
     def tree_count_from(self, conn: Connection, lo: int) -> int:
         query = text("SELECT count(*) FROM tree_hashes WHERE idx >= :lo")
