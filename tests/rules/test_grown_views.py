@@ -189,3 +189,19 @@ def test_carried_values_are_the_ones_built_afresh(rows: list[tuple[int, str, str
         view = entry.view("P")
         if ask and view.events:
             assert _derived(view) == _derived(Trail("P", view.events))
+
+
+@given(_ROWS, st.sampled_from([None, "S1", "S2", "S3", "S9"]))
+@settings(max_examples=200, deadline=None)
+def test_a_section_trail_is_its_events_and_the_project_wide_ones(
+        rows: list[tuple[int, str, str | None, str, str]], asked: str | None) -> None:
+    """``for_section`` (every section sorted out in one pass) gives the events of the
+    section and the project-wide ones in trail order, asked first or after another section;
+    a section without events of its own gets the project-wide ones."""
+    events = _generated(rows)
+    want = tuple(e for e in events if e.section_id in (asked, None))
+    assert Trail("P", tuple(events)).for_section(asked).events == want
+    t = Trail("P", tuple(events))
+    for sid in t.sections():
+        t.for_section(sid)
+    assert t.for_section(asked).events == want

@@ -248,5 +248,5 @@ def mixed(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
 
 def _getter(key: str) -> Callable[[TrailEvent], Any]:
     def get(e: TrailEvent) -> Any:
-        return e.get(key)
+        return e.payload.get(key)
     return get

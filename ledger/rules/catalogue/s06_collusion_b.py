@@ -229,7 +229,7 @@ def _attrs(ctx: RuleContext, e: TrailEvent) -> set[tuple[str, str]]:
 
 
 def _at(e: TrailEvent) -> datetime:
-    return ts(e.payload["received_at"]) if e.get("received_at") else e.occurred_at
+    return ts(e.payload["received_at"]) if e.payload.get("received_at") else e.occurred_at
 
 
 @rule("R-CL-TIMING-CLUSTER", title_zh="投标人上传、下载或缴纳保证金时间协同",

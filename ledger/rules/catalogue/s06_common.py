@@ -7,6 +7,7 @@ Registers no rule. Must not import the store, the API or the verifier.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from typing import Any
 
 from ledger.rules.context import RuleContext
@@ -81,16 +82,24 @@ def org_of(e: TrailEvent) -> str | None:
 def shared(events: Iterable[TrailEvent], value: Callable[[TrailEvent], Any],
            party: Callable[[TrailEvent], str | None] = org_of) -> list[Group]:
     """Values carried by events of ≥ 2 distinct parties, with those events (log order)."""
-    by_value: dict[str, list[TrailEvent]] = {}
+    by_value: dict[str, tuple[list[TrailEvent], set[str]]] = {}
     for e in events:
         v = value(e)
-        if v is not None and v != "" and party(e):
-            by_value.setdefault(str(v), []).append(e)
-    out = []
-    for v, evs in by_value.items():
-        if len({party(e) for e in evs}) >= 2:
-            out.append((v, sorted(evs, key=lambda e: e.index)))
-    return sorted(out, key=lambda g: g[1][0].index)
+        if v is not None and v != "" and (who := party(e)):
+            found = by_value.get(text := str(v))
+            if found is None:
+                found = by_value[text] = ([], set())
+            found[0].append(e)
+            found[1].add(who)  # each event's party asked once, not again per group
+    out = [(v, sorted(evs, key=_index)) for v, (evs, who) in by_value.items() if len(who) >= 2]
+    return sorted(out, key=_first_index)
+
+
+_index = attrgetter("index")
+
+
+def _first_index(group: Group) -> int:
+    return group[1][0].index
 
 
 def parties(evs: Iterable[TrailEvent]) -> list[str]:

@@ -85,7 +85,7 @@ def _scores_by_expert(trail: Trail) -> dict[str, list[TrailEvent]]:
     """SCORE_SUBMITTED by string ``expert_id`` (no other value equals a string id)."""
     out: dict[str, list[TrailEvent]] = {}
     for e in trail.of_type("SCORE_SUBMITTED"):
-        ex = e.get("expert_id")
+        ex = e.payload.get("expert_id")
         if isinstance(ex, str):
             out.setdefault(ex, []).append(e)
     return out

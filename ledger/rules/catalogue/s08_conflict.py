@@ -40,7 +40,7 @@ def _edges(ctx: RuleContext, person: str, orgs: list[str], since: datetime
 
 def _declared(sec: Trail, person: str, orgs: list[str]) -> tuple[list[TrailEvent], bool]:
     """(declarations naming one of ``orgs``, whether ``person`` declared "no relation")."""
-    decls = [e for e in sec.of_type("CONFLICT_DECLARED") if e.get("person_id") == person]
+    decls = [e for e in sec.of_type("CONFLICT_DECLARED") if e.payload.get("person_id") == person]
     naming = [e for e in decls if any(r.get("counterpart_org") in orgs
                                       for r in e.get("declared_relations", []))]
     return naming, any(not e.get("declared_relations") for e in decls)
@@ -71,7 +71,7 @@ def conflict(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
                         com.formed)
             edges = _edges(ctx, pid, orgs, draw.occurred_at)
             naming, said_none = _declared(sec, pid, orgs)
-            own = [e for e in sec.of_type("CONFLICT_DECLARED") if e.get("person_id") == pid]
+            own = [e for e in sec.of_type("CONFLICT_DECLARED") if e.payload.get("person_id") == pid]
             edges += [(str(r["counterpart_org"]), str(r.get("relation"))) for e in naming
                       for r in e.get("declared_relations", []) if r.get("counterpart_org") in orgs]
             penalties = (ctx.reference.experts.get(pid) or {}).get("penalties")

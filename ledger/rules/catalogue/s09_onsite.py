@@ -100,7 +100,7 @@ _INSIDE = ("evaluation_room", "isolation_corridor")
 
 
 def _badges(sec: Trail, person: str) -> list[TrailEvent]:
-    return [e for e in sec.of_type("BADGE_ENTER", "BADGE_EXIT") if e.get("person_id") == person]
+    return [e for e in sec.of_type("BADGE_ENTER", "BADGE_EXIT") if e.payload.get("person_id") == person]
 
 
 @rule("R-SITE-EXPERT-LEAVES", title_zh="评标委员会成员擅离职守", title_en="A member leaves the "
@@ -263,7 +263,7 @@ def identity(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
             if not scores:
                 continue
             checks = [c for c in sec.of_type("IDENTITY_VERIFIED")
-                      if c.get("person_id") == pid and c.index < scores[0].index]
+                      if c.payload.get("person_id") == pid and c.index < scores[0].index]
             last = checks[-1] if checks else None
             score = dec(last.get("match_score")) if last else None
             if last is not None and (last.get("result") == "fail"
@@ -321,7 +321,7 @@ def controlled_environment(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
         return
     known, burst = set(ctx.thresholds.evaluation_terminals), ctx.thresholds.score_burst_seconds
     for sid, sec in per_section(trail):
-        scores = [s for s in sec.of_type("SCORE_SUBMITTED") if s.get("terminal_id")]
+        scores = [s for s in sec.of_type("SCORE_SUBMITTED") if s.payload.get("terminal_id")]
         by_term: dict[str, dict[str, TrailEvent]] = {}
         for s in scores:
             by_term.setdefault(s.payload["terminal_id"], {}).setdefault(s.payload["expert_id"], s)

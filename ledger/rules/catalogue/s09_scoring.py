@@ -261,7 +261,7 @@ def _totals(trail: Trail, sid: str | None, table: dict[Key, dict[str, TrailEvent
 def negotiated_scores(trail: Trail, ctx: RuleContext) -> Iterator[Finding]:
     for sid, sec in lot_rounds(trail):
         subj = {k: v for k, v in latest_scores(sec).items()
-                if any(e.get("is_objective") is False for e in v.values())}
+                if any(e.payload.get("is_objective") is False for e in v.values())}
         bidders = {b for b, _ in subj}
         experts = {x for v in subj.values() for x in v}
         if len(bidders) < 3 or len(experts) < 2:
@@ -336,7 +336,7 @@ def _above_cap(trail: Trail, sid: str | None, sec: Trail, cap: Decimal,
     """Bidders priced above the ceiling, not rejected, yet scored or in the report."""
     signed = sec.last("EVAL_REPORT_SIGNED")
     in_report = {c.get("bidder_org") for c in (signed.get("candidates", []) if signed else [])}
-    scored = {s.get("bidder_org") for s in sec.of_type("SCORE_SUBMITTED")}
+    scored = {s.payload.get("bidder_org") for s in sec.of_type("SCORE_SUBMITTED")}
     prices = bid_prices(sec)
     for org in bidder_orgs(sec):
         price, src = prices.get(org, (None, None))

@@ -56,7 +56,7 @@ def final_scores(sec: Trail) -> dict[Any, TrailEvent]:
 def _final_scores(sec: Trail) -> dict[Any, TrailEvent]:
     last: dict[Any, TrailEvent] = {}
     for s in sec.of_type("SCORE_SUBMITTED"):
-        last[s.get("expert_id")] = s
+        last[s.payload.get("expert_id")] = s
     return last
 
 
@@ -113,7 +113,7 @@ def _view_words(ex: str, unseen: list[str], brief: dict[str, int], need: int) ->
 def _viewed(views: list[TrailEvent]) -> tuple[int | None, int]:
     """(lowest log index, total ``duration_s``) of an expert's views of one bid."""
     first = min((v.index for v in views), default=None)
-    return first, sum(int(v.get("duration_s", 0)) for v in views)
+    return first, sum(int(v.payload.get("duration_s", 0)) for v in views)
 
 
 def _views_by_pair(sec: Trail) -> dict[tuple[str, str], list[TrailEvent]]:
@@ -121,7 +121,7 @@ def _views_by_pair(sec: Trail) -> dict[tuple[str, str], list[TrailEvent]]:
     looked up with string ids, which no other value equals)."""
     out: dict[tuple[str, str], list[TrailEvent]] = {}
     for v in sec.of_type("DOC_VIEWED"):
-        ex, b = v.get("expert_id"), v.get("bidder_org")
+        ex, b = v.payload.get("expert_id"), v.payload.get("bidder_org")
         if isinstance(ex, str) and isinstance(b, str):
             out.setdefault((ex, b), []).append(v)
     return out

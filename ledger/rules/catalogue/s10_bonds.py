@@ -48,7 +48,7 @@ class Owed:
 
 def _refund(lot: Trail, org: str, after: int = -1) -> TrailEvent | None:
     return next((r for r in lot.of_type("BOND_REFUNDED")
-                 if r.get("bidder_org") == org and r.index > after), None)
+                 if r.payload.get("bidder_org") == org and r.index > after), None)
 
 
 def _bonds(lot: Trail) -> list[TrailEvent]:

@@ -200,7 +200,8 @@ def _spec_pairs(trail: Trail, cause_t: str, effect_t: str, keys: tuple[str, ...]
 
 def _reply_pairs(trail: Trail) -> Iterator[tuple[TrailEvent, TrailEvent]]:
     for reply in trail.of_type("OBJECTION_REPLIED", "CHALLENGE_REPLIED"):
-        filing = next((f for f in trail.events if f.event_id == reply.get("linked_filing")), None)
+        linked = reply.payload.get("linked_filing")
+        filing = next((f for f in trail.events if f.event_id == linked), None)
         if filing is not None:
             yield filing, reply
 
