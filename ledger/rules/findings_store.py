@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 from ledger.log import WitnessLog
 from ledger.rules.model import Finding
 from ledger.sealing.views import closed_scope
-from ledger.store.schema import findings, section_phases
+from ledger.store.schema import events, findings, section_phases
 
 
 def finding_id(f: Finding) -> str:
@@ -33,8 +33,33 @@ def lead_id_for(f: Finding) -> str:
     return "L-" + hashlib.sha256(f.key.encode()).hexdigest()[:24]
 
 
-def finding_row(log: WitnessLog, conn: Connection, f: Finding, now: str) -> dict[str, Any]:
-    """The ``findings`` row of ``f``; its details sealed while its evidence is."""
+def finding_rows(log: WitnessLog, conn: Connection, found: Sequence[Finding],
+                 now: str) -> list[dict[str, Any]]:
+    """The ``findings`` rows of ``found`` (``finding_row`` each). One lookup says which of
+    their evidence is sealed at all: a finding resting on none of it has no scope to look
+    for, so the per-finding scope query is made only for those that rest on some."""
+    if log.sealer is None:
+        return [finding_row(log, conn, f, now, sealed=False) for f in found]
+    indexes = sorted({i for f in found for i, _ in f.evidence})
+    sealed = _sealed_indexes(conn, indexes)
+    return [finding_row(log, conn, f, now, sealed=any(i in sealed for i, _ in f.evidence))
+            for f in found]
+
+
+def _sealed_indexes(conn: Connection, indexes: Sequence[int]) -> set[int]:
+    """Those of ``indexes`` whose record carries a seal scope (what ``closed_scope`` reads)."""
+    out: set[int] = set()
+    for lo in range(0, len(indexes), _IN_LIST):
+        out.update(int(i) for i in conn.execute(
+            select(events.c.idx).where(events.c.idx.in_(indexes[lo:lo + _IN_LIST]))
+            .where(events.c.seal_scope.is_not(None))).scalars())
+    return out
+
+
+def finding_row(log: WitnessLog, conn: Connection, f: Finding, now: str, *,
+                sealed: bool = True) -> dict[str, Any]:
+    """The ``findings`` row of ``f``; its details sealed while its evidence is (``sealed``
+    False: none of its evidence is a sealed record, so it is not looked for)."""
     fid = finding_id(f)
     details = {"evidence": [list(e) for e in f.evidence], "computed": f.computed,
                "message_zh": f.message_zh, "message_en": f.message_en}
@@ -46,7 +71,7 @@ def finding_row(log: WitnessLog, conn: Connection, f: Finding, now: str) -> dict
         "computed": json.dumps(f.computed, ensure_ascii=False, default=str),
         "message_zh": f.message_zh, "message_en": f.message_en, "seal_scope": None}
     scope = (closed_scope(conn, log.sealer, f.project_id, [i for i, _ in f.evidence])
-             if log.sealer is not None else None)
+             if log.sealer is not None and sealed else None)
     if scope is not None and log.sealer is not None:
         text = json.dumps(details, ensure_ascii=False, default=str)
         row.update(evidence="[]", message_zh="", message_en="", seal_scope=scope[0],

@@ -28,14 +28,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from ledger.ingest import Ingestor
 from ledger.log import WitnessLog
 from ledger.loops import LoopMonitor
 from ledger.rules.calendar import DEFAULT_CALENDAR, OPERATOR_CALENDAR, WorkCalendar
 from ledger.rules.context import ReferenceData, RuleContext
-from ledger.rules.handoff import Handoff, chunk_rows
+from ledger.rules.handoff import Handoff, read_chunk
 from ledger.rules.service import RuleService
 from ledger.settings import Settings
 from ledger.store.schema import rule_cursor
@@ -117,8 +117,11 @@ class RuleFollower:
     def position(self) -> int:
         """The next log index to evaluate (0 before the first run)."""
         with self.log.db.read() as conn:
-            value = conn.execute(select(rule_cursor.c.next_index)
-                                 .where(rule_cursor.c.name == self.name)).scalar()
+            return self._position(conn)
+
+    def _position(self, conn: Connection) -> int:
+        value = conn.execute(select(rule_cursor.c.next_index)
+                             .where(rule_cursor.c.name == self.name)).scalar()
         return 0 if value is None else int(value)
 
     def _save(self, next_index: int) -> None:
@@ -140,15 +143,19 @@ class RuleFollower:
 
     def poll_once(self) -> int:
         """Evaluate at most ``chunk`` new events; the number taken in (0: caught up)."""
-        return self._poll(self.position())[0]
+        return self._poll(None)[0]
 
-    def _poll(self, start: int) -> tuple[int, int]:
-        """``poll_once`` from the cursor value ``start``: (events taken, new cursor)."""
+    def _poll(self, start: int | None) -> tuple[int, int, bool]:
+        """``poll_once`` from the cursor value ``start`` (None: the persisted one, read in
+        the same transaction as the chunk): (events taken, new cursor, whether they were all
+        the log held and the evaluation appended nothing, so a next poll now finds none)."""
         t0 = time.process_time()
         with self.log.db.read() as conn:
-            taken = chunk_rows(self.log, conn, start, self.chunk, self.handoff)
+            if start is None:
+                start = self._position(conn)
+            taken, top = read_chunk(self.log, conn, start, self.chunk, self.handoff)
         if not taken:
-            return 0, start
+            return 0, start, True
         try:
             result = self.service.process(taken, contiguous=True)
         except Exception:
@@ -167,18 +174,21 @@ class RuleFollower:
         if result.new_leads:
             _log.info("raised %d lead(s)", len(result.new_leads),
                       extra={"leads": list(result.new_leads)})
-        return len(taken), after
+        return len(taken), after, after > top and not result.new_leads
 
     def catch_up(self) -> int:
         """Evaluate until no new event is left (including the LEAD_* events it appends).
 
-        The cursor is read once; the following polls go on from where this one saved it."""
-        total, start = 0, self.position()
+        The cursor is read once (with the first chunk); the following polls go on from
+        where this one saved it. A poll that took the log up to its end and raised no lead
+        ends it: asking again would read nothing new (what is appended meanwhile is the next
+        catch-up's, as it is when it lands just after the last read)."""
+        total, start = 0, None
         while True:
-            taken, start = self._poll(start)
-            if not taken:
-                return total
+            taken, start, done = self._poll(start)
             total += taken
+            if done:
+                return total
 
     def follow(self, stop: threading.Event, monitor: LoopMonitor | None = None) -> None:
         """Catch up, then poll every ``poll_seconds`` until ``stop`` is set. A failed poll

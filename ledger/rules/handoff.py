@@ -83,12 +83,19 @@ def chunk_rows(log: WitnessLog, conn: Connection, start: int, chunk: int,
     """The events from index ``start`` on: at most ``chunk``, plus the rest of the last one's
     append (the events sharing its ``received_at``), so a project sent whole is evaluated
     whole. The log's indexes are dense, so the first ``chunk`` are a range."""
-    top = conn.execute(select(func.max(events.c.idx))).scalar()
-    if top is None or int(top) < start:
-        return []
-    last = min(int(top), start + chunk - 1)
+    return read_chunk(log, conn, start, chunk, handoff)[0]
+
+
+def read_chunk(log: WitnessLog, conn: Connection, start: int, chunk: int,
+               handoff: Handoff | None) -> tuple[list[LogRow], int]:
+    """``chunk_rows``, and the log's last index as this transaction sees it (-1: empty)."""
+    found = conn.execute(select(func.max(events.c.idx))).scalar()
+    top = -1 if found is None else int(found)
+    if top < start:
+        return [], top
+    last = min(top, start + chunk - 1)
     wanted = list(range(start, last + 1))
-    if last < int(top):  # else the chunk ends with the log, so with the append of its last
+    if last < top:  # else the chunk ends with the log, so with the append of its last
         stamp = conn.execute(select(events.c.received_at).where(events.c.idx == last)).scalar()
         rest = conn.execute(select(events.c.idx)
                             .where(events.c.idx > last, events.c.idx <= last + _SPAN)
@@ -99,7 +106,7 @@ def chunk_rows(log: WitnessLog, conn: Connection, start: int, chunk: int,
     missing = [i for i in wanted if i not in got]
     if missing:
         got.update(_stored(log, conn, missing))
-    return [got[i] for i in wanted if i in got]
+    return [got[i] for i in wanted if i in got], top
 
 
 _IN_LIST = 500  # indexes per ``IN (...)`` query (well under every database's limit)

@@ -43,7 +43,7 @@ from ledger.rules.findings_store import (
     column_rows,
     finding_dict,
     finding_id,
-    finding_row,
+    finding_rows,
     lead_id_for,
     stored_findings,
 )
@@ -173,8 +173,7 @@ class RuleService:
             known = set(column_rows(conn, findings.c.finding_id, listed))
             fresh = [f for fid, f in ids.items() if fid not in known]
             if fresh:
-                conn.execute(insert(findings),
-                             [finding_row(self.log, conn, f, now) for f in fresh])
+                conn.execute(insert(findings), finding_rows(self.log, conn, fresh, now))
         _remember(self._stored, ids)
         return fresh
 
