@@ -94,6 +94,17 @@ def test_node_hash_changed(built: Built) -> None:
     assert first.evidence == {"stored_index": stored, "level": 2}
 
 
+def test_node_hash_moved_to_a_fractional_index(built: Built) -> None:
+    """In place by order, but at no index a proof is read from: reported as missing."""
+    stored = tree.stored_hash_index(2, 1)
+    tamper(built.db_path, ("UPDATE tree_hashes SET idx=idx+0.5 WHERE idx=?", (stored,)))
+    report = check_ledger(built.db_url, built.policy)
+    first = report.first_divergence
+    assert first is not None and (first.code, first.index) == ("node", 4), report.to_text()
+    assert first.evidence == {"stored_index": stored, "level": 2}
+    assert "missing" in first.detail and report.exit_code == 1
+
+
 def test_checkpoint_root_changed(built: Built) -> None:
     tamper(built.db_path, ("UPDATE checkpoints SET root=? WHERE size=16", (b"\x01" * 32,)))
     first = check_ledger(built.db_url, built.policy).first_divergence

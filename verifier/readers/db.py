@@ -30,7 +30,11 @@ _EVENTS_AT = text("SELECT idx, event_id, project_id, leaf_hash, canonical FROM e
 # The first bytes of each event (a sealed blob's magic and scope id), paged by index.
 _HEADS = ("SELECT idx, substr(canonical, 1, :n_bytes) FROM events "
           "WHERE idx >= :lo AND idx <= :hi ORDER BY idx LIMIT :n")
-_HASHES_RAW = "SELECT hash FROM tree_hashes WHERE idx >= ? AND idx < ? ORDER BY idx"
+# Rows at an integer index only: a hash moved to 5.5 is at no index the API reads a proof
+# node from (it asks for 5), so it is missing, not in place by order. (PostgreSQL's
+# column is BIGINT: it holds no other kind.)
+_HASHES_RAW = ("SELECT hash FROM tree_hashes WHERE idx >= ? AND idx < ? "
+               "AND typeof(idx) = 'integer' ORDER BY idx")
 # The stored hashes of [?1, ?2) held against ?3, the expected ones joined (32 bytes each):
 # how many rows, how many at an integer index equal to the expected hash at that offset.
 # SQLite compares, so no row becomes a Python object; a BLOB never equals TEXT or a number,
