@@ -53,6 +53,28 @@ def test_release_vectors(case: dict[str, Any]) -> None:
         sealed.parse_release(env)
 
 
+def _unpad_by_strip(padded: bytes) -> bytes | None:
+    """The padding's definition: zeros stripped, then a 0x80 last (None: malformed)."""
+    end = padded.rstrip(b"\x00")
+    return end[:-1] if end.endswith(b"\x80") else None
+
+
+# bytes drawn mostly from the three that matter, so that near-misses are common
+_PAD_BYTES = st.lists(st.sampled_from([0, 0, 0, 0x80, 0x80, 1, 0xFF]), max_size=40).map(bytes)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_PAD_BYTES, st.binary(max_size=64)), st.integers(0, 70))
+def test_unpad_is_the_strip_definition(data: bytes, zeros: int) -> None:
+    padded = data + bytes(zeros)
+    want = _unpad_by_strip(padded)
+    if want is None:
+        with pytest.raises(sealed.SealedPayloadError):
+            sealed._unpad(padded)
+    else:
+        assert sealed._unpad(padded) == want
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.binary(min_size=1, max_size=9000), st.binary(min_size=32, max_size=32),
        st.binary(min_size=12, max_size=12))
