@@ -29,7 +29,6 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.key_rotation import LogKeys
 from ledger.core.note import NoteVerifier, split_note
 from ledger.core.sealed import MAGIC
-from verifier.fsck_tree import Pieces, graft
+from verifier.fsck_tree import NODE, Pieces, aligned_spans, graft, level_up
 from verifier.report import Problem
 
 if TYPE_CHECKING:
@@ -56,7 +55,6 @@ Sink = Callable[[Problem | None, bool], None]  # (problem or None, whether a bat
 Emit = Callable[[tuple[Any, ...]], None]
 Known = dict[int, bytes]  # log tree nodes built from the same leaves, by ``node_key``
 CODE = "receipt_batch"
-NODE = hashlib.sha256(b"\x01")
 
 
 @dataclass(frozen=True)
@@ -129,16 +127,11 @@ def pieces(leaves: Sequence[bytes], start: int, known: Known | None = None,
     """The maximal aligned complete subtrees over batch offsets [start, start + len);
     ``known``: nodes of the log's tree over the same leaves, the batch's offset 0 at log
     index ``first``."""
-    out, i, n = [], 0, len(leaves)
-    while i < n:
-        off = start + i
-        level = (off & -off).bit_length() - 1 if off else n.bit_length()
-        while (1 << level) > n - i:
-            level -= 1
+    out = []
+    for i, level in aligned_spans(start, len(leaves)):
         part = leaves[i:i + (1 << level)]
         out.append((level, _perfect_root(part) if known is None
-                    else _known_root(part, first + off, known)))
-        i += 1 << level
+                    else _known_root(part, start + i + first, known)))
     return out
 
 
@@ -165,18 +158,10 @@ def _known_root(hashes: Sequence[bytes], at: int, known: Known) -> bytes:
 
 
 def _perfect_root(hashes: Sequence[bytes]) -> bytes:
-    """The root of a complete subtree (2^k leaf hashes), level by level, each node from a
-    hasher already fed the node prefix (cheaper than joining prefix and children)."""
+    """The root of a complete subtree (2^k leaf hashes), level by level."""
     level = list(hashes)
-    seed = NODE.copy
     while len(level) > 1:
-        up = []
-        for left, right in zip(level[::2], level[1::2], strict=True):
-            h = seed()
-            h.update(left)
-            h.update(right)
-            up.append(h.digest())
-        level = up
+        level = level_up(level)
     return level[0]
 
 

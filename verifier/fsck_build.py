@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import cache
+from itertools import chain
 from typing import Any
 
 from ledger.core.sealed import MAGIC
 from verifier.fsck_batches import Known
+from verifier.fsck_tree import NODE, aligned_spans, level_up
 
 Step = tuple[Any, ...]  # ("seg", start, computed, holes) or ("stop", size, subtrees)
-# Hashers already fed the RFC 9162 prefix: a copy costs less than a new hasher over the
-# prefix and the bytes joined (which copies the event's bytes once more)
-LEAF, NODE = hashlib.sha256(b"\x00"), hashlib.sha256(b"\x01")
+# A hasher already fed the RFC 9162 leaf prefix (``NODE``: the node prefix): a copy costs
+# less than a new hasher over the prefix and the bytes joined (one more copy of the bytes)
+LEAF = hashlib.sha256(b"\x00")
 
 
 def chunk_leaves(rows: Sequence[tuple[Any, ...]]) -> list[bytes]:
@@ -79,34 +82,71 @@ class RangeTree:
 
     def _append(self, leaves: list[bytes]) -> tuple[list[bytes | None], list[int]]:
         """Append leaves: the stored hashes they complete, in stored order (None for a node
-        straddling ``lo``), and the positions of those holes."""
-        seed, lo, levels, hashes = NODE.copy, self.lo, self.levels, self.hashes
-        known = self.known
-        n = self.end
+        straddling ``lo``), and the positions of those holes. The leaves go in aligned
+        complete subtrees (``aligned_spans``), each built level by level (``_block``)."""
         out: list[bytes | None] = []
-        app = out.append
         holes: list[int] = []
-        for h in leaves:
-            app(h)
-            n += 1
-            level = 0
-            while not (n >> level) & 1:  # leaf n-1 completes one node per trailing 0 of n
-                if n - (2 << level) < lo:
-                    up = level
-                    while not (n >> up) & 1:
-                        holes.append(len(out))
-                        app(None)
-                        up += 1
-                    break
-                levels.pop()
-                node = seed()
-                node.update(hashes.pop())
-                node.update(h)
-                h = node.digest()
-                level += 1
-                app(h)
-                known[n << 6 | level] = h  # fsck_batches.node_key(n, level)
-            levels.append(level)
-            hashes.append(h)
-        self.end = n
+        for i, k in aligned_spans(self.end, len(leaves)):
+            self._carry(self._block(leaves[i:i + (1 << k)], k, out), k, out, holes)
         return out, holes
+
+    def _block(self, leaves: list[bytes], k: int, out: list[bytes | None]) -> bytes:
+        """An aligned complete subtree of 2^k leaves at ``end`` (inside the range, as all its
+        nodes are): its hashes onto ``out`` in stored order, its nodes into ``known``; its
+        root. Its frontier merges are all inside it, so it is built one level at a time."""
+        end, known = self.end, self.known
+        levels = [leaves]
+        for level in range(1, k + 1):
+            levels.append(level_up(levels[-1]))
+            # node i of the level under fsck_batches.node_key(end + (i + 1 << level), level)
+            step = 1 << level + 6
+            first = (end << 6) + step | level
+            known.update(zip(range(first, first + len(levels[-1]) * step, step), levels[-1],
+                             strict=True))
+        flat = list(chain.from_iterable(levels))
+        out.extend(map(flat.__getitem__, _stored_order(k)))
+        self.end = end + (1 << k)
+        return levels[-1][0]
+
+    def _carry(self, h: bytes, level: int, out: list[bytes | None], holes: list[int]) -> None:
+        """A complete subtree of ``level`` now ends the tree at ``end``: merged with the
+        frontier's last subtrees while it completes a larger one (one node per trailing 0 of
+        ``end`` from ``level``); a node straddling ``lo`` is left as a hole, as are those
+        above it."""
+        seed, n, levels, hashes = NODE.copy, self.end, self.levels, self.hashes
+        while not (n >> level) & 1:
+            if n - (2 << level) < self.lo:
+                up = level
+                while not (n >> up) & 1:
+                    holes.append(len(out))
+                    out.append(None)
+                    up += 1
+                break
+            levels.pop()
+            node = seed()
+            node.update(hashes.pop())
+            node.update(h)
+            h = node.digest()
+            level += 1
+            out.append(h)
+            self.known[n << 6 | level] = h  # fsck_batches.node_key(n, level)
+        levels.append(level)
+        hashes.append(h)
+
+
+@cache
+def _stored_order(k: int) -> tuple[int, ...]:
+    """Where each hash of a complete subtree of 2^k leaves, its levels listed one after the
+    other (leaves first), goes in stored order: each leaf followed by the nodes it
+    completes, lowest first."""
+    start = [0]
+    for level in range(k):
+        start.append(start[-1] + (1 << k - level))
+    order = []
+    for j in range(1, (1 << k) + 1):  # leaf j - 1 completes one node per trailing 0 of j
+        order.append(j - 1)
+        level = 1
+        while level <= k and not j & ((1 << level) - 1):
+            order.append(start[level] + (j >> level) - 1)
+            level += 1
+    return tuple(order)

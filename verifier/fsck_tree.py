@@ -11,7 +11,8 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Sequence
+import hashlib
+from collections.abc import Callable, Container, Iterator, Sequence
 
 from ledger.core import tree
 from ledger.core.hashing import node_hash
@@ -19,6 +20,8 @@ from verifier.report import Problem
 
 Where = Callable[[int], tuple[str | None, str | None]]  # index -> (event id, project id)
 Pieces = Sequence[tuple[int, bytes]]  # (level, hash) of aligned complete subtrees, in order
+# A hasher already fed the RFC 9162 node prefix: a copy costs less than a new hasher.
+NODE = hashlib.sha256(b"\x01")
 
 
 def locate(stored: int) -> tuple[int, int]:
@@ -83,3 +86,29 @@ def graft(frontier: tree.Frontier, pieces: Pieces,
         levels.append(level)
         hashes.append(h)
     return tree.Frontier(end, tuple(levels), tuple(hashes))
+
+
+def aligned_spans(start: int, n: int) -> Iterator[tuple[int, int]]:
+    """(offset i, level) of the maximal aligned complete subtrees over [start, start + n),
+    in order: start + i is a multiple of 2^level."""
+    i = 0
+    while i < n:
+        off = start + i
+        level = (off & -off).bit_length() - 1 if off else n.bit_length()
+        while (1 << level) > n - i:
+            level -= 1
+        yield i, level
+        i += 1 << level
+
+
+def level_up(level: Sequence[bytes]) -> list[bytes]:
+    """The nodes over an even number of hashes, each from a hasher already fed the prefix."""
+    seed = NODE.copy
+    up: list[bytes] = []
+    app = up.append
+    for left, right in zip(level[::2], level[1::2], strict=True):
+        h = seed()
+        h.update(left)
+        h.update(right)
+        app(h.digest())
+    return up

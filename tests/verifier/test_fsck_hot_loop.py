@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from ledger.core import tree
 from ledger.core.sealed import MAGIC
-from verifier.fsck_batches import pieces
+from verifier.fsck_batches import node_key, pieces
 from verifier.fsck_build import RangeTree, chunk_leaves
 from verifier.fsck_links import LINK, PREV, SEQ_LIMIT, link_fields, link_template, next_link
 from verifier.fsck_range import _breaks
-from verifier.fsck_tree import graft
+from verifier.fsck_tree import graft, locate
 
 hashes = st.binary(min_size=32, max_size=32)
 
@@ -97,3 +97,42 @@ def test_chunk_leaves_keep_a_sealed_rows_stored_leaf_itself() -> None:
     leaves = chunk_leaves(rows)
     assert leaves[0] is stored
     assert leaves[1] == hashlib.sha256(b'\x00{"a":1}').digest() and leaves[1] is not stored
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 80), st.lists(st.integers(1, 90), max_size=5),
+       st.lists(st.integers(1, 120), max_size=4))
+def test_range_tree_gives_every_stored_hash_in_stored_order(lo: int, cuts: list[int],
+                                                             gaps: list[int]) -> None:
+    """The range's tree, built in aligned complete subtrees level by level, against the
+    definition: a segment [a, b) completes the stored hashes [stored_hash_count(a),
+    stored_hash_count(b)), each the RFC 9162 root of the node's leaves, None for a node
+    straddling ``lo``; every node built over a chunk is in ``known``; a stop records the
+    range's maximal complete subtrees."""
+    m = sum(cuts)
+    leaves = [hashlib.sha256(b"%d" % i).digest() for i in range(m)]
+    stops = sorted({lo + sum(gaps[:j + 1]) for j in range(len(gaps))})
+    built, pos = RangeTree(lo, list(stops)), 0
+    for cut in cuts:
+        known: dict[int, bytes] = {}
+        for step in built.build(leaves[pos:pos + cut]):
+            if step[0] == "stop":
+                size = step[1]
+                assert size in stops and step[2] == pieces(leaves[:size - lo], lo)
+                continue
+            start, computed, holes = step[1:]
+            first = tree.stored_hash_count(start)
+            end = start + sum(h is not None and locate(first + i)[0] == 0
+                              for i, h in enumerate(computed))
+            assert len(computed) == tree.stored_hash_count(end) - first
+            for i, h in enumerate(computed):
+                level, k = locate(first + i)
+                a, b = k << level, (k + 1) << level
+                assert (h is None) == (a < lo) and (i in holes) == (a < lo)
+                if h is not None:
+                    assert h == tree.root_of_leaf_hashes(leaves[a - lo:b - lo])
+                    if level:
+                        known[node_key(b, level)] = h
+        assert built.known == known
+        pos += cut
+    assert built.end == lo + m
