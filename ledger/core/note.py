@@ -181,6 +181,7 @@ def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
         if not line.startswith(SIG_PREFIX) or line.count(" ") != 2:
             raise MalformedError(f"bad signature line {line[:60]!r}")
         _, name, b64 = line.split(" ")
+        _check_name(name)  # a line's name follows the key-name rules, as in Go's note.Open
         try:
             raw = base64.b64decode(b64, validate=True)
         except binascii.Error as exc:

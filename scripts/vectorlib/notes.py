@@ -83,7 +83,19 @@ def _note_cases() -> list[tuple[str, str, list[NoteSigner]]]:
         ("refused/signature-line-extra-space", BODY + "\n" + good.replace(" ", "  ", 1), trusted),
         ("refused/signature-line-without-dash", BODY + "\n" + good[2:], trusted),
         ("refused/body-with-blank-line", "a\n\nb\n\n" + good, trusted),
+        *_bad_name_cases(other, good, trusted),
     ]
+
+
+def _bad_name_cases(other: str, good: str, trusted: list[NoteSigner]
+                    ) -> list[tuple[str, str, list[NoteSigner]]]:
+    """A stranger's line whose key name breaks the key-name rules, next to a good line: the
+    note is malformed even though the name is nobody's the reader trusts."""
+    sig = other.rsplit(" ", 1)[1]
+    return [(f"refused/signature-line-name-{label}", f"{BODY}\n\u2014 {name} {sig}{good}",
+             trusted)
+            for label, name in (("empty", ""), ("with-plus", "a+b"), ("nbsp", "a\u00a0b"),
+                                ("em-space", "a\u2003b"), ("nel", "a\u0085b"))]
 
 
 def _vkey_cases() -> list[tuple[str, str]]:
