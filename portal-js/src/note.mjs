@@ -16,6 +16,14 @@ export const MAX_NOTE_SIZE = 16 * 1024;
 export const MAX_SIGNATURES = 100;
 const CONTROL = /[\x00-\x09\x0b-\x1f]/;
 const MAX_TIMESTAMP = (1n << 63n) - 1n;
+// What a key name must not hold: '+' and white space as Go's note package sees it (Unicode's
+// White_Space property: JavaScript's \s leaves out U+0085 and adds U+FEFF).
+const NOT_IN_NAME = /[+\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+
+/** A key name C2SP allows: not empty, no white space, no '+'. */
+export function isKeyName(name) {
+  return name.length > 0 && !NOT_IN_NAME.test(name);
+}
 
 /** A signature that does not verify under a trusted key (as opposed to a malformed note). */
 export class SignatureError extends Error {}
@@ -38,7 +46,7 @@ export function parseVkey(vkey, alg, what = 'verifier key') {
   if (second < 0) throw new FormatError(`${what}: a verifier key is name+hash+key`);
   const name = text.slice(0, first);
   const raw = fromBase64(text.slice(second + 1), what);
-  if (!name || /[\s+]/.test(name)) throw new FormatError(`${what}: invalid key name`);
+  if (!isKeyName(name)) throw new FormatError(`${what}: invalid key name`);
   if (raw.length !== 33 || raw[0] !== alg) {
     throw new FormatError(`${what} is not an Ed25519 key of algorithm 0x0${alg}`);
   }
@@ -70,6 +78,7 @@ function parseSignatureLine(line) {
     throw new FormatError(`bad signature line ${JSON.stringify(line.slice(0, 60))}`);
   }
   const [, name, b64] = line.split(' ');
+  if (!isKeyName(name)) throw new FormatError(`bad key name on signature line ${JSON.stringify(name)}`);
   const raw = fromBase64(b64, 'signature');
   if (raw.length < 5) throw new FormatError('signature too short');
   return { name, keyHash: raw.slice(0, 4), signature: raw.slice(4) };

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { fromHex, utf8 } from '../src/bytes.mjs';
-import { openCheckpoint, parseVkey, LOG_ALG } from '../src/note.mjs';
+import { openCheckpoint, openNote, parseVkey, LOG_ALG } from '../src/note.mjs';
 import { consistencyError, inclusionError } from '../src/merkle.mjs';
 import { decodeEnvelope } from '../src/envelope.mjs';
 
@@ -41,6 +41,27 @@ test('checkpoint notes: same verdict as ledger.core on every case', () => {
       outcome = 'invalid';
     }
     assert.equal(outcome, c.expected, c.name);
+  }
+});
+
+const verdict = (fn) => {
+  try {
+    fn();
+    return 'valid';
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    return 'invalid';
+  }
+};
+
+test('signed notes and verifier keys: same verdict as ledger.core on every case', () => {
+  const doc = load('note.json');
+  for (const c of doc.cases) {
+    const keys = c.vkeys.map((v) => parseVkey(v, LOG_ALG));
+    assert.equal(verdict(() => openNote(c.note, keys)), c.expected, c.name);
+  }
+  for (const c of doc.vkey_cases) {
+    assert.equal(verdict(() => parseVkey(c.vkey, LOG_ALG)), c.expected, c.name);
   }
 });
 
