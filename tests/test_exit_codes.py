@@ -151,3 +151,24 @@ def test_an_internal_error_is_shown_with_witness_debug(
     monkeypatch.setenv("WITNESS_DEBUG", "1")
     with pytest.raises(RuntimeError, match="a bug"):
         main([])
+
+
+def test_every_public_error_of_the_cli_packages_is_in_the_one_hierarchy() -> None:
+    """An error class outside ``WitnessError`` would escape the walk above and reach a user
+    through the generic branch of ``classify``. Private classes are control flow inside one
+    module; the HTTP service's own (problem answers, pages) never reach a command line."""
+    import inspect
+    import pkgutil
+
+    outside = []
+    for package in ("ledger", "verifier", "chain_access", "witness_cosign"):
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, f"{package}."):
+            if info.name.endswith("__main__"):
+                continue  # running it is the command line itself
+            module = importlib.import_module(info.name)
+            outside += [f"{info.name}.{name}" for name, cls in vars(module).items()
+                        if inspect.isclass(cls) and issubclass(cls, BaseException)
+                        and cls.__module__ == info.name and not name.startswith("_")
+                        and not issubclass(cls, WitnessError)]
+    assert outside == []
