@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import HASH_SIZE
-from ledger.core.note import is_uint64
+from ledger.core.note import is_canonical_uint64
 
 BATCH_PROMISE_HEADER = "witness-receipt/v2"
 UINT64_LIMIT = 2**64
@@ -65,7 +65,7 @@ class BatchPromise:
         if len(lines) != 8 or lines[0] != BATCH_PROMISE_HEADER or lines[7] != "":
             raise MalformedError("not a witness batch promise (witness-receipt/v2)")
         _, origin, first_s, count_s, root_b64, received_at, mmd_s, _ = lines
-        if not all(_canonical_uint64(s) for s in (first_s, count_s, mmd_s)):
+        if not all(is_canonical_uint64(s) for s in (first_s, count_s, mmd_s)):
             raise MalformedError("batch promise first, count and MMD must be decimal "
                                  "numbers below 2^64 without leading zeros")
         first, count = int(first_s), int(count_s)
@@ -73,11 +73,6 @@ class BatchPromise:
             raise MalformedError("batch promise count must be at least 1 and the batch "
                                  "must end below 2^64")
         return cls(origin, first, count, _b64_hash(root_b64), received_at, int(mmd_s))
-
-
-def _canonical_uint64(text: str) -> bool:
-    # One spelling per number: a signed body must not have two readings that differ in text.
-    return is_uint64(text) and (text == "0" or not text.startswith("0"))
 
 
 def _b64_hash(text: str) -> bytes:

@@ -162,6 +162,12 @@ def is_uint64(text: str) -> bool:
     return 0 < len(text) <= 20 and text.encode().isdigit() and int(text) < 2**64
 
 
+def is_canonical_uint64(text: str) -> bool:
+    """``is_uint64`` in the one spelling of its number (no leading zero): a signed body must
+    not have two readings that differ in text only."""
+    return is_uint64(text) and (text == "0" or not text.startswith("0"))
+
+
 def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     """The body and its (key name, key hash, signature) lines, without verifying."""
     if len(note) > MAX_NOTE_SIZE:
@@ -228,7 +234,7 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "":
             raise MalformedError("a checkpoint has origin, size and root lines")
         origin, size_s, root_b64 = lines[0], lines[1], lines[2]
-        if not origin or not is_uint64(size_s) or (size_s != "0" and size_s.startswith("0")):
+        if not origin or not is_canonical_uint64(size_s):
             raise MalformedError("bad checkpoint origin or size")
         try:
             root = base64.b64decode(root_b64, validate=True)

@@ -28,7 +28,7 @@ from typing import Final
 from ledger.core.errors import MalformedError
 from ledger.core.hashing import HASH_SIZE
 from ledger.core.key_rotation import LogKeys
-from ledger.core.note import NoteSigner, is_uint64
+from ledger.core.note import NoteSigner, is_canonical_uint64
 
 HEAD_FORMAT: Final = "witness-project-head/v1"
 _LINES = 8  # seven lines and the empty text after the last newline
@@ -68,7 +68,7 @@ class ProjectHead:
         if len(lines) != _LINES or lines[0] != HEAD_FORMAT or lines[-1] != "":
             raise MalformedError(f"{what} is not a {HEAD_FORMAT} note")
         for at, name in _NUMBERS.items():
-            if not _decimal(lines[at]):
+            if not is_canonical_uint64(lines[at]):
                 raise MalformedError(f"{what} note has a bad field: {name} must be a decimal "
                                      f"number below 2^64, got {lines[at][:24]!r}")
         try:
@@ -90,10 +90,6 @@ class ProjectHead:
         """The head of ``note`` once a trusted log key's signature verifies
         (``SignatureError`` otherwise; ``MalformedError`` for a body that is no head)."""
         return cls.parse(keys.open(note), what)
-
-
-def _decimal(text: str) -> bool:
-    return is_uint64(text) and (text == "0" or not text.startswith("0"))
 
 
 def _text_ok(text: str) -> bool:

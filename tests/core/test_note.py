@@ -22,6 +22,7 @@ from ledger.core.note import (
     Checkpoint,
     NoteSigner,
     NoteVerifier,
+    is_canonical_uint64,
     open_checkpoint,
     open_note,
     sign_checkpoint,
@@ -290,3 +291,10 @@ def test_unknown_keys_lines_are_ignored_and_too_many_lines_refused() -> None:
     assert open_note(note + other, [VERIFIER]) == BODY
     with pytest.raises(MalformedError, match="more than 100 signatures"):
         split_note(note + other * 100)
+
+
+@given(st.text(alphabet="0123456789", max_size=22) | st.text(max_size=6))
+def test_a_canonical_uint64_is_the_one_spelling_of_a_number_below_2_64(text: str) -> None:
+    expected = (text.isascii() and text.isdigit() and str(int(text)) == text
+                and int(text) < 2**64)
+    assert is_canonical_uint64(text) == expected
