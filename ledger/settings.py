@@ -1,7 +1,10 @@
 """Runtime settings of the ledger service, read from ``WITNESS_*`` environment variables.
 
-Every setting of the ledger is here (the HTTP service's own are in ``witness_api.config``);
-no other module of ``ledger`` reads the environment, but for the mirror ``witness status``
+Every setting of the ledger is here, the thresholds of the operational checks included (the
+HTTP service's own are in ``witness_api.config``; where the signing keys live, with the HSM's
+PIN, in ``ledger.signers.config``, read only when a key slot is opened, so that no secret
+sits in the settings every command builds and shows); no other module of ``ledger`` reads
+the environment, but for the mirror ``witness status``
 reads without pydantic (``ledger.cli.status_settings``, checked against this class field for
 field). Precedence: an argument (a command-line option such as ``--home``) over the
 ``WITNESS_*`` variable over the default. Built by ``main`` / the app factory, never at import
@@ -46,6 +49,14 @@ class Settings(BaseSettings):
     rules_reference: Path | None = Field(default=None, description=(
         "reference data for the rules; else <home>/reference.json when it exists"))
     debug: bool = Field(default=False, description="a traceback for an internal error")
+    # thresholds of the operational checks (/readyz, `witness status`)
+    min_free_mb: float = Field(default=256, ge=0, description=(
+        "free space below which the disk check fails (MiB)"))
+    stall_intervals: float = Field(default=12, gt=0, description=(
+        "checkpoint intervals without an anchor, while events wait, before anchoring "
+        "counts as stalled"))
+    mmd_risk_fraction: float = Field(default=0.8, gt=0, le=1, description=(
+        "share of the maximum merge delay an unsealed event may wait before it is at risk"))
 
     @field_validator("registry", "chain_keystore", "rules_reference", mode="before")
     @classmethod

@@ -32,7 +32,6 @@ from ledger.loops import describe, read_health
 from ledger.store.status_read import LogReader, for_database, sqlite_file
 
 if TYPE_CHECKING:
-    from ledger.anchoring.ops_limits import OpsLimits
     from ledger.log import WitnessLog
 
 Check = tuple[str, bool, str]
@@ -55,7 +54,7 @@ class OpsSettings(Protocol):
 
 
 class Limits(Protocol):
-    """The checks' thresholds (``OpsLimits``)."""
+    """The checks' thresholds (``Settings`` has them)."""
 
     @property
     def min_free_mb(self) -> float: ...
@@ -65,14 +64,8 @@ class Limits(Protocol):
     def mmd_risk_fraction(self) -> float: ...
 
 
-def __getattr__(name: str) -> Any:
-    # OpsLimits loads pydantic-settings: only when asked for (PEP 562), so that `witness
-    # status`, which reads its limits without it, does not pay for the import
-    if name == "OpsLimits":
-        from ledger.anchoring.ops_limits import OpsLimits
-
-        return OpsLimits
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+class OpsConfig(OpsSettings, Limits, Protocol):
+    """The settings and the thresholds in one (``ledger.settings.Settings``)."""
 
 
 def log_reader(log: WitnessLog) -> LogReader:
@@ -189,14 +182,9 @@ def background_check(settings: OpsSettings) -> Check:
         "no background loop has failed in this process"
 
 
-def operational_checks(settings: OpsSettings, log: WitnessLog,
-                       limits: OpsLimits | None = None) -> list[Check]:
+def operational_checks(settings: OpsConfig, log: WitnessLog) -> list[Check]:
     """Every check below, on an open log (the service's ``/readyz``)."""
-    if limits is None:
-        from ledger.anchoring.ops_limits import OpsLimits
-
-        limits = OpsLimits()
-    return run_checks(settings, log_reader(log), limits)
+    return run_checks(settings, log_reader(log), settings)
 
 
 def run_checks(settings: OpsSettings, log: LogReader, limits: Limits) -> list[Check]:

@@ -1,14 +1,13 @@
-"""The settings as ``witness status`` reads them: ``Settings`` and ``OpsLimits`` without
-pydantic.
+"""The settings as ``witness status`` reads them: ``Settings`` without pydantic.
 
 pydantic-settings costs a third of the command's start-up, and operators and monitoring
-scripts run it often. ``SPEC`` mirrors every field of ``ledger.settings.Settings`` and
-``ledger.anchoring.ops_limits.OpsLimits``: the same ``WITNESS_*`` variables (names matched
-regardless of case, as pydantic-settings does), defaults and bounds, so that status refuses
-a bad setting exactly when every other command does. Those two classes stay the one home of
-the settings: ``tests/ledger/test_status_settings.py`` checks the mirror against them field
-for field, and any value not in a plain form (``5``, ``0.5``, ``true``, a path, a known time
-zone) is handed to them, so that they accept it or refuse it with their own message.
+scripts run it often. ``SPEC`` mirrors every field of ``ledger.settings.Settings``: the
+same ``WITNESS_*`` variables (names matched regardless of case, as pydantic-settings does),
+defaults and bounds, so that status refuses
+a bad setting exactly when every other command does. That class stays the one home of the
+settings: ``tests/ledger/test_status_settings.py`` checks the mirror against it field for
+field, and any value not in a plain form (``5``, ``0.5``, ``true``, a path, a known time
+zone) is handed to it, so that it accepts it or refuses it with its own message.
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ SPEC: dict[str, tuple[str, Any, Bounds]] = {
     "chain_keystore": ("path?", None, {}),
     "rules_reference": ("path?", None, {}),
     "debug": ("bool", False, {}),
-    # OpsLimits
+    # thresholds of the operational checks
     "min_free_mb": ("float", 256, {"ge": 0}),
     "stall_intervals": ("float", 12, {"gt": 0}),
     "mmd_risk_fraction": ("float", 0.8, {"gt": 0, "le": 1}),
@@ -57,7 +56,7 @@ class _NotPlain(Exception):
 
 @dataclass(frozen=True)
 class StatusSettings:
-    """What ``witness status`` uses of ``Settings`` and ``OpsLimits``."""
+    """What ``witness status`` uses of ``Settings``."""
 
     home: Path
     db_url: str | None
@@ -91,13 +90,10 @@ def load_status_settings(overrides: Mapping[str, Any],
 
 
 def _from_pydantic(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """The values as ``Settings`` and then ``OpsLimits`` read them (or their error), in the
-    order the commands meet them."""
-    from ledger.anchoring.ops_limits import OpsLimits
+    """The values as ``Settings`` reads them (or its error)."""
     from ledger.settings import Settings
 
-    settings = Settings(**overrides)
-    return {**OpsLimits().model_dump(), **settings.model_dump()}
+    return Settings(**overrides).model_dump()
 
 
 def _value(name: str, raw: str | None) -> Any:

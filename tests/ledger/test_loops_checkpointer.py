@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chain_access import open_chain
-from ledger.anchoring.readiness_checks import OpsLimits, log_reader, merge_delay_check
+from ledger.anchoring.readiness_checks import log_reader, merge_delay_check
 from tests.ledger.anchoring.conftest import append_events
 from tests.ledger.loops_kit import wait_for
 from tests.ledger.test_loops_anchorer import Following, anchored_size, bound_settings, health_of
@@ -24,7 +24,7 @@ def test_sealed_within_the_merge_delay_while_the_chain_is_unreachable(tmp_path: 
                 (cp := run.log.latest_checkpoint()) is not None and cp.size == run.log.size()),
                 timeout=settings.mmd_seconds)
             assert took < settings.mmd_seconds
-            assert merge_delay_check(settings, log_reader(run.log), OpsLimits())[1] is True
+            assert merge_delay_check(settings, log_reader(run.log), settings)[1] is True
             assert anchored_size(run.log) == 0
             assert health_of(settings, "anchorer").state == "retrying"
             assert health_of(settings, "checkpointer").failures == 0

@@ -1,7 +1,8 @@
-"""Every setting is read in one place: ``ledger.settings.Settings`` (``WITNESS_*``) and
-``witness_api.config.ApiSettings`` (``WITNESS_API_*``). An argument (a command-line option)
-wins over the variable, the variable over the default; nothing else in ``ledger/`` or
-``witness_api/`` reads the environment."""
+"""Every setting is read in one place: ``ledger.settings.Settings`` (``WITNESS_*``),
+``witness_api.config.ApiSettings`` (``WITNESS_API_*``) and, for the signing keys' HSM with its
+PIN, ``ledger.signers.config.HsmSettings`` (``WITNESS_HSM_*``). An argument (a command-line
+option) wins over the variable, the variable over the default; nothing else in ``ledger/``
+or ``witness_api/`` reads the environment or declares a settings class."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ledger.settings import Settings
 from witness_api.config import ApiSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS_MODULES = {"ledger/settings.py", "witness_api/config.py",
+SETTINGS_MODULES = {"ledger/settings.py", "witness_api/config.py", "ledger/signers/config.py",
                     # Settings' mirror for `witness status`, checked field for field against
                     # it by tests/ledger/test_status_settings.py
                     "ledger/cli/status_settings.py"}
@@ -31,7 +32,7 @@ ALLOWED = {
     # agree with the library, not with a setting that could say otherwise
     ("witness_api/metrics.py", 'if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):'),
 }
-ENV_READ = re.compile(r"os\.environ|getenv\(|environ\.get\(")
+ENV_READ = re.compile(r"os\.environ|getenv\(|environ\.get\(|BaseSettings\b")
 
 
 def test_no_environment_read_outside_the_settings_modules() -> None:

@@ -1,5 +1,5 @@
 """``witness status`` reads its settings without pydantic (``ledger.cli.status_settings``);
-they must be those of ``Settings`` and ``OpsLimits`` field for field: the same variables,
+they must be those of ``Settings`` field for field: the same variables,
 defaults and bounds, the same values, and the same refusal of a bad value."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 from annotated_types import Ge, Gt, Le, MaxLen
 from pydantic import ValidationError
 
-from ledger.anchoring.ops_limits import OpsLimits
 from ledger.cli.status_settings import SPEC, StatusSettings, load_status_settings
 from ledger.settings import Settings
 
@@ -33,7 +32,7 @@ def _bounds(metadata: list[Any]) -> dict[str, float]:
 
 
 def test_the_mirror_has_every_field_with_its_default_kind_and_bounds() -> None:
-    fields = {**OpsLimits.model_fields, **Settings.model_fields}
+    fields = Settings.model_fields
     assert set(SPEC) == set(fields)
     for name, field in fields.items():
         kind, default, bounds = SPEC[name]
@@ -71,7 +70,7 @@ ENVIRONMENTS: list[dict[str, str]] = [
 def _pydantic(overrides: dict[str, Any]) -> dict[str, Any] | str:
     try:
         settings = Settings(**overrides)
-        values = {**OpsLimits().model_dump(), **settings.model_dump()}
+        values = settings.model_dump()
     except ValidationError as exc:
         return str(exc)
     return {name: values[name] for name in StatusSettings.__dataclass_fields__}
