@@ -59,7 +59,8 @@ def _run(entry: str, exc: BaseException, monkeypatch: pytest.MonkeyPatch,
         raise exc
 
     module, group = {"witness": ("witness_api.cli", "ledger.cli.app"),
-                     "witness-verify": ("verifier.cli", "verifier.cli")}[entry]
+                     "witness-verify": ("verifier.cli", "verifier.cli"),
+                     "witness-cosign": ("witness_cosign.cli", "witness_cosign.cli")}[entry]
     monkeypatch.setattr(importlib.import_module(group).cli, "main", _raise)
     monkeypatch.delenv("WITNESS_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exited:
@@ -131,6 +132,19 @@ def test_documented_codes_in_both_clis(kind: str, exc: BaseException, expected: 
     assert (code, vcode) == (expected, expected), (kind, err, verr)
     assert err.count("\n") == 1 and verr.count("\n") == 1
     assert "Traceback" not in err + verr
+
+
+@pytest.mark.parametrize(("kind", "exc", "expected"),
+                         [(c.__name__, _instance(c), classify(_instance(c)).code)
+                          for c in _hierarchy()] + _documented(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_the_cosigner_ends_as_the_other_command_lines(
+        kind: str, exc: BaseException, expected: int, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _run("witness-cosign", exc, monkeypatch, capsys)
+    assert code == expected, (kind, err)
+    assert err.startswith("witness-cosign: ") and err.count("\n") == 1
+    assert "Traceback" not in err
 
 
 def test_unreachable_sources_are_named() -> None:

@@ -1,18 +1,21 @@
 """The ``witness-cosign`` command: create a witness, print its key, serve it.
 
-Bad input is one line on stderr and exit 2; the key is never printed (only its verifier
-key, which is what a log and a trust policy pin).
+Errors end as they do in ``witness`` and ``witness-verify`` (one mapping,
+``ledger.core.exit_codes``): one line on stderr and exit 1 (a state that refuses the
+request, such as a witness that already exists or a key file others can read), 2 (bad
+input), 3 (a source that cannot be reached) or 130 (interrupted). The key is never printed
+(only its verifier key, which is what a log and a trust policy pin).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
-from ledger.core.errors import WitnessError
+from ledger.core.exit_codes import classify
 from ledger.core.note import NoteVerifier
 from witness_cosign.keys import create_witness, load_witness
 
@@ -61,17 +64,14 @@ def serve(home: Path, logs: tuple[str, ...], host: str, port: int) -> None:
     uvicorn.run(create_app(witness), host=host, port=port, log_level="warning")
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"witness-cosign: {message}", err=True)
-    sys.exit(2)
-
-
 def main(argv: list[str] | None = None) -> None:
+    """Console entry point: an error is one line and the exit code every command line gives
+    it (``classify``); ``WITNESS_DEBUG=1`` shows an internal error's traceback instead."""
     try:
         cli.main(args=argv, prog_name="witness-cosign", standalone_mode=False)
-    except click.exceptions.Abort:
-        _fail("aborted")
-    except click.ClickException as exc:
-        _fail(exc.format_message())
-    except (WitnessError, OSError, ValueError) as exc:
-        _fail(str(exc) or type(exc).__name__)
+    except Exception as exc:  # every error: one line, never a traceback (unless debugging)
+        outcome = classify(exc)
+        if outcome.internal and os.environ.get("WITNESS_DEBUG"):
+            raise
+        click.echo(f"witness-cosign: {outcome.message}", err=True)
+        sys.exit(outcome.code)

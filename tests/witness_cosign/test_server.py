@@ -83,7 +83,7 @@ def test_refusals_have_the_protocol_codes(tmp_path: Path, ledger: WitnessLog) ->
         w.stop()
 
 
-def test_key_never_printed_and_bad_input_exits_2(tmp_path: Path) -> None:
+def test_key_never_printed_and_errors_exit_as_in_every_command_line(tmp_path: Path) -> None:
     home = tmp_path / "w"
     out = subprocess.run([str(BIN), "init", "--home", str(home), "--name", "w.example"],
                          capture_output=True, text=True, check=True)
@@ -95,11 +95,11 @@ def test_key_never_printed_and_bad_input_exits_2(tmp_path: Path) -> None:
     assert again_key.stdout == out.stdout and out.stdout.startswith("w.example+")
     again = subprocess.run([str(BIN), "init", "--home", str(home), "--name", "w.example"],
                            capture_output=True, text=True)
-    assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
+    assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1  # exists
     os.chmod(home / "witness.key", 0o644)
     loose = subprocess.run([str(BIN), "vkey", "--home", str(home)], capture_output=True,
                            text=True)
-    assert loose.returncode == 2 and "chmod 600" in loose.stderr
+    assert loose.returncode == 1 and "chmod 600" in loose.stderr  # a state, not input
     bad = subprocess.run([str(BIN), "serve", "--home", str(home), "--log", "nonsense"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
