@@ -3,12 +3,16 @@ fields it encodes, and a log that only looks like it refused or skipped, never m
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from eth_abi.abi import encode
 
 from chain_access import ChainError, LogEntry
 from chain_access.identity import keccak256
 from chain_access.registry_events import (
+    ANCHORED_EVENT,
     ANCHORED_SIGNATURE,
     AnchoredEvent,
     anchored_in,
@@ -64,3 +68,16 @@ def test_only_the_registrys_decodable_events_are_taken() -> None:
     logs = [_log(index=1), _log(address="0x" + "cd" * 20), _log(data=b"\x00" * 32),
             _log(topics=(b"\x11" * 32, LOG_ID, bytes(32))), _log(index=2)]
     assert [e.index for e in anchored_in(logs, REGISTRY.upper().replace("0X", "0x"))] == [1, 2]
+
+
+def test_the_decoder_s_abi_is_the_compiled_contract_s() -> None:
+    """chain_access sits below the ledger and may not read its artifact, so the event's ABI
+    is written out there: it must stay the compiled contract's."""
+    artifact = (Path(__file__).resolve().parents[2] / "ledger" / "anchoring" / "artifacts"
+                / "WitnessRegistry.json")
+    compiled = [e for e in json.loads(artifact.read_text(encoding="utf-8"))["abi"]
+                if e.get("type") == "event" and e.get("name") == "CheckpointAnchored"]
+    assert len(compiled) == 1
+    plain = {**compiled[0], "inputs": [{k: v for k, v in i.items() if k != "internalType"}
+                                       for i in compiled[0]["inputs"]]}
+    assert plain == ANCHORED_EVENT
