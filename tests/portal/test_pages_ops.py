@@ -8,7 +8,6 @@ import html
 import re
 from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 
 from witness_api.portal.i18n import catalogue
@@ -52,18 +51,21 @@ def test_the_checks_in_english(as_role: Callable[[str], TestClient]) -> None:
     assert "Disk space" in items["disk"][1] and "Maximum merge delay" in items["merge_delay"][1]
 
 
-def test_a_failing_check_says_why(monkeypatch: pytest.MonkeyPatch,
-                                  as_role: Callable[[str], TestClient]) -> None:
+def test_a_failing_check_says_why(as_role: Callable[[str], TestClient]) -> None:
     admin = as_role("admin")
     state = admin.app.state  # type: ignore[attr-defined]
-    # the service reads its thresholds with the rest of its settings, at start-up
-    monkeypatch.setattr(state, "settings", state.settings.model_copy(
-        update={"min_free_mb": 10 ** 12}))  # more than any disk has free
-    ok, text = readiness_items(admin.get("/ops").text)["disk"]
-    assert not ok and catalogue("zh")["ops.reason.disk_low"] in text
-    assert "disk nearly full" in text  # the detail as /readyz and witness status say it
-    ok, text = readiness_items(admin.get("/ops?lang=en").text)["disk"]
-    assert not ok and catalogue("en")["ops.reason.disk_low"] in text
+    # The service reads its thresholds with the rest of its settings, at start-up. Swapped by
+    # hand: monkeypatch would restore a State's attribute by deleting it (not in __dict__).
+    kept = state.settings
+    state.settings = kept.model_copy(update={"min_free_mb": 10 ** 12})  # beyond any disk
+    try:
+        ok, text = readiness_items(admin.get("/ops").text)["disk"]
+        assert not ok and catalogue("zh")["ops.reason.disk_low"] in text
+        assert "disk nearly full" in text  # the detail as /readyz and witness status say it
+        ok, text = readiness_items(admin.get("/ops?lang=en").text)["disk"]
+        assert not ok and catalogue("en")["ops.reason.disk_low"] in text
+    finally:
+        state.settings = kept
 
 
 def test_every_reason_and_check_reads_in_both_languages() -> None:
