@@ -47,8 +47,8 @@ class Built:
         return self.settings.database_url
 
 
-def build_ledger(home: Path) -> Built:
-    settings = Settings(home=home)
+def build_ledger(home: Path, db_url: str | None = None) -> Built:
+    settings = Settings(home=home, db_url=db_url)
     info = init_home(settings)
     log = open_log(settings)
     ingestor = Ingestor(log, Pseudonymizer(load_secret(settings.pseudonym_key_path)))

@@ -76,10 +76,17 @@ def database_url(target: str) -> str:
 def _read_only_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver sends no BEGIN before a SELECT: ours
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA query_only=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # a read transaction: in WAL mode every read in it sees the database as of its first
+        # read, and writers are not held up
+        conn.exec_driver_sql("BEGIN")
 
 
 def _windows(pg: Any, query: str, lo: int, hi: int, chunk: int) -> Iterator[list[Any]]:
@@ -151,8 +158,14 @@ class LedgerDB:
             self.engine = create_engine(url, poolclass=NullPool)
         except (NoSuchModuleError, ValueError) as exc:
             raise MalformedError(f"bad database URL: {exc}") from exc
+        # One snapshot per connection: the check reads the log's size first and the rest
+        # after, while the service may go on appending. Read in later views, what it appends
+        # meanwhile (a receipt batch, tree hashes, a checkpoint beyond the size) would look
+        # like a truncated log, a false finding about an intact ledger.
         if self.engine.dialect.name == "sqlite":
             _read_only_sqlite(self.engine)
+        else:
+            self.engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
         self._batches: bool | None = None
 
     @contextmanager
