@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 from ledger.core import tree
 from ledger.core.batch import BatchPromise
 from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.hashing import node_hasher
 from ledger.core.key_rotation import LogKeys
 from ledger.core.note import NoteVerifier, split_note
 from ledger.core.sealed import MAGIC
-from verifier.fsck_tree import NODE, Pieces, aligned_spans, graft, level_up
+from verifier.fsck_tree import Pieces, aligned_spans, graft, level_up
 from verifier.report import Problem
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def _known_root(hashes: Sequence[bytes], at: int, known: Known) -> bytes:
     if n <= 8 or at & 7:  # small or not eight-aligned: splitting costs more than hashing
         return _perfect_root(hashes)
     half = n >> 1
-    node = NODE.copy()
+    node = node_hasher()
     node.update(_known_root(hashes[:half], at, known))
     node.update(_known_root(hashes[half:], at + half, known))
     return node.digest()

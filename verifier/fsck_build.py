@@ -14,26 +14,23 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from functools import cache
 from itertools import chain
 from typing import Any
 
+from ledger.core.hashing import leaf_hasher, node_hasher
 from ledger.core.sealed import MAGIC
 from verifier.fsck_batches import Known
-from verifier.fsck_tree import NODE, aligned_spans, level_up
+from verifier.fsck_tree import aligned_spans, level_up
 
 Step = tuple[Any, ...]  # ("seg", start, computed, holes) or ("stop", size, subtrees)
-# A hasher already fed the RFC 9162 leaf prefix (``NODE``: the node prefix): a copy costs
-# less than a new hasher over the prefix and the bytes joined (one more copy of the bytes)
-LEAF = hashlib.sha256(b"\x00")
 
 
 def chunk_leaves(rows: Sequence[tuple[Any, ...]]) -> list[bytes]:
     """The chunk's leaves: each event's recomputed, a sealed record's stored one — that very
     object, by which the event loop tells it (a hash made here is always a new object)."""
-    seed, magic = LEAF.copy, MAGIC
+    seed, magic = leaf_hasher, MAGIC
     out: list[bytes] = []
     app = out.append
     for _, _, leaf_col, data in rows:
@@ -113,7 +110,7 @@ class RangeTree:
         frontier's last subtrees while it completes a larger one (one node per trailing 0 of
         ``end`` from ``level``); a node straddling ``lo`` is left as a hole, as are those
         above it."""
-        seed, n, levels, hashes = NODE.copy, self.end, self.levels, self.hashes
+        seed, n, levels, hashes = node_hasher, self.end, self.levels, self.hashes
         while not (n >> level) & 1:
             if n - (2 << level) < self.lo:
                 up = level

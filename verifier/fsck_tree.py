@@ -11,17 +11,14 @@ Must not import: ``ledger.*`` other than ``ledger.core``, FastAPI, the SQLAlchem
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Container, Iterator, Sequence
 
 from ledger.core import tree
-from ledger.core.hashing import node_hash
+from ledger.core.hashing import node_hash, node_hasher
 from verifier.report import Problem
 
 Where = Callable[[int], tuple[str | None, str | None]]  # index -> (event id, project id)
 Pieces = Sequence[tuple[int, bytes]]  # (level, hash) of aligned complete subtrees, in order
-# A hasher already fed the RFC 9162 node prefix: a copy costs less than a new hasher.
-NODE = hashlib.sha256(b"\x01")
 
 
 def locate(stored: int) -> tuple[int, int]:
@@ -103,7 +100,7 @@ def aligned_spans(start: int, n: int) -> Iterator[tuple[int, int]]:
 
 def level_up(level: Sequence[bytes]) -> list[bytes]:
     """The nodes over an even number of hashes, each from a hasher already fed the prefix."""
-    seed = NODE.copy
+    seed = node_hasher
     up: list[bytes] = []
     app = up.append
     for left, right in zip(level[::2], level[1::2], strict=True):

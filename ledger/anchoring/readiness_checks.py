@@ -39,7 +39,8 @@ MIB = 1024 * 1024
 
 
 class OpsSettings(Protocol):
-    """What the checks read of the settings (``ledger.settings.Settings`` has it all)."""
+    """What the checks read of the settings, their thresholds included
+    (``ledger.settings.Settings`` has it all)."""
 
     @property
     def home(self) -> Path: ...
@@ -51,21 +52,12 @@ class OpsSettings(Protocol):
     def mmd_seconds(self) -> int: ...
     @property
     def checkpoint_interval(self) -> float: ...
-
-
-class Limits(Protocol):
-    """The checks' thresholds (``Settings`` has them)."""
-
     @property
     def min_free_mb(self) -> float: ...
     @property
     def stall_intervals(self) -> float: ...
     @property
     def mmd_risk_fraction(self) -> float: ...
-
-
-class OpsConfig(OpsSettings, Limits, Protocol):
-    """The settings and the thresholds in one (``ledger.settings.Settings``)."""
 
 
 def log_reader(log: WitnessLog) -> LogReader:
@@ -110,8 +102,8 @@ def _sqlite_database(url: str) -> str | None:
     return make_url(url).database
 
 
-def disk_check(settings: OpsSettings, limits: Limits) -> Check:
-    minimum = int(limits.min_free_mb * MIB)
+def disk_check(settings: OpsSettings) -> Check:
+    minimum = int(settings.min_free_mb * MIB)
     places = free_space(settings)
     low = [p for p in places if p[2] < minimum]
     shown = low or places
@@ -129,7 +121,7 @@ def _mib(n: int) -> str:
     return f"{n / MIB:.1f} MiB" if n < 10 * 1024 * MIB else f"{n / MIB / 1024:.1f} GiB"
 
 
-def merge_delay_check(settings: OpsSettings, log: LogReader, limits: Limits) -> Check:
+def merge_delay_check(settings: OpsSettings, log: LogReader) -> Check:
     mmd = settings.mmd_seconds
     waiting = log.oldest_unsealed()
     if waiting is None:
@@ -139,13 +131,13 @@ def merge_delay_check(settings: OpsSettings, log: LogReader, limits: Limits) -> 
              f"receipts promise one within {mmd} s (WITNESS_MMD_SECONDS)")
     if age > mmd:
         return "merge_delay", False, f"merge delay broken: {where}"
-    if age >= limits.mmd_risk_fraction * mmd:
+    if age >= settings.mmd_risk_fraction * mmd:
         return "merge_delay", False, (f"merge delay at risk: {where}; "
                                       f"{age / mmd:.0%} of it has passed")
     return "merge_delay", True, f"oldest event in no checkpoint: {age:.0f} s of {mmd} s"
 
 
-def anchoring_check(settings: OpsSettings, log: LogReader, limits: Limits) -> Check:
+def anchoring_check(settings: OpsSettings, log: LogReader) -> Check:
     chains = chains_in(log.info())
     if not chains:
         return "anchoring", True, "not bound to a chain: nothing to anchor"
@@ -161,13 +153,13 @@ def anchoring_check(settings: OpsSettings, log: LogReader, limits: Limits) -> Ch
     quiet = log.age_seconds(oldest)
     if since_anchor is not None:  # anchors made since the oldest arrived are progress
         quiet = min(quiet, since_anchor)
-    limit = limits.stall_intervals * settings.checkpoint_interval
+    limit = settings.stall_intervals * settings.checkpoint_interval
     state = (f"{waiting} event(s) wait for chain {primary.chain_id} (the oldest, event "
              f"{anchored}); last anchor {last_text}")
     if quiet > limit:
         return "anchoring", False, (
             f"anchoring stalled: {state}; nothing anchored for {quiet:.0f} s, more than "
-            f"{limits.stall_intervals:g} × the checkpoint interval ({limit:.0f} s)")
+            f"{settings.stall_intervals:g} × the checkpoint interval ({limit:.0f} s)")
     return "anchoring", True, state
 
 
@@ -182,17 +174,17 @@ def background_check(settings: OpsSettings) -> Check:
         "no background loop has failed in this process"
 
 
-def operational_checks(settings: OpsConfig, log: WitnessLog) -> list[Check]:
+def operational_checks(settings: OpsSettings, log: WitnessLog) -> list[Check]:
     """Every check below, on an open log (the service's ``/readyz``)."""
-    return run_checks(settings, log_reader(log), settings)
+    return run_checks(settings, log_reader(log))
 
 
-def run_checks(settings: OpsSettings, log: LogReader, limits: Limits) -> list[Check]:
+def run_checks(settings: OpsSettings, log: LogReader) -> list[Check]:
     """Every check above; one that cannot run (its query failed) is a failed check."""
     checks: list[tuple[str, Callable[[], Check]]] = [
-        ("disk", lambda: disk_check(settings, limits)),
-        ("merge_delay", lambda: merge_delay_check(settings, log, limits)),
-        ("anchoring", lambda: anchoring_check(settings, log, limits)),
+        ("disk", lambda: disk_check(settings)),
+        ("merge_delay", lambda: merge_delay_check(settings, log)),
+        ("anchoring", lambda: anchoring_check(settings, log)),
         ("background", lambda: background_check(settings)),
     ]
     out = []

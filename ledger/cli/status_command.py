@@ -50,7 +50,7 @@ def status(ctx: Context) -> None:
                 "database": where,
                 "checkpoint": None if cp is None else {"size": cp[0], "root": cp[1].hex(),
                                                        "created_at": cp[2]},
-                "health": readiness_body(run_checks(settings, log, settings))}
+                "health": readiness_body(run_checks(settings, log))}
     calendar = WorkCalendar.load(DEFAULT_CALENDAR, settings.home / OPERATOR_CALENDAR)
     text = calendar.warning(clock_now(clock).date())
     if text:  # the same warning as `witness rules`, from 1 November

@@ -3,11 +3,11 @@
 pydantic-settings costs a third of the command's start-up, and operators and monitoring
 scripts run it often. ``SPEC`` mirrors every field of ``ledger.settings.Settings``: the
 same ``WITNESS_*`` variables (names matched regardless of case, as pydantic-settings does),
-defaults and bounds, so that status refuses
-a bad setting exactly when every other command does. That class stays the one home of the
-settings: ``tests/ledger/test_status_settings.py`` checks the mirror against it field for
-field, and any value not in a plain form (``5``, ``0.5``, ``true``, a path, a known time
-zone) is handed to it, so that it accepts it or refuses it with its own message.
+defaults and bounds, so that status refuses a bad setting exactly when every other command
+does. That class stays the one home of the settings: ``tests/ledger/test_status_settings.py``
+checks the mirror against it field for field, and any value not in a plain form (``5``,
+``0.5``, ``true``, a path, a known time zone) is handed to it, so that it accepts it or
+refuses it with its own message.
 """
 
 from __future__ import annotations

@@ -13,18 +13,22 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 # prefix joined to the input (the join copies the input once more).
 _LEAF = hashlib.sha256(b"\x00")
 _NODE = hashlib.sha256(b"\x01")
+leaf_hasher = _LEAF.copy
+"""A new SHA-256 hasher already fed the leaf prefix: ``update(data)``, then ``digest()``."""
+node_hasher = _NODE.copy
+"""A new SHA-256 hasher already fed the node prefix: ``update(left)``, ``update(right)``."""
 
 
 def leaf_hash(data: bytes) -> bytes:
     """SHA-256(0x00 ‖ data): the hash of one log entry."""
-    h = _LEAF.copy()
+    h = leaf_hasher()
     h.update(data)
     return h.digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """SHA-256(0x01 ‖ left ‖ right): an interior node."""
-    h = _NODE.copy()
+    h = node_hasher()
     h.update(left)
     h.update(right)
     return h.digest()

@@ -136,7 +136,7 @@ def test_stalled_anchoring_is_reported_counted_and_clears(
 
 def test_the_disk_of_a_postgresql_database_is_not_visible_here(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, db_url="postgresql+psycopg://witness@db.example/witness")
-    name, ok, detail = disk_check(settings, settings.model_copy(update={"min_free_mb": 0}))
+    name, ok, detail = disk_check(settings.model_copy(update={"min_free_mb": 0}))
     assert (name, ok) == ("disk", True)
     assert f"free on {tmp_path.resolve()} (the data directory" in detail
     assert "PostgreSQL database's own disk is not visible from here (not applicable" in detail

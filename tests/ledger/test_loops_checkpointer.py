@@ -24,7 +24,7 @@ def test_sealed_within_the_merge_delay_while_the_chain_is_unreachable(tmp_path: 
                 (cp := run.log.latest_checkpoint()) is not None and cp.size == run.log.size()),
                 timeout=settings.mmd_seconds)
             assert took < settings.mmd_seconds
-            assert merge_delay_check(settings, log_reader(run.log), settings)[1] is True
+            assert merge_delay_check(settings, log_reader(run.log))[1] is True
             assert anchored_size(run.log) == 0
             assert health_of(settings, "anchorer").state == "retrying"
             assert health_of(settings, "checkpointer").failures == 0
