@@ -35,7 +35,7 @@ from ledger.core.note import (
     NoteVerifier,
     is_uint64,
 )
-from ledger.core.verify import verify_inclusion
+from ledger.core.verify import clear_path_memo, verify_inclusion
 
 RECEIPT_FORMAT = "witness-receipt/v1"
 #: One signed promise per committed batch; the receipt carries its path in the batch.
@@ -300,9 +300,11 @@ def _open_checkpoint(note: str, keys: LogKeys, origin: str) -> Checkpoint:
 
 
 def clear_caches() -> None:
-    """Forget the promises and checkpoints already opened (a benchmark's cold start)."""
+    """Forget the promises and checkpoints already opened and the proof hashes already
+    computed (a benchmark's cold start)."""
     _open_batch_promise.cache_clear()
     _open_checkpoint.cache_clear()
+    clear_path_memo()
 
 
 def verify_receipt_offline(receipt: Receipt, verifier: NoteVerifier | LogKeys) -> ReceiptCheck:
