@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 from ledger.log import WitnessLog
 from ledger.rules.model import Finding
 from ledger.sealing.views import closed_scope
+from ledger.store.database import in_lists
 from ledger.store.schema import events, findings, section_phases
 
 
@@ -49,9 +50,9 @@ def finding_rows(log: WitnessLog, conn: Connection, found: Sequence[Finding],
 def _sealed_indexes(conn: Connection, indexes: Sequence[int]) -> set[int]:
     """Those of ``indexes`` whose record carries a seal scope (what ``closed_scope`` reads)."""
     out: set[int] = set()
-    for lo in range(0, len(indexes), _IN_LIST):
+    for part in in_lists(indexes):
         out.update(int(i) for i in conn.execute(
-            select(events.c.idx).where(events.c.idx.in_(indexes[lo:lo + _IN_LIST]))
+            select(events.c.idx).where(events.c.idx.in_(part))
             .where(events.c.seal_scope.is_not(None))).scalars())
     return out
 
@@ -108,14 +109,11 @@ def stored_findings(log: WitnessLog, conn: Connection, ids: Sequence[str]) -> li
     return [finding_dict(log, conn, r) for r in rows]
 
 
-_IN_LIST = 500  # ids per ``IN (...)`` lookup (a poll's findings span many projects)
-
-
 def column_rows(conn: Connection, column: Any, ids: Sequence[str], *also: Any) -> list[Any]:
     """``column`` (with ``also``) of the rows whose ``column`` is among ``ids``, in chunked
     ``IN (...)`` lookups: a single column's values, else tuples."""
     out: list[Any] = []
-    for lo in range(0, len(ids), _IN_LIST):
-        found = conn.execute(select(column, *also).where(column.in_(ids[lo:lo + _IN_LIST])))
+    for part in in_lists(ids):  # a poll's findings span many projects
+        found = conn.execute(select(column, *also).where(column.in_(part)))
         out.extend(found.scalars() if not also else map(tuple, found))
     return out

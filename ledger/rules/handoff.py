@@ -22,6 +22,7 @@ from ledger.ingest import MAX_BATCH, Recorded
 from ledger.log import WitnessLog
 from ledger.rules.trail_cache import LogRow
 from ledger.rules.trail_store import row_from_store
+from ledger.store.database import in_lists
 from ledger.store.schema import events
 
 HANDOFF_KEPT = 20 * MAX_BATCH
@@ -109,9 +110,6 @@ def read_chunk(log: WitnessLog, conn: Connection, start: int, chunk: int,
     return [got[i] for i in wanted if i in got], top
 
 
-_IN_LIST = 500  # indexes per ``IN (...)`` query (well under every database's limit)
-
-
 def _stored(log: WitnessLog, conn: Connection, indexes: list[int]) -> dict[int, LogRow]:
     """Rows of the store (sealed ones opened), by index; ``indexes`` ascending. A dense run
     is read as a range; scattered ones (what the log appended itself between handed-over
@@ -125,8 +123,7 @@ def _stored(log: WitnessLog, conn: Connection, indexes: list[int]) -> dict[int, 
                                                               events.c.idx <= indexes[-1])).all()
                  if int(r[0]) in keep]
     else:
-        found = [r for lo in range(0, len(indexes), _IN_LIST)
-                 for r in conn.execute(select(*cols).where(
-                     events.c.idx.in_(indexes[lo:lo + _IN_LIST]))).all()]
+        found = [r for part in in_lists(indexes)
+                 for r in conn.execute(select(*cols).where(events.c.idx.in_(part))).all()]
     return {int(i): row_from_store(log, conn, int(i), str(p), str(t), bytes(c), bytes(h))
             for i, p, t, c, h in found}

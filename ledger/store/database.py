@@ -17,10 +17,10 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
@@ -31,6 +31,11 @@ from ledger.core.errors import WitnessError
 # Arbitrary constant naming "the witness log sequencer" among advisory locks.
 SEQUENCER_LOCK_ID = 0x5749544E
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: Values per ``IN (...)`` list: bound parameters of one statement stay under SQLite's
+#: oldest limit (999) with room for a few more.
+IN_LIST_MAX = 900
+
+_V = TypeVar("_V")
 
 
 class StoreError(WitnessError):
@@ -73,6 +78,12 @@ def driver_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any
         raise DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect) from exc
     finally:
         cursor.close()
+
+
+def in_lists(values: Sequence[_V]) -> Iterator[Sequence[_V]]:
+    """``values`` in slices of at most ``IN_LIST_MAX``, one ``IN (...)`` lookup each."""
+    for lo in range(0, len(values), IN_LIST_MAX):
+        yield values[lo:lo + IN_LIST_MAX]
 
 
 class Database:

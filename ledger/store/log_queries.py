@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from ledger.core import tree
 from ledger.core.anchor_ref import AnchorRef
 from ledger.core.errors import WitnessError
-from ledger.store.database import driver_rows
+from ledger.store.database import driver_rows, in_lists
 from ledger.store.schema import SEALED_TYPE, anchors, events, log_info, receipt_batches
 
 
@@ -96,7 +96,6 @@ def read_frontier(conn: Connection, size: int) -> tree.Frontier:
 
 _KNOWN_COLUMNS = ("event_id, idx, submission_digest, leaf_hash, received_at, canonical, "
                   "project_id, seal_scope")
-_IN_CHUNK = 900  # bound parameters per statement: under SQLite's oldest limit (999)
 
 
 def known_events(conn: Connection, stored_ids: Mapping[str, str]) -> dict[str, tuple[Any, ...]]:
@@ -107,8 +106,7 @@ def known_events(conn: Connection, stored_ids: Mapping[str, str]) -> dict[str, t
     ids = sorted(stored_ids)
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     rows: list[Any] = []
-    for start in range(0, len(ids), _IN_CHUNK):
-        part = ids[start:start + _IN_CHUNK]
+    for part in in_lists(ids):
         rows += conn.exec_driver_sql(
             f"SELECT {_KNOWN_COLUMNS} FROM events WHERE event_id IN "
             f"({', '.join([mark] * len(part))})", tuple(part)).all()

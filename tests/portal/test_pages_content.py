@@ -146,6 +146,19 @@ def test_the_printed_receipt_has_a_qr_code_to_the_verify_page(
     assert 'href="/static/css/print.css" media="print"' in page
 
 
+def test_the_printed_receipt_names_its_anchor(
+        portal_world: World, as_role: Callable[[str], TestClient]) -> None:
+    """Block, transaction and block time (Beijing) of the receipt's anchor, as it holds them."""
+    index = portal_world.bids["A"]
+    bidder = as_role("bidder")
+    anchor = bidder.get(f"/me/receipts/{index}.json").json()["anchored"]["anchor"]
+    page = bidder.get(f"/me/receipts/{index}").text
+    assert f"<td>{anchor['block_number']}</td>" in page
+    assert f'<td class="hash">{anchor["tx_hash"].lower()}</td>' in page
+    moment = datetime.fromtimestamp(anchor["block_timestamp"], timezone(timedelta(hours=8)))
+    assert moment.strftime("%Y-%m-%d %H:%M:%S") in page
+
+
 def test_the_printed_receipt_names_the_batch_its_promise_covers(
         portal_world: World, as_role: Callable[[str], TestClient]) -> None:
     """A v2 receipt's one signed promise covers a batch: the page says which, as /verify."""

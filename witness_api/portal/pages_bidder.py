@@ -18,6 +18,7 @@ import segno
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from ledger.core.anchor_ref import AnchorRef, parse_anchor
 from ledger.core.batch import BatchPromise
 from ledger.core.note import split_note
 from ledger.core.receipt import Receipt
@@ -95,11 +96,18 @@ def receipt_page(
     data = receipt.to_json()
     record = receipt_subject(data)
     link = verify_link(request, index, data["leaf_hash"])
-    anchored = (data.get("anchored") or {}).get("anchor")
     label = Translator(request_lang(request))("receipt.qr_label")
-    return page(request, "receipt.html", receipt=data, event=record, anchor=anchored,
+    return page(request, "receipt.html", receipt=data, event=record,
+                anchor=receipt_anchor(receipt),
                 batch=receipt_batch(receipt), proof=proof_book(services.log).of(index),
                 verify_url=link, qr=qr_svg(link, label))
+
+
+def receipt_anchor(receipt: Receipt) -> AnchorRef | None:
+    """Where the receipt's checkpoint is anchored on the log's primary chain, typed; None
+    before it is anchored."""
+    raw = None if receipt.anchored is None else receipt.anchored.anchor
+    return None if raw is None else parse_anchor(raw, "receipt: anchored.anchor")
 
 
 def receipt_batch(receipt: Receipt) -> dict[str, int] | None:
