@@ -45,7 +45,8 @@ def stored_hash_count(size: int) -> int:
     return _hashes_before(size)
 
 
-def _largest_power_of_two_below(n: int) -> int:
+def largest_power_of_two_below(n: int) -> int:
+    """The split point ``k`` of RFC 9162 §2.1.1: the largest power of two below ``n`` (n > 1)."""
     return 1 << ((n - 1).bit_length() - 1)
 
 
@@ -142,7 +143,7 @@ def inclusion_ranges(index: int, size: int) -> list[Range]:
     out: list[Range] = []
     lo, hi = 0, size
     while hi - lo > 1:
-        k = _largest_power_of_two_below(hi - lo)
+        k = largest_power_of_two_below(hi - lo)
         if index < lo + k:
             out.append((lo + k, hi))
             hi = lo + k
@@ -162,7 +163,7 @@ def consistency_ranges(size1: int, size2: int) -> list[Range]:
     out: list[Range] = []
     lo, hi, whole = 0, size2, True
     while size1 - lo != hi - lo:
-        k = _largest_power_of_two_below(hi - lo)
+        k = largest_power_of_two_below(hi - lo)
         if size1 - lo <= k:
             out.append((lo + k, hi))
             hi = lo + k

@@ -45,11 +45,6 @@ NAIVE_ABI: list[dict[str, Any]] = [{
 }]
 
 
-def _split(n: int) -> int:
-    """Largest power of two strictly below ``n`` (n >= 2)."""
-    return 1 << ((n - 1).bit_length() - 1)
-
-
 class UniformTree:
     """A log of any size whose leaves all hash to ``leaf``: MTH(D[lo:hi]) = f(hi - lo)."""
 
@@ -60,14 +55,14 @@ class UniformTree:
     def _root(self, size: int) -> bytes:
         if size == 1:
             return self.leaf
-        k = _split(size)
+        k = tree.largest_power_of_two_below(size)
         return node_hash(self.root(k), self.root(size - k))
 
     def _subproof(self, m: int, n: int, whole: bool) -> list[bytes]:
         """SUBPROOF(m, D[n], b) of RFC 9162 §2.1.4.1, over sizes only."""
         if m == n:
             return [] if whole else [self.root(n)]
-        k = _split(n)
+        k = tree.largest_power_of_two_below(n)
         if m <= k:
             return [*self._subproof(m, k, whole), self.root(n - k)]
         return [*self._subproof(m - k, n - k, False), self.root(k)]
