@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ledger.core.anchor_ref import AnchorRef, parse_anchor, parse_anchors
+from ledger.core.anchor_ref import AnchorRef
 from ledger.core.batch import BatchPromise
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.hashing import leaf_hash
@@ -45,8 +45,7 @@ def check_receipt(receipt: Receipt, policy: TrustPolicy, chain: RegistryReader |
     """Verify ``receipt`` against the pinned ``policy`` (and the chain when given)."""
     # the anchor reference is decoded first: a value no chain can hold is bad input (exit 2)
     anchor = anchor_of(receipt)
-    further = parse_anchors(None if receipt.anchored is None else
-                            list(receipt.anchored.anchors), "receipt: anchored.anchors")
+    further = () if receipt.anchored is None else receipt.anchored.anchor_refs
     report = Report("receipt", subject={"index": receipt.index, "origin": receipt.origin})
     where = {"index": receipt.index}
     if receipt.origin != policy.origin:
@@ -95,8 +94,7 @@ def _further(report: Report, policy: TrustPolicy, online: bool, checkpoint: Any,
 
 def anchor_of(receipt: Receipt) -> AnchorRef | None:
     """The receipt's anchor reference, decoded strictly (``MalformedError`` naming the field)."""
-    raw = None if receipt.anchored is None else receipt.anchored.anchor
-    return None if raw is None else parse_anchor(raw, "receipt: anchored.anchor")
+    return None if receipt.anchored is None else receipt.anchored.anchor_ref
 
 
 def _anchoring(report: Report, receipt: Receipt, policy: TrustPolicy,

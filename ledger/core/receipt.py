@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.core.anchor_ref import parse_anchor, parse_anchors
+from ledger.core.anchor_ref import AnchorRef, parse_anchor, parse_anchors
 from ledger.core.batch import BatchPromise
 from ledger.core.canonical import decode_envelope
 from ledger.core.errors import (
@@ -143,6 +143,17 @@ class AnchoredProof:
         }
         return out | ({"anchors": list(self.anchors)} if self.anchors else {})
 
+    @functools.cached_property
+    def anchor_ref(self) -> AnchorRef | None:
+        """``anchor`` decoded strictly (``MalformedError`` naming the field), once."""
+        return None if self.anchor is None else parse_anchor(self.anchor,
+                                                             "receipt: anchored.anchor")
+
+    @functools.cached_property
+    def anchor_refs(self) -> tuple[AnchorRef, ...]:
+        """``anchors`` decoded strictly, once."""
+        return parse_anchors(list(self.anchors), "receipt: anchored.anchors")
+
     @classmethod
     def from_json(cls, obj: Any) -> AnchoredProof:
         if not isinstance(obj, dict) or not isinstance(obj.get("checkpoint"), str):
@@ -157,13 +168,13 @@ class AnchoredProof:
         if not isinstance(more, list) or len(more) > MAX_ANCHORS or \
                 not all(isinstance(a, dict) for a in more):
             raise MalformedError(f"anchors must be a list of at most {MAX_ANCHORS} objects")
+        anchored = cls(obj["checkpoint"], _hex_hashes(proof, "inclusion proof hash"), anchor,
+                     tuple(more))
         # decoded strictly (a value no chain can hold is refused, naming the field) but kept
-        # as written, so a receipt read and written back is the same file
-        if anchor is not None:
-            parse_anchor(anchor, "receipt: anchored.anchor")
-        parse_anchors(more, "receipt: anchored.anchors")
-        hashes = _hex_hashes(proof, "inclusion proof hash")
-        return cls(obj["checkpoint"], hashes, anchor, tuple(more))
+        # as written, so a receipt read and written back is the same file; the decoded
+        # references stay with it for the checks
+        anchored.anchor_ref, anchored.anchor_refs  # noqa: B018 - decoded for their refusals
+        return anchored
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,11 @@ def test_receipt_decoder_refuses_a_bad_reference_and_keeps_a_good_one_as_written
     upper = REF.to_json() | {"tx_hash": "0x" + REF.tx_hash.hex().upper()}
     kept = AnchoredProof.from_json(proof | {"anchor": upper, "anchors": [upper]})
     assert kept.to_json()["anchor"] == upper and kept.to_json()["anchors"] == [upper]
+    # the typed references, decoded once at parse and kept beside the written form
+    assert kept.anchor_ref == REF and kept.anchor_refs == (REF,)
+    assert kept.anchor_ref is kept.anchor_ref and kept.anchor_refs is kept.anchor_refs
+    bare = AnchoredProof("note", (), None)
+    assert bare.anchor_ref is None and bare.anchor_refs == ()
     with pytest.raises(MalformedError, match=r"receipt: anchored\.anchor\.block_number"):
         AnchoredProof.from_json(proof | {"anchor": _bad(block_number=-1)})
     with pytest.raises(MalformedError, match=r"receipt: anchored\.anchors\.0 lacks root"):

@@ -18,7 +18,7 @@ import segno
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from ledger.core.anchor_ref import AnchorRef, parse_anchor
+from ledger.core.anchor_ref import AnchorRef
 from ledger.core.batch import BatchPromise
 from ledger.core.note import split_note
 from ledger.core.receipt import Receipt
@@ -106,8 +106,7 @@ def receipt_page(
 def receipt_anchor(receipt: Receipt) -> AnchorRef | None:
     """Where the receipt's checkpoint is anchored on the log's primary chain, typed; None
     before it is anchored."""
-    raw = None if receipt.anchored is None else receipt.anchored.anchor
-    return None if raw is None else parse_anchor(raw, "receipt: anchored.anchor")
+    return None if receipt.anchored is None else receipt.anchored.anchor_ref
 
 
 def receipt_batch(receipt: Receipt) -> dict[str, int] | None:
