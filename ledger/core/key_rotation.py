@@ -29,7 +29,7 @@ from ledger.core.note import (
     Checkpoint,
     NoteSigner,
     NoteVerifier,
-    is_uint64,
+    is_canonical_uint64,
     open_note,
     split_note,
 )
@@ -65,7 +65,7 @@ class KeyRotation:
             raise MalformedError(f"not a {ROTATION_HEADER} statement")
         _, origin, old, new, after, _ = lines
         if not (old.startswith("old ") and new.startswith("new ") and after.startswith("after ")
-                and is_uint64(after[6:]) and origin):
+                and is_canonical_uint64(after[6:]) and origin):
             raise MalformedError(f"a {ROTATION_HEADER} statement has origin, old, new and "
                                  "after lines")
         return cls(origin, NoteVerifier.from_vkey(old[4:]), NoteVerifier.from_vkey(new[4:]),

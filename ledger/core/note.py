@@ -157,15 +157,12 @@ def check_body(body: str) -> None:
         raise MalformedError("a note body must be valid Unicode text") from exc
 
 
-def is_uint64(text: str) -> bool:
-    """ASCII decimal digits of a number below 2^64 (bytes.isdigit: ASCII only)."""
-    return 0 < len(text) <= 20 and text.encode().isdigit() and int(text) < 2**64
-
-
 def is_canonical_uint64(text: str) -> bool:
-    """``is_uint64`` in the one spelling of its number (no leading zero): a signed body must
-    not have two readings that differ in text only."""
-    return is_uint64(text) and (text == "0" or not text.startswith("0"))
+    """ASCII decimal digits (``bytes.isdigit``: ASCII only) of a number below 2^64, in the
+    one spelling of that number, without a leading zero: every number of a signed body is
+    read this way, so that no body has two readings that differ in text only."""
+    return (0 < len(text) <= 20 and text.encode().isdigit() and int(text) < 2**64
+            and (text == "0" or not text.startswith("0")))
 
 
 def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:

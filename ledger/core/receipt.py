@@ -33,7 +33,7 @@ from ledger.core.note import (
     Checkpoint,
     NoteSigner,
     NoteVerifier,
-    is_uint64,
+    is_canonical_uint64,
 )
 from ledger.core.verify import clear_path_memo, verify_inclusion
 
@@ -79,8 +79,9 @@ class Promise:
         if len(lines) != 7 or lines[0] != PROMISE_HEADER or lines[6] != "":
             raise MalformedError("not a witness receipt promise")
         _, origin, index_s, leaf_b64, received_at, mmd_s, _ = lines
-        if not is_uint64(index_s) or not is_uint64(mmd_s):
-            raise MalformedError("promise index and MMD must be decimal numbers below 2^64")
+        if not is_canonical_uint64(index_s) or not is_canonical_uint64(mmd_s):
+            raise MalformedError("promise index and MMD must be decimal numbers below 2^64 "
+                                 "without leading zeros")
         return cls(origin, int(index_s), _b64_hash(leaf_b64), received_at, int(mmd_s))
 
 

@@ -5,13 +5,10 @@
 
 import { FormatError, fromBase64 } from './bytes.mjs';
 import { inclusionError } from './merkle.mjs';
-import { isUint64Text } from './note.mjs';
+import { isCanonicalUint64Text } from './note.mjs';
 
 export const BATCH_PROMISE_HEADER = 'witness-receipt/v2';
 const UINT64_LIMIT = 1n << 64n;
-
-// One spelling per number: a signed body must not have two readings that differ in text.
-const canonicalUint64 = (text) => isUint64Text(text) && (text === '0' || !text.startsWith('0'));
 
 /** The signed batch promise body, strictly: {origin, first, count (BigInt), root, …}. */
 export function parseBatchPromise(body) {
@@ -20,7 +17,7 @@ export function parseBatchPromise(body) {
     throw new FormatError(`not a witness batch promise (${BATCH_PROMISE_HEADER})`);
   }
   const [, origin, firstText, countText, rootText, receivedAt, mmd] = lines;
-  if (![firstText, countText, mmd].every(canonicalUint64)) {
+  if (![firstText, countText, mmd].every(isCanonicalUint64Text)) {
     throw new FormatError('batch promise first, count and MMD must be decimal numbers below ' +
       '2^64 without leading zeros');
   }

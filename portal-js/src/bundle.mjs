@@ -10,7 +10,7 @@ import { ChainContext, checkAnchor } from './anchor.mjs';
 import { parseBundle } from './bundle_parse.mjs';
 import { decodeEnvelope, envelopePrev, isSealed } from './envelope.mjs';
 import { consistencyError, inclusionError, leafHash } from './merkle.mjs';
-import { SignatureError, isUint64Text } from './note.mjs';
+import { SignatureError, isCanonicalUint64Text } from './note.mjs';
 import { KeyRotationError, trustedKeys, zhDetail } from './logkeys.mjs';
 import { parsePolicy } from './policy.mjs';
 import { checkWitnesses, further } from './receipt.mjs';
@@ -168,7 +168,7 @@ function parseHead(body) {
     throw new FormatError('bundle head is not a witness-project-head/v1 note');
   }
   for (const [at, name] of [[3, 'seq'], [5, 'index'], [6, 'size']]) {
-    if (!isUint64Text(lines[at]) || (lines[at].length > 1 && lines[at][0] === '0')) {
+    if (!isCanonicalUint64Text(lines[at])) {
       throw new FormatError(`bundle head note has a bad field: ${name} must be a decimal number below 2^64`);
     }
   }

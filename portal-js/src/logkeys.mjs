@@ -5,7 +5,7 @@
 // sizes above its statement's `after`; a promise may be signed by any trusted key.
 
 import { FormatError, equal, toHex } from './bytes.mjs';
-import { LOG_ALG, SignatureError, isUint64Text, openNote, parseCheckpoint, parseVkey, splitNote } from './note.mjs';
+import { LOG_ALG, SignatureError, isCanonicalUint64Text, openNote, parseCheckpoint, parseVkey, splitNote } from './note.mjs';
 
 export const ROTATION_HEADER = 'witness-log-key-rotation/v1';
 export const MAX_ROTATIONS = 64;
@@ -30,7 +30,7 @@ function parseRotation(body) {
   }
   const [, origin, old, next, after] = lines;
   if (!(old.startsWith('old ') && next.startsWith('new ') && after.startsWith('after ') &&
-      isUint64Text(after.slice(6)) && origin)) {
+      isCanonicalUint64Text(after.slice(6)) && origin)) {
     throw new FormatError(`a ${ROTATION_HEADER} statement has origin, old, new and after lines`);
   }
   return { origin, old: parseVkey(old.slice(4), LOG_ALG, 'rotation old key'),

@@ -32,9 +32,11 @@ export function keyHash(name, publicKey, alg) {
   return sha256(concat(utf8(`${name}\n`), Uint8Array.of(alg), publicKey)).slice(0, 4);
 }
 
-/** Decimal digits of a number below 2^64 (leading zeros allowed, as the Python reader). */
-export function isUint64Text(text) {
-  return /^[0-9]{1,20}$/.test(text) && BigInt(text) < 1n << 64n;
+/** Decimal digits of a number below 2^64 in the one spelling of that number, without a
+ * leading zero: every number of a signed body is read this way (as the Python reader), so
+ * that no body has two readings that differ in text only. */
+export function isCanonicalUint64Text(text) {
+  return /^(0|[1-9][0-9]{0,19})$/.test(text) && BigInt(text) < 1n << 64n;
 }
 
 /** A verifier key ``name+hash+base64(alg ‖ key)`` of algorithm ``alg``, checked. */
@@ -127,7 +129,7 @@ export function parseCheckpoint(body) {
     throw new FormatError('a checkpoint has origin, size and root lines');
   }
   const [origin, sizeText, rootText] = lines;
-  if (!origin || !isUint64Text(sizeText) || (sizeText !== '0' && sizeText.startsWith('0'))) {
+  if (!origin || !isCanonicalUint64Text(sizeText)) {
     throw new FormatError('bad checkpoint origin or size');
   }
   const root = fromBase64(rootText, 'checkpoint root');

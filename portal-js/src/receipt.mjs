@@ -8,7 +8,7 @@ import { batchProofError, parseBatchPromise, plain } from './batch.mjs';
 import { decodeEnvelope } from './envelope.mjs';
 import { isObject, parseStrict } from './json.mjs';
 import { inclusionError, leafHash } from './merkle.mjs';
-import { SignatureError, countCosignatures, isUint64Text } from './note.mjs';
+import { SignatureError, countCosignatures, isCanonicalUint64Text } from './note.mjs';
 import { KeyRotationError, trustedKeys, zhDetail } from './logkeys.mjs';
 import { parsePolicy } from './policy.mjs';
 import { Report } from './report.mjs';
@@ -78,8 +78,9 @@ function parsePromise(body) {
     throw new FormatError('not a witness receipt promise');
   }
   const [, origin, index, leaf, receivedAt, mmd] = lines;
-  if (!isUint64Text(index) || !isUint64Text(mmd)) {
-    throw new FormatError('promise index and MMD must be decimal numbers below 2^64');
+  if (!isCanonicalUint64Text(index) || !isCanonicalUint64Text(mmd)) {
+    throw new FormatError('promise index and MMD must be decimal numbers below 2^64 without ' +
+      'leading zeros');
   }
   const leafHashBytes = fromBase64(leaf, 'promise leaf hash');
   if (leafHashBytes.length !== 32) throw new FormatError('promise leaf hash is not 32 bytes');

@@ -17,7 +17,8 @@ import json
 from typing import Any
 
 from ledger.core.hashing import leaf_hash
-from ledger.core.note import Checkpoint, sign_checkpoint
+from ledger.core.key_rotation import KeyRotation
+from ledger.core.note import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.core.receipt import AnchoredProof, Promise, Receipt, sign_promise
 from scripts.vectorlib.rpc_replay import VERDICTS, apply_mutations, python_outcome
 from scripts.vectorlib.small_log import (
@@ -127,6 +128,11 @@ def _proof_cases(log: SmallLog, r: dict[str, Any]) -> list[tuple[Any, ...]]:
         ("checkpoint-control-character", "an ESC character in the checkpoint note",
          [_set("receipt", "anchored", "checkpoint", value=log.note(4).replace("\n", "\x1b\n", 1))],
          "checkpoint_signature", "malformed", None),
+        ("promise-index-leading-zero", "the promise's index written 03, signed by the log key: "
+         "a signed number has one spelling", [_set("receipt", "promise", value=log.signer.sign(
+             Promise(ORIGIN, 3, log.leaf(3), received_at(3), MMD_SECONDS).body().replace(
+                 f"\n{ORIGIN}\n3\n", f"\n{ORIGIN}\n03\n", 1)))],
+         "promise_signature", "malformed", None),
         ("promise-signed-by-other-key", "the promise signed by another key",
          [_set("receipt", "promise", value=sign_promise(other, Promise(
              ORIGIN, 3, log.leaf(3), received_at(3), MMD_SECONDS)))],
@@ -202,6 +208,13 @@ def _signed_by_next_key(log: SmallLog, r: dict[str, Any]) -> list[dict[str, Any]
             _set("receipt", "anchored", "checkpoint", value=log.note(4, signer=nxt))]
 
 
+def _spelled_rotation(old: NoteSigner, new: NoteSigner, line: str, spelled: str) -> str:
+    """A rotation statement whose ``line`` is written ``spelled``, signed by both keys as
+    ``sign_rotation`` signs one."""
+    body = KeyRotation(ORIGIN, old.verifier, new.verifier, 3).body().replace(line, spelled, 1)
+    return old.sign(body) + new.sign(body)[len(body) + 1:]
+
+
 def _rotation_cases(log: SmallLog, r: dict[str, Any]) -> list[tuple[Any, ...]]:
     """(name, what, mutations, verdict, check, python outcome, code): a rotated log key."""
     nxt, other = log_signer(NEXT_KEY_SEED), log_signer(OTHER_KEY_SEED)
@@ -221,6 +234,10 @@ def _rotation_cases(log: SmallLog, r: dict[str, Any]) -> list[tuple[Any, ...]]:
         ("rotated-key/forged-rotation", "the rotation signed by another key than the pinned "
          "one", [rotations(rotation_statement(other, nxt, 3)), *signed_by_next],
          "inconsistent", "key_rotation", "failed", "key_rotation"),
+        ("rotated-key/after-leading-zero", "the rotation's after size written 03, signed by "
+         "both keys: a signed number has one spelling",
+         [rotations(_spelled_rotation(log.signer, nxt, "after 3\n", "after 03\n")),
+          *signed_by_next], "inconsistent", "key_rotation", "malformed", None),
         ("rotated-key/at-hand-over-size", "checkpoint 4 signed by the next key, whose "
          "rotation hands over after size 4", [rotations(rotation_statement(log.signer, nxt, 4)),
                                              *signed_by_next], "inconsistent", "key_rotation",

@@ -165,6 +165,8 @@ def python_outcome(doc: dict[str, Any], kind: str) -> tuple[str, str | None]:
         policy = _policy(doc)
     except KeyRotationError as exc:  # witness-verify refuses such a policy whole (exit 1)
         return "failed", exc.code
+    except MalformedError:  # a statement of the policy's that is not one (exit 2)
+        return "malformed", None
     try:
         chain = _chain(doc, policy)
         if kind == "bundle":
