@@ -4,8 +4,8 @@
   is compared with the reference check (the whole comparison, as it was written before the
   short proof) on random envelopes in canonical and non-canonical spellings and on
   adversarial edits: the same value or the same refusal, word for word.
-- ``_hex_hashes`` decodes a list with one ``fromhex``: the same hashes or the same error
-  as one ``_hex_hash`` each.
+- ``_hex_hashes`` decodes a list with ``fromhex`` mapped in C: the same hashes or the same
+  error as one ``_hex_hash`` each.
 """
 
 from __future__ import annotations
