@@ -87,15 +87,9 @@ def graft(frontier: tree.Frontier, pieces: Pieces,
 
 def aligned_spans(start: int, n: int) -> Iterator[tuple[int, int]]:
     """(offset i, level) of the maximal aligned complete subtrees over [start, start + n),
-    in order: start + i is a multiple of 2^level."""
-    i = 0
-    while i < n:
-        off = start + i
-        level = (off & -off).bit_length() - 1 if off else n.bit_length()
-        while (1 << level) > n - i:
-            level -= 1
-        yield i, level
-        i += 1 << level
+    in order (``tree.complete_subtrees``, as offsets from ``start``)."""
+    for level, k in tree.complete_subtrees(start, start + n):
+        yield (k << level) - start, level
 
 
 def level_up(level: Sequence[bytes]) -> list[bytes]:

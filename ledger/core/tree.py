@@ -50,8 +50,9 @@ def largest_power_of_two_below(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _complete_subtrees(lo: int, hi: int) -> list[tuple[int, int]]:
-    """Maximal aligned complete subtrees covering [lo, hi), left to right, as (level, k)."""
+def complete_subtrees(lo: int, hi: int) -> list[tuple[int, int]]:
+    """Maximal aligned complete subtrees covering [lo, hi), left to right, as (level, k):
+    subtree k of its level covers [k << level, (k + 1) << level)."""
     out: list[tuple[int, int]] = []
     while lo < hi:
         level = (lo & -lo).bit_length() - 1 if lo else (hi - lo).bit_length() - 1
@@ -83,7 +84,7 @@ def plan_ranges(ranges: Sequence[Range]) -> HashPlan:
             indexes.append(stored_hash_index(level, lo >> level))
             counts.append(1)
             continue
-        subtrees = _complete_subtrees(lo, hi)
+        subtrees = complete_subtrees(lo, hi)
         indexes.extend(stored_hash_index(level, k) for level, k in subtrees)
         counts.append(len(subtrees))
     return HashPlan(tuple(ranges), tuple(indexes), tuple(counts))
@@ -208,7 +209,7 @@ def frontier_plan(size: int) -> HashPlan:
 
 
 def frontier_from(size: int, hashes: Sequence[bytes]) -> Frontier:
-    levels = tuple(level for level, _ in _complete_subtrees(0, size))
+    levels = tuple(level for level, _ in complete_subtrees(0, size))
     if len(hashes) != len(levels) or any(len(h) != HASH_SIZE for h in hashes):
         raise MalformedError(f"frontier of size {size} needs {len(levels)} hashes")
     return Frontier(size, levels, tuple(hashes))

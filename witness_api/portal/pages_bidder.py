@@ -18,7 +18,6 @@ import segno
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from ledger.core.anchor_ref import AnchorRef
 from ledger.core.batch import BatchPromise
 from ledger.core.note import split_note
 from ledger.core.receipt import Receipt
@@ -98,15 +97,9 @@ def receipt_page(
     link = verify_link(request, index, data["leaf_hash"])
     label = Translator(request_lang(request))("receipt.qr_label")
     return page(request, "receipt.html", receipt=data, event=record,
-                anchor=receipt_anchor(receipt),
+                anchor=None if receipt.anchored is None else receipt.anchored.anchor_ref,
                 batch=receipt_batch(receipt), proof=proof_book(services.log).of(index),
                 verify_url=link, qr=qr_svg(link, label))
-
-
-def receipt_anchor(receipt: Receipt) -> AnchorRef | None:
-    """Where the receipt's checkpoint is anchored on the log's primary chain, typed; None
-    before it is anchored."""
-    return None if receipt.anchored is None else receipt.anchored.anchor_ref
 
 
 def receipt_batch(receipt: Receipt) -> dict[str, int] | None:
